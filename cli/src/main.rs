@@ -1,1 +1,283 @@
-fn main() {}
+//! `distlab`: the native command line of the lab.
+//!
+//! - `distlab list` — the topics, one a line (slug, title);
+//! - `distlab run TOPIC ...` — runs one scenario and prints its trace;
+//! - `distlab check TOPIC ...` — sweeps seeds with random faults and reports
+//!   violations with the command that replays each;
+//! - `distlab bugs TOPIC` — the deliberately broken variants;
+//! - `distlab bench [TOPIC]` — simulator events per second, trace on and off.
+//!
+//! Bad arguments print the usage and exit 2.
+
+mod args;
+mod bench;
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use distlab_core::catalog::{self, TopicInfo};
+use distlab_core::check::{self, SweepConfig};
+use distlab_core::run::RunOptions;
+use distlab_core::scenario::{FaultLevel, Scenario};
+use distlab_core::sim::time::Time;
+
+use args::{Args, UsageError};
+
+const USAGE: &str = "\
+usage:
+  distlab list
+  distlab run TOPIC [--seed N] [--nodes N] [--until-ms N] [--faults none|light|heavy]
+                    [--bug NAME] [--preset NAME] [--param NAME=VALUE]... [--scenario LINK]
+                    [--json] [--hash]
+  distlab check TOPIC [--seeds N] [--from-seed S] [--faults none|light|heavy] [--bug NAME]
+                      [--nodes N] [--until-ms N] [--param NAME=VALUE]...
+  distlab bugs TOPIC
+  distlab bench [TOPIC] [--seconds S]";
+
+/// How long `run` and `check` simulate unless told otherwise.
+const DEFAULT_RUN_MS: u64 = 5_000;
+const DEFAULT_CHECK_MS: u64 = 30_000;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&argv) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("distlab: {error}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(argv: &[String]) -> Result<ExitCode, UsageError> {
+    let Some((command, rest)) = argv.split_first() else {
+        return Err(UsageError("missing command".into()));
+    };
+    match command.as_str() {
+        "list" => {
+            Args::parse(rest, &[], &[])?.no_positionals()?;
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+        "bugs" => {
+            let args = Args::parse(rest, &[], &[])?;
+            let topic = args.topic()?;
+            for bug in topic.bugs {
+                println!("{}\t{}", bug.name, bug.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" => run(&Args::parse(
+            rest,
+            &[
+                "seed", "nodes", "until-ms", "faults", "bug", "preset", "param", "scenario",
+            ],
+            &["json", "hash"],
+        )?),
+        "check" => check(&Args::parse(
+            rest,
+            &[
+                "seeds",
+                "from-seed",
+                "faults",
+                "bug",
+                "nodes",
+                "until-ms",
+                "param",
+            ],
+            &[],
+        )?),
+        "bench" => {
+            let args = Args::parse(rest, &["seconds"], &[])?;
+            let topic = match args.positionals.first() {
+                Some(_) => args.topic()?,
+                None => catalog::find("raft").ok_or_else(|| UsageError("no raft".into()))?,
+            };
+            let seconds = args.number("seconds")?.unwrap_or(3);
+            bench::run(topic, seconds);
+            Ok(ExitCode::SUCCESS)
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(UsageError(format!("unknown command '{other}'"))),
+    }
+}
+
+fn list() {
+    for topic in catalog::topics() {
+        println!("{}\t{}", topic.slug, topic.title);
+    }
+}
+
+/// The scenario described by `run`'s or `check`'s options (without the seed).
+fn scenario_from(args: &Args, topic: &TopicInfo, seed: u64) -> Result<Scenario, UsageError> {
+    let mut scenario = match (args.value("scenario"), args.value("preset")) {
+        (Some(link), _) => {
+            let scenario =
+                Scenario::decode(link).map_err(|e| UsageError(format!("bad --scenario: {e}")))?;
+            if scenario.topic != topic.slug {
+                return Err(UsageError(format!(
+                    "--scenario is for '{}', not '{}'",
+                    scenario.topic, topic.slug
+                )));
+            }
+            scenario
+        }
+        (None, Some(name)) => {
+            let preset = topic
+                .preset(name)
+                .ok_or_else(|| UsageError(format!("{} has no preset '{name}'", topic.slug)))?;
+            topic.preset_scenario(preset)
+        }
+        (None, None) => Scenario::new(topic.slug, seed),
+    };
+    if args.value("seed").is_some()
+        || args.value("scenario").is_none() && args.value("preset").is_none()
+    {
+        scenario.seed = seed;
+    }
+    if let Some(level) = args.value("faults") {
+        scenario.faults = FaultLevel::parse(level).ok_or_else(|| {
+            UsageError(format!(
+                "--faults must be none, light or heavy, not '{level}'"
+            ))
+        })?;
+    }
+    if let Some(bug) = args.value("bug") {
+        scenario.bug = Some(bug.to_string());
+    }
+    if let Some(nodes) = args.number("nodes")? {
+        scenario.set_param("nodes", nodes as i64);
+    }
+    for pair in args.values("param") {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--param wants NAME=VALUE, not '{pair}'")))?;
+        let value: i64 = value
+            .parse()
+            .map_err(|_| UsageError(format!("--param {name}: '{value}' is not a number")))?;
+        scenario.set_param(name, value);
+    }
+    topic
+        .validate(&scenario)
+        .map_err(|e| UsageError(e.to_string()))?;
+    Ok(scenario)
+}
+
+fn run(args: &Args) -> Result<ExitCode, UsageError> {
+    let topic = args.topic()?;
+    let seed = args.number("seed")?.unwrap_or(1);
+    let scenario = scenario_from(args, topic, seed)?;
+    let until = Time::from_millis(args.number("until-ms")?.unwrap_or(DEFAULT_RUN_MS));
+    // Seeded plans are drawn up to `until`; a plan's prefix does not depend on how
+    // far it is drawn, so this replays a sweep's seed exactly.
+    let options = RunOptions {
+        horizon: until,
+        ..RunOptions::default()
+    };
+    let mut run = (topic.build)(&scenario, options).map_err(|e| UsageError(e.to_string()))?;
+    run.run_until(until);
+    let trace = run.trace();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let json = args.flag("json");
+    for event in &trace.events {
+        let line = if json {
+            trace.event_json(event)
+        } else {
+            trace.event_text(event)
+        };
+        if writeln!(out, "{line}").is_err() {
+            return Ok(ExitCode::SUCCESS); // stdout closed (e.g. piped to head)
+        }
+    }
+    let _ = out.flush();
+    let violations = run.violations().len();
+    eprintln!(
+        "{}: seed {}, {} steps, {} events, {} violations, until {}, trace hash {:016x}",
+        topic.slug,
+        scenario.seed,
+        run.steps(),
+        trace.events.len(),
+        violations,
+        until,
+        trace.hash()
+    );
+    eprintln!("scenario link: #/{}?s={}", topic.slug, scenario.encode());
+    if args.flag("hash") {
+        println!("{:016x}", trace.hash());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: &Args) -> Result<ExitCode, UsageError> {
+    let topic = args.topic()?;
+    let from_seed = args.number("from-seed")?.unwrap_or(0);
+    let seeds = args.number("seeds")?.unwrap_or(1000);
+    let until_ms = args.number("until-ms")?.unwrap_or(DEFAULT_CHECK_MS);
+    let template = scenario_from(args, topic, from_seed)?;
+    let config = SweepConfig {
+        topic: topic.slug.to_string(),
+        from_seed,
+        seeds,
+        faults: template.faults,
+        bug: template.bug.clone(),
+        params: template.params.clone(),
+        until: Time::from_millis(until_ms),
+    };
+    let replay_options = replay_flags(&template, until_ms);
+    let started = std::time::Instant::now();
+    let report = check::sweep(&config, |seed, failure| {
+        if let Some(failure) = failure {
+            println!(
+                "seed {seed}: {} violated at {} (step {}): {}",
+                failure.violation.invariant,
+                failure.violation.time,
+                failure.violation.step,
+                failure.violation.message
+            );
+            println!(
+                "  replay: distlab run {} --seed {seed}{replay_options}",
+                topic.slug
+            );
+        }
+    })
+    .map_err(|e| UsageError(e.to_string()))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} seeds in {:.2} s ({:.0} seeds/s, {:.0} steps/s)",
+        report.seeds,
+        elapsed,
+        report.seeds as f64 / elapsed.max(1e-9),
+        report.steps as f64 / elapsed.max(1e-9)
+    );
+    println!(
+        "{}: {} seeds, {} violations",
+        topic.slug,
+        report.seeds,
+        report.failures.len()
+    );
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The `run` flags that reproduce one seed of a sweep.
+fn replay_flags(template: &Scenario, until_ms: u64) -> String {
+    let mut flags = String::new();
+    if template.faults != FaultLevel::None {
+        flags.push_str(&format!(" --faults {}", template.faults.as_str()));
+    }
+    if let Some(bug) = &template.bug {
+        flags.push_str(&format!(" --bug {bug}"));
+    }
+    for (name, value) in &template.params {
+        flags.push_str(&format!(" --param {name}={value}"));
+    }
+    flags.push_str(&format!(" --until-ms {until_ms}"));
+    flags
+}

@@ -78,7 +78,11 @@ impl Rng {
 
     /// A uniform integer in `low..=high` (either order).
     pub fn range_inclusive(&mut self, low: u64, high: u64) -> u64 {
-        let (low, high) = if low <= high { (low, high) } else { (high, low) };
+        let (low, high) = if low <= high {
+            (low, high)
+        } else {
+            (high, low)
+        };
         let span = high - low;
         if span == u64::MAX {
             return self.next_u64();
@@ -147,7 +151,9 @@ mod tests {
     #[test]
     fn xoshiro_matches_reference_vector() {
         // Reference outputs of xoshiro256** from the state {1, 2, 3, 4}.
-        let mut rng = Rng { state: [1, 2, 3, 4] };
+        let mut rng = Rng {
+            state: [1, 2, 3, 4],
+        };
         let got: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
         assert_eq!(got, [11520, 0, 1509978240, 1215971899390074240]);
     }

@@ -1,0 +1,285 @@
+//! The simulated network: latency, loss, duplication, reordering and partitions.
+//!
+//! The network decides a message's fate when it is sent: each copy either arrives at
+//! a known time or is lost at a known time. That is what lets a view place every
+//! message in flight at any instant without asking the simulator. A node that is down
+//! when a message arrives still loses it; the simulator records that at arrival.
+//!
+//! Reachability is the conjunction of two things: the partition (every node in one
+//! numbered group; only nodes of the same group can talk) and a set of one-way cuts
+//! (`from -> to` links that lose everything). A full partition is a grouping; a cut
+//! link in the UI is two one-way cuts.
+
+use std::collections::BTreeSet;
+
+use super::rng::{Rng, PPM};
+use super::time::{Duration, NodeId, Time};
+
+/// The knobs of the network, all integers so runs are portable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// One-way latency is uniform in `latency_min..=latency_max`.
+    pub latency_min: Duration,
+    pub latency_max: Duration,
+    /// Probability that a message is lost, in parts per million.
+    pub drop_ppm: u32,
+    /// Probability that a message is delivered twice.
+    pub duplicate_ppm: u32,
+    /// Probability that a message is held back by up to two extra maximum latencies,
+    /// so it overtakes nothing but is overtaken by later messages.
+    pub reorder_ppm: u32,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            latency_min: Duration::from_millis(10),
+            latency_max: Duration::from_millis(30),
+            drop_ppm: 0,
+            duplicate_ppm: 0,
+            reorder_ppm: 0,
+        }
+    }
+}
+
+/// Why a message was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// Random loss (the drop rate).
+    Loss,
+    /// The sender and receiver were on different sides of a partition or cut link.
+    Partition,
+    /// The receiver was down when the message arrived.
+    ReceiverDown,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Loss => "lost",
+            DropReason::Partition => "partitioned",
+            DropReason::ReceiverDown => "receiver down",
+        }
+    }
+}
+
+/// The fate of one copy of a message, decided at send time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Deliver { at: Time },
+    Drop { at: Time, reason: DropReason },
+}
+
+/// The network's current state: configuration plus partitions and cuts.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub config: NetworkConfig,
+    /// Partition group per node; `None` means fully connected.
+    groups: Option<Vec<u32>>,
+    /// One-way cut links `(from, to)`.
+    cuts: BTreeSet<(NodeId, NodeId)>,
+}
+
+impl Network {
+    pub fn new(config: NetworkConfig) -> Self {
+        Network {
+            config,
+            groups: None,
+            cuts: BTreeSet::new(),
+        }
+    }
+
+    /// Whether a message sent now from `from` reaches `to` (ignoring random loss).
+    pub fn can_reach(&self, from: NodeId, to: NodeId) -> bool {
+        if from == to {
+            return true;
+        }
+        if self.cuts.contains(&(from, to)) {
+            return false;
+        }
+        match &self.groups {
+            None => true,
+            Some(groups) => groups.get(from.index()) == groups.get(to.index()),
+        }
+    }
+
+    /// Splits the nodes into groups: `groups[i]` is node i's group. Nodes missing from
+    /// the list are in group 0.
+    pub fn partition(&mut self, groups: Vec<u32>) {
+        self.groups = if groups
+            .iter()
+            .all(|&g| g == groups.first().copied().unwrap_or(0))
+        {
+            None
+        } else {
+            Some(groups)
+        };
+    }
+
+    /// Removes the partition and every cut.
+    pub fn heal(&mut self) {
+        self.groups = None;
+        self.cuts.clear();
+    }
+
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        if from != to {
+            self.cuts.insert((from, to));
+        }
+    }
+
+    pub fn restore(&mut self, from: NodeId, to: NodeId) {
+        self.cuts.remove(&(from, to));
+    }
+
+    /// The partition group of each node (all zero when fully connected).
+    pub fn groups(&self, nodes: usize) -> Vec<u32> {
+        (0..nodes)
+            .map(|i| {
+                self.groups
+                    .as_ref()
+                    .and_then(|g| g.get(i).copied())
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    pub fn cuts(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
+        self.cuts.iter().copied()
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.groups.is_some() || !self.cuts.is_empty()
+    }
+
+    fn latency(&self, rng: &mut Rng) -> Duration {
+        let config = &self.config;
+        let mut latency = rng.range_inclusive(
+            config.latency_min.as_micros(),
+            config.latency_max.as_micros(),
+        );
+        if rng.chance_ppm(config.reorder_ppm) {
+            latency += rng.range_inclusive(0, 2 * config.latency_max.as_micros());
+        }
+        Duration(latency.max(1))
+    }
+
+    /// Decides the fate of a message sent at `now`: one or two copies (duplication),
+    /// each delivered or dropped at a known time. A lost message vanishes halfway, so
+    /// the timeline can draw where it died.
+    pub fn plan(&self, from: NodeId, to: NodeId, now: Time, rng: &mut Rng, out: &mut Vec<Fate>) {
+        out.clear();
+        let copies = if rng.chance_ppm(self.config.duplicate_ppm) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let latency = self.latency(rng);
+            let halfway = now.after(Duration(latency.as_micros() / 2));
+            let fate = if !self.can_reach(from, to) {
+                Fate::Drop {
+                    at: halfway,
+                    reason: DropReason::Partition,
+                }
+            } else if rng.chance_ppm(self.config.drop_ppm) {
+                Fate::Drop {
+                    at: halfway,
+                    reason: DropReason::Loss,
+                }
+            } else {
+                Fate::Deliver {
+                    at: now.after(latency),
+                }
+            };
+            out.push(fate);
+        }
+    }
+}
+
+/// Clamps a probability to at most one million parts per million.
+pub fn clamp_ppm(ppm: i64) -> u32 {
+    ppm.clamp(0, PPM as i64) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(i: u32) -> NodeId {
+        NodeId(i)
+    }
+
+    #[test]
+    fn partition_groups_and_one_way_cuts() {
+        let mut net = Network::new(NetworkConfig::default());
+        assert!(net.can_reach(n(0), n(4)));
+        net.partition(vec![0, 0, 1, 1, 1]);
+        assert!(net.can_reach(n(0), n(1)));
+        assert!(!net.can_reach(n(1), n(2)));
+        assert!(net.can_reach(n(2), n(4)));
+        net.heal();
+        net.cut(n(0), n(1));
+        assert!(!net.can_reach(n(0), n(1)));
+        assert!(net.can_reach(n(1), n(0)), "a cut is one-way");
+        net.restore(n(0), n(1));
+        assert!(!net.is_partitioned());
+    }
+
+    #[test]
+    fn a_grouping_with_one_group_is_no_partition() {
+        let mut net = Network::new(NetworkConfig::default());
+        net.partition(vec![3, 3, 3]);
+        assert!(!net.is_partitioned());
+    }
+
+    #[test]
+    fn plan_respects_latency_bounds_and_partitions() {
+        let mut net = Network::new(NetworkConfig::default());
+        let mut rng = Rng::new(9);
+        let mut fates = Vec::new();
+        for _ in 0..500 {
+            net.plan(n(0), n(1), Time(1_000), &mut rng, &mut fates);
+            assert_eq!(fates.len(), 1);
+            match fates[0] {
+                Fate::Deliver { at } => {
+                    assert!(at >= Time(11_000) && at <= Time(31_000), "{at:?}")
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        net.partition(vec![0, 1]);
+        net.plan(n(0), n(1), Time(0), &mut rng, &mut fates);
+        assert!(matches!(
+            fates[0],
+            Fate::Drop {
+                reason: DropReason::Partition,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn loss_and_duplication_rates_are_honoured() {
+        let config = NetworkConfig {
+            drop_ppm: 200_000,
+            duplicate_ppm: 100_000,
+            ..NetworkConfig::default()
+        };
+        let net = Network::new(config);
+        let mut rng = Rng::new(4);
+        let mut fates = Vec::new();
+        let (mut copies, mut lost) = (0, 0);
+        for _ in 0..20_000 {
+            net.plan(n(0), n(1), Time(0), &mut rng, &mut fates);
+            copies += fates.len();
+            lost += fates
+                .iter()
+                .filter(|f| matches!(f, Fate::Drop { .. }))
+                .count();
+        }
+        assert!((21_500..22_500).contains(&copies), "copies = {copies}");
+        let loss = lost as f64 / copies as f64;
+        assert!((0.18..0.22).contains(&loss), "loss = {loss}");
+    }
+}

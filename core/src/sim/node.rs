@@ -1,0 +1,207 @@
+//! The contract between a protocol node and the simulator.
+//!
+//! A node is a sans-IO state machine in the style of quinn-proto and stateright's
+//! actors: the simulator calls one `on_*` handler per event, passing a [`Cx`] that
+//! carries the node's local time and RNG and collects what the node wants to do
+//! (send, set or cancel a timer, explain itself). The simulator then turns those
+//! effects into queue entries and trace events. Nodes never see the queue, the
+//! network or the trace.
+//!
+//! When to call what:
+//! - [`Node::on_start`] once when the run starts and again after every restart;
+//! - [`Node::on_message`] when a message arrives (never while the node is down);
+//! - [`Node::on_timer`] when a timer set through [`Cx::set_timer`] fires and was
+//!   neither cancelled nor replaced nor lost to a crash;
+//! - [`Node::on_crash`] when the node crashes: it must drop every volatile field and
+//!   keep only what the topic declares durable.
+
+use super::rng::Rng;
+use super::time::{Duration, NodeId, Time};
+
+/// Something the trace can name and describe: messages and timers.
+pub trait Labelled {
+    /// A short, fixed type name (`AppendEntries`, `election`).
+    fn kind(&self) -> &'static str;
+    /// A one-line description with the interesting fields. Only called when the
+    /// trace is on, so it may allocate.
+    fn label(&self) -> String;
+}
+
+/// One cell of a node's row in the state table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    /// A log drawn as boxes; each entry coloured by `colour` (e.g. its term).
+    Log(Vec<LogEntryCell>),
+}
+
+/// One entry of a log drawn in the state table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntryCell {
+    /// What the box says (e.g. the term).
+    pub text: String,
+    /// A palette index (e.g. the term), so the same value has the same colour
+    /// across nodes.
+    pub colour: u64,
+    /// Drawn solid when committed, hollow otherwise.
+    pub committed: bool,
+    /// Tooltip.
+    pub detail: String,
+}
+
+/// What the cluster view needs to draw a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSummary {
+    /// A role name that doubles as a CSS class: `leader`, `follower`, `candidate`.
+    pub role: &'static str,
+    /// Short text drawn inside the node, e.g. `T3`.
+    pub badge: String,
+    /// A longer description for the tooltip.
+    pub detail: String,
+}
+
+/// A timer operation requested by a handler.
+#[derive(Clone, Debug)]
+pub(crate) enum TimerOp<T> {
+    Set(T, Duration),
+    Cancel(T),
+}
+
+/// The buffers a handler writes its effects into; owned by the simulator and reused
+/// across steps so the hot path does not allocate.
+pub(crate) struct Effects<M, T> {
+    pub sends: Vec<(NodeId, M)>,
+    pub timers: Vec<TimerOp<T>>,
+    pub notes: Vec<String>,
+}
+
+impl<M, T> Default for Effects<M, T> {
+    fn default() -> Self {
+        Effects {
+            sends: Vec::new(),
+            timers: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// The context of one handler call: identity, local time, randomness, and the
+/// effect buffers.
+pub struct Cx<'a, N: Node> {
+    id: NodeId,
+    now: Time,
+    cluster_size: usize,
+    tracing: bool,
+    /// This node's own random stream, derived from the scenario seed.
+    pub rng: &'a mut Rng,
+    effects: &'a mut Effects<N::Msg, N::Timer>,
+}
+
+impl<'a, N: Node> Cx<'a, N> {
+    pub(crate) fn new(
+        id: NodeId,
+        now: Time,
+        cluster_size: usize,
+        tracing: bool,
+        rng: &'a mut Rng,
+        effects: &'a mut Effects<N::Msg, N::Timer>,
+    ) -> Self {
+        Cx {
+            id,
+            now,
+            cluster_size,
+            tracing,
+            rng,
+            effects,
+        }
+    }
+
+    /// The node being called.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The node's local clock (virtual time shifted by its clock skew).
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Number of nodes in the cluster; ids are `0..cluster_size`.
+    pub fn cluster_size(&self) -> usize {
+        self.cluster_size
+    }
+
+    /// Every other node's id, in order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> {
+        let me = self.id;
+        (0..self.cluster_size as u32)
+            .map(NodeId)
+            .filter(move |&peer| peer != me)
+    }
+
+    /// Sends `msg` to `to` through the simulated network.
+    pub fn send(&mut self, to: NodeId, msg: N::Msg) {
+        self.effects.sends.push((to, msg));
+    }
+
+    /// Sends a copy of `msg` to every other node.
+    pub fn broadcast(&mut self, msg: N::Msg)
+    where
+        N::Msg: Clone,
+    {
+        for peer in 0..self.cluster_size as u32 {
+            if peer != self.id.0 {
+                self.effects.sends.push((NodeId(peer), msg.clone()));
+            }
+        }
+    }
+
+    /// Fires `timer` after `after` of local time, replacing a pending timer equal to it.
+    pub fn set_timer(&mut self, timer: N::Timer, after: Duration) {
+        self.effects.timers.push(TimerOp::Set(timer, after));
+    }
+
+    /// Cancels the pending timer equal to `timer`, if any.
+    pub fn cancel_timer(&mut self, timer: N::Timer) {
+        self.effects.timers.push(TimerOp::Cancel(timer));
+    }
+
+    /// Records an explanation in the trace. The closure runs only when the trace is
+    /// on, so notes cost nothing in benchmarks and seed sweeps.
+    pub fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.tracing {
+            self.effects.notes.push(text());
+        }
+    }
+}
+
+/// A sans-IO protocol node.
+pub trait Node: Sized {
+    type Msg: Clone + Labelled;
+    type Timer: Clone + PartialEq + Labelled;
+
+    fn on_start(&mut self, cx: &mut Cx<Self>);
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Cx<Self>);
+    fn on_timer(&mut self, timer: Self::Timer, cx: &mut Cx<Self>);
+
+    /// A client asks this node to do something (e.g. append `value` to the log).
+    fn on_client_request(&mut self, value: u64, cx: &mut Cx<Self>) {
+        let _ = value;
+        cx.note(|| "this node takes no client requests".to_string());
+    }
+
+    /// The person asked this node to act now as if its main timeout fired (Raft:
+    /// start an election). Used by scenarios to script who runs first.
+    fn on_timeout_now(&mut self, cx: &mut Cx<Self>) {
+        cx.note(|| "this node has no timeout to force".to_string());
+    }
+
+    /// Forget all volatile state; keep what the topic declares durable.
+    fn on_crash(&mut self);
+
+    /// What the cluster view draws.
+    fn summary(&self) -> NodeSummary;
+
+    /// This node's row in the state table (columns are the topic's).
+    fn state_row(&self) -> Vec<Cell>;
+}

@@ -1,0 +1,792 @@
+//! `Simulation`: runs a cluster of sans-IO nodes over the simulated network.
+//!
+//! Each [`Simulation::step`] pops the earliest queue entry (a node start, a message
+//! arrival or loss, a timer, a scheduled action), runs the matching handler, turns the
+//! handler's effects into new queue entries, records the trace and runs the checker.
+//! Nothing depends on anything but the seed and the scheduled actions, so the same
+//! scenario gives the same trace on every platform.
+//!
+//! Volatile and durable state: a crash calls [`Node::on_crash`] and forgets every
+//! pending timer; messages already in flight still arrive (a restarted node receives
+//! them), and messages arriving while the node is down are lost.
+
+use std::any::Any;
+
+use crate::catalog::TopicInfo;
+use crate::check::{Checker, Violation, ViolationReport};
+use crate::run::{ClusterState, NodeState, Run, RunOptions, StateTable, USER_ACTION_RANK};
+use crate::scenario::{Action, Scenario, TimedAction};
+
+use super::faults::{client_workload, fault_plan};
+
+use super::network::{DropReason, Fate, Network, NetworkConfig};
+use super::node::{Cx, Effects, Labelled, Node, TimerOp};
+use super::queue::{Class, EventQueue};
+use super::rng::Rng;
+use super::time::{Duration, NodeId, Time};
+use super::trace::{
+    EventKind, MessageId, MessageRecord, Trace, TraceEvent, VECTOR_CLOCK_MAX_NODES,
+};
+
+/// The most violations a run keeps; past this the run is broken enough.
+pub const MAX_VIOLATIONS: usize = 64;
+
+/// The RNG stream of the network (node streams are `0..n`).
+const NETWORK_STREAM: u64 = 0xFFFF_0001;
+
+/// Picks the node that takes a client request nobody addressed.
+pub type ClientRouter<N> = fn(&[N], &[bool]) -> Option<NodeId>;
+
+enum Entry<N: Node> {
+    Start(NodeId),
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        message: MessageId,
+        lamport: u64,
+        clock: Option<Box<[u32]>>,
+        msg: N::Msg,
+    },
+    Lose {
+        to: NodeId,
+        message: MessageId,
+        reason: DropReason,
+    },
+    Timer {
+        node: NodeId,
+        timer: N::Timer,
+        generation: u64,
+    },
+    Action(usize),
+}
+
+/// A node's clock: `local = global + offset + global * drift / 10^6`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ClockSkew {
+    offset_us: i64,
+    drift_ppm: i32,
+}
+
+impl ClockSkew {
+    fn local(self, global: Time) -> Time {
+        let g = global.as_micros() as i128;
+        let local = g + self.offset_us as i128 + g * self.drift_ppm as i128 / 1_000_000;
+        Time(local.clamp(0, u64::MAX as i128) as u64)
+    }
+
+    /// How much global time passes while the local clock advances `span`.
+    fn global_span(self, span: Duration) -> Duration {
+        let rate = 1_000_000i128 + self.drift_ppm as i128;
+        let global = span.as_micros() as i128 * 1_000_000 / rate.max(1);
+        Duration(global.clamp(0, u64::MAX as i128) as u64)
+    }
+}
+
+/// A cluster of nodes `N` checked by `C`.
+pub struct Simulation<N: Node, C: Checker<N>> {
+    info: &'static TopicInfo,
+    nodes: Vec<N>,
+    up: Vec<bool>,
+    rngs: Vec<Rng>,
+    lamport: Vec<u64>,
+    vector_clocks: Option<Vec<Vec<u32>>>,
+    timers: Vec<Vec<(N::Timer, u64)>>,
+    clocks: Vec<ClockSkew>,
+    network: Network,
+    network_rng: Rng,
+    queue: EventQueue<Entry<N>>,
+    now: Time,
+    steps: u64,
+    next_message: MessageId,
+    next_generation: u64,
+    options: RunOptions,
+    trace: Trace,
+    checker: C,
+    violations: Vec<ViolationReport>,
+    actions: Vec<TimedAction>,
+    route_client: ClientRouter<N>,
+    effects: Effects<N::Msg, N::Timer>,
+    fates: Vec<Fate>,
+    found: Vec<Violation>,
+}
+
+fn first_up<N>(_nodes: &[N], up: &[bool]) -> Option<NodeId> {
+    up.iter().position(|&u| u).map(|i| NodeId(i as u32))
+}
+
+impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
+    /// A simulation of `nodes`, each started at time zero. Node i draws from RNG
+    /// stream i of `seed`; the network from its own stream.
+    pub fn new(
+        info: &'static TopicInfo,
+        nodes: Vec<N>,
+        checker: C,
+        seed: u64,
+        network: NetworkConfig,
+        options: RunOptions,
+    ) -> Self {
+        let count = nodes.len();
+        let mut queue = EventQueue::default();
+        for i in 0..count {
+            queue.push(Time::ZERO, Class::Event, Entry::Start(NodeId(i as u32)));
+        }
+        let vector_clocks = (options.trace && count <= VECTOR_CLOCK_MAX_NODES)
+            .then(|| vec![vec![0u32; count]; count]);
+        Simulation {
+            info,
+            up: vec![true; count],
+            rngs: (0..count as u64).map(|i| Rng::derive(seed, i)).collect(),
+            lamport: vec![0; count],
+            vector_clocks,
+            timers: (0..count).map(|_| Vec::new()).collect(),
+            clocks: vec![ClockSkew::default(); count],
+            network: Network::new(network),
+            network_rng: Rng::derive(seed, NETWORK_STREAM),
+            queue,
+            now: Time::ZERO,
+            steps: 0,
+            next_message: 0,
+            next_generation: 0,
+            options,
+            trace: Trace::default(),
+            checker,
+            violations: Vec::new(),
+            actions: Vec::new(),
+            route_client: first_up::<N>,
+            effects: Effects::default(),
+            fates: Vec::with_capacity(2),
+            found: Vec::new(),
+            nodes,
+        }
+    }
+
+    /// Sets how client requests without a target are routed (default: the first
+    /// node that is up).
+    pub fn with_client_router(mut self, router: ClientRouter<N>) -> Self {
+        self.route_client = router;
+        self
+    }
+
+    pub fn nodes(&self) -> &[N] {
+        &self.nodes
+    }
+
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.up.get(node.index()).copied().unwrap_or(false)
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn checker(&self) -> &C {
+        &self.checker
+    }
+
+    fn record(&mut self, node: Option<NodeId>, kind: EventKind) {
+        if !self.options.trace {
+            return;
+        }
+        let (lamport, clock) = match node {
+            Some(node) => (
+                self.lamport.get(node.index()).copied().unwrap_or(0),
+                self.vector_clocks
+                    .as_ref()
+                    .and_then(|clocks| clocks.get(node.index()))
+                    .map(|clock| clock.clone().into_boxed_slice()),
+            ),
+            None => (0, None),
+        };
+        self.trace.events.push(TraceEvent {
+            step: self.steps,
+            time: self.now,
+            node,
+            lamport,
+            clock,
+            kind,
+        });
+    }
+
+    /// Advances `node`'s Lamport and vector clocks for a local event (or a receive,
+    /// when `received` carries the message's stamps).
+    fn tick(&mut self, node: NodeId, received: Option<(u64, Option<&[u32]>)>) {
+        let i = node.index();
+        if let Some(lamport) = self.lamport.get_mut(i) {
+            let seen = received.map_or(0, |(stamp, _)| stamp);
+            *lamport = (*lamport).max(seen) + 1;
+        }
+        if let Some(clock) = self
+            .vector_clocks
+            .as_mut()
+            .and_then(|clocks| clocks.get_mut(i))
+        {
+            if let Some((_, Some(theirs))) = received {
+                for (mine, &other) in clock.iter_mut().zip(theirs) {
+                    *mine = (*mine).max(other);
+                }
+            }
+            if let Some(own) = clock.get_mut(i) {
+                *own += 1;
+            }
+        }
+    }
+
+    /// Runs one handler on `node` and applies its effects.
+    fn dispatch(&mut self, node: NodeId, handler: impl FnOnce(&mut N, &mut Cx<N>)) {
+        let i = node.index();
+        let local_now = self.clocks[i].local(self.now);
+        let count = self.nodes.len();
+        {
+            let mut cx = Cx::new(
+                node,
+                local_now,
+                count,
+                self.options.trace,
+                &mut self.rngs[i],
+                &mut self.effects,
+            );
+            handler(&mut self.nodes[i], &mut cx);
+        }
+        self.apply_effects(node);
+    }
+
+    fn apply_effects(&mut self, node: NodeId) {
+        let i = node.index();
+        let mut effects = std::mem::take(&mut self.effects);
+        for text in effects.notes.drain(..) {
+            self.record(Some(node), EventKind::Note { text });
+        }
+        for op in effects.timers.drain(..) {
+            match op {
+                TimerOp::Set(timer, after) => {
+                    let generation = self.next_generation;
+                    self.next_generation += 1;
+                    let pending = &mut self.timers[i];
+                    match pending.iter_mut().find(|(t, _)| *t == timer) {
+                        Some(slot) => slot.1 = generation,
+                        None => pending.push((timer.clone(), generation)),
+                    }
+                    let at = self.now.after(self.clocks[i].global_span(after));
+                    self.queue.push(
+                        at,
+                        Class::Event,
+                        Entry::Timer {
+                            node,
+                            timer,
+                            generation,
+                        },
+                    );
+                }
+                TimerOp::Cancel(timer) => self.timers[i].retain(|(t, _)| *t != timer),
+            }
+        }
+        for (to, msg) in effects.sends.drain(..) {
+            self.send(node, to, msg);
+        }
+        self.effects = effects;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        if to.index() >= self.nodes.len() {
+            self.record(
+                Some(from),
+                EventKind::Note {
+                    text: format!("dropped a message to unknown node {to}"),
+                },
+            );
+            return;
+        }
+        let mut fates = std::mem::take(&mut self.fates);
+        self.network
+            .plan(from, to, self.now, &mut self.network_rng, &mut fates);
+        self.tick(from, None);
+        let lamport = self.lamport[from.index()];
+        let first = self.next_message;
+        let copies = fates.len();
+        let mut msg = Some(msg);
+        for (copy, &fate) in fates.iter().enumerate() {
+            let message = self.next_message;
+            self.next_message += 1;
+            let this_msg = if copy + 1 == copies {
+                msg.take()
+            } else {
+                msg.clone()
+            };
+            let Some(this_msg) = this_msg else { break };
+            if self.options.trace {
+                let mut label = this_msg.label();
+                if copy > 0 {
+                    label.push_str(" (duplicate)");
+                }
+                self.trace.messages.push(MessageRecord {
+                    id: message,
+                    from,
+                    to,
+                    kind: this_msg.kind(),
+                    label,
+                    sent_at: self.now,
+                    fate,
+                    copy_of: (copy > 0).then_some(first),
+                    lamport,
+                });
+                self.record(Some(from), EventKind::Send { message });
+            }
+            match fate {
+                Fate::Deliver { at } => {
+                    let clock = self
+                        .vector_clocks
+                        .as_ref()
+                        .map(|clocks| clocks[from.index()].clone().into_boxed_slice());
+                    self.queue.push(
+                        at,
+                        Class::Event,
+                        Entry::Deliver {
+                            from,
+                            to,
+                            message,
+                            lamport,
+                            clock,
+                            msg: this_msg,
+                        },
+                    );
+                }
+                Fate::Drop { at, reason } => {
+                    self.queue.push(
+                        at,
+                        Class::Event,
+                        Entry::Lose {
+                            to,
+                            message,
+                            reason,
+                        },
+                    );
+                }
+            }
+        }
+        fates.clear();
+        self.fates = fates;
+    }
+
+    fn check(&mut self, changed: NodeId) {
+        if !self.options.check || self.violations.len() >= MAX_VIOLATIONS {
+            return;
+        }
+        let mut found = std::mem::take(&mut self.found);
+        self.checker
+            .check(&self.nodes, &self.up, changed, self.now, &mut found);
+        for violation in found.drain(..) {
+            let repeated = self.violations.iter().any(|seen| {
+                seen.invariant == violation.invariant && seen.message == violation.message
+            });
+            if repeated || self.violations.len() >= MAX_VIOLATIONS {
+                continue;
+            }
+            self.violations.push(ViolationReport {
+                invariant: violation.invariant,
+                message: violation.message.clone(),
+                step: self.steps,
+                time: self.now,
+            });
+            self.record(
+                Some(changed),
+                EventKind::Violation {
+                    invariant: violation.invariant,
+                    message: violation.message,
+                },
+            );
+        }
+        self.found = found;
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        self.up[node.index()] = false;
+        self.timers[node.index()].clear();
+        self.nodes[node.index()].on_crash();
+        self.tick(node, None);
+        self.record(Some(node), EventKind::Crash);
+        self.check(node);
+    }
+
+    fn valid(&self, node: NodeId) -> bool {
+        node.index() < self.nodes.len()
+    }
+
+    fn ignore(&mut self, action: &Action, why: &str) {
+        self.record(
+            None,
+            EventKind::Network {
+                label: format!("ignored '{action}': {why}"),
+            },
+        );
+    }
+
+    fn apply_action(&mut self, index: usize) {
+        let Some(TimedAction { action, .. }) = self.actions.get(index).cloned() else {
+            return;
+        };
+        if let Some(node) = action.node() {
+            if !self.valid(node) {
+                self.ignore(&action, "no such node");
+                return;
+            }
+        }
+        match action {
+            Action::Crash(node) => {
+                if !self.up[node.index()] {
+                    return self.ignore(&action, "already down");
+                }
+                self.crash(node);
+            }
+            Action::Restart(node) => {
+                if self.up[node.index()] {
+                    return self.ignore(&action, "already up");
+                }
+                self.up[node.index()] = true;
+                self.tick(node, None);
+                self.record(Some(node), EventKind::Restart);
+                self.dispatch(node, |n, cx| n.on_start(cx));
+                self.check(node);
+            }
+            Action::ClientRequest { node, value } => {
+                let target = node.or_else(|| (self.route_client)(&self.nodes, &self.up));
+                match target {
+                    Some(target) if self.is_up(target) => {
+                        self.tick(target, None);
+                        self.record(
+                            Some(target),
+                            EventKind::Input {
+                                label: format!("client request {value}"),
+                            },
+                        );
+                        self.dispatch(target, |n, cx| n.on_client_request(value, cx));
+                        self.check(target);
+                    }
+                    Some(_) => self.ignore(&action, "the node is down"),
+                    None => self.ignore(&action, "no node can take it"),
+                }
+            }
+            Action::Timeout(node) => {
+                if !self.up[node.index()] {
+                    return self.ignore(&action, "the node is down");
+                }
+                self.tick(node, None);
+                self.record(
+                    Some(node),
+                    EventKind::Input {
+                        label: "forced timeout".to_string(),
+                    },
+                );
+                self.dispatch(node, |n, cx| n.on_timeout_now(cx));
+                self.check(node);
+            }
+            Action::CrashLeader { downtime } => {
+                let Some(leader) = (self.route_client)(&self.nodes, &self.up) else {
+                    return self.ignore(&action, "there is no leader");
+                };
+                self.record(
+                    None,
+                    EventKind::Network {
+                        label: format!("crash the leader ({leader}) for {downtime}"),
+                    },
+                );
+                self.crash(leader);
+                // The restart belongs to this action. It is scheduled while the run
+                // executes, live or replayed alike, so its rank only has to be fixed.
+                let restart = TimedAction {
+                    at: self.now.after(downtime),
+                    action: Action::Restart(leader),
+                };
+                self.schedule(restart, USER_ACTION_RANK - 1);
+            }
+            Action::SetClock {
+                node,
+                offset_us,
+                drift_ppm,
+            } => {
+                self.clocks[node.index()] = ClockSkew {
+                    offset_us,
+                    drift_ppm,
+                };
+                self.record(
+                    None,
+                    EventKind::Network {
+                        label: action.to_string(),
+                    },
+                );
+            }
+            Action::Partition(ref groups) => {
+                let mut groups = groups.clone();
+                groups.resize(self.nodes.len(), 0);
+                self.network.partition(groups);
+                self.record_network(&action);
+            }
+            Action::Heal => {
+                self.network.heal();
+                self.record_network(&action);
+            }
+            Action::Cut { from, to } => {
+                if !self.valid(from) || !self.valid(to) {
+                    return self.ignore(&action, "no such node");
+                }
+                self.network.cut(from, to);
+                self.record_network(&action);
+            }
+            Action::Restore { from, to } => {
+                self.network.restore(from, to);
+                self.record_network(&action);
+            }
+            Action::SetDropRate(ppm) => {
+                self.network.config.drop_ppm = ppm;
+                self.record_network(&action);
+            }
+            Action::SetDuplicateRate(ppm) => {
+                self.network.config.duplicate_ppm = ppm;
+                self.record_network(&action);
+            }
+            Action::SetReorderRate(ppm) => {
+                self.network.config.reorder_ppm = ppm;
+                self.record_network(&action);
+            }
+            Action::SetLatency { min, max } => {
+                self.network.config.latency_min = min.min(max);
+                self.network.config.latency_max = max.max(min);
+                self.record_network(&action);
+            }
+        }
+    }
+
+    fn is_pending(&self, node: NodeId, timer: &N::Timer, generation: u64) -> bool {
+        self.timers[node.index()]
+            .iter()
+            .any(|(t, g)| *g == generation && t == timer)
+    }
+
+    /// Drops cancelled, replaced and crash-orphaned timers from the head of the
+    /// queue, so [`Run::next_time`] is the time of a real event and every step does
+    /// something.
+    fn skip_stale_timers(&mut self) {
+        while let Some((
+            _,
+            Entry::Timer {
+                node,
+                timer,
+                generation,
+            },
+        )) = self.queue.peek()
+        {
+            if self.is_pending(*node, timer, *generation) {
+                break;
+            }
+            self.queue.pop();
+        }
+    }
+
+    fn record_network(&mut self, action: &Action) {
+        if self.options.trace {
+            self.record(
+                None,
+                EventKind::Network {
+                    label: action.to_string(),
+                },
+            );
+        }
+    }
+
+    /// Schedules everything a scenario implies: the preset's `scripted` actions, the
+    /// seeded fault plan and client workload (`rate` requests per second), then the
+    /// person's own actions, ranked after all planned ones.
+    pub fn schedule_scenario(
+        &mut self,
+        scenario: &Scenario,
+        scripted: Vec<TimedAction>,
+        rate: u64,
+        options: RunOptions,
+    ) {
+        let mut planned = scripted;
+        planned.extend(fault_plan(
+            scenario.faults,
+            scenario.seed,
+            self.nodes.len(),
+            options.horizon,
+        ));
+        planned.extend(client_workload(
+            scenario.seed,
+            rate,
+            Time::ZERO,
+            options.horizon,
+        ));
+        planned.sort_by_key(|action| action.at);
+        self.schedule_all(&planned, 0);
+        self.schedule_all(&scenario.actions, USER_ACTION_RANK);
+    }
+
+    /// Schedules every action of `actions`, ranked by their position (plus `base`).
+    pub fn schedule_all(&mut self, actions: &[TimedAction], base: u32) {
+        for (i, action) in actions.iter().enumerate() {
+            self.schedule(action.clone(), base.saturating_add(i as u32));
+        }
+    }
+}
+
+impl<N: Node + 'static, C: Checker<N> + 'static> Run for Simulation<N, C> {
+    fn info(&self) -> &'static TopicInfo {
+        self.info
+    }
+
+    fn step(&mut self) -> bool {
+        let Some((time, entry)) = self.queue.pop() else {
+            return false;
+        };
+        self.now = self.now.max(time);
+        self.steps += 1;
+        match entry {
+            Entry::Start(node) => {
+                self.tick(node, None);
+                self.record(Some(node), EventKind::Start);
+                self.dispatch(node, |n, cx| n.on_start(cx));
+                self.check(node);
+            }
+            Entry::Deliver {
+                from,
+                to,
+                message,
+                lamport,
+                clock,
+                msg,
+            } => {
+                if !self.up[to.index()] {
+                    let reason = DropReason::ReceiverDown;
+                    if let Some(record) = self.trace.messages.get_mut(message as usize) {
+                        record.fate = Fate::Drop {
+                            at: self.now,
+                            reason,
+                        };
+                    }
+                    self.record(Some(to), EventKind::Drop { message, reason });
+                    return true;
+                }
+                self.tick(to, Some((lamport, clock.as_deref())));
+                self.record(Some(to), EventKind::Deliver { message });
+                self.dispatch(to, |n, cx| n.on_message(from, msg, cx));
+                self.check(to);
+            }
+            Entry::Lose {
+                to,
+                message,
+                reason,
+            } => {
+                self.record(Some(to), EventKind::Drop { message, reason });
+            }
+            Entry::Timer {
+                node,
+                timer,
+                generation,
+            } => {
+                let pending = &mut self.timers[node.index()];
+                let Some(at) = pending
+                    .iter()
+                    .position(|(t, g)| *g == generation && *t == timer)
+                else {
+                    // Only reachable if a stale timer slipped past the purge: it is
+                    // not an event, so it does not count as a step.
+                    self.steps -= 1;
+                    self.skip_stale_timers();
+                    return self.step();
+                };
+                pending.swap_remove(at);
+                self.tick(node, None);
+                if self.options.trace {
+                    let kind = EventKind::Timer {
+                        name: timer.kind(),
+                        label: timer.label(),
+                    };
+                    self.record(Some(node), kind);
+                }
+                self.dispatch(node, |n, cx| n.on_timer(timer, cx));
+                self.check(node);
+            }
+            Entry::Action(index) => self.apply_action(index),
+        }
+        self.skip_stale_timers();
+        true
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        self.queue.peek_time()
+    }
+
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    fn violations(&self) -> &[ViolationReport] {
+        &self.violations
+    }
+
+    fn schedule(&mut self, action: TimedAction, rank: u32) {
+        let at = action.at;
+        self.actions.push(action);
+        self.queue.push(
+            at,
+            Class::Action { rank },
+            Entry::Action(self.actions.len() - 1),
+        );
+    }
+
+    fn cluster(&self) -> ClusterState {
+        ClusterState {
+            nodes: self
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, node)| NodeState {
+                    id: NodeId(i as u32),
+                    up: self.up[i],
+                    summary: node.summary(),
+                })
+                .collect(),
+            groups: self.network.groups(self.nodes.len()),
+            cuts: self.network.cuts().collect(),
+        }
+    }
+
+    fn state_table(&self) -> StateTable {
+        StateTable {
+            columns: self.info.columns.to_vec(),
+            rows: self.nodes.iter().map(|node| node.state_row()).collect(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_skew_maps_local_and_global_time() {
+        let fast = ClockSkew {
+            offset_us: 1_000,
+            drift_ppm: 100_000,
+        };
+        assert_eq!(fast.local(Time(10_000)), Time(12_000));
+        // A 10% fast clock reaches a local 110ms in 100ms of real time.
+        assert_eq!(fast.global_span(Duration(110_000)), Duration(100_000));
+        let behind = ClockSkew {
+            offset_us: -5_000,
+            drift_ppm: 0,
+        };
+        assert_eq!(behind.local(Time(1_000)), Time(0));
+    }
+}
