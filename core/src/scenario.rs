@@ -111,6 +111,12 @@ pub enum Action {
     CrashLeader {
         downtime: Duration,
     },
+    /// A topic-specific operation on a data structure (insert an item, add a ring
+    /// node, edit a leaf, ...): the topic defines what `code` means.
+    Operation {
+        code: u32,
+        arg: u64,
+    },
 }
 
 impl Action {
@@ -172,6 +178,7 @@ impl fmt::Display for Action {
             Action::ClientRequest { node: None, value } => write!(f, "client request {value}"),
             Action::Timeout(node) => write!(f, "force timeout on {node}"),
             Action::CrashLeader { downtime } => write!(f, "crash the leader for {downtime}"),
+            Action::Operation { code, arg } => write!(f, "operation {code}({arg})"),
         }
     }
 }
@@ -490,6 +497,11 @@ fn write_action(out: &mut Vec<u8>, action: &Action) {
             out.push(13);
             write_varint(out, downtime.as_micros());
         }
+        Action::Operation { code, arg } => {
+            out.push(14);
+            write_varint(out, *code as u64);
+            write_varint(out, *arg);
+        }
     }
 }
 
@@ -636,6 +648,15 @@ impl Reader<'_> {
             13 => Action::CrashLeader {
                 downtime: Duration(self.varint()?),
             },
+            14 => {
+                let code = self.varint()?;
+                let code =
+                    u32::try_from(code).map_err(|_| DecodeError::BadValue("operation", code))?;
+                Action::Operation {
+                    code,
+                    arg: self.varint()?,
+                }
+            }
             tag => return Err(DecodeError::UnknownAction(tag)),
         })
     }
@@ -740,6 +761,10 @@ mod tests {
             Action::Timeout(NodeId(2)),
             Action::CrashLeader {
                 downtime: Duration(1_500),
+            },
+            Action::Operation {
+                code: 3,
+                arg: u64::MAX,
             },
         ];
         for (i, action) in actions.into_iter().enumerate() {

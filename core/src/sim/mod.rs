@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod network;
 pub mod node;
+pub mod ops;
 pub mod queue;
 pub mod rng;
 pub mod time;

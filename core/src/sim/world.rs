@@ -498,6 +498,7 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
                 };
                 self.schedule(restart, USER_ACTION_RANK - 1);
             }
+            Action::Operation { .. } => self.ignore(&action, "this topic has no operations"),
             Action::SetClock {
                 node,
                 offset_us,
