@@ -1,1 +1,40 @@
+//! distlab-web: the browser lab, a Yew app over distlab-core.
+//!
+//! - [`app`]: router (hash routes), site chrome, theme;
+//! - [`player`]: one running scenario (step, play, seek by replay, speed, actions);
+//! - [`hooks`]: the player hook with its animation loop and URL sync;
+//! - [`layout`]: view geometry in plain Rust; [`views`]: the drawings and panels;
+//! - [`pages`]: one page per topic, picking views; [`embed`]: embed mode and the
+//!   JavaScript API; [`panic`]: the error banner.
+//!
+//! The web side holds no protocol logic: it reads traces, cluster states and state
+//! tables through `distlab_core::run::Run`.
 
+pub mod app;
+pub mod command;
+pub mod embed;
+pub mod hooks;
+pub mod layout;
+pub mod pages;
+pub mod panic;
+pub mod player;
+pub mod route;
+pub mod views;
+
+/// Mounts the app on `<body>`: installs the panic banner and the JavaScript API,
+/// and in embed mode starts posting the page height to the parent.
+pub fn start() {
+    panic::install_hook();
+    embed::install_api();
+    if embed::embed_in_search()
+        || route::Route::parse(
+            &web_sys::window()
+                .and_then(|w| w.location().hash().ok())
+                .unwrap_or_default(),
+        )
+        .embed()
+    {
+        embed::post_height_to_parent();
+    }
+    yew::Renderer::<app::App>::new().render();
+}

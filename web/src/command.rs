@@ -1,0 +1,28 @@
+//! What a person can ask a page to do. Views emit commands; the page's player hook
+//! applies them (see `hooks::use_player`).
+
+use distlab_core::scenario::Action;
+use distlab_core::sim::time::Time;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    TogglePlay,
+    Play,
+    Pause,
+    Step,
+    StepBack,
+    Reset,
+    Speed(f64),
+    Seed(u64),
+    RandomSeed,
+    Param(&'static str, i64),
+    Bug(Option<String>),
+    Preset(Option<String>),
+    Act(Action),
+    SeekTime(Time),
+    SeekStep(u64),
+    /// Widen or narrow the timeline window (factor applied to its span).
+    Zoom(f64),
+    DismissNotice,
+    CopyLink,
+}

@@ -1,0 +1,263 @@
+//! Hooks shared by topic pages: the player with its animation loop, URL sync and
+//! keyboard shortcuts.
+//!
+//! `use_player` owns one [`Player`] per page. Each command mutates it and forces a
+//! re-render; the URL is then rewritten (with `history.replaceState`, so no history
+//! entry per click) to the scenario's link, so reload and share reproduce the run.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use distlab_core::catalog::TopicInfo;
+use distlab_core::sim::time::{Duration, Time};
+use gloo_render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::command::Command;
+use crate::embed;
+use crate::player::Player;
+
+/// The timeline window's span: default, narrowest and widest.
+pub const DEFAULT_SPAN: Duration = Duration::from_millis(800);
+const MIN_SPAN: Duration = Duration::from_millis(100);
+const MAX_SPAN: Duration = Duration::from_millis(20_000);
+
+/// How a page starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// Playing from time zero (a person opening a lab).
+    Playing,
+    /// Paused at time zero (component tests step by hand).
+    Paused,
+    /// Paused at this instant (a link with `t=`).
+    Time(Time),
+}
+
+/// What a page gets from [`use_player`].
+#[derive(Clone)]
+pub struct PlayerHandle {
+    pub player: Rc<RefCell<Player>>,
+    pub on_command: Callback<Command>,
+    pub timeline_span: Duration,
+    pub link_copied: bool,
+}
+
+/// The player of a topic page, built from the link and rebuilt when the link
+/// changes from outside (the person edits the URL or goes back).
+#[hook]
+pub fn use_player(
+    topic: &'static TopicInfo,
+    link: Option<String>,
+    embed: bool,
+    start: StartAt,
+) -> PlayerHandle {
+    let player = use_mut_ref(|| Player::from_link(topic, link.as_deref()));
+    let seen_link = use_mut_ref(|| link.clone());
+    let update = use_force_update();
+    let span = use_state(|| DEFAULT_SPAN);
+    let copied = use_state(|| false);
+
+    if *seen_link.borrow() != link {
+        *seen_link.borrow_mut() = link.clone();
+        if link.as_deref() != Some(player.borrow().scenario().encode().as_str()) {
+            *player.borrow_mut() = Player::from_link(topic, link.as_deref());
+        }
+    }
+
+    let on_command = {
+        let player = player.clone();
+        let update = update.clone();
+        let span = span.clone();
+        let copied = copied.clone();
+        Callback::from(move |command: Command| {
+            match command {
+                Command::Zoom(factor) => {
+                    let micros = (span.as_micros() as f64 * factor) as u64;
+                    span.set(Duration(
+                        micros.clamp(MIN_SPAN.as_micros(), MAX_SPAN.as_micros()),
+                    ));
+                }
+                Command::RandomSeed => player.borrow_mut().apply(Command::Seed(random_seed())),
+                Command::CopyLink => {
+                    let player = player.borrow();
+                    let at =
+                        crate::route::with_time(&player.link(embed), player.time().as_millis());
+                    copy_link(&at);
+                    copied.set(true);
+                    let copied = copied.clone();
+                    gloo_timers::callback::Timeout::new(2_000, move || copied.set(false)).forget();
+                }
+                other => player.borrow_mut().apply(other),
+            }
+            write_url(&player.borrow().link(embed));
+            update.force_update();
+        })
+    };
+
+    // The URL reflects the scenario from the first render on (a bad link is
+    // replaced by the default scenario it fell back to), and the run starts
+    // playing, as a person opening a lab expects.
+    {
+        let player = player.clone();
+        let update = update.clone();
+        use_effect_with(topic.slug, move |_| {
+            write_url(&player.borrow().link(embed));
+            match start {
+                StartAt::Playing => player.borrow_mut().play(),
+                StartAt::Paused => {}
+                StartAt::Time(time) => player.borrow_mut().seek_time(time),
+            }
+            update.force_update();
+        });
+    }
+
+    let playing = player.borrow().playing();
+    use_animation_frames(playing, {
+        let player = player.clone();
+        let update = update.clone();
+        Callback::from(move |real_ms: f64| {
+            if player.borrow_mut().advance(real_ms) {
+                update.force_update();
+            }
+        })
+    });
+    use_keyboard_shortcuts(on_command.clone());
+    {
+        let on_command = on_command.clone();
+        use_effect_with(topic.slug, move |_| {
+            embed::register(on_command);
+            embed::unregister
+        });
+    }
+
+    PlayerHandle {
+        player,
+        on_command,
+        timeline_span: *span,
+        link_copied: *copied,
+    }
+}
+
+/// Calls `on_frame` with the real milliseconds since the previous frame, once per
+/// animation frame, while `active`.
+#[hook]
+pub fn use_animation_frames(active: bool, on_frame: Callback<f64>) {
+    let on_frame_ref = use_mut_ref(|| on_frame.clone());
+    *on_frame_ref.borrow_mut() = on_frame;
+    use_effect_with(active, move |&active| {
+        let handle: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+        if active {
+            schedule_frame(handle.clone(), Rc::new(Cell::new(None)), on_frame_ref);
+        }
+        move || {
+            handle.borrow_mut().take();
+        }
+    });
+}
+
+fn schedule_frame(
+    handle: Rc<RefCell<Option<AnimationFrame>>>,
+    last: Rc<Cell<Option<f64>>>,
+    on_frame: Rc<RefCell<Callback<f64>>>,
+) {
+    let next_handle = handle.clone();
+    let frame = request_animation_frame(move |timestamp| {
+        // A long gap (a background tab) must not jump the simulation ahead.
+        let elapsed = last
+            .get()
+            .map_or(0.0, |previous| (timestamp - previous).clamp(0.0, 100.0));
+        last.set(Some(timestamp));
+        let callback = on_frame.borrow().clone();
+        callback.emit(elapsed);
+        // Only re-arm if the loop was not stopped during the callback.
+        if next_handle.borrow().is_some() {
+            schedule_frame(next_handle, last, on_frame);
+        }
+    });
+    *handle.borrow_mut() = Some(frame);
+}
+
+/// Space plays or pauses, arrows step, unless the person is typing in a field.
+#[hook]
+fn use_keyboard_shortcuts(on_command: Callback<Command>) {
+    use_effect_with((), move |_| {
+        let listener =
+            Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
+                let typing = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .map(|e| {
+                        matches!(
+                            e.tag_name().as_str(),
+                            "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                        )
+                    })
+                    .unwrap_or(false);
+                if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                let command = match event.key().as_str() {
+                    " " => Command::TogglePlay,
+                    "ArrowRight" => Command::Step,
+                    "ArrowLeft" => Command::StepBack,
+                    _ => return,
+                };
+                event.prevent_default();
+                on_command.emit(command);
+            });
+        let window = web_sys::window();
+        if let Some(window) = &window {
+            let _ = window
+                .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(window) = window {
+                let _ = window.remove_event_listener_with_callback(
+                    "keydown",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+        }
+    });
+}
+
+/// Replaces the URL's hash without adding a history entry or firing `hashchange`.
+pub fn write_url(hash: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if window.location().hash().ok().as_deref() == Some(hash) {
+        return;
+    }
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(hash));
+    }
+}
+
+/// A fresh random seed from the browser's CSPRNG (32 bits: easy to read and type).
+fn random_seed() -> u64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u32::from_le_bytes(bytes) as u64,
+        Err(_) => (js_sys::Math::random() * u32::MAX as f64) as u64,
+    }
+}
+
+fn copy_link(hash: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let base = format!(
+        "{}{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    let _ = window
+        .navigator()
+        .clipboard()
+        .write_text(&format!("{base}{hash}"));
+}

@@ -1,0 +1,281 @@
+//! Geometry of the cluster view: nodes on a circle, a link between every pair, and
+//! every message in flight at the shown instant placed on its link.
+//!
+//! A message's position is the fraction of its flight elapsed: `sent_at` at the
+//! sender, arrival at the receiver. A lost message dies halfway (the network decided
+//! so at send), so it travels to the midpoint and ends in a cross.
+
+use distlab_core::run::ClusterState;
+use distlab_core::sim::network::Fate;
+use distlab_core::sim::time::{NodeId, Time};
+use distlab_core::sim::trace::MessageRecord;
+
+use super::palette_index;
+
+/// The view box is `SIZE x SIZE` user units.
+pub const SIZE: f64 = 400.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterLayout {
+    pub nodes: Vec<NodeGlyph>,
+    pub links: Vec<LinkGlyph>,
+    pub messages: Vec<MessageGlyph>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeGlyph {
+    pub id: NodeId,
+    pub x: f64,
+    pub y: f64,
+    pub radius: f64,
+    pub up: bool,
+    /// Role name, used as a CSS class.
+    pub role: &'static str,
+    pub badge: String,
+    pub detail: String,
+    /// Partition side, for a subtle outline colour when partitioned.
+    pub group: u32,
+}
+
+/// The state of the link between two nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Open,
+    /// One direction is cut.
+    HalfCut,
+    /// Both directions are cut, or the nodes are on different partition sides.
+    Cut,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkGlyph {
+    pub a: NodeId,
+    pub b: NodeId,
+    pub x1: f64,
+    pub y1: f64,
+    pub x2: f64,
+    pub y2: f64,
+    pub state: LinkState,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageGlyph {
+    pub id: u32,
+    pub x: f64,
+    pub y: f64,
+    /// Palette index of the message type.
+    pub colour: usize,
+    pub label: String,
+    /// On its way to being lost (drawn as a fading cross near the end).
+    pub doomed: bool,
+}
+
+/// Places `cluster`'s nodes and the messages of `flying` at instant `now`.
+pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> ClusterLayout {
+    let count = cluster.nodes.len().max(1);
+    let centre = SIZE / 2.0;
+    // Leave room for the node circles inside the box.
+    let radius = if count <= 1 { 0.0 } else { SIZE * 0.36 };
+    let node_radius = (SIZE * 0.5 / count as f64).clamp(10.0, 30.0);
+    let position = |i: usize| {
+        let angle = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / count as f64;
+        (centre + radius * angle.cos(), centre + radius * angle.sin())
+    };
+    let nodes: Vec<NodeGlyph> = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let (x, y) = position(i);
+            NodeGlyph {
+                id: node.id,
+                x,
+                y,
+                radius: node_radius,
+                up: node.up,
+                role: node.summary.role,
+                badge: node.summary.badge.clone(),
+                detail: node.summary.detail.clone(),
+                group: cluster.groups.get(i).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+
+    let cut = |from: NodeId, to: NodeId| cluster.cuts.contains(&(from, to));
+    let mut links = Vec::new();
+    for a in 0..nodes.len() {
+        for b in a + 1..nodes.len() {
+            let (na, nb) = (&nodes[a], &nodes[b]);
+            let separated = na.group != nb.group;
+            let state = match (separated, cut(na.id, nb.id), cut(nb.id, na.id)) {
+                (true, _, _) | (false, true, true) => LinkState::Cut,
+                (false, true, false) | (false, false, true) => LinkState::HalfCut,
+                (false, false, false) => LinkState::Open,
+            };
+            links.push(LinkGlyph {
+                a: na.id,
+                b: nb.id,
+                x1: na.x,
+                y1: na.y,
+                x2: nb.x,
+                y2: nb.y,
+                state,
+            });
+        }
+    }
+
+    let messages = flying
+        .iter()
+        .filter_map(|message| {
+            let from = nodes.get(message.from.index())?;
+            let to = nodes.get(message.to.index())?;
+            let (end, reach, doomed) = match message.fate {
+                Fate::Deliver { at } => (at, 1.0, false),
+                // Lost messages die halfway along the link.
+                Fate::Drop { at, .. } => (at, 0.5, true),
+            };
+            let flight = end
+                .as_micros()
+                .saturating_sub(message.sent_at.as_micros())
+                .max(1);
+            let elapsed = now.as_micros().saturating_sub(message.sent_at.as_micros());
+            let progress = (elapsed as f64 / flight as f64).clamp(0.0, 1.0) * reach;
+            // Start and end at the circles' rims, not their centres.
+            let (dx, dy) = (to.x - from.x, to.y - from.y);
+            let length = (dx * dx + dy * dy).sqrt().max(1e-9);
+            let rim = (from.radius / length).min(0.45);
+            let t = rim + progress * (1.0 - 2.0 * rim);
+            Some(MessageGlyph {
+                id: message.id,
+                x: from.x + dx * t,
+                y: from.y + dy * t,
+                colour: palette_index(message.kind),
+                label: message.label.clone(),
+                doomed,
+            })
+        })
+        .collect();
+
+    ClusterLayout {
+        nodes,
+        links,
+        messages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distlab_core::run::NodeState;
+    use distlab_core::sim::network::DropReason;
+    use distlab_core::sim::node::NodeSummary;
+
+    fn cluster(n: u32) -> ClusterState {
+        ClusterState {
+            nodes: (0..n)
+                .map(|i| NodeState {
+                    id: NodeId(i),
+                    up: i != 2,
+                    summary: NodeSummary {
+                        role: "follower",
+                        badge: "T1".into(),
+                        detail: String::new(),
+                    },
+                })
+                .collect(),
+            groups: vec![0; n as usize],
+            cuts: vec![],
+        }
+    }
+
+    fn message(fate: Fate) -> MessageRecord {
+        MessageRecord {
+            id: 7,
+            from: NodeId(0),
+            to: NodeId(1),
+            kind: "AppendEntries",
+            label: "AE".into(),
+            sent_at: Time(1_000),
+            fate,
+            copy_of: None,
+            lamport: 1,
+        }
+    }
+
+    #[test]
+    fn nodes_sit_on_a_circle_inside_the_box() {
+        let layout = layout(&cluster(5), &[], Time::ZERO);
+        assert_eq!(layout.nodes.len(), 5);
+        assert_eq!(layout.links.len(), 10);
+        let centre = SIZE / 2.0;
+        for node in &layout.nodes {
+            let r = ((node.x - centre).powi(2) + (node.y - centre).powi(2)).sqrt();
+            assert!((r - SIZE * 0.36).abs() < 1e-9);
+            assert!(node.x - node.radius >= 0.0 && node.x + node.radius <= SIZE);
+        }
+        // The first node is at the top.
+        assert!((layout.nodes[0].x - centre).abs() < 1e-9);
+        assert!(layout.nodes[0].y < centre);
+        assert!(!layout.nodes[2].up);
+    }
+
+    #[test]
+    fn messages_move_from_sender_to_receiver() {
+        let c = cluster(2);
+        let m = message(Fate::Deliver { at: Time(3_000) });
+        let start = layout(&c, &[&m], Time(1_000)).messages[0].clone();
+        let middle = layout(&c, &[&m], Time(2_000)).messages[0].clone();
+        let end = layout(&c, &[&m], Time(3_000)).messages[0].clone();
+        let nodes = layout(&c, &[], Time::ZERO).nodes;
+        let dist = |x: f64, y: f64, n: &NodeGlyph| ((x - n.x).powi(2) + (y - n.y).powi(2)).sqrt();
+        assert!(dist(start.x, start.y, &nodes[0]) < dist(start.x, start.y, &nodes[1]));
+        assert!(dist(end.x, end.y, &nodes[1]) < dist(end.x, end.y, &nodes[0]));
+        let midpoint = (
+            (nodes[0].x + nodes[1].x) / 2.0,
+            (nodes[0].y + nodes[1].y) / 2.0,
+        );
+        assert!(
+            dist(
+                middle.x,
+                middle.y,
+                &NodeGlyph {
+                    x: midpoint.0,
+                    y: midpoint.1,
+                    ..nodes[0].clone()
+                }
+            ) < 1e-6
+        );
+    }
+
+    #[test]
+    fn lost_messages_die_halfway() {
+        let c = cluster(2);
+        let m = message(Fate::Drop {
+            at: Time(2_000),
+            reason: DropReason::Loss,
+        });
+        let end = layout(&c, &[&m], Time(2_000)).messages[0].clone();
+        let nodes = layout(&c, &[], Time::ZERO).nodes;
+        assert!(end.doomed);
+        assert!((end.x - (nodes[0].x + nodes[1].x) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn partitions_and_cuts_mark_links() {
+        let mut c = cluster(3);
+        c.groups = vec![0, 0, 1];
+        c.cuts = vec![(NodeId(0), NodeId(1))];
+        let layout = layout(&c, &[], Time::ZERO);
+        let state = |a: u32, b: u32| {
+            layout
+                .links
+                .iter()
+                .find(|l| l.a == NodeId(a) && l.b == NodeId(b))
+                .unwrap()
+                .state
+        };
+        assert_eq!(state(0, 1), LinkState::HalfCut);
+        assert_eq!(state(0, 2), LinkState::Cut);
+        assert_eq!(state(1, 2), LinkState::Cut);
+    }
+}

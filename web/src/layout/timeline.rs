@@ -1,0 +1,373 @@
+//! Geometry of the space-time timeline: one lane per node, time to the right,
+//! messages as arrows from send to arrival (or to where they were lost), crashes as
+//! greyed spans, and marks for timers, inputs, network changes and violations.
+//!
+//! Only the visible window is laid out, and it is found without scanning the whole
+//! trace: events are sorted by time (binary search), messages by send time (scan
+//! back from the newest until sends are older than the longest possible flight).
+
+use distlab_core::run::ClusterState;
+use distlab_core::sim::network::{DropReason, Fate};
+use distlab_core::sim::time::{Duration, Time};
+use distlab_core::sim::trace::{EventKind, Trace};
+
+use super::palette_index;
+
+/// Left margin for lane labels.
+pub const LABEL_WIDTH: f64 = 34.0;
+/// Height of one lane.
+pub const LANE_HEIGHT: f64 = 34.0;
+/// Space above the first lane for tick labels.
+pub const TOP: f64 = 18.0;
+/// The longest a message can be in flight (latency plus reordering delay), so
+/// scanning back this far finds every message crossing the window.
+const LONGEST_FLIGHT: Duration = Duration::from_millis(2_000);
+/// Arrows drawn at most; beyond this the window is too dense to read anyway.
+pub const MAX_ARROWS: usize = 800;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineLayout {
+    pub width: f64,
+    pub height: f64,
+    pub start: Time,
+    pub end: Time,
+    pub lanes: Vec<Lane>,
+    pub arrows: Vec<Arrow>,
+    pub marks: Vec<Mark>,
+    pub ticks: Vec<Tick>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    pub label: String,
+    pub y: f64,
+    /// Spans (x from, x to) during which the node was down.
+    pub down: Vec<(f64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrow {
+    pub id: u32,
+    pub x1: f64,
+    pub y1: f64,
+    pub x2: f64,
+    pub y2: f64,
+    pub colour: usize,
+    pub label: String,
+    /// Lost (ends in a cross).
+    pub lost: bool,
+    /// Still travelling at the window's end.
+    pub in_flight: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    Timer,
+    Input,
+    Crash,
+    Restart,
+    /// A network change: drawn across every lane.
+    Network,
+    Violation,
+}
+
+impl MarkKind {
+    pub fn class(self) -> &'static str {
+        match self {
+            MarkKind::Timer => "timer",
+            MarkKind::Input => "input",
+            MarkKind::Crash => "crash",
+            MarkKind::Restart => "restart",
+            MarkKind::Network => "network",
+            MarkKind::Violation => "violation",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub x: f64,
+    pub y: f64,
+    pub kind: MarkKind,
+    pub label: String,
+    /// The step to seek to when the mark is clicked.
+    pub step: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    pub x: f64,
+    pub label: String,
+}
+
+/// Lays out the window `[end - span, end]` (clamped at zero) of `trace` over
+/// `width` units. `cluster` is the state at `end`.
+pub fn layout(
+    trace: &Trace,
+    cluster: &ClusterState,
+    end: Time,
+    span: Duration,
+    width: f64,
+) -> TimelineLayout {
+    let span = Duration(span.as_micros().max(1_000));
+    let start = Time(end.as_micros().saturating_sub(span.as_micros()));
+    let end = start.after(span);
+    let plot = (width - LABEL_WIDTH - 6.0).max(10.0);
+    let x = |t: Time| {
+        LABEL_WIDTH
+            + (t.as_micros().saturating_sub(start.as_micros())) as f64 / span.as_micros() as f64
+                * plot
+    };
+    let count = cluster.nodes.len();
+    let lane_y = |node: usize| TOP + LANE_HEIGHT * (node as f64 + 0.5);
+
+    let first = trace.events.partition_point(|e| e.time < start);
+    let visible = trace.events[first..].iter().take_while(|e| e.time <= end);
+
+    // Down spans, swept backwards from the known state at `end`.
+    let mut down: Vec<Vec<(f64, f64)>> = vec![Vec::new(); count];
+    let mut down_until: Vec<Option<f64>> = cluster
+        .nodes
+        .iter()
+        .map(|n| (!n.up).then(|| x(end)))
+        .collect();
+    let mut marks = Vec::new();
+    for event in visible.clone().collect::<Vec<_>>().into_iter().rev() {
+        let Some(node) = event.node.map(|n| n.index()).filter(|&n| n < count) else {
+            continue;
+        };
+        match event.kind {
+            EventKind::Crash => {
+                if let Some(until) = down_until[node].take() {
+                    down[node].push((x(event.time), until));
+                }
+            }
+            EventKind::Restart => down_until[node] = Some(x(event.time)),
+            _ => {}
+        }
+    }
+    for (node, until) in down_until.into_iter().enumerate() {
+        if let Some(until) = until {
+            down[node].push((x(start), until));
+        }
+    }
+
+    for event in visible {
+        let y = event.node.map(|n| lane_y(n.index())).unwrap_or(TOP);
+        let (kind, label) = match &event.kind {
+            EventKind::Timer { label, .. } => (MarkKind::Timer, label.clone()),
+            EventKind::Input { label } => (MarkKind::Input, label.clone()),
+            EventKind::Crash => (MarkKind::Crash, "crash".to_string()),
+            EventKind::Restart => (MarkKind::Restart, "restart".to_string()),
+            EventKind::Network { label } => (MarkKind::Network, label.clone()),
+            EventKind::Violation { invariant, message } => {
+                (MarkKind::Violation, format!("{invariant}: {message}"))
+            }
+            _ => continue,
+        };
+        marks.push(Mark {
+            x: x(event.time),
+            y,
+            kind,
+            label: format!("{} {}", event.time, label),
+            step: event.step,
+        });
+    }
+
+    let oldest = Time(start.as_micros().saturating_sub(LONGEST_FLIGHT.as_micros()));
+    let mut arrows: Vec<Arrow> = trace
+        .messages
+        .iter()
+        .rev()
+        .take_while(|m| m.sent_at >= oldest)
+        .filter(|m| m.sent_at <= end && m.ends_at() >= start)
+        .filter(|m| m.from.index() < count && m.to.index() < count)
+        .take(MAX_ARROWS)
+        .map(|m| {
+            let (arrival, reach, lost) = match m.fate {
+                Fate::Deliver { at } => (at, 1.0, false),
+                Fate::Drop {
+                    at,
+                    reason: DropReason::ReceiverDown,
+                } => (at, 1.0, true),
+                Fate::Drop { at, .. } => (at, 0.5, true),
+            };
+            let (y1, y2_full) = (lane_y(m.from.index()), lane_y(m.to.index()));
+            let y_end = y1 + (y2_full - y1) * reach;
+            let flight = arrival
+                .as_micros()
+                .saturating_sub(m.sent_at.as_micros())
+                .max(1) as f64;
+            let shown_until = arrival.min(end);
+            let fraction = shown_until
+                .as_micros()
+                .saturating_sub(m.sent_at.as_micros()) as f64
+                / flight;
+            Arrow {
+                id: m.id,
+                x1: x(m.sent_at.max(start)),
+                y1: if m.sent_at < start {
+                    y1 + (y_end - y1) * (start.as_micros() - m.sent_at.as_micros()) as f64 / flight
+                } else {
+                    y1
+                },
+                x2: x(shown_until),
+                y2: y1 + (y_end - y1) * fraction.clamp(0.0, 1.0),
+                colour: palette_index(m.kind),
+                label: m.label.clone(),
+                lost: lost && arrival <= end,
+                in_flight: arrival > end,
+            }
+        })
+        .collect();
+    arrows.reverse();
+
+    let lanes = (0..count)
+        .map(|i| Lane {
+            label: cluster.nodes[i].id.to_string(),
+            y: lane_y(i),
+            down: std::mem::take(&mut down[i]),
+        })
+        .collect();
+
+    TimelineLayout {
+        width,
+        height: TOP + LANE_HEIGHT * count as f64 + 4.0,
+        start,
+        end,
+        lanes,
+        arrows,
+        marks,
+        ticks: ticks(start, end, &x),
+    }
+}
+
+/// Round tick marks (1, 2 or 5 times a power of ten milliseconds), about eight of
+/// them across the window.
+fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64) -> Vec<Tick> {
+    let span_ms = (end.as_micros() - start.as_micros()) as f64 / 1000.0;
+    let rough = (span_ms / 8.0).max(0.001);
+    let magnitude = 10f64.powf(rough.log10().floor());
+    let step_ms = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= rough)
+        .unwrap_or(10.0 * magnitude);
+    let step_us = ((step_ms * 1000.0).round() as u64).max(1);
+    let mut t = start.as_micros().div_ceil(step_us) * step_us;
+    let mut ticks = Vec::new();
+    while t <= end.as_micros() {
+        let label = if step_us >= 1000 {
+            format!("{}ms", t / 1000)
+        } else {
+            format!("{:.1}ms", t as f64 / 1000.0)
+        };
+        ticks.push(Tick {
+            x: x(Time(t)),
+            label,
+        });
+        t += step_us;
+    }
+    ticks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distlab_core::catalog;
+    use distlab_core::run::RunOptions;
+    use distlab_core::scenario::{Action, Scenario};
+    use distlab_core::sim::time::NodeId;
+
+    fn raft_run(actions: &[(u64, Action)], until_ms: u64) -> Box<dyn distlab_core::run::Run> {
+        let mut scenario = Scenario::new("raft", 4);
+        for (ms, action) in actions {
+            scenario.push_action(Time::from_millis(*ms), action.clone());
+        }
+        let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
+        run.run_until(Time::from_millis(until_ms));
+        run
+    }
+
+    #[test]
+    fn arrows_stay_in_the_window_and_go_from_sender_to_receiver_lane() {
+        let run = raft_run(&[], 2_000);
+        let layout = layout(
+            run.trace(),
+            &run.cluster(),
+            Time::from_millis(2_000),
+            Duration::from_millis(500),
+            600.0,
+        );
+        assert_eq!(layout.lanes.len(), 5);
+        assert!(!layout.arrows.is_empty());
+        for arrow in &layout.arrows {
+            assert!(
+                arrow.x1 >= LABEL_WIDTH - 1e-9 && arrow.x2 <= 600.0,
+                "{arrow:?}"
+            );
+            assert!(arrow.x2 >= arrow.x1);
+        }
+        let (t0, t1) = (layout.start, layout.end);
+        assert_eq!(t1 - t0, Duration::from_millis(500));
+        assert!(
+            layout.ticks.len() >= 4 && layout.ticks.len() <= 12,
+            "{:?}",
+            layout.ticks
+        );
+    }
+
+    #[test]
+    fn a_crashed_node_has_a_down_span_until_its_restart() {
+        let run = raft_run(
+            &[
+                (1_000, Action::Crash(NodeId(1))),
+                (1_400, Action::Restart(NodeId(1))),
+            ],
+            2_000,
+        );
+        let window = layout(
+            run.trace(),
+            &run.cluster(),
+            Time::from_millis(2_000),
+            Duration::from_millis(2_000),
+            2_000.0 + LABEL_WIDTH + 6.0,
+        );
+        // One unit per millisecond: the span runs from 1000 to 1400.
+        let span = window.lanes[1].down[0];
+        assert!((span.0 - (LABEL_WIDTH + 1_000.0)).abs() < 1.0, "{span:?}");
+        assert!((span.1 - (LABEL_WIDTH + 1_400.0)).abs() < 1.0, "{span:?}");
+        assert!(window.lanes[0].down.is_empty());
+        assert!(window.marks.iter().any(|m| m.kind == MarkKind::Crash));
+    }
+
+    #[test]
+    fn a_node_still_down_is_down_to_the_end_of_the_window() {
+        let run = raft_run(&[(500, Action::Crash(NodeId(3)))], 2_000);
+        let window = layout(
+            run.trace(),
+            &run.cluster(),
+            Time::from_millis(2_000),
+            Duration::from_millis(1_000),
+            800.0,
+        );
+        assert_eq!(window.lanes[3].down.len(), 1);
+        let (from, to) = window.lanes[3].down[0];
+        assert!(
+            (from - LABEL_WIDTH).abs() < 1e-6,
+            "crashed before the window"
+        );
+        assert!((to - (800.0 - 6.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        let x = |t: Time| t.as_micros() as f64;
+        let t = ticks(Time::from_millis(1_234), Time::from_millis(2_234), &x);
+        assert!(
+            t.iter()
+                .all(|tick| tick.label.ends_with("00ms") || tick.label.ends_with("50ms")),
+            "{t:?}"
+        );
+    }
+}

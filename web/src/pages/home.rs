@@ -1,0 +1,54 @@
+//! The home page: the catalog, grouped by category; a card per topic that works.
+
+use distlab_core::catalog::{self, Category, TopicKind};
+use yew::prelude::*;
+
+use super::has_page;
+
+#[function_component]
+pub fn Home() -> Html {
+    let groups = Category::ALL.iter().filter_map(|&category| {
+        let topics: Vec<_> = catalog::topics()
+            .iter()
+            .filter(|t| t.category == category && has_page(t.slug))
+            .collect();
+        if topics.is_empty() {
+            return None;
+        }
+        let cards = topics.iter().map(|topic| {
+            let kind = match topic.kind {
+                TopicKind::Protocol => "protocol",
+                TopicKind::DataStructure => "data structure",
+            };
+            html! {
+                <a class="card" href={format!("#/{}", topic.slug)} key={topic.slug} data-topic={topic.slug}>
+                    <h3>{ topic.title }</h3>
+                    <p>{ topic.summary }</p>
+                    <p class="meta">
+                        { kind }
+                        { format!(" · {} scenarios", topic.presets.len()) }
+                        if !topic.bugs.is_empty() { { format!(" · {} bugs to switch on", topic.bugs.len()) } }
+                        if !topic.invariants.is_empty() { { format!(" · {} invariants", topic.invariants.len()) } }
+                    </p>
+                </a>
+            }
+        });
+        Some(html! {
+            <section class="category" key={category.title()}>
+                <h2>{ category.title() }</h2>
+                <div class="cards">{ for cards }</div>
+            </section>
+        })
+    });
+    html! {
+        <div class="home">
+            <section class="intro">
+                <h1>{ "A browser lab for distributed systems" }</h1>
+                <p>
+                    { "Every topic is a small, deterministic simulation running in WebAssembly. Pause it, step it, rewind it, crash a node, cut a link, switch on a deliberate bug and watch the invariant checker catch it, then share the exact run as a link. The same seed gives the same run, here and on the command line." }
+                </p>
+            </section>
+            { for groups }
+        </div>
+    }
+}

@@ -1,0 +1,247 @@
+//! The lab page of a protocol topic: controls, narration, the cluster view, the
+//! space-time timeline, the state table, the invariant panel, the event log, and
+//! fault injection. Topic pages pick this composition; it holds no protocol logic.
+
+use std::rc::Rc;
+
+use distlab_core::catalog::{self, TopicInfo};
+use distlab_core::scenario::Action;
+use distlab_core::sim::time::{Duration, NodeId};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::command::Command;
+use crate::embed::{self, ApiState};
+use crate::hooks::{use_player, StartAt};
+use crate::layout::{cluster, timeline};
+use crate::views::cluster::ClusterView;
+use crate::views::controls::{Controls, ControlsState};
+use crate::views::event_log::EventLog;
+use crate::views::invariants::InvariantsView;
+use crate::views::narration::NarrationView;
+use crate::views::state_table::StateTableView;
+use crate::views::timeline::TimelineView;
+
+/// How far back to look for messages still in flight.
+const FLIGHT_HORIZON: Duration = Duration::from_millis(3_000);
+/// Lines in the event log.
+const LOG_LINES: usize = 14;
+/// Width of the timeline in SVG units (it scales to its box).
+const TIMELINE_WIDTH: f64 = 900.0;
+
+#[derive(Properties, PartialEq)]
+pub struct TopicPageProps {
+    pub slug: &'static str,
+    pub link: Option<String>,
+    pub embed: bool,
+    /// How the page starts: playing, paused, or paused at an instant.
+    #[prop_or(StartAt::Playing)]
+    pub start: StartAt,
+}
+
+#[function_component]
+pub fn ProtocolLab(props: &TopicPageProps) -> Html {
+    let topic: &'static TopicInfo =
+        catalog::find(props.slug).expect("pages exist only for catalog topics");
+    let handle = use_player(topic, props.link.clone(), props.embed, props.start);
+    let on_command = handle.on_command.clone();
+    let player = handle.player.borrow();
+    let run = player.run();
+    let now = player.time();
+    let state = run.cluster();
+    let trace = run.trace();
+
+    let flying = trace.in_flight(now, FLIGHT_HORIZON);
+    let cluster_layout = Rc::new(cluster::layout(&state, &flying, now));
+    let timeline_layout = Rc::new(timeline::layout(
+        trace,
+        &state,
+        now,
+        handle.timeline_span,
+        TIMELINE_WIDTH,
+    ));
+    let table = Rc::new(run.state_table());
+    let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
+    let violations = Rc::new(run.violations().to_vec());
+    let log_start = trace.events.len().saturating_sub(LOG_LINES);
+    let log = Rc::new(
+        trace.events[log_start..]
+            .iter()
+            .map(|e| {
+                let violation = matches!(
+                    e.kind,
+                    distlab_core::sim::trace::EventKind::Violation { .. }
+                );
+                (e.step, trace.event_text(e), violation)
+            })
+            .collect::<Vec<_>>(),
+    );
+
+    embed::publish(ApiState {
+        topic: topic.slug.to_string(),
+        link: player.link(props.embed),
+        time_us: now.as_micros(),
+        steps: run.steps(),
+        violations: run.violations().iter().map(|v| v.to_string()).collect(),
+        playing: player.playing(),
+    });
+
+    let on_node = {
+        let up = up.clone();
+        on_command.reform(move |node: NodeId| {
+            let action = if up.get(node.index()).copied().unwrap_or(true) {
+                Action::Crash(node)
+            } else {
+                Action::Restart(node)
+            };
+            Command::Act(action)
+        })
+    };
+    let on_link = {
+        let groups = state.groups.clone();
+        let cuts = state.cuts.clone();
+        let on_command = on_command.clone();
+        Callback::from(move |(a, b): (NodeId, NodeId)| {
+            let separated = groups.get(a.index()) != groups.get(b.index());
+            let cut = cuts.contains(&(a, b)) || cuts.contains(&(b, a));
+            if separated {
+                on_command.emit(Command::Act(Action::Heal));
+            } else if cut {
+                on_command.emit(Command::Act(Action::Restore { from: a, to: b }));
+                on_command.emit(Command::Act(Action::Restore { from: b, to: a }));
+            } else {
+                on_command.emit(Command::Act(Action::Cut { from: a, to: b }));
+                on_command.emit(Command::Act(Action::Cut { from: b, to: a }));
+            }
+        })
+    };
+
+    let controls = ControlsState {
+        slug: topic.slug,
+        playing: player.playing(),
+        speed: player.speed(),
+        seed: player.scenario().seed,
+        time: now,
+        steps: run.steps(),
+        params: topic
+            .params
+            .iter()
+            .map(|p| (p.name, topic.param(player.scenario(), p.name)))
+            .collect(),
+        bug: player.scenario().bug.clone(),
+        preset: player.scenario().preset.clone(),
+        link_copied: handle.link_copied,
+    };
+    let preset_title = player
+        .scenario()
+        .preset
+        .as_deref()
+        .and_then(|p| topic.preset(p))
+        .map(|p| p.title);
+    let narration = player.narration().map(|n| n.text);
+    let notice = player.notice().map(|text| {
+        let dismiss = on_command.reform(|_: MouseEvent| Command::DismissNotice);
+        html! {
+            <div class="notice" role="status" id="notice">
+                <span>{ text }</span>
+                <button onclick={dismiss} aria-label="dismiss">{ "×" }</button>
+            </div>
+        }
+    });
+    let client_count = player
+        .scenario()
+        .actions
+        .iter()
+        .filter(|a| matches!(a.action, Action::ClientRequest { .. }))
+        .count() as u64;
+
+    html! {
+        <div class="lab protocol" data-topic={topic.slug}>
+            if !props.embed {
+                <header class="topic-header">
+                    <h1>{ topic.title }</h1>
+                    <p class="summary">{ topic.summary }</p>
+                    <p class="reference">{ "Follows " }{ topic.reference }</p>
+                </header>
+            }
+            <Controls state={controls} on_command={on_command.clone()} />
+            { for notice }
+            <NarrationView title={preset_title} text={narration} />
+            <div class="views">
+                <section class="panel cluster-panel" aria-label="cluster">
+                    <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
+                    <ClusterView layout={cluster_layout} {on_node} {on_link} />
+                    <FaultPanel on_command={on_command.clone()} drop_rate={current_drop_percent(&player)} next_value={1000 + client_count} />
+                </section>
+                <section class="panel timeline-panel" aria-label="timeline">
+                    <h3>
+                        { "Timeline" }
+                        <small>{ " click to jump in time" }</small>
+                        <span class="zoom">
+                            <button id="zoom-in" title="Zoom in" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(0.5))}>{ "+" }</button>
+                            <button id="zoom-out" title="Zoom out" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(2.0))}>{ "−" }</button>
+                        </span>
+                    </h3>
+                    <TimelineView layout={timeline_layout} on_seek_time={on_command.reform(Command::SeekTime)} on_seek_step={on_command.reform(Command::SeekStep)} />
+                    <StateTableView {table} {up} />
+                </section>
+            </div>
+            <div class="panels">
+                <InvariantsView invariants={topic.invariants} {violations} on_seek_step={on_command.reform(Command::SeekStep)} />
+                <EventLog lines={log} />
+            </div>
+        </div>
+    }
+}
+
+/// The loss rate the person last set (or the scenario's starting rate), in percent.
+fn current_drop_percent(player: &crate::player::Player) -> i64 {
+    player
+        .scenario()
+        .actions
+        .iter()
+        .rev()
+        .filter(|a| a.at <= player.time())
+        .find_map(|a| match a.action {
+            Action::SetDropRate(ppm) => Some(ppm as i64 / 10_000),
+            _ => None,
+        })
+        .unwrap_or_else(|| player.topic().param(player.scenario(), "drop"))
+}
+
+#[derive(Properties, PartialEq)]
+struct FaultPanelProps {
+    on_command: Callback<Command>,
+    drop_rate: i64,
+    next_value: u64,
+}
+
+/// Fault injection and client input: a client request, message loss, healing.
+#[function_component]
+fn FaultPanel(props: &FaultPanelProps) -> Html {
+    let value = props.next_value;
+    let request = props
+        .on_command
+        .reform(move |_: MouseEvent| Command::Act(Action::ClientRequest { node: None, value }));
+    let heal = props
+        .on_command
+        .reform(|_: MouseEvent| Command::Act(Action::Heal));
+    let on_drop = props.on_command.reform(|e: Event| {
+        let percent: u32 = e
+            .target_unchecked_into::<HtmlInputElement>()
+            .value()
+            .parse()
+            .unwrap_or(0);
+        Command::Act(Action::SetDropRate(percent.min(100) * 10_000))
+    });
+    html! {
+        <div class="faults">
+            <button id="client-request" onclick={request} title="Send a client request to the current leader">{ "Client request" }</button>
+            <button id="heal" onclick={heal} title="Remove every partition and cut link">{ "Heal network" }</button>
+            <label class="field" title="Probability that the network loses each message, from now on">
+                { format!("Loss {}% ", props.drop_rate) }
+                <input id="drop-rate" type="range" min="0" max="50" step="1" value={props.drop_rate.to_string()} onchange={on_drop} />
+            </label>
+        </div>
+    }
+}

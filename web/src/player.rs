@@ -1,0 +1,515 @@
+//! `Player`: one running scenario and everything a person does to it.
+//!
+//! The player owns the [`Scenario`] (the share link) and the [`Run`] built from it,
+//! plus the instant the views show (`time`), which may lie between two events so
+//! messages can be drawn in flight. Playing advances `time` by real time scaled by
+//! `speed`; stepping moves one event; stepping back and seeking replay the scenario
+//! from the start (runs are deterministic and fast, so replay is time travel).
+//!
+//! A person's action (crash, cut, client request, ...) is added to the scenario at
+//! the current instant. If the person had rewound, actions after that instant are
+//! dropped first: the run branches, as a recording would.
+//!
+//! Plain Rust: no browser types, tested natively.
+
+use distlab_core::catalog::{self, Narration, TopicInfo};
+use distlab_core::run::{Run, RunOptions, USER_ACTION_RANK};
+use distlab_core::scenario::{Action, Scenario, TimedAction};
+use distlab_core::sim::time::{Duration, Time};
+
+use crate::command::Command;
+
+/// The longest a run may go before the player pauses it for good (virtual time).
+pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
+/// The most trace events kept in the browser before the player pauses.
+pub const MAX_EVENTS: usize = 400_000;
+
+/// Speeds offered in the UI: virtual milliseconds per real millisecond.
+pub const SPEEDS: [f64; 7] = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
+pub const DEFAULT_SPEED: f64 = 0.1;
+
+/// A running scenario with its playback state.
+pub struct Player {
+    topic: &'static TopicInfo,
+    scenario: Scenario,
+    run: Box<dyn Run>,
+    time: Time,
+    playing: bool,
+    speed: f64,
+    /// Why the player stopped by itself, or what was wrong with a link.
+    notice: Option<String>,
+}
+
+impl Player {
+    /// A player for `scenario`, paused at time zero.
+    pub fn new(scenario: Scenario) -> Result<Player, String> {
+        let topic = catalog::find(&scenario.topic)
+            .ok_or_else(|| format!("there is no topic '{}'", scenario.topic))?;
+        let run = (topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
+        Ok(Player {
+            topic,
+            scenario,
+            run,
+            time: Time::ZERO,
+            playing: false,
+            speed: DEFAULT_SPEED,
+            notice: None,
+        })
+    }
+
+    /// The scenario a topic page opens with when the link carries none: its first
+    /// preset (a narrated run), or seed 1 with default parameters.
+    pub fn default_scenario(topic: &'static TopicInfo) -> Scenario {
+        match topic.presets.first() {
+            Some(preset) => topic.preset_scenario(preset),
+            None => Scenario::new(topic.slug, 1),
+        }
+    }
+
+    /// A player for a topic page: the linked scenario if it is valid, otherwise the
+    /// default one with a notice saying what was wrong with the link.
+    pub fn from_link(topic: &'static TopicInfo, link: Option<&str>) -> Player {
+        let fallback = |notice: String| {
+            let mut player = Player::new(Self::default_scenario(topic))
+                .expect("every topic's default scenario builds (catalog test)");
+            player.notice = Some(notice);
+            player
+        };
+        let Some(link) = link else {
+            return Player::new(Self::default_scenario(topic))
+                .expect("every topic's default scenario builds (catalog test)");
+        };
+        match Scenario::decode(link) {
+            Ok(scenario) if scenario.topic != topic.slug => fallback(format!(
+                "This link is for '{}', not '{}'; showing the default scenario instead.",
+                scenario.topic, topic.slug
+            )),
+            Ok(scenario) => match Player::new(scenario) {
+                Ok(player) => player,
+                Err(error) => fallback(format!(
+                    "This link cannot be replayed ({error}); showing the default scenario instead."
+                )),
+            },
+            Err(error) => fallback(format!(
+                "This link is broken ({error}); showing the default scenario instead."
+            )),
+        }
+    }
+
+    pub fn topic(&self) -> &'static TopicInfo {
+        self.topic
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn run(&self) -> &dyn Run {
+        self.run.as_ref()
+    }
+
+    /// The instant the views show.
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    pub fn dismiss_notice(&mut self) {
+        self.notice = None;
+    }
+
+    /// The narration sentence for the current instant, when a preset is playing.
+    pub fn narration(&self) -> Option<&'static Narration> {
+        let preset = self.topic.preset(self.scenario.preset.as_deref()?)?;
+        preset.narration.iter().rev().find(|n| n.at <= self.time)
+    }
+
+    pub fn set_speed(&mut self, speed: f64) {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed = speed.min(100.0);
+        }
+    }
+
+    pub fn play(&mut self) {
+        if self.at_limit() {
+            return;
+        }
+        self.playing = true;
+    }
+
+    pub fn pause(&mut self) {
+        self.playing = false;
+    }
+
+    fn at_limit(&self) -> bool {
+        self.run.now() >= MAX_TIME || self.run.trace().events.len() >= MAX_EVENTS
+    }
+
+    /// Advances by `real_ms` of wall time when playing. Returns whether anything
+    /// visible changed.
+    pub fn advance(&mut self, real_ms: f64) -> bool {
+        if !self.playing || !real_ms.is_finite() || real_ms <= 0.0 {
+            return false;
+        }
+        let virtual_us = (real_ms * self.speed * 1000.0).round() as u64;
+        let target = self.time.after(Duration(virtual_us.max(1))).min(MAX_TIME);
+        self.run.run_until(target);
+        self.time = target;
+        if self.at_limit() {
+            self.playing = false;
+            self.notice = Some(format!(
+                "Paused: this run reached the lab's limit ({} of virtual time or {} events). Reset or rewind to keep exploring.",
+                MAX_TIME, MAX_EVENTS
+            ));
+        }
+        true
+    }
+
+    /// Processes exactly one event and shows its instant.
+    pub fn step_forward(&mut self) {
+        self.playing = false;
+        if self.at_limit() {
+            return;
+        }
+        // Events at or before the shown instant are already processed; the next one
+        // is strictly later.
+        if self.run.step() {
+            self.time = self.run.now();
+        }
+    }
+
+    /// Goes back to just after the previous event (replaying from the start).
+    pub fn step_back(&mut self) {
+        self.playing = false;
+        let steps = self.run.steps();
+        if steps == 0 {
+            self.time = Time::ZERO;
+            return;
+        }
+        self.replay_to_step(steps - 1);
+    }
+
+    /// Shows the run right after step `step` (replaying from the start).
+    pub fn seek_step(&mut self, step: u64) {
+        self.playing = false;
+        self.replay_to_step(step);
+    }
+
+    fn replay_to_step(&mut self, step: u64) {
+        self.rebuild();
+        while self.run.steps() < step && self.run.step() {}
+        self.time = self.run.now();
+    }
+
+    /// Shows the run at `time`: forward by running, backward by replaying.
+    pub fn seek_time(&mut self, time: Time) {
+        let time = time.min(MAX_TIME);
+        if time < self.run.now() {
+            self.rebuild();
+        }
+        self.run.run_until(time);
+        self.time = time;
+    }
+
+    /// Back to time zero with the same scenario.
+    pub fn reset(&mut self) {
+        self.playing = false;
+        self.notice = None;
+        self.rebuild();
+        self.time = Time::ZERO;
+    }
+
+    fn rebuild(&mut self) {
+        // The scenario was valid when this player was made, and every edit below
+        // validates before it replaces it.
+        if let Ok(run) = (self.topic.build)(&self.scenario, RunOptions::default()) {
+            self.run = run;
+        }
+    }
+
+    /// Replaces the scenario if it builds, restarting at time zero; on error keeps
+    /// the current one and returns the reason.
+    pub fn replace_scenario(&mut self, scenario: Scenario) -> Result<(), String> {
+        let run =
+            (self.topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
+        self.scenario = scenario;
+        self.run = run;
+        self.time = Time::ZERO;
+        self.notice = None;
+        Ok(())
+    }
+
+    /// A new seed: the same scenario otherwise, restarted. A preset is left, since
+    /// its narration describes its own seed.
+    pub fn set_seed(&mut self, seed: u64) -> Result<(), String> {
+        let mut scenario = self.scenario.clone();
+        scenario.seed = seed;
+        scenario.preset = None;
+        scenario.actions.clear();
+        self.replace_scenario(scenario)
+    }
+
+    pub fn set_param(&mut self, name: &str, value: i64) -> Result<(), String> {
+        let mut scenario = self.scenario.clone();
+        scenario.set_param(name, value);
+        scenario.preset = None;
+        scenario.actions.clear();
+        self.replace_scenario(scenario)
+    }
+
+    /// Switches a bug on (or all off) and replays the same scenario up to the
+    /// current instant, so the person sees what the bug changes.
+    pub fn set_bug(&mut self, bug: Option<&str>) -> Result<(), String> {
+        let mut scenario = self.scenario.clone();
+        scenario.bug = bug.map(str::to_string);
+        let time = self.time;
+        self.replace_scenario(scenario)?;
+        self.seek_time(time);
+        Ok(())
+    }
+
+    /// Loads a preset (or a plain scenario with default parameters for `None`).
+    pub fn set_preset(&mut self, preset: Option<&str>) -> Result<(), String> {
+        let scenario = match preset {
+            Some(name) => {
+                let info = self
+                    .topic
+                    .preset(name)
+                    .ok_or_else(|| format!("no scenario '{name}'"))?;
+                self.topic.preset_scenario(info)
+            }
+            None => Scenario::new(self.topic.slug, self.scenario.seed),
+        };
+        self.replace_scenario(scenario)
+    }
+
+    /// Does `action` now: adds it to the scenario (dropping actions after now, if
+    /// the person had rewound) and schedules it in the run.
+    pub fn act(&mut self, action: Action) {
+        // Strictly after everything already processed, so a replay of the link puts
+        // it in the same place.
+        let at = self.time.max(self.run.now()).after(Duration(1));
+        let rewound = self.scenario.actions.iter().any(|a| a.at >= at);
+        if rewound {
+            self.scenario.actions.retain(|a| a.at < at);
+            let time = self.time;
+            self.rebuild();
+            self.run.run_until(time);
+        }
+        let rank = USER_ACTION_RANK + self.scenario.actions.len() as u32;
+        self.scenario.push_action(at, action.clone());
+        self.run.schedule(TimedAction { at, action }, rank);
+        // Show the action's effect right away when paused.
+        if !self.playing {
+            self.run.run_until(at);
+            self.time = at;
+        }
+    }
+
+    /// Applies a person's command. Commands that need the browser (a random seed,
+    /// the clipboard, the timeline zoom) are handled by the page before this.
+    pub fn apply(&mut self, command: Command) {
+        let result = match command {
+            Command::Seed(seed) => self.set_seed(seed),
+            Command::Param(name, value) => self.set_param(name, value),
+            Command::Bug(bug) => self.set_bug(bug.as_deref()),
+            Command::Preset(preset) => self.set_preset(preset.as_deref()),
+            Command::TogglePlay if self.playing => {
+                self.pause();
+                Ok(())
+            }
+            Command::TogglePlay | Command::Play => {
+                self.play();
+                Ok(())
+            }
+            Command::Pause => {
+                self.pause();
+                Ok(())
+            }
+            Command::Step => {
+                self.step_forward();
+                Ok(())
+            }
+            Command::StepBack => {
+                self.step_back();
+                Ok(())
+            }
+            Command::Reset => {
+                self.reset();
+                Ok(())
+            }
+            Command::Speed(speed) => {
+                self.set_speed(speed);
+                Ok(())
+            }
+            Command::Act(action) => {
+                self.act(action);
+                Ok(())
+            }
+            Command::SeekTime(time) => {
+                self.seek_time(time);
+                Ok(())
+            }
+            Command::SeekStep(step) => {
+                self.seek_step(step);
+                Ok(())
+            }
+            Command::DismissNotice => {
+                self.dismiss_notice();
+                Ok(())
+            }
+            Command::RandomSeed | Command::Zoom(_) | Command::CopyLink => Ok(()),
+        };
+        if let Err(error) = result {
+            self.notice = Some(error);
+        }
+    }
+
+    /// The share link's hash for the current scenario.
+    pub fn link(&self, embed: bool) -> String {
+        crate::route::topic_hash(self.topic.slug, &self.scenario.encode(), embed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distlab_core::sim::time::NodeId;
+
+    fn raft() -> &'static TopicInfo {
+        catalog::find("raft").unwrap()
+    }
+
+    fn plain() -> Player {
+        Player::new(Scenario::new("raft", 3)).unwrap()
+    }
+
+    #[test]
+    fn playing_advances_scaled_time_and_paused_does_not() {
+        let mut player = plain();
+        assert!(!player.advance(100.0));
+        player.play();
+        player.set_speed(0.5);
+        assert!(player.advance(1000.0));
+        assert_eq!(player.time(), Time::from_millis(500));
+        assert!(player.run().now() <= player.time());
+        assert!(player.run().next_time().unwrap() > player.time());
+    }
+
+    #[test]
+    fn step_back_undoes_step_forward_exactly() {
+        let mut player = plain();
+        for _ in 0..40 {
+            player.step_forward();
+        }
+        let hash_at_40 = player.run().trace().hash();
+        let time_at_40 = player.time();
+        player.step_forward();
+        assert_eq!(player.run().steps(), 41);
+        player.step_back();
+        assert_eq!(player.run().steps(), 40);
+        assert_eq!(player.run().trace().hash(), hash_at_40);
+        assert_eq!(player.time(), time_at_40);
+    }
+
+    #[test]
+    fn an_action_is_in_the_link_and_replays_identically() {
+        let mut player = plain();
+        player.seek_time(Time::from_millis(800));
+        player.act(Action::Crash(NodeId(2)));
+        player.seek_time(Time::from_millis(2_000));
+        let link = player.scenario().encode();
+        let mut again = Player::from_link(raft(), Some(&link));
+        assert!(again.notice().is_none());
+        again.seek_time(Time::from_millis(2_000));
+        assert_eq!(again.run().trace().hash(), player.run().trace().hash());
+    }
+
+    #[test]
+    fn acting_after_a_rewind_branches_the_run() {
+        let mut player = plain();
+        player.seek_time(Time::from_millis(1_000));
+        player.act(Action::Crash(NodeId(0)));
+        player.seek_time(Time::from_millis(500));
+        player.act(Action::Crash(NodeId(1)));
+        let actions: Vec<_> = player
+            .scenario()
+            .actions
+            .iter()
+            .map(|a| a.action.clone())
+            .collect();
+        assert_eq!(actions, vec![Action::Crash(NodeId(1))]);
+        assert!(player.run().cluster().nodes[0].up);
+        assert!(!player.run().cluster().nodes[1].up);
+    }
+
+    #[test]
+    fn bad_links_fall_back_with_a_notice() {
+        for link in ["garbage!", "AQ", "AQRyYWZ0"] {
+            let player = Player::from_link(raft(), Some(link));
+            assert!(
+                player.notice().unwrap().contains("default scenario"),
+                "{link}"
+            );
+            assert_eq!(player.scenario(), &Player::default_scenario(raft()));
+        }
+        let mut wrong_bug = Scenario::new("raft", 1);
+        wrong_bug.bug = Some("no-such-bug".into());
+        let player = Player::from_link(raft(), Some(&wrong_bug.encode()));
+        assert!(player.notice().unwrap().contains("no-such-bug"));
+    }
+
+    #[test]
+    fn switching_a_bug_keeps_the_instant() {
+        let mut player = plain();
+        player.seek_time(Time::from_millis(1_500));
+        player.set_bug(Some("commit-old-term")).unwrap();
+        assert_eq!(player.time(), Time::from_millis(1_500));
+        assert_eq!(player.scenario().bug.as_deref(), Some("commit-old-term"));
+        assert!(player.set_bug(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn commands_drive_the_player_and_errors_become_notices() {
+        let mut player = plain();
+        player.apply(Command::TogglePlay);
+        assert!(player.playing());
+        player.apply(Command::TogglePlay);
+        assert!(!player.playing());
+        player.apply(Command::Step);
+        player.apply(Command::Step);
+        assert_eq!(player.run().steps(), 2);
+        player.apply(Command::StepBack);
+        assert_eq!(player.run().steps(), 1);
+        player.apply(Command::Param("nodes", 7));
+        assert_eq!(player.run().cluster().nodes.len(), 7);
+        player.apply(Command::Param("nodes", 4));
+        assert!(player.notice().unwrap().contains("nodes"));
+        assert_eq!(
+            player.run().cluster().nodes.len(),
+            7,
+            "a bad value changes nothing"
+        );
+        player.apply(Command::Seed(99));
+        assert_eq!(player.scenario().seed, 99);
+    }
+
+    #[test]
+    fn narration_follows_the_clock() {
+        let mut player = Player::new(Player::default_scenario(raft())).unwrap();
+        let first = player.narration().unwrap().text;
+        player.seek_time(Time::from_millis(900));
+        assert_ne!(player.narration().unwrap().text, first);
+    }
+}

@@ -1,0 +1,24 @@
+//! The most recent trace events, newest last, as the command line prints them.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    /// (step, line, is a violation).
+    pub lines: Rc<Vec<(u64, String, bool)>>,
+}
+
+#[function_component]
+pub fn EventLog(props: &EventLogProps) -> Html {
+    let lines = props.lines.iter().enumerate().map(|(i, (step, line, violation))| {
+        html! { <li key={i} class={classes!(violation.then_some("violation"))} data-step={step.to_string()}>{ line }</li> }
+    });
+    html! {
+        <section class="panel event-log" aria-label="recent events">
+            <h3>{ "Events" }</h3>
+            <ol>{ for lines }</ol>
+        </section>
+    }
+}

@@ -1,0 +1,50 @@
+//! The per-node state table: the topic's columns, one row per node; logs drawn as
+//! boxes coloured by term (solid when committed, hollow when not).
+
+use std::rc::Rc;
+
+use distlab_core::run::StateTable;
+use distlab_core::sim::node::Cell;
+use yew::prelude::*;
+
+use crate::layout::palette_for;
+
+#[derive(Properties, PartialEq)]
+pub struct StateTableProps {
+    pub table: Rc<StateTable>,
+    /// Whether each row's node is up (greyed when down).
+    pub up: Rc<Vec<bool>>,
+}
+
+#[function_component]
+pub fn StateTableView(props: &StateTableProps) -> Html {
+    let table = &props.table;
+    let header = table
+        .columns
+        .iter()
+        .map(|c| html! { <th key={*c}>{ *c }</th> });
+    let rows = table.rows.iter().enumerate().map(|(i, row)| {
+        let down = !props.up.get(i).copied().unwrap_or(true);
+        let cells = row.iter().enumerate().map(|(j, cell)| match cell {
+            Cell::Text(text) => html! { <td key={j}>{ text }</td> },
+            Cell::Log(entries) => {
+                let boxes = entries.iter().enumerate().map(|(k, entry)| {
+                    let class = format!(
+                        "entry c{}{}",
+                        palette_for(entry.colour),
+                        if entry.committed { " committed" } else { "" }
+                    );
+                    html! { <span key={k} class={class} title={entry.detail.clone()}>{ &entry.text }</span> }
+                });
+                html! { <td key={j} class="log">{ for boxes }</td> }
+            }
+        });
+        html! { <tr key={i} class={classes!(down.then_some("down"))}>{ for cells }</tr> }
+    });
+    html! {
+        <table class="state-table">
+            <thead><tr>{ for header }</tr></thead>
+            <tbody>{ for rows }</tbody>
+        </table>
+    }
+}

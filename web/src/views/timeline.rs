@@ -1,0 +1,131 @@
+//! The space-time timeline: one lane per node, arrows from send to arrival, crosses
+//! where messages were lost, grey spans while a node is down, and marks for timers,
+//! inputs, network changes and violations. Click the plot to jump to that instant;
+//! click a violation to jump to its step.
+
+use std::rc::Rc;
+
+use distlab_core::sim::time::Time;
+use yew::prelude::*;
+
+use super::cluster::fmt;
+use crate::layout::timeline::{MarkKind, TimelineLayout, LABEL_WIDTH, TOP};
+
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    pub layout: Rc<TimelineLayout>,
+    pub on_seek_time: Callback<Time>,
+    pub on_seek_step: Callback<u64>,
+}
+
+#[function_component]
+pub fn TimelineView(props: &TimelineProps) -> Html {
+    let layout = &props.layout;
+    let bottom = layout.height - 4.0;
+    let (start, end, width) = (layout.start, layout.end, layout.width);
+    let onclick = {
+        let on_seek_time = props.on_seek_time.clone();
+        Callback::from(move |event: MouseEvent| {
+            let Some(svg) = event
+                .current_target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            else {
+                return;
+            };
+            let rect = svg.get_bounding_client_rect();
+            if rect.width() <= 0.0 {
+                return;
+            }
+            let units = (event.client_x() as f64 - rect.left()) / rect.width() * width;
+            let plot = width - LABEL_WIDTH - 6.0;
+            let fraction = ((units - LABEL_WIDTH) / plot).clamp(0.0, 1.0);
+            let at =
+                start.as_micros() as f64 + fraction * (end.as_micros() - start.as_micros()) as f64;
+            on_seek_time.emit(Time(at as u64));
+        })
+    };
+    let lanes = layout.lanes.iter().map(|lane| {
+        let downs = lane.down.iter().map(|&(x1, x2)| html! {
+            <rect class="down" x={fmt(x1)} y={fmt(lane.y - 9.0)} width={fmt((x2 - x1).max(1.0))} height="18" />
+        });
+        html! {
+            <g class="lane" key={lane.label.clone()}>
+                <text class="lane-label" x="4" y={fmt(lane.y + 4.0)}>{ &lane.label }</text>
+                <line class="lane-line" x1={fmt(LABEL_WIDTH)} y1={fmt(lane.y)} x2={fmt(width - 6.0)} y2={fmt(lane.y)} />
+                { for downs }
+            </g>
+        }
+    });
+    let ticks = layout.ticks.iter().map(|tick| {
+        html! {
+            <g class="tick" key={tick.label.clone()}>
+                <line x1={fmt(tick.x)} y1={fmt(TOP - 4.0)} x2={fmt(tick.x)} y2={fmt(bottom)} />
+                <text x={fmt(tick.x)} y="11">{ &tick.label }</text>
+            </g>
+        }
+    });
+    let arrows = layout.arrows.iter().map(|arrow| {
+        let class = format!(
+            "arrow c{}{}{}",
+            arrow.colour,
+            if arrow.lost { " lost" } else { "" },
+            if arrow.in_flight { " flying" } else { "" }
+        );
+        let cross = arrow.lost.then(|| {
+            let (x, y) = (arrow.x2, arrow.y2);
+            html! {
+                <path class="cross" d={format!("M{} {}L{} {}M{} {}L{} {}", fmt(x - 4.0), fmt(y - 4.0), fmt(x + 4.0), fmt(y + 4.0), fmt(x - 4.0), fmt(y + 4.0), fmt(x + 4.0), fmt(y - 4.0))} />
+            }
+        });
+        let head = (!arrow.lost && !arrow.in_flight).then(|| html! {
+            <circle class="head" cx={fmt(arrow.x2)} cy={fmt(arrow.y2)} r="2" />
+        });
+        html! {
+            <g key={arrow.id} class={class}>
+                <title>{ &arrow.label }</title>
+                <line x1={fmt(arrow.x1)} y1={fmt(arrow.y1)} x2={fmt(arrow.x2)} y2={fmt(arrow.y2)} />
+                { for head }
+                { for cross }
+            </g>
+        }
+    });
+    let marks = layout.marks.iter().enumerate().map(|(i, mark)| {
+        let class = format!("mark {}", mark.kind.class());
+        let (x, y) = (mark.x, mark.y);
+        let shape = match mark.kind {
+            MarkKind::Timer => html! { <circle cx={fmt(x)} cy={fmt(y)} r="3" /> },
+            MarkKind::Input => html! { <rect x={fmt(x - 3.5)} y={fmt(y - 3.5)} width="7" height="7" transform={format!("rotate(45 {} {})", fmt(x), fmt(y))} /> },
+            MarkKind::Crash => html! { <path d={format!("M{} {}L{} {}M{} {}L{} {}", fmt(x - 6.0), fmt(y - 6.0), fmt(x + 6.0), fmt(y + 6.0), fmt(x - 6.0), fmt(y + 6.0), fmt(x + 6.0), fmt(y - 6.0))} /> },
+            MarkKind::Restart => html! { <path d={format!("M{} {}L{} {}", fmt(x), fmt(y - 8.0), fmt(x), fmt(y + 8.0))} /> },
+            MarkKind::Network => html! { <line x1={fmt(x)} y1={fmt(TOP)} x2={fmt(x)} y2={fmt(bottom)} /> },
+            MarkKind::Violation => html! {
+                <>
+                    <line x1={fmt(x)} y1={fmt(TOP)} x2={fmt(x)} y2={fmt(bottom)} />
+                    <path d={format!("M{} {}L{} {}L{} {}Z", fmt(x), fmt(y - 8.0), fmt(x - 7.0), fmt(y + 5.0), fmt(x + 7.0), fmt(y + 5.0))} />
+                </>
+            },
+        };
+        let step = mark.step;
+        let onclick = (mark.kind == MarkKind::Violation).then(|| {
+            props.on_seek_step.reform(move |event: MouseEvent| {
+                event.stop_propagation();
+                step
+            })
+        });
+        html! {
+            <g key={format!("k{i}-{step}")} class={class} {onclick}>
+                <title>{ &mark.label }</title>
+                { shape }
+            </g>
+        }
+    });
+    html! {
+        <svg class="timeline" viewBox={format!("0 0 {} {}", fmt(width), fmt(layout.height))} {onclick} role="img" aria-label="space-time timeline">
+            <g class="ticks">{ for ticks }</g>
+            <g class="lanes">{ for lanes }</g>
+            <g class="arrows">{ for arrows }</g>
+            <g class="marks">{ for marks }</g>
+            <line class="now" x1={fmt(width - 6.0)} y1={fmt(TOP - 4.0)} x2={fmt(width - 6.0)} y2={fmt(bottom)} />
+        </svg>
+    }
+}
