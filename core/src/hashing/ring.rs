@@ -269,7 +269,12 @@ impl HashRing {
 
     /// Where `key` lands and the point that owns it, or `None` on an empty ring.
     pub fn locate(&self, key: impl AsRef<[u8]>) -> Option<KeyPlacement<'_>> {
-        let position = hash64(key);
+        self.locate_position(hash64(key))
+    }
+
+    /// Like [`HashRing::locate`] for a position already computed (a key's
+    /// [`hash64`]), so callers that keep their keys' positions need not hash again.
+    pub fn locate_position(&self, position: u64) -> Option<KeyPlacement<'_>> {
         let point = self.points.get(self.point_index_for(position)?)?;
         Some(KeyPlacement {
             position,

@@ -638,6 +638,48 @@ impl<K: Ord, V> SkipList<K, V> {
     }
 }
 
+/// Deliberate corruption, for tests only: checkers of the lane invariants (the
+/// `skip-list` topic's) must be shown to fail, and a correct list never does.
+#[cfg(test)]
+impl<K: Ord, V> SkipList<K, V> {
+    /// Swaps the keys of the nodes holding `a` and `b` without moving the nodes, so
+    /// every lane through them is out of order. False (nothing changed) if either
+    /// key is absent.
+    pub(crate) fn swap_keys_for_test(&mut self, a: &K, b: &K) -> bool {
+        let first = self.descend(a, None, |_| {});
+        let second = self.descend(b, None, |_| {});
+        if !first.found || !second.found {
+            return false;
+        }
+        let (low, high) = (
+            first.candidate.min(second.candidate),
+            first.candidate.max(second.candidate),
+        );
+        if low == high {
+            return true;
+        }
+        let (left, right) = self.nodes.split_at_mut(high);
+        if let (Some(Some(x)), Some(Some(y))) = (left.get_mut(low), right.first_mut()) {
+            std::mem::swap(&mut x.key, &mut y.key);
+            return true;
+        }
+        false
+    }
+
+    /// Makes lane 0 skip the node holding `key` while the higher lanes still link it,
+    /// so an upper lane is no longer a sub-list of lane 0. False if `key` is absent.
+    pub(crate) fn unlink_from_bottom_lane_for_test(&mut self, key: &K) -> bool {
+        let mut update = [None; MAX_HEIGHT];
+        let descent = self.descend(key, Some(&mut update), |_| {});
+        if !descent.found {
+            return false;
+        }
+        let next = self.link(Some(descent.candidate), 0);
+        self.set_link(update[0], 0, next);
+        true
+    }
+}
+
 /// Pugh's bound on the expected length of a search path in a list of `n` keys with
 /// p = 1/2: `log2(n)/p + 1/(1 − p) = 2·log2(n) + 2` (0 for `n = 0`). Display only;
 /// computed with the crate's portable `ln`, so it is the same on every platform.

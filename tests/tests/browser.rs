@@ -1,0 +1,204 @@
+//! Browser tests (wasm-bindgen-test, headless Chromium): mount the real pages,
+//! click what a person clicks, and check the DOM.
+#![cfg(target_arch = "wasm32")]
+
+use distlab_core::catalog;
+use distlab_core::scenario::Scenario;
+use distlab_core::sim::time::Time;
+use distlab_web::hooks::StartAt;
+use distlab_web::pages::home::Home;
+use distlab_web::pages::protocol::TopicPageProps;
+use distlab_web::pages::raft::RaftPage;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A fresh element to mount into.
+fn root() -> Element {
+    let div = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+async fn mount_raft(link: Option<String>, start: StartAt) -> Element {
+    let root = root();
+    let props = TopicPageProps {
+        slug: "raft",
+        link,
+        embed: false,
+        start,
+    };
+    yew::Renderer::<RaftPage>::with_root_and_props(root.clone(), props).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+fn find(root: &Element, css: &str) -> Element {
+    root.query_selector(css)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {css}"))
+}
+
+fn count(root: &Element, css: &str) -> u32 {
+    root.query_selector_all(css).unwrap().length()
+}
+
+fn text(root: &Element, css: &str) -> String {
+    find(root, css).text_content().unwrap_or_default()
+}
+
+/// A bubbling click on any element (SVG groups have no `click()`).
+fn click(element: &Element) {
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+}
+
+async fn press(root: &Element, css: &str, times: usize) {
+    for _ in 0..times {
+        find(root, css).unchecked_ref::<HtmlElement>().click();
+        yew::scheduler::flush().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn raft_page_steps_and_a_click_crashes_a_node() {
+    let root = mount_raft(None, StartAt::Paused).await;
+    assert_eq!(count(&root, "svg.cluster .node"), 5);
+    assert!(text(&root, "#clock").contains("step 0"));
+    assert_eq!(count(&root, ".invariant.holds"), 4);
+
+    press(&root, "#step", 12).await;
+    assert!(
+        text(&root, "#clock").contains("step 12"),
+        "{}",
+        text(&root, "#clock")
+    );
+    assert!(count(&root, ".event-log li") > 0);
+
+    click(&find(&root, ".node[data-node='1']"));
+    yew::scheduler::flush().await;
+    assert!(find(&root, ".node[data-node='1']")
+        .class_list()
+        .contains("down"));
+    assert_eq!(count(&root, ".state-table tr.down"), 1);
+    assert!(text(&root, ".event-log").contains("CRASH"));
+    // The crash is now part of the scenario, so the URL-ready link carries it.
+    click(&find(&root, ".node[data-node='1']"));
+    yew::scheduler::flush().await;
+    assert!(!find(&root, ".node[data-node='1']")
+        .class_list()
+        .contains("down"));
+}
+
+#[wasm_bindgen_test]
+async fn stepping_back_returns_to_the_previous_event() {
+    let root = mount_raft(None, StartAt::Paused).await;
+    press(&root, "#step", 30).await;
+    let at_30 = text(&root, "#clock");
+    press(&root, "#step", 1).await;
+    assert_ne!(text(&root, "#clock"), at_30);
+    press(&root, "#step-back", 1).await;
+    assert_eq!(text(&root, "#clock"), at_30);
+}
+
+#[wasm_bindgen_test]
+async fn a_leader_is_elected_and_shown_by_role_and_in_the_table() {
+    let root = mount_raft(None, StartAt::Time(Time::from_millis(1_500))).await;
+    assert_eq!(count(&root, "svg.cluster .node.leader"), 1);
+    let leaders_in_table = root.query_selector_all(".state-table td").unwrap();
+    let mut found = false;
+    for i in 0..leaders_in_table.length() {
+        if leaders_in_table.item(i).unwrap().text_content().as_deref() == Some("leader") {
+            found = true;
+        }
+    }
+    assert!(found, "the state table names the leader");
+    assert!(
+        count(&root, ".state-table .entry.committed") > 0,
+        "committed entries are drawn solid"
+    );
+    assert!(
+        count(&root, "svg.timeline .arrow") > 0,
+        "messages on the timeline"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_figure_8_bug_is_caught_and_marked() {
+    let topic = catalog::find("raft").unwrap();
+    let scenario = topic.preset_scenario(topic.preset("figure-8-unsafe").unwrap());
+    let root = mount_raft(
+        Some(scenario.encode()),
+        StartAt::Time(Time::from_millis(900)),
+    )
+    .await;
+    let broken = find(&root, ".invariant[data-invariant='leader-completeness']");
+    assert!(broken.class_list().contains("violated"));
+    assert!(count(&root, ".invariant.violated") >= 2);
+    assert!(
+        find(&root, "#bug")
+            .unchecked_ref::<web_sys::HtmlSelectElement>()
+            .value()
+            == "commit-old-term"
+    );
+    // The same story with the bug off holds every invariant.
+    let safe = topic.preset_scenario(topic.preset("figure-8").unwrap());
+    let root = mount_raft(Some(safe.encode()), StartAt::Time(Time::from_millis(900))).await;
+    assert_eq!(count(&root, ".invariant.violated"), 0);
+    assert!(!text(&root, ".narration").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_link_shows_a_message_and_the_default_scenario() {
+    let root = mount_raft(Some("this-is-not-a-scenario".into()), StartAt::Paused).await;
+    assert!(
+        text(&root, "#notice").contains("broken"),
+        "{}",
+        text(&root, "#notice")
+    );
+    assert_eq!(count(&root, "svg.cluster .node"), 5);
+    let mut wrong_topic = Scenario::new("paxos", 1);
+    wrong_topic.set_param("nodes", 3);
+    let root = mount_raft(Some(wrong_topic.encode()), StartAt::Paused).await;
+    assert!(text(&root, "#notice").contains("paxos"));
+}
+
+#[wasm_bindgen_test]
+async fn playing_advances_virtual_time() {
+    let root = mount_raft(None, StartAt::Playing).await;
+    gloo_timers::future::TimeoutFuture::new(600).await;
+    yew::scheduler::flush().await;
+    let clock = text(&root, "#clock");
+    assert!(!clock.contains("t = 0.000ms"), "{clock}");
+    assert_eq!(text(&root, "#play"), "Pause");
+    press(&root, "#play", 1).await;
+    assert_eq!(text(&root, "#play"), "Play");
+}
+
+#[wasm_bindgen_test]
+async fn the_home_page_lists_working_topics_by_category() {
+    let root = root();
+    yew::Renderer::<Home>::with_root(root.clone()).render();
+    yew::scheduler::flush().await;
+    let card = find(&root, "a.card[data-topic='raft']");
+    assert_eq!(card.get_attribute("href").as_deref(), Some("#/raft"));
+    assert!(text(&root, ".category h2").contains("Consensus"));
+}
+
+#[wasm_bindgen_test]
+fn a_panic_banner_offers_a_reset() {
+    distlab_web::panic::show_banner("boom");
+    let banner = document()
+        .get_element_by_id(distlab_web::panic::BANNER_ID)
+        .unwrap();
+    assert!(banner.text_content().unwrap().contains("boom"));
+    assert!(banner.query_selector("button").unwrap().is_some());
+}

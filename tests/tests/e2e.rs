@@ -1,0 +1,173 @@
+//! End to end: build the site with trunk, serve it on 127.0.0.1, and drive headless
+//! Chromium through chromedriver as a person would: open #/raft, let it play, crash
+//! the leader, see a new leader elected, with no errors in the console.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use distlab_tests::serve::serve;
+use distlab_tests::webdriver::Browser;
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Builds the site unless `DISTLAB_DIST` points at one already built (the test
+/// script builds it once for every suite).
+fn site() -> PathBuf {
+    if let Some(dist) = std::env::var_os("DISTLAB_DIST") {
+        return PathBuf::from(dist);
+    }
+    let root = workspace();
+    let tools = root.join(".tools/node_modules/.bin");
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = Command::new("trunk")
+        .args(["build", "--release"])
+        .current_dir(&root)
+        .env("PATH", path)
+        .status()
+        .expect("trunk is installed (run scripts/setup)");
+    assert!(status.success(), "trunk build failed");
+    root.join("dist")
+}
+
+const LEADER: &str = "var l = document.querySelector('svg.cluster .node.leader'); return l ? l.getAttribute('data-node') : null;";
+
+#[test]
+fn raft_in_a_real_browser_elects_a_new_leader_after_the_leader_crashes() {
+    let dist = site();
+    assert!(
+        dist.join("index.html").exists(),
+        "no built site at {}",
+        dist.display()
+    );
+    let port = serve(&dist).expect("serve the site");
+    let browser = Browser::start().expect("start headless chromium");
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft"))
+        .unwrap();
+
+    // The lab renders and plays by itself.
+    browser
+        .wait_for(
+            "return document.querySelectorAll('svg.cluster .node').length === 5",
+            Duration::from_secs(30),
+        )
+        .expect("the cluster renders");
+    let play = browser
+        .eval("return document.getElementById('play').textContent", vec![])
+        .unwrap();
+    if play == "Play" {
+        browser.click("#play").unwrap();
+    }
+    // Faster virtual time, as a person would pick from the speed menu.
+    browser
+        .eval("var s = document.getElementById('speed'); s.value = '0.5'; s.dispatchEvent(new Event('change', {bubbles: true})); return s.value;", vec![])
+        .unwrap();
+
+    let first = browser
+        .wait_for(LEADER, Duration::from_secs(30))
+        .expect("a leader is elected");
+    let first = first.as_str().unwrap().to_string();
+    browser
+        .click(&format!("svg.cluster .node[data-node='{first}']"))
+        .unwrap();
+    browser
+        .wait_for(
+            &format!("return document.querySelector(\"svg.cluster .node[data-node='{first}']\").classList.contains('down')"),
+            Duration::from_secs(5),
+        )
+        .expect("the clicked leader is down");
+    let new_leader = browser
+        .wait_for(
+            &format!("var l = document.querySelector('svg.cluster .node.leader'); return l && l.getAttribute('data-node') !== '{first}' ? l.getAttribute('data-node') : null;"),
+            Duration::from_secs(30),
+        )
+        .expect("a new leader is elected");
+    assert_ne!(new_leader.as_str().unwrap(), first);
+
+    // The URL now holds the scenario with the crash; every invariant still holds.
+    let hash = browser.eval("return location.hash", vec![]).unwrap();
+    assert!(hash.as_str().unwrap().starts_with("#/raft?s="), "{hash}");
+    let violated = browser
+        .eval(
+            "return document.querySelectorAll('.invariant.violated').length",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(violated, Value::from(0));
+    let errors = browser.console_errors().unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+#[test]
+fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let browser = Browser::start().expect("start headless chromium");
+    // A link with a crash at 1.2 s, opened paused at 2 s, twice: same state.
+    let mut scenario = distlab_core::scenario::Scenario::new("raft", 5);
+    scenario.push_action(
+        distlab_core::sim::time::Time::from_millis(1_200),
+        distlab_core::scenario::Action::Crash(distlab_core::sim::time::NodeId(2)),
+    );
+    let url = format!(
+        "http://127.0.0.1:{port}/#/raft?s={}&t=2000",
+        scenario.encode()
+    );
+    let snapshot = "return document.getElementById('clock').textContent + '|' + document.querySelector('.state-table tbody').textContent";
+    browser.goto(&url).unwrap();
+    let first = browser.wait_for(snapshot, Duration::from_secs(30)).unwrap();
+    browser.goto("about:blank").unwrap();
+    browser.goto(&url).unwrap();
+    let second = browser.wait_for(snapshot, Duration::from_secs(30)).unwrap();
+    assert_eq!(first, second);
+    assert!(
+        first.as_str().unwrap().contains("t = 2000.000ms"),
+        "{first}"
+    );
+
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft?s=%%%broken"))
+        .unwrap();
+    let notice = browser
+        .wait_for(
+            "var n = document.getElementById('notice'); return n ? n.textContent : null;",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    assert!(
+        notice.as_str().unwrap().contains("default scenario"),
+        "{notice}"
+    );
+
+    // Embed mode hides the site chrome.
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft?embed"))
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.querySelectorAll('svg.cluster .node').length === 5",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    let chrome = browser
+        .eval(
+            "return document.querySelectorAll('nav.site, footer, .topic-header').length",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(chrome, Value::from(0));
+    let errors = browser.console_errors().unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
