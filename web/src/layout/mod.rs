@@ -2,6 +2,7 @@
 //! Components only turn these layouts into SVG, so all the arithmetic is tested
 //! natively.
 
+pub mod chart;
 pub mod cluster;
 pub mod timeline;
 

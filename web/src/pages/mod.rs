@@ -4,6 +4,7 @@
 pub mod home;
 pub mod protocol;
 pub mod raft;
+pub mod structure;
 
 use yew::prelude::*;
 

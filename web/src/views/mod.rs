@@ -1,6 +1,7 @@
 //! Reusable drawings and panels. Each takes plain data (layouts, tables, reports)
 //! and callbacks; none knows which topic it shows.
 
+pub mod chart;
 pub mod cluster;
 pub mod controls;
 pub mod event_log;
