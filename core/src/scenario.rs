@@ -91,6 +91,13 @@ pub enum Action {
         min: Duration,
         max: Duration,
     },
+    /// The one-way link `from -> to` gets its own latency range (a slow link).
+    SetLinkLatency {
+        from: NodeId,
+        to: NodeId,
+        min: Duration,
+        max: Duration,
+    },
     /// The node's clock runs `offset_us` ahead and drifts `drift_ppm` per million.
     SetClock {
         node: NodeId,
@@ -161,6 +168,9 @@ impl fmt::Display for Action {
             Action::SetDuplicateRate(ppm) => write!(f, "duplicate rate {}%", Percent(*ppm)),
             Action::SetReorderRate(ppm) => write!(f, "reorder rate {}%", Percent(*ppm)),
             Action::SetLatency { min, max } => write!(f, "latency {min}..{max}"),
+            Action::SetLinkLatency { from, to, min, max } => {
+                write!(f, "latency of {from} -> {to}: {min}..{max}")
+            }
             Action::SetClock {
                 node,
                 offset_us,
@@ -497,6 +507,13 @@ fn write_action(out: &mut Vec<u8>, action: &Action) {
             out.push(13);
             write_varint(out, downtime.as_micros());
         }
+        Action::SetLinkLatency { from, to, min, max } => {
+            out.push(15);
+            write_node(out, *from);
+            write_node(out, *to);
+            write_varint(out, min.as_micros());
+            write_varint(out, max.as_micros());
+        }
         Action::Operation { code, arg } => {
             out.push(14);
             write_varint(out, *code as u64);
@@ -657,6 +674,21 @@ impl Reader<'_> {
                     arg: self.varint()?,
                 }
             }
+            15 => {
+                let from = self.node()?;
+                let to = self.node()?;
+                let min = self.varint()?;
+                let max = self.varint()?;
+                if min > max {
+                    return Err(DecodeError::BadValue("latency", min));
+                }
+                Action::SetLinkLatency {
+                    from,
+                    to,
+                    min: Duration(min),
+                    max: Duration(max),
+                }
+            }
             tag => return Err(DecodeError::UnknownAction(tag)),
         })
     }
@@ -765,6 +797,12 @@ mod tests {
             Action::Operation {
                 code: 3,
                 arg: u64::MAX,
+            },
+            Action::SetLinkLatency {
+                from: NodeId(1),
+                to: NodeId(2),
+                min: Duration(100),
+                max: Duration(250_000),
             },
         ];
         for (i, action) in actions.into_iter().enumerate() {

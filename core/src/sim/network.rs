@@ -10,7 +10,7 @@
 //! (`from -> to` links that lose everything). A full partition is a grouping; a cut
 //! link in the UI is two one-way cuts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::rng::{Rng, PPM};
 use super::time::{Duration, NodeId, Time};
@@ -78,6 +78,8 @@ pub struct Network {
     groups: Option<Vec<u32>>,
     /// One-way cut links `(from, to)`.
     cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Links with their own latency range `(min, max)`, overriding the config's.
+    link_latency: BTreeMap<(NodeId, NodeId), (Duration, Duration)>,
 }
 
 impl Network {
@@ -86,6 +88,7 @@ impl Network {
             config,
             groups: None,
             cuts: BTreeSet::new(),
+            link_latency: BTreeMap::new(),
         }
     }
 
@@ -144,6 +147,25 @@ impl Network {
             .collect()
     }
 
+    /// Gives the one-way link `from -> to` its own latency range (a slow or far
+    /// link); `None` returns it to the network's default.
+    pub fn set_link_latency(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        range: Option<(Duration, Duration)>,
+    ) {
+        match range {
+            Some((min, max)) => {
+                self.link_latency
+                    .insert((from, to), (min.min(max), max.max(min)));
+            }
+            None => {
+                self.link_latency.remove(&(from, to));
+            }
+        }
+    }
+
     pub fn cuts(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
         self.cuts.iter().copied()
     }
@@ -152,14 +174,16 @@ impl Network {
         self.groups.is_some() || !self.cuts.is_empty()
     }
 
-    fn latency(&self, rng: &mut Rng) -> Duration {
+    fn latency(&self, from: NodeId, to: NodeId, rng: &mut Rng) -> Duration {
         let config = &self.config;
-        let mut latency = rng.range_inclusive(
-            config.latency_min.as_micros(),
-            config.latency_max.as_micros(),
-        );
+        let (min, max) = self
+            .link_latency
+            .get(&(from, to))
+            .copied()
+            .unwrap_or((config.latency_min, config.latency_max));
+        let mut latency = rng.range_inclusive(min.as_micros(), max.as_micros());
         if rng.chance_ppm(config.reorder_ppm) {
-            latency += rng.range_inclusive(0, 2 * config.latency_max.as_micros());
+            latency = latency.saturating_add(rng.range_inclusive(0, 2 * max.as_micros()));
         }
         Duration(latency.max(1))
     }
@@ -175,7 +199,7 @@ impl Network {
             1
         };
         for _ in 0..copies {
-            let latency = self.latency(rng);
+            let latency = self.latency(from, to, rng);
             let halfway = now.after(Duration(latency.as_micros() / 2));
             let fate = if !self.can_reach(from, to) {
                 Fate::Drop {
@@ -257,6 +281,42 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_link_can_have_its_own_latency() {
+        let mut net = Network::new(NetworkConfig::default());
+        net.set_link_latency(
+            n(0),
+            n(1),
+            Some((Duration::from_millis(200), Duration::from_millis(100))),
+        );
+        let mut rng = Rng::new(2);
+        let mut fates = Vec::new();
+        for _ in 0..200 {
+            net.plan(n(0), n(1), Time::ZERO, &mut rng, &mut fates);
+            let Fate::Deliver { at } = fates[0] else {
+                panic!()
+            };
+            assert!(
+                at >= Time::from_millis(100) && at <= Time::from_millis(200),
+                "{at}"
+            );
+            net.plan(n(1), n(0), Time::ZERO, &mut rng, &mut fates);
+            let Fate::Deliver { at } = fates[0] else {
+                panic!()
+            };
+            assert!(
+                at <= Time::from_millis(30),
+                "the reverse direction keeps the default"
+            );
+        }
+        net.set_link_latency(n(0), n(1), None);
+        net.plan(n(0), n(1), Time::ZERO, &mut rng, &mut fates);
+        let Fate::Deliver { at } = fates[0] else {
+            panic!()
+        };
+        assert!(at <= Time::from_millis(30));
     }
 
     #[test]

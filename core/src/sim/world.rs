@@ -548,6 +548,13 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
                 self.network.config.reorder_ppm = ppm;
                 self.record_network(&action);
             }
+            Action::SetLinkLatency { from, to, min, max } => {
+                if !self.valid(from) || !self.valid(to) {
+                    return self.ignore(&action, "no such node");
+                }
+                self.network.set_link_latency(from, to, Some((min, max)));
+                self.record_network(&action);
+            }
             Action::SetLatency { min, max } => {
                 self.network.config.latency_min = min.min(max);
                 self.network.config.latency_max = max.max(min);
