@@ -10,12 +10,12 @@ use distlab_core::sim::time::{Duration, NodeId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::shared;
 use crate::command::Command;
-use crate::embed::{self, ApiState};
 use crate::hooks::{use_player, StartAt};
 use crate::layout::{cluster, timeline};
 use crate::views::cluster::ClusterView;
-use crate::views::controls::{Controls, ControlsState};
+use crate::views::controls::Controls;
 use crate::views::event_log::EventLog;
 use crate::views::invariants::InvariantsView;
 use crate::views::narration::NarrationView;
@@ -63,28 +63,7 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
-    let log_start = trace.events.len().saturating_sub(LOG_LINES);
-    let log = Rc::new(
-        trace.events[log_start..]
-            .iter()
-            .map(|e| {
-                let violation = matches!(
-                    e.kind,
-                    distlab_core::sim::trace::EventKind::Violation { .. }
-                );
-                (e.step, trace.event_text(e), violation)
-            })
-            .collect::<Vec<_>>(),
-    );
-
-    embed::publish(ApiState {
-        topic: topic.slug.to_string(),
-        link: player.link(props.embed),
-        time_us: now.as_micros(),
-        steps: run.steps(),
-        violations: run.violations().iter().map(|v| v.to_string()).collect(),
-        playing: player.playing(),
-    });
+    shared::publish(&player, props.embed);
 
     let on_node = {
         let up = up.clone();
@@ -116,38 +95,6 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
         })
     };
 
-    let controls = ControlsState {
-        slug: topic.slug,
-        playing: player.playing(),
-        speed: player.speed(),
-        seed: player.scenario().seed,
-        time: now,
-        steps: run.steps(),
-        params: topic
-            .params
-            .iter()
-            .map(|p| (p.name, topic.param(player.scenario(), p.name)))
-            .collect(),
-        bug: player.scenario().bug.clone(),
-        preset: player.scenario().preset.clone(),
-        link_copied: handle.link_copied,
-    };
-    let preset_title = player
-        .scenario()
-        .preset
-        .as_deref()
-        .and_then(|p| topic.preset(p))
-        .map(|p| p.title);
-    let narration = player.narration().map(|n| n.text);
-    let notice = player.notice().map(|text| {
-        let dismiss = on_command.reform(|_: MouseEvent| Command::DismissNotice);
-        html! {
-            <div class="notice" role="status" id="notice">
-                <span>{ text }</span>
-                <button onclick={dismiss} aria-label="dismiss">{ "×" }</button>
-            </div>
-        }
-    });
     let client_count = player
         .scenario()
         .actions
@@ -164,9 +111,9 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
                     <p class="reference">{ "Follows " }{ topic.reference }</p>
                 </header>
             }
-            <Controls state={controls} on_command={on_command.clone()} />
-            { for notice }
-            <NarrationView title={preset_title} text={narration} />
+            <Controls state={shared::controls_state(&handle, &player)} on_command={on_command.clone()} />
+            { shared::notice(&player, &on_command) }
+            <NarrationView title={shared::preset_title(&player)} text={player.narration().map(|n| n.text)} />
             <div class="views">
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
@@ -188,7 +135,7 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
             </div>
             <div class="panels">
                 <InvariantsView invariants={topic.invariants} {violations} on_seek_step={on_command.reform(Command::SeekStep)} />
-                <EventLog lines={log} />
+                <EventLog lines={shared::recent_events(trace, LOG_LINES)} />
             </div>
         </div>
     }

@@ -4,14 +4,13 @@
 
 use std::rc::Rc;
 
-use distlab_core::sim::trace::EventKind;
 use yew::prelude::*;
 
+use super::shared;
 use crate::command::Command;
-use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
-use crate::views::controls::{Controls, ControlsState};
+use crate::views::controls::Controls;
 use crate::views::event_log::EventLog;
 use crate::views::invariants::InvariantsView;
 use crate::views::narration::NarrationView;
@@ -31,59 +30,7 @@ pub fn frame(
     let topic = player.topic();
     let run = player.run();
     let on_command = handle.on_command.clone();
-    let trace = run.trace();
-    let log_start = trace.events.len().saturating_sub(LOG_LINES);
-    let log = Rc::new(
-        trace.events[log_start..]
-            .iter()
-            .map(|e| {
-                (
-                    e.step,
-                    trace.event_text(e),
-                    matches!(e.kind, EventKind::Violation { .. }),
-                )
-            })
-            .collect::<Vec<_>>(),
-    );
-    embed::publish(ApiState {
-        topic: topic.slug.to_string(),
-        link: player.link(embed),
-        time_us: player.time().as_micros(),
-        steps: run.steps(),
-        violations: run.violations().iter().map(|v| v.to_string()).collect(),
-        playing: player.playing(),
-    });
-    let controls = ControlsState {
-        slug: topic.slug,
-        playing: player.playing(),
-        speed: player.speed(),
-        seed: player.scenario().seed,
-        time: player.time(),
-        steps: run.steps(),
-        params: topic
-            .params
-            .iter()
-            .map(|p| (p.name, topic.param(player.scenario(), p.name)))
-            .collect(),
-        bug: player.scenario().bug.clone(),
-        preset: player.scenario().preset.clone(),
-        link_copied: handle.link_copied,
-    };
-    let preset_title = player
-        .scenario()
-        .preset
-        .as_deref()
-        .and_then(|p| topic.preset(p))
-        .map(|p| p.title);
-    let notice = player.notice().map(|text| {
-        let dismiss = on_command.reform(|_: MouseEvent| Command::DismissNotice);
-        html! {
-            <div class="notice" role="status" id="notice">
-                <span>{ text }</span>
-                <button onclick={dismiss} aria-label="dismiss">{ "×" }</button>
-            </div>
-        }
-    });
+    shared::publish(player, embed);
     html! {
         <div class="lab structure" data-topic={topic.slug}>
             if !embed {
@@ -93,14 +40,14 @@ pub fn frame(
                     <p class="reference">{ "Follows " }{ topic.reference }</p>
                 </header>
             }
-            <Controls state={controls} on_command={on_command.clone()} />
-            { for notice }
-            <NarrationView title={preset_title} text={player.narration().map(|n| n.text)} />
+            <Controls state={shared::controls_state(handle, player)} on_command={on_command.clone()} />
+            { shared::notice(player, &on_command) }
+            <NarrationView title={shared::preset_title(player)} text={player.narration().map(|n| n.text)} />
             <div class="operations" role="toolbar" aria-label="operations">{ operations }</div>
             <div class="structure-views">{ views }</div>
             <div class="panels">
                 <InvariantsView invariants={topic.invariants} violations={Rc::new(run.violations().to_vec())} on_seek_step={on_command.reform(Command::SeekStep)} />
-                <EventLog lines={log} />
+                <EventLog lines={shared::recent_events(run.trace(), LOG_LINES)} />
             </div>
         </div>
     }

@@ -1,0 +1,82 @@
+//! Pieces every topic page builds the same way from its player: the controls'
+//! state, the notice banner, the recent events, and the state published to the
+//! JavaScript API.
+
+use std::rc::Rc;
+
+use distlab_core::sim::trace::{EventKind, Trace};
+use yew::prelude::*;
+
+use crate::command::Command;
+use crate::embed::{self, ApiState};
+use crate::hooks::PlayerHandle;
+use crate::player::Player;
+use crate::views::controls::ControlsState;
+
+/// What the controls bar shows for `player`.
+pub fn controls_state(handle: &PlayerHandle, player: &Player) -> ControlsState {
+    let topic = player.topic();
+    ControlsState {
+        slug: topic.slug,
+        playing: player.playing(),
+        speed: player.speed(),
+        seed: player.scenario().seed,
+        time: player.time(),
+        steps: player.run().steps(),
+        params: topic
+            .params
+            .iter()
+            .map(|p| (p.name, topic.param(player.scenario(), p.name)))
+            .collect(),
+        bug: player.scenario().bug.clone(),
+        preset: player.scenario().preset.clone(),
+        link_copied: handle.link_copied,
+    }
+}
+
+/// The dismissable notice (a bad link, a refused change, a limit), if any.
+pub fn notice(player: &Player, on_command: &Callback<Command>) -> Html {
+    let Some(text) = player.notice() else {
+        return html! {};
+    };
+    let dismiss = on_command.reform(|_: MouseEvent| Command::DismissNotice);
+    html! {
+        <div class="notice" role="status" id="notice">
+            <span>{ text }</span>
+            <button onclick={dismiss} aria-label="dismiss">{ "×" }</button>
+        </div>
+    }
+}
+
+/// The last `count` events as (step, line, is a violation), oldest first.
+pub fn recent_events(trace: &Trace, count: usize) -> Rc<Vec<(u64, String, bool)>> {
+    let start = trace.events.len().saturating_sub(count);
+    Rc::new(
+        trace.events[start..]
+            .iter()
+            .map(|e| {
+                let violation = matches!(e.kind, EventKind::Violation { .. });
+                (e.step, trace.event_text(e), violation)
+            })
+            .collect(),
+    )
+}
+
+/// Makes the page's state readable through `window.distlab.state()`.
+pub fn publish(player: &Player, embed: bool) {
+    let run = player.run();
+    embed::publish(ApiState {
+        topic: player.topic().slug.to_string(),
+        link: player.link(embed),
+        time_us: player.time().as_micros(),
+        steps: run.steps(),
+        violations: run.violations().iter().map(|v| v.to_string()).collect(),
+        playing: player.playing(),
+    });
+}
+
+/// The title of the preset being played, if any.
+pub fn preset_title(player: &Player) -> Option<&'static str> {
+    let name = player.scenario().preset.as_deref()?;
+    player.topic().preset(name).map(|p| p.title)
+}
