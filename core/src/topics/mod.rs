@@ -7,6 +7,8 @@ pub mod consistent_hashing;
 pub mod merkle_tree;
 pub mod raft;
 pub mod skip_list;
+#[cfg(test)]
+mod testing;
 pub mod time_series;
 
 use crate::catalog::TopicInfo;

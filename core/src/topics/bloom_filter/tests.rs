@@ -1,41 +1,29 @@
 //! Bloom filter topic: presets tell their story, the invariant holds and can fail,
 //! a person's operations work or are refused, runs are deterministic.
 
+use super::super::testing;
 use super::*;
 use crate::scenario::Action;
 
 const END: Time = Time::from_millis(120_000);
 
 fn state(run: &dyn Run) -> &BloomFilterState {
-    run.as_any()
-        .downcast_ref::<BloomFilterRun>()
-        .expect("a bloom-filter run")
-        .structure()
+    testing::structure(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
-    let mut run = (INFO.build)(scenario, RunOptions::default()).expect("builds");
-    run.run_until(END);
-    run
+    testing::run(&INFO, scenario, END)
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
-    let preset = INFO.preset(name).expect("preset exists");
-    run_scenario(&INFO.preset_scenario(preset))
+    testing::preset_run(&INFO, name, END)
 }
 
 fn run_to(name: &str, ms: u64) -> Box<dyn Run> {
-    let preset = INFO.preset(name).expect("preset exists");
-    let mut run = (INFO.build)(&INFO.preset_scenario(preset), RunOptions::default()).unwrap();
-    run.run_until(Time::from_millis(ms));
-    run
+    testing::preset_run(&INFO, name, Time::from_millis(ms))
 }
 
-fn violations_of(state: &BloomFilterState) -> Vec<Violation> {
-    let mut found = Vec::new();
-    state.check(&mut found);
-    found
-}
+use super::super::testing::violations_of;
 
 fn config(m: usize, k: u32, counting: bool) -> BloomConfig {
     BloomConfig {

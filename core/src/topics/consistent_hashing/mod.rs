@@ -429,6 +429,22 @@ impl ConsistentHashingState {
         &self.balance
     }
 
+    /// Load per node of the current keys on the current nodes under each of the four
+    /// schemes (the ring with the current virtual-node count, jump, rendezvous and
+    /// mod-N), in [`Strategy::all`] order, so a side-by-side table has figures at
+    /// every instant ([`RingChange::comparison`] exists only right after a node
+    /// change). The ring row is the true ring even under the `mod-n-placement` bug.
+    ///
+    /// Computed on every call: rendezvous hashing hashes every node for every key (up
+    /// to [`MAX_NODES`] × [`MAX_KEYS`] hashes), so a page should cache it per step.
+    pub fn strategy_loads(&self) -> Vec<(Strategy, LoadStats)> {
+        let names = self.ring.node_names();
+        Strategy::all(self.vnodes)
+            .iter()
+            .map(|&strategy| (strategy, strategy.load(&names, &self.keys)))
+            .collect()
+    }
+
     fn next_node_name(&mut self) -> String {
         let name = format!("node-{}", self.next_node);
         self.next_node = self.next_node.saturating_add(1);

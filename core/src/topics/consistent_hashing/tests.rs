@@ -1,6 +1,7 @@
 //! Consistent hashing topic: presets tell their story, invariants hold and can fail,
 //! a person's operations work or are refused, runs are deterministic.
 
+use super::super::testing;
 use super::*;
 use crate::hashing::KeyMove;
 use crate::scenario::Action;
@@ -9,21 +10,15 @@ use crate::sim::ops::Structure;
 const END: Time = Time::from_millis(60_000);
 
 fn state(run: &dyn Run) -> &ConsistentHashingState {
-    run.as_any()
-        .downcast_ref::<ConsistentHashingRun>()
-        .expect("a consistent-hashing run")
-        .structure()
+    testing::structure(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
-    let mut run = (INFO.build)(scenario, RunOptions::default()).expect("builds");
-    run.run_until(END);
-    run
+    testing::run(&INFO, scenario, END)
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
-    let preset = INFO.preset(name).expect("preset exists");
-    run_scenario(&INFO.preset_scenario(preset))
+    testing::preset_run(&INFO, name, END)
 }
 
 fn remove(name: &str) -> RingOp {
@@ -32,11 +27,7 @@ fn remove(name: &str) -> RingOp {
     }
 }
 
-fn violations_of(state: &ConsistentHashingState) -> Vec<Violation> {
-    let mut found = Vec::new();
-    state.check(&mut found);
-    found
-}
+use super::super::testing::violations_of;
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants() {
@@ -423,4 +414,20 @@ fn the_theory_has_the_right_limits() {
     // One point per node on a ring of two: share ~ Beta(1, 1), relative sd 1/sqrt(3).
     let one = ring_load_theory(2, 1, 1_000_000_000);
     assert!((one - (1.0f64 / 3.0).sqrt()).abs() < 1e-3);
+}
+
+#[test]
+fn strategy_loads_place_every_key_four_ways_at_any_instant() {
+    let run = preset_run("add-a-node");
+    let s = state(run.as_ref());
+    let loads = s.strategy_loads();
+    let names: Vec<&str> = loads.iter().map(|(st, _)| st.name()).collect();
+    assert_eq!(names, ["ring", "jump", "rendezvous", "mod-N"]);
+    for (_, load) in &loads {
+        assert_eq!(load.total, s.keys().len());
+        assert_eq!(load.per_node.len(), s.ring().node_count());
+    }
+    // The ring row is the state's own placement; the mod-N row its contrast.
+    assert_eq!(&loads[0].1, s.load());
+    assert_eq!(&loads[3].1, s.mod_n_load());
 }

@@ -1,20 +1,17 @@
 //! The Merkle tree topic: every preset's story, every invariant's ability to fail,
 //! a person's operations (and refusals), and determinism.
 
+use super::super::testing;
 use super::presets::{ANTI_ENTROPY, CONSISTENCY_PROOF, EDIT_AND_REHASH, INCLUSION_PROOF};
 use super::*;
-use crate::scenario::Action;
 use crate::sim::trace::EventKind;
 
 fn replicas(run: &dyn Run) -> &MerkleReplicas {
-    run.as_any()
-        .downcast_ref::<MerkleRun>()
-        .expect("a merkle-tree run")
-        .structure()
+    testing::structure(run)
 }
 
 fn build_run(scenario: &Scenario) -> Box<dyn Run> {
-    (INFO.build)(scenario, RunOptions::default()).expect("builds")
+    testing::build(&INFO, scenario)
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
@@ -28,11 +25,7 @@ fn run_to(run: &mut dyn Run, ms: u64) -> &MerkleReplicas {
     replicas(run)
 }
 
-fn violations_of(structure: &MerkleReplicas) -> Vec<Violation> {
-    let mut found = Vec::new();
-    structure.check(&mut found);
-    found
-}
+use super::super::testing::{notes_of, violations_of};
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants_holding() {
@@ -204,24 +197,10 @@ fn trees_of_any_size_have_the_rfc_root() {
     }
 }
 
-fn scenario_with(actions: &[(u64, u32, u64)]) -> Scenario {
+fn scenario_with(operations: &[(u64, u32, u64)]) -> Scenario {
     let mut scenario = Scenario::new("merkle-tree", 9);
     scenario.set_param("leaves", 5);
-    for &(ms, code, arg) in actions {
-        scenario.push_action(Time::from_millis(ms), Action::Operation { code, arg });
-    }
-    scenario
-}
-
-fn notes_of(run: &dyn Run) -> Vec<String> {
-    run.trace()
-        .events
-        .iter()
-        .filter_map(|event| match &event.kind {
-            EventKind::Note { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
+    testing::with_operations(scenario, operations)
 }
 
 #[test]

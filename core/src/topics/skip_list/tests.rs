@@ -1,41 +1,29 @@
 //! Skip list topic: presets tell their story, invariants hold and can fail, a
 //! person's operations work or are refused, runs are deterministic.
 
+use super::super::testing;
 use super::*;
 use crate::scenario::Action;
 
 const END: Time = Time::from_millis(60_000);
 
 fn state(run: &dyn Run) -> &SkipListState {
-    run.as_any()
-        .downcast_ref::<SkipListRun>()
-        .expect("a skip-list run")
-        .structure()
+    testing::structure(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
-    let mut run = (INFO.build)(scenario, RunOptions::default()).expect("builds");
-    run.run_until(END);
-    run
+    testing::run(&INFO, scenario, END)
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
-    let preset = INFO.preset(name).expect("preset exists");
-    run_scenario(&INFO.preset_scenario(preset))
+    testing::preset_run(&INFO, name, END)
 }
 
 fn run_to(name: &str, ms: u64) -> Box<dyn Run> {
-    let preset = INFO.preset(name).expect("preset exists");
-    let mut run = (INFO.build)(&INFO.preset_scenario(preset), RunOptions::default()).unwrap();
-    run.run_until(Time::from_millis(ms));
-    run
+    testing::preset_run(&INFO, name, Time::from_millis(ms))
 }
 
-fn violations_of(state: &SkipListState) -> Vec<Violation> {
-    let mut found = Vec::new();
-    state.check(&mut found);
-    found
-}
+use super::super::testing::violations_of;
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants() {

@@ -1,20 +1,17 @@
 //! The time-series topic: every preset's story, every invariant's ability to fail,
 //! a person's operations (and refusals), and determinism.
 
+use super::super::testing;
 use super::presets::{COMPRESSION_BITS, DOWNSAMPLE_AND_RETENTION, IRREGULAR_SAMPLES, RANGE_QUERY};
 use super::*;
-use crate::scenario::Action;
 use crate::sim::trace::EventKind;
 
 fn series(run: &dyn Run) -> &TimeSeries {
-    run.as_any()
-        .downcast_ref::<TimeSeriesRun>()
-        .expect("a time-series run")
-        .structure()
+    testing::structure(run)
 }
 
 fn build_run(scenario: &Scenario) -> Box<dyn Run> {
-    (INFO.build)(scenario, RunOptions::default()).expect("builds")
+    testing::build(&INFO, scenario)
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
@@ -28,11 +25,7 @@ fn run_to(run: &mut dyn Run, ms: u64) -> &TimeSeries {
     series(run)
 }
 
-fn violations_of(structure: &TimeSeries) -> Vec<Violation> {
-    let mut found = Vec::new();
-    structure.check(&mut found);
-    found
-}
+use super::super::testing::{notes_of, violations_of};
 
 fn empty_series(block: i64) -> TimeSeries {
     TimeSeries::new(
@@ -62,17 +55,6 @@ fn query(s: &TimeSeries) -> (usize, usize, usize) {
         report.result.blocks_skipped,
         report.result.points.len(),
     )
-}
-
-fn notes_of(run: &dyn Run) -> Vec<String> {
-    run.trace()
-        .events
-        .iter()
-        .filter_map(|event| match &event.kind {
-            EventKind::Note { text } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -242,12 +224,8 @@ fn downsample_and_retention_story_matches_its_narration() {
     assert_eq!(s.store().len(), 4 * 360);
 }
 
-fn scenario_with(actions: &[(u64, u32, u64)]) -> Scenario {
-    let mut scenario = Scenario::new("time-series", 9);
-    for &(ms, code, arg) in actions {
-        scenario.push_action(Time::from_millis(ms), Action::Operation { code, arg });
-    }
-    scenario
+fn scenario_with(operations: &[(u64, u32, u64)]) -> Scenario {
+    testing::with_operations(Scenario::new("time-series", 9), operations)
 }
 
 #[test]
