@@ -2,8 +2,14 @@
 //! Components only turn these layouts into SVG, so all the arithmetic is tested
 //! natively.
 
+pub mod bars;
+pub mod bits;
 pub mod chart;
 pub mod cluster;
+pub mod gorilla_bits;
+pub mod hash_tree;
+pub mod ring;
+pub mod skip_lanes;
 pub mod timeline;
 
 /// Number of colours in the palette used for message types and terms

@@ -19,7 +19,7 @@ pub fn ChartView(props: &ChartProps) -> Html {
     let (left, top, right, bottom) = chart.plot;
     let x_ticks = chart.x_ticks.iter().map(|(x, label)| {
         html! {
-            <g class="tick" key={label.clone()}>
+            <g class="tick" key={format!("x{label}")}>
                 <line x1={fmt(*x)} y1={fmt(top)} x2={fmt(*x)} y2={fmt(bottom)} />
                 <text x={fmt(*x)} y={fmt(bottom + 13.0)}>{ label }</text>
             </g>
@@ -27,7 +27,7 @@ pub fn ChartView(props: &ChartProps) -> Html {
     });
     let y_ticks = chart.y_ticks.iter().map(|(y, label)| {
         html! {
-            <g class="tick y" key={label.clone()}>
+            <g class="tick y" key={format!("y{label}")}>
                 <line x1={fmt(left)} y1={fmt(*y)} x2={fmt(right)} y2={fmt(*y)} />
                 <text x={fmt(left - 4.0)} y={fmt(*y + 3.0)}>{ label }</text>
             </g>

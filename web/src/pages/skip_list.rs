@@ -1,0 +1,375 @@
+//! The skip list page: the lanes with their towers, the last insert's coin flips
+//! and tower, the last search's path with its step and comparison counts, the mean
+//! search cost measured as the list grew against log2 n, and the lane table; an
+//! operations bar to insert (a typed or random key), search, remove and insert a
+//! batch. Everything drawn is read off `SkipListState`.
+
+use std::rc::Rc;
+
+use distlab_core::run::{Run, StateTable};
+use distlab_core::scenario::Action;
+use distlab_core::skiplist::Coin;
+use distlab_core::topics::skip_list::{
+    log2, SearchRecord, SkipListEvent, SkipListRun, SkipListState, INFO, MAX_BATCH, OP_INSERT,
+    OP_INSERT_BATCH, OP_REMOVE, OP_SEARCH,
+};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::protocol::TopicPageProps;
+use super::structure::frame;
+use crate::command::Command;
+use crate::hooks::use_player;
+use crate::layout::chart::{self, ChartLayout, Series};
+use crate::layout::skip_lanes::{self, LanesInput, LanesLayout};
+use crate::views::chart::ChartView;
+use crate::views::skip_lanes::SkipLanesView;
+use crate::views::state_table::StateTableView;
+
+/// Most key columns drawn; longer lists show a window around the last operation.
+const MAX_COLUMNS: usize = 30;
+/// Most keys of a batch marked as new.
+const MAX_FRESH: usize = 400;
+
+/// What the last operation did, in words and figures, for the summary line.
+#[derive(Clone, PartialEq)]
+enum Summary {
+    None,
+    Insert {
+        key: u64,
+        flips: Vec<Coin>,
+        height: usize,
+        replaced: bool,
+        comparisons: usize,
+    },
+    Search(SearchRecord),
+    Remove {
+        key: u64,
+        removed: bool,
+    },
+    Batch {
+        count: usize,
+        by_height: Vec<usize>,
+    },
+}
+
+#[derive(PartialEq)]
+struct SkipViews {
+    lanes: Rc<LanesLayout>,
+    chart: Rc<ChartLayout>,
+    table: Rc<StateTable>,
+    summary: Summary,
+    len: usize,
+    height: usize,
+    max_key: u64,
+    mean_now: Option<f64>,
+    /// Whether the cost was measured yet (an empty list has no cost).
+    measured: bool,
+}
+
+fn build_views(state: &SkipListState, table: StateTable) -> SkipViews {
+    let list = state.list();
+    let mut input = LanesInput {
+        towers: list.towers().iter().map(|t| (*t.key, t.height)).collect(),
+        lanes: list.height(),
+        max_columns: MAX_COLUMNS,
+        ..LanesInput::default()
+    };
+    let summary = match state.last() {
+        None => Summary::None,
+        Some(SkipListEvent::Insert {
+            key,
+            path,
+            flips,
+            height,
+            replaced,
+        }) => {
+            input.path = path.steps.clone();
+            input.highlight = Some(*key);
+            Summary::Insert {
+                key: *key,
+                flips: flips.clone(),
+                height: *height,
+                replaced: *replaced,
+                comparisons: path.comparisons,
+            }
+        }
+        Some(SkipListEvent::Search(record)) => {
+            input.path = record.steps.clone();
+            Summary::Search(record.clone())
+        }
+        Some(SkipListEvent::Remove { key, path, removed }) => {
+            input.path = path.steps.clone();
+            Summary::Remove {
+                key: *key,
+                removed: *removed,
+            }
+        }
+        Some(SkipListEvent::Batch { keys }) => {
+            input.fresh = keys.iter().take(MAX_FRESH).map(|&(k, _)| k).collect();
+            let tallest = keys.iter().map(|&(_, h)| h).max().unwrap_or(0);
+            let mut by_height = vec![0; tallest];
+            for &(_, h) in keys {
+                if let Some(slot) = by_height.get_mut(h.saturating_sub(1)) {
+                    *slot += 1;
+                }
+            }
+            Summary::Batch {
+                count: keys.len(),
+                by_height,
+            }
+        }
+    };
+    let cost = state.cost();
+    let series = vec![
+        Series {
+            name: "measured mean comparisons".into(),
+            points: cost
+                .iter()
+                .map(|c| (c.n as f64, c.mean_comparisons))
+                .collect(),
+            dashed: false,
+        },
+        Series {
+            name: "log2 n".into(),
+            points: cost.iter().map(|c| (c.n as f64, c.log2_n)).collect(),
+            dashed: true,
+        },
+        Series {
+            name: "Pugh's bound 2 log2 n + 2".into(),
+            points: cost.iter().map(|c| (c.n as f64, c.bound)).collect(),
+            dashed: true,
+        },
+    ];
+    SkipViews {
+        lanes: Rc::new(skip_lanes::layout(&input)),
+        chart: Rc::new(chart::layout(
+            &series,
+            560.0,
+            260.0,
+            "keys in the list (n)",
+            "comparisons per search",
+        )),
+        measured: !cost.is_empty(),
+        table: Rc::new(table),
+        summary,
+        len: list.len(),
+        height: list.height(),
+        max_key: state.max_key(),
+        mean_now: cost.last().map(|c| c.mean_comparisons),
+    }
+}
+
+fn coins(flips: &[Coin]) -> Html {
+    let chips = flips.iter().enumerate().map(|(i, coin)| {
+        let (class, text) = match coin {
+            Coin::Heads => ("coin heads", "H"),
+            Coin::Tails => ("coin tails", "T"),
+        };
+        html! { <span key={i} class={class} title={if text == "H" { "heads: one lane higher, flip again" } else { "tails: stop" }}>{ text }</span> }
+    });
+    html! { <span class="coins" id="coin-flips">{ for chips }</span> }
+}
+
+fn summary_line(summary: &Summary, len: usize) -> Html {
+    match summary {
+        Summary::None => {
+            html! { <p class="muted">{ "No operation yet: insert or search a key." }</p> }
+        }
+        Summary::Insert {
+            key,
+            replaced: true,
+            ..
+        } => html! {
+            <p id="last-op">{ format!("{key} is already present: no node created, no coin flipped.") }</p>
+        },
+        Summary::Insert {
+            key,
+            flips,
+            height,
+            comparisons,
+            ..
+        } => html! {
+            <p id="last-op">
+                { format!("Inserted {key} after {comparisons} comparison(s) to find its place. Coin flips ") }
+                { coins(flips) }
+                { " → " }<strong id="insert-height">{ format!("height {height}") }</strong>
+                { format!(" (lane{} 0{}). Its tower is highlighted.", if *height > 1 { "s" } else { "" }, if *height > 1 { format!(" to {}", height - 1) } else { String::new() }) }
+            </p>
+        },
+        Summary::Search(record) => {
+            let steps = record.rights() + record.downs();
+            html! {
+                <p id="last-op">
+                    { format!("Search for {}: ", record.key) }
+                    <strong id="search-steps">{ format!("{steps} steps") }</strong>
+                    { format!(" ({} right, {} down), {} comparison(s); ", record.rights(), record.downs(), record.comparisons) }
+                    if record.found { <span class="found">{ "found" }</span> } else { <span class="absent">{ "absent: the search stops where it would be inserted" }</span> }
+                    { format!(". log2 n = {:.1} for n = {len}.", log2(len)) }
+                </p>
+            }
+        }
+        Summary::Remove { key, removed } => html! {
+            <p id="last-op">
+                if *removed { { format!("Removed {key}: on each lane it occupied, the node before it now links past it. The search that found it is drawn.") } }
+                else { { format!("{key} is not in the list: nothing removed.") } }
+            </p>
+        },
+        Summary::Batch { count, by_height } => {
+            let heights = by_height
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(h, c)| format!("{c} of height {}", h + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            html! { <p id="last-op">{ format!("Inserted {count} random keys ({heights}); about half reach each next lane. New keys are outlined.") }</p> }
+        }
+    }
+}
+
+#[function_component]
+pub fn SkipListPage(props: &TopicPageProps) -> Html {
+    let handle = use_player(&INFO, props.link.clone(), props.embed, props.start);
+    let key = use_state(|| String::from("50"));
+    let batch = use_state(|| String::from("50"));
+    let player = handle.player.borrow();
+    let run = player.run().as_any().downcast_ref::<SkipListRun>();
+    let views = use_memo(
+        (
+            player.scenario().clone(),
+            player.run().steps(),
+            run.is_some(),
+        ),
+        |_| run.map(|run| build_views(run.structure(), run.state_table())),
+    );
+    let Some(views) = views.as_ref() else {
+        return frame(&handle, &player, props.embed, html! {}, html! {});
+    };
+    let on_command = handle.on_command.clone();
+    let max_key = views.max_key;
+    let typed: Option<u64> = key.trim().parse().ok();
+    let act = |code: u32, arg: Option<u64>| {
+        let on_command = on_command.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(arg) = arg {
+                on_command.emit(Command::Act(Action::Operation { code, arg }));
+            }
+        })
+    };
+    let random_insert = {
+        let on_command = on_command.clone();
+        let key = key.clone();
+        let player = handle.player.clone();
+        Callback::from(move |_: MouseEvent| {
+            // A few draws to find a key not already present (any key is valid).
+            let mut pick = 1;
+            for _ in 0..32 {
+                pick = 1 + (js_sys::Math::random() * max_key as f64) as u64;
+                let present = player.try_borrow().ok().is_some_and(|p| {
+                    p.run()
+                        .as_any()
+                        .downcast_ref::<SkipListRun>()
+                        .is_some_and(|run| run.structure().reference().contains(&pick))
+                });
+                if !present {
+                    break;
+                }
+            }
+            let pick = pick.clamp(1, max_key.max(1));
+            key.set(pick.to_string());
+            on_command.emit(Command::Act(Action::Operation {
+                code: OP_INSERT,
+                arg: pick,
+            }));
+        })
+    };
+    let on_key = {
+        let key = key.clone();
+        Callback::from(move |e: InputEvent| {
+            key.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let on_batch = {
+        let batch = batch.clone();
+        Callback::from(move |e: InputEvent| {
+            batch.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let batch_count = batch
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|c| (1..=MAX_BATCH).contains(c));
+    let operations = html! {
+        <>
+            <label class="field" title={format!("A key from 1 to {max_key}")}>
+                { "Key " }<input id="skip-key" type="number" min="1" max={max_key.to_string()} value={(*key).clone()} oninput={on_key} />
+            </label>
+            <button id="skip-insert" onclick={act(OP_INSERT, typed)} disabled={typed.is_none()}>{ "Insert" }</button>
+            <button id="skip-insert-random" onclick={random_insert} title="Insert a random key not yet in the list">{ "Insert random" }</button>
+            <button id="skip-search" onclick={act(OP_SEARCH, typed)} disabled={typed.is_none()}>{ "Search" }</button>
+            <button id="skip-remove" onclick={act(OP_REMOVE, typed)} disabled={typed.is_none()}>{ "Remove" }</button>
+            <span class="op-sep"></span>
+            <label class="field" title={format!("1 to {MAX_BATCH} new random keys")}>
+                { "Batch " }<input id="skip-batch-count" type="number" min="1" max={MAX_BATCH.to_string()} value={(*batch).clone()} oninput={on_batch} />
+            </label>
+            <button id="skip-batch" onclick={act(OP_INSERT_BATCH, batch_count)} disabled={batch_count.is_none()}>{ "Insert batch" }</button>
+        </>
+    };
+    let shown = if views.lanes.shown < views.lanes.total {
+        let around = match views.summary {
+            Summary::None | Summary::Batch { .. } => "a run around the tallest tower",
+            _ => "the last operation's keys and the tallest towers",
+        };
+        format!(
+            " · showing {} of {} keys: {around}",
+            views.lanes.shown, views.lanes.total
+        )
+    } else {
+        String::new()
+    };
+    let mean = views
+        .mean_now
+        .map(|m| {
+            format!(
+                "Now: {m:.2} comparisons per search on average for n = {}, log2 n = {:.2}.",
+                views.len,
+                log2(views.len)
+            )
+        })
+        .unwrap_or_default();
+    let body = html! {
+        <>
+            <section class="panel wide skip-lanes-panel" aria-label="lanes">
+                <h3>
+                    { "Lanes" }
+                    <small>{ format!(" {} keys on {} lane(s){shown}", views.len, views.height) }</small>
+                </h3>
+                { summary_line(&views.summary, views.len) }
+                <SkipLanesView layout={views.lanes.clone()} />
+                <p class="legend-line muted">
+                    <span class="sl-key highlighted"></span>{ " new tower " }
+                    <span class="sl-key on-path"></span>{ " search stood here " }
+                    <span class="sl-key probed"></span>{ " looked at, not smaller: drop a lane " }
+                    <span class="sl-key end"></span>{ " search ends " }
+                    <span class="sl-key elided"></span>{ " dashed link: passes over nodes not drawn" }
+                </p>
+            </section>
+            <section class="panel skip-cost" aria-label="search cost">
+                if views.measured {
+                    <ChartView layout={views.chart.clone()} title="Mean search cost against log2 n" />
+                } else {
+                    <h3>{ "Mean search cost against log2 n" }</h3>
+                    <p class="muted">{ "The list is empty: insert keys and the mean search cost is measured at every size." }</p>
+                }
+                <p class="muted">{ mean }</p>
+            </section>
+            <section class="panel skip-table" aria-label="lanes table">
+                <h3>{ "Nodes per lane" }<small>{ " each lane holds about half the lane below" }</small></h3>
+                <StateTableView table={views.table.clone()} up={Rc::new(Vec::new())} />
+            </section>
+        </>
+    };
+    frame(&handle, &player, props.embed, operations, body)
+}
