@@ -84,11 +84,20 @@ pub fn App() -> Html {
             <main>{ page }</main>
             if !embed {
                 <footer>
-                    { "Deterministic from its seed, natively and in WebAssembly. Same scenario, same run: " }
-                    <code>{ "distlab run raft --seed 1" }</code>
+                    { "Deterministic from its seed, natively and in WebAssembly: the same scenario replays on the command line with " }
+                    <code>{ format!("distlab run {} --scenario LINK", footer_slug(&route)) }</code>
+                    { ", where LINK is the s= part of this page's address." }
                 </footer>
             }
         </div>
+    }
+}
+
+/// The topic the footer's example command names.
+fn footer_slug(route: &Route) -> &str {
+    match route {
+        Route::Topic { slug, .. } => slug,
+        _ => "raft",
     }
 }
 

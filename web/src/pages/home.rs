@@ -5,6 +5,15 @@ use yew::prelude::*;
 
 use super::has_page;
 
+/// "1 bug", "3 bugs".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[function_component]
 pub fn Home() -> Html {
     let groups = Category::ALL.iter().filter_map(|&category| {
@@ -26,9 +35,9 @@ pub fn Home() -> Html {
                     <p>{ topic.summary }</p>
                     <p class="meta">
                         { kind }
-                        { format!(" · {} scenarios", topic.presets.len()) }
-                        if !topic.bugs.is_empty() { { format!(" · {} bugs to switch on", topic.bugs.len()) } }
-                        if !topic.invariants.is_empty() { { format!(" · {} invariants", topic.invariants.len()) } }
+                        { format!(" · {}", count(topic.presets.len(), "scenario")) }
+                        if !topic.bugs.is_empty() { { format!(" · {} to switch on", count(topic.bugs.len(), "bug")) } }
+                        if !topic.invariants.is_empty() { { format!(" · {}", count(topic.invariants.len(), "invariant")) } }
                     </p>
                 </a>
             }
