@@ -7,65 +7,18 @@ use distlab_core::scenario::Scenario;
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
 use distlab_web::pages::home::Home;
-use distlab_web::pages::protocol::TopicPageProps;
 use distlab_web::pages::raft::RaftPage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-/// A fresh element to mount into.
-fn root() -> Element {
-    let div = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&div).unwrap();
-    div
-}
+mod support;
+use support::*;
 
 async fn mount_raft(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    let props = TopicPageProps {
-        slug: "raft",
-        link,
-        embed: false,
-        start,
-    };
-    yew::Renderer::<RaftPage>::with_root_and_props(root.clone(), props).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, css: &str) -> Element {
-    root.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element matches {css}"))
-}
-
-fn count(root: &Element, css: &str) -> u32 {
-    root.query_selector_all(css).unwrap().length()
-}
-
-fn text(root: &Element, css: &str) -> String {
-    find(root, css).text_content().unwrap_or_default()
-}
-
-/// A bubbling click on any element (SVG groups have no `click()`).
-fn click(element: &Element) {
-    let init = web_sys::MouseEventInit::new();
-    init.set_bubbles(true);
-    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-    element.dispatch_event(&event).unwrap();
-}
-
-async fn press(root: &Element, css: &str, times: usize) {
-    for _ in 0..times {
-        find(root, css).unchecked_ref::<HtmlElement>().click();
-        yew::scheduler::flush().await;
-    }
+    mount::<RaftPage>("raft", link, start).await
 }
 
 #[wasm_bindgen_test]
@@ -75,7 +28,7 @@ async fn raft_page_steps_and_a_click_crashes_a_node() {
     assert!(text(&root, "#clock").contains("step 0"));
     assert_eq!(count(&root, ".invariant.holds"), 4);
 
-    press(&root, "#step", 12).await;
+    press_times(&root, "#step", 12).await;
     assert!(
         text(&root, "#clock").contains("step 12"),
         "{}",
@@ -83,16 +36,14 @@ async fn raft_page_steps_and_a_click_crashes_a_node() {
     );
     assert!(count(&root, ".event-log li") > 0);
 
-    click(&find(&root, ".node[data-node='1']"));
-    yew::scheduler::flush().await;
+    click(&find(&root, ".node[data-node='1']")).await;
     assert!(find(&root, ".node[data-node='1']")
         .class_list()
         .contains("down"));
     assert_eq!(count(&root, ".state-table tr.down"), 1);
     assert!(text(&root, ".event-log").contains("CRASH"));
     // The crash is now part of the scenario, so the URL-ready link carries it.
-    click(&find(&root, ".node[data-node='1']"));
-    yew::scheduler::flush().await;
+    click(&find(&root, ".node[data-node='1']")).await;
     assert!(!find(&root, ".node[data-node='1']")
         .class_list()
         .contains("down"));
@@ -101,11 +52,11 @@ async fn raft_page_steps_and_a_click_crashes_a_node() {
 #[wasm_bindgen_test]
 async fn stepping_back_returns_to_the_previous_event() {
     let root = mount_raft(None, StartAt::Paused).await;
-    press(&root, "#step", 30).await;
+    press_times(&root, "#step", 30).await;
     let at_30 = text(&root, "#clock");
-    press(&root, "#step", 1).await;
+    press(&root, "#step").await;
     assert_ne!(text(&root, "#clock"), at_30);
-    press(&root, "#step-back", 1).await;
+    press(&root, "#step-back").await;
     assert_eq!(text(&root, "#clock"), at_30);
 }
 
@@ -179,7 +130,7 @@ async fn playing_advances_virtual_time() {
     let clock = text(&root, "#clock");
     assert!(!clock.contains("t = 0.000ms"), "{clock}");
     assert_eq!(text(&root, "#play"), "Pause");
-    press(&root, "#play", 1).await;
+    press(&root, "#play").await;
     assert_eq!(text(&root, "#play"), "Play");
 }
 

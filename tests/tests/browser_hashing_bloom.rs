@@ -3,85 +3,26 @@
 //! operation, pick a node, drag a slider, type in a field) and check the drawing.
 #![cfg(target_arch = "wasm32")]
 
-use distlab_core::catalog;
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
 use distlab_web::pages::bloom_filter::BloomFilterPage;
 use distlab_web::pages::consistent_hashing::ConsistentHashingPage;
 use distlab_web::pages::home::Home;
-use distlab_web::pages::protocol::TopicPageProps;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-/// A fresh element to mount into.
-fn root() -> Element {
-    let div = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&div).unwrap();
-    div
-}
-
-fn props(slug: &'static str, link: Option<String>, start: StartAt) -> TopicPageProps {
-    TopicPageProps {
-        slug,
-        link,
-        embed: false,
-        start,
-    }
-}
+mod support;
+use support::*;
 
 async fn mount_ring(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    yew::Renderer::<ConsistentHashingPage>::with_root_and_props(
-        root.clone(),
-        props("consistent-hashing", link, start),
-    )
-    .render();
-    yew::scheduler::flush().await;
-    root
+    mount::<ConsistentHashingPage>("consistent-hashing", link, start).await
 }
 
 async fn mount_bloom(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    yew::Renderer::<BloomFilterPage>::with_root_and_props(
-        root.clone(),
-        props("bloom-filter", link, start),
-    )
-    .render();
-    yew::scheduler::flush().await;
-    root
-}
-
-/// The link of a topic's preset.
-fn preset_link(slug: &str, preset: &str) -> String {
-    let topic = catalog::find(slug).unwrap();
-    topic
-        .preset_scenario(topic.preset(preset).unwrap())
-        .encode()
-}
-
-fn find(root: &Element, css: &str) -> Element {
-    root.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element matches {css}"))
-}
-
-fn count(root: &Element, css: &str) -> u32 {
-    root.query_selector_all(css).unwrap().length()
-}
-
-fn text(root: &Element, css: &str) -> String {
-    find(root, css).text_content().unwrap_or_default()
-}
-
-fn attr(root: &Element, css: &str, name: &str) -> String {
-    find(root, css).get_attribute(name).unwrap_or_default()
+    mount::<BloomFilterPage>("bloom-filter", link, start).await
 }
 
 /// The sum of a numeric attribute over every matching element.
@@ -93,27 +34,6 @@ fn sum_attr(root: &Element, css: &str, name: &str) -> u64 {
         .filter_map(|e| e.get_attribute(name))
         .map(|v| v.parse::<u64>().unwrap())
         .sum()
-}
-
-async fn press(root: &Element, css: &str) {
-    find(root, css).unchecked_ref::<HtmlElement>().click();
-    yew::scheduler::flush().await;
-}
-
-/// Fires a bubbling event of type `kind` (`input`, `change`) at `element`.
-async fn fire(element: &Element, kind: &str) {
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
-    element.dispatch_event(&event).unwrap();
-    yew::scheduler::flush().await;
-}
-
-/// Types `value` into the input `css` (an `input` event, as a keystroke gives).
-async fn type_into(root: &Element, css: &str, value: &str) {
-    let input = find(root, css);
-    input.unchecked_ref::<HtmlInputElement>().set_value(value);
-    fire(&input, "input").await;
 }
 
 /// Points on the first chart line: its path's segments.
@@ -266,7 +186,7 @@ async fn inserting_lights_k_cells_and_the_chart_gains_a_point() {
     assert_eq!(chart_points(&root), points + 1);
 
     // A typed item, then a query of it: its cells are checked and found set.
-    type_into(&root, "#item", "item-77").await;
+    type_in(&root, "#item", "item-77").await;
     press(&root, "#insert").await;
     assert!(text(&root, "#explain").contains("Inserted item-77"));
     press(&root, "#query").await;
@@ -279,7 +199,7 @@ async fn inserting_lights_k_cells_and_the_chart_gains_a_point() {
     );
 
     // Junk is explained, not obeyed.
-    type_into(&root, "#item", "bob").await;
+    type_in(&root, "#item", "bob").await;
     press(&root, "#query").await;
     assert!(text(&root, "#item-error").contains("bob"));
 }
@@ -327,14 +247,14 @@ async fn the_counting_variant_shows_counters_and_removes() {
 #[wasm_bindgen_test]
 async fn the_sizing_calculator_answers_as_the_person_types() {
     let root = mount_bloom(None, StartAt::Paused).await;
-    type_into(&root, "#size-n", "1000").await;
-    type_into(&root, "#size-p", "1%").await;
+    type_in(&root, "#size-n", "1000").await;
+    type_in(&root, "#size-p", "1%").await;
     assert_eq!(text(&root, "#size-m"), "9586");
     assert_eq!(text(&root, "#size-k"), "7");
     assert_eq!(text(&root, "#size-bpi"), "9.59");
-    type_into(&root, "#size-p", "0.001").await;
+    type_in(&root, "#size-p", "0.001").await;
     assert_eq!(text(&root, "#size-k"), "10");
-    type_into(&root, "#size-n", "many").await;
+    type_in(&root, "#size-n", "many").await;
     assert!(text(&root, "#sizing-error").contains("many"));
     // Typing changes no scenario: the run is still at step 0.
     assert_eq!(count(&root, "svg.bits .bit.set"), 0);

@@ -3,113 +3,31 @@
 //! click), and check the drawing changed accordingly.
 #![cfg(target_arch = "wasm32")]
 
-use distlab_core::catalog;
 use distlab_core::scenario::Scenario;
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
 use distlab_web::pages::merkle_tree::MerkleTreePage;
-use distlab_web::pages::protocol::TopicPageProps;
 use distlab_web::pages::skip_list::SkipListPage;
 use distlab_web::pages::time_series::TimeSeriesPage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-/// A fresh element to mount into.
-fn root() -> Element {
-    let div = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&div).unwrap();
-    div
-}
-
-fn props(slug: &'static str, link: Option<String>, start: StartAt) -> TopicPageProps {
-    TopicPageProps {
-        slug,
-        link,
-        embed: false,
-        start,
-    }
-}
+mod support;
+use support::*;
 
 async fn mount_merkle(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    yew::Renderer::<MerkleTreePage>::with_root_and_props(
-        root.clone(),
-        props("merkle-tree", link, start),
-    )
-    .render();
-    yew::scheduler::flush().await;
-    root
+    mount::<MerkleTreePage>("merkle-tree", link, start).await
 }
 
 async fn mount_skip_list(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    yew::Renderer::<SkipListPage>::with_root_and_props(
-        root.clone(),
-        props("skip-list", link, start),
-    )
-    .render();
-    yew::scheduler::flush().await;
-    root
+    mount::<SkipListPage>("skip-list", link, start).await
 }
 
 async fn mount_time_series(link: Option<String>, start: StartAt) -> Element {
-    let root = root();
-    yew::Renderer::<TimeSeriesPage>::with_root_and_props(
-        root.clone(),
-        props("time-series", link, start),
-    )
-    .render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, css: &str) -> Element {
-    root.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element matches {css}"))
-}
-
-fn count(root: &Element, css: &str) -> u32 {
-    root.query_selector_all(css).unwrap().length()
-}
-
-fn text(root: &Element, css: &str) -> String {
-    find(root, css).text_content().unwrap_or_default()
-}
-
-async fn press(root: &Element, css: &str) {
-    find(root, css).unchecked_ref::<HtmlElement>().click();
-    yew::scheduler::flush().await;
-}
-
-fn fire(element: &Element, kind: &str) {
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
-    element.dispatch_event(&event).unwrap();
-}
-
-/// Picks `value` in a `<select>` as a person does.
-async fn choose(root: &Element, css: &str, value: &str) {
-    let select = find(root, css);
-    select.unchecked_ref::<HtmlSelectElement>().set_value(value);
-    fire(&select, "change");
-    yew::scheduler::flush().await;
-}
-
-/// Types `value` into an `<input>` as a person does.
-async fn type_in(root: &Element, css: &str, value: &str) {
-    let input = find(root, css);
-    input.unchecked_ref::<HtmlInputElement>().set_value(value);
-    fire(&input, "input");
-    yew::scheduler::flush().await;
+    mount::<TimeSeriesPage>("time-series", link, start).await
 }
 
 /// A number at the start of an element's text, e.g. `7` in "7 steps".
@@ -122,13 +40,6 @@ fn leading_number(text: &str) -> f64 {
     digits
         .parse()
         .unwrap_or_else(|_| panic!("no number in {text:?}"))
-}
-
-fn preset_link(slug: &str, preset: &str) -> String {
-    let topic = catalog::find(slug).unwrap();
-    topic
-        .preset_scenario(topic.preset(preset).unwrap())
-        .encode()
 }
 
 const PRIMARY: &str = "svg[data-tree='primary']";

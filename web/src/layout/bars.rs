@@ -2,7 +2,7 @@
 //! node, one bar per scheme): bars scaled into a box from a zero baseline, round
 //! y ticks, group labels under the bars and horizontal reference lines (a mean).
 
-use std::fmt::Write;
+use super::{nice_step, tick_label as number};
 
 /// One bar: its value, palette slot, and whether it is drawn hollow (a contrast
 /// series); `title` is the hover text.
@@ -131,30 +131,6 @@ pub fn layout(
             .map(|r| (scale_y(r.value), r.label.clone()))
             .collect(),
         y_max,
-    }
-}
-
-/// 1, 2 or 5 times a power of ten, at least `rough`.
-fn nice_step(rough: f64) -> f64 {
-    if !(rough.is_finite() && rough > 0.0) {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(rough.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|&s| s >= rough * (1.0 - 1e-9))
-        .unwrap_or(10.0 * magnitude)
-}
-
-/// A tick label: integers plainly, fractions with up to two decimals.
-fn number(value: f64) -> String {
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{}", value.round() as i64)
-    } else {
-        let mut text = String::new();
-        let _ = write!(text, "{value:.2}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 

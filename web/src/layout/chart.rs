@@ -2,7 +2,7 @@
 //! axis ticks. Used for measured-vs-theory plots (false-positive rate against the
 //! formula, search cost against log n, bytes per point, load spread).
 
-use super::palette_for;
+use super::{nice_step, palette_for, tick_label as number};
 
 /// One named series; `dashed` series are theory, solid ones measurements.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,33 +123,6 @@ pub fn layout(
     }
 }
 
-/// 1, 2 or 5 times a power of ten, at least `rough`.
-fn nice_step(rough: f64) -> f64 {
-    if !(rough.is_finite() && rough > 0.0) {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(rough.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|&s| s >= rough * (1.0 - 1e-9))
-        .unwrap_or(10.0 * magnitude)
-}
-
-/// A short label: integers plainly, small numbers with up to three significant digits.
-fn number(value: f64) -> String {
-    if value == 0.0 {
-        "0".to_string()
-    } else if value.abs() >= 1.0 && (value - value.round()).abs() < 1e-9 {
-        format!("{}", value.round() as i64)
-    } else if value.abs() >= 0.01 {
-        let text = format!("{value:.3}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{value:.1e}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,12 +164,5 @@ mod tests {
         }];
         let chart = layout(&one, 300.0, 150.0, "x", "y");
         assert!(chart.lines[0].path.starts_with('M'));
-    }
-
-    #[test]
-    fn labels_are_short() {
-        assert_eq!(number(0.25), "0.25");
-        assert_eq!(number(1200.0), "1200");
-        assert_eq!(number(0.001), "1.0e-3");
     }
 }

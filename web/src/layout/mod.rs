@@ -29,9 +29,46 @@ pub fn palette_for(number: u64) -> usize {
     (number % PALETTE_SIZE as u64) as usize
 }
 
+/// 1, 2 or 5 times a power of ten, at least `rough`.
+pub fn nice_step(rough: f64) -> f64 {
+    if !(rough.is_finite() && rough > 0.0) {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(rough.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= rough * (1.0 - 1e-9))
+        .unwrap_or(10.0 * magnitude)
+}
+
+/// A short tick label: integers plainly, small numbers with up to three decimals.
+pub fn tick_label(value: f64) -> String {
+    if value == 0.0 {
+        "0".to_string()
+    } else if value.abs() >= 1.0 && (value - value.round()).abs() < 1e-9 {
+        format!("{}", value.round() as i64)
+    } else if value.abs() >= 0.01 {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{value:.1e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_are_round_and_labels_short() {
+        assert_eq!(nice_step(0.7), 1.0);
+        assert_eq!(nice_step(13.0), 20.0);
+        assert_eq!(nice_step(f64::NAN), 1.0);
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(1200.0), "1200");
+        assert_eq!(tick_label(0.001), "1.0e-3");
+    }
 
     #[test]
     fn palette_is_stable_and_in_range() {

@@ -246,13 +246,7 @@ pub fn layout(
 /// them across the window.
 fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64) -> Vec<Tick> {
     let span_ms = (end.as_micros() - start.as_micros()) as f64 / 1000.0;
-    let rough = (span_ms / 8.0).max(0.001);
-    let magnitude = 10f64.powf(rough.log10().floor());
-    let step_ms = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|&s| s >= rough)
-        .unwrap_or(10.0 * magnitude);
+    let step_ms = super::nice_step((span_ms / 8.0).max(0.001));
     let step_us = ((step_ms * 1000.0).round() as u64).max(1);
     let mut t = start.as_micros().div_ceil(step_us) * step_us;
     let mut ticks = Vec::new();

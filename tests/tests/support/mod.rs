@@ -1,0 +1,109 @@
+//! What every browser test does: mount a page into a fresh element, find things in
+//! it, and act as a person would (click, type, pick), waiting for Yew to render.
+#![allow(dead_code)] // each test file uses its own subset
+
+use distlab_core::catalog;
+use distlab_web::hooks::StartAt;
+use distlab_web::pages::protocol::TopicPageProps;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use yew::BaseComponent;
+
+pub fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A fresh element, attached to the body, to mount into.
+pub fn root() -> Element {
+    let div = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+/// Mounts topic page `P` for `slug` and waits until it has rendered.
+pub async fn mount<P>(slug: &'static str, link: Option<String>, start: StartAt) -> Element
+where
+    P: BaseComponent<Properties = TopicPageProps>,
+{
+    let root = root();
+    let props = TopicPageProps {
+        slug,
+        link,
+        embed: false,
+        start,
+    };
+    yew::Renderer::<P>::with_root_and_props(root.clone(), props).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+/// The share link of a topic's preset.
+pub fn preset_link(slug: &str, preset: &str) -> String {
+    let topic = catalog::find(slug).unwrap();
+    topic
+        .preset_scenario(topic.preset(preset).unwrap())
+        .encode()
+}
+
+pub fn find(root: &Element, css: &str) -> Element {
+    root.query_selector(css)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {css}"))
+}
+
+pub fn count(root: &Element, css: &str) -> u32 {
+    root.query_selector_all(css).unwrap().length()
+}
+
+pub fn text(root: &Element, css: &str) -> String {
+    find(root, css).text_content().unwrap_or_default()
+}
+
+pub fn attr(root: &Element, css: &str, name: &str) -> String {
+    find(root, css).get_attribute(name).unwrap_or_default()
+}
+
+/// A bubbling click on any element (SVG groups have no `click()`).
+pub async fn click(element: &Element) {
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+}
+
+/// Clicks the button `css` once.
+pub async fn press(root: &Element, css: &str) {
+    find(root, css).unchecked_ref::<HtmlElement>().click();
+    yew::scheduler::flush().await;
+}
+
+/// Clicks the button `css` `times` times.
+pub async fn press_times(root: &Element, css: &str, times: usize) {
+    for _ in 0..times {
+        press(root, css).await;
+    }
+}
+
+/// Fires a bubbling event of type `kind` (`input`, `change`) at `element`.
+pub async fn fire(element: &Element, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+}
+
+/// Types `value` into the input `css` (an `input` event, as a keystroke gives).
+pub async fn type_in(root: &Element, css: &str, value: &str) {
+    let input = find(root, css);
+    input.unchecked_ref::<HtmlInputElement>().set_value(value);
+    fire(&input, "input").await;
+}
+
+/// Picks `value` in the `<select>` `css`.
+pub async fn choose(root: &Element, css: &str, value: &str) {
+    let select = find(root, css);
+    select.unchecked_ref::<HtmlSelectElement>().set_value(value);
+    fire(&select, "change").await;
+}
