@@ -61,3 +61,46 @@ pub(crate) fn with_operations(mut scenario: Scenario, operations: &[(u64, u32, u
     }
     scenario
 }
+
+/// Every preset of `topic` runs to its end, its narration ends no later than its
+/// last operation, and it holds every invariant, except that a preset with a bug
+/// switched on must be caught by the invariant `caught_by`.
+pub(crate) fn assert_every_preset_finishes(topic: &TopicInfo, caught_by: Option<&str>) {
+    for preset in topic.presets {
+        let run = preset_run(topic, preset.name, Time::NEVER);
+        assert_eq!(run.next_time(), None, "{} did not finish", preset.name);
+        assert!(run.steps() > 0, "{}", preset.name);
+        assert!((3..=6).contains(&preset.narration.len()), "{}", preset.name);
+        assert!(
+            preset.narration.iter().all(|n| n.at <= run.now()),
+            "{}: narration after the last operation",
+            preset.name
+        );
+        match (preset.bug, caught_by) {
+            (Some(_), Some(invariant)) => assert!(
+                run.violations().iter().any(|v| v.invariant == invariant),
+                "{}: the bug was not caught by {invariant}",
+                preset.name
+            ),
+            _ => assert!(
+                run.violations().is_empty(),
+                "{}: {:?}",
+                preset.name,
+                run.violations()
+            ),
+        }
+    }
+}
+
+/// Every preset and a plain scenario replay to the same trace; another seed gives
+/// another trace.
+pub(crate) fn assert_deterministic(topic: &TopicInfo) {
+    let hash = |scenario: &Scenario| run(topic, scenario, Time::NEVER).trace().hash();
+    for preset in topic.presets {
+        let scenario = topic.preset_scenario(preset);
+        assert_eq!(hash(&scenario), hash(&scenario), "{}", preset.name);
+    }
+    let (five, six) = (Scenario::new(topic.slug, 5), Scenario::new(topic.slug, 6));
+    assert_eq!(hash(&five), hash(&five));
+    assert_ne!(hash(&five), hash(&six));
+}

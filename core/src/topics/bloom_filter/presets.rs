@@ -97,8 +97,7 @@ pub const PRESETS: &[PresetInfo] = &[
             say(0, "A counting filter of 128 counters and k = 3, with the bug on: a removal is allowed whenever the filter says 'maybe'."),
             say(5000, "A never-inserted item tests positive: its counters are non-zero only because inserted items use them."),
             say(6000, "The bug removes it anyway and decrements those counters. A counter that only one inserted item was using drops to zero: the checker flags no-false-negatives."),
-            say(7000, "Querying that inserted item now answers 'certainly absent': a false negative, the one answer a Bloom filter must never give."),
-            say(8000, "Switch the bug off and replay: the application refuses to remove what it never inserted, and every inserted item stays present."),
+            say(7000, "Querying that inserted item now answers 'certainly absent': a false negative, the one answer a Bloom filter must never give. Switch the bug off and replay: the application refuses to remove what it never inserted, and every inserted item stays present."),
         ],
     },
 ];

@@ -44,27 +44,7 @@ fn last_query(run: &dyn Run) -> QueryRecord {
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants() {
-    for preset in INFO.presets {
-        assert!(!preset.narration.is_empty(), "{}", preset.name);
-        let run = preset_run(preset.name);
-        assert_eq!(run.next_time(), None, "{} did not finish", preset.name);
-        if preset.bug.is_some() {
-            assert!(
-                run.violations()
-                    .iter()
-                    .any(|v| v.invariant == NO_FALSE_NEGATIVES),
-                "{}: the bug was not caught",
-                preset.name
-            );
-        } else {
-            assert!(
-                run.violations().is_empty(),
-                "{}: {:?}",
-                preset.name,
-                run.violations()
-            );
-        }
-    }
+    testing::assert_every_preset_finishes(&INFO, Some(NO_FALSE_NEGATIVES));
 }
 
 #[test]
@@ -344,18 +324,5 @@ fn the_item_limit_holds() {
 
 #[test]
 fn the_same_scenario_gives_the_same_trace() {
-    let mut scenario = Scenario::new(INFO.slug, 12);
-    scenario.set_param("counting", 1);
-    scenario.push_action(
-        Time::from_millis(700),
-        Action::Operation {
-            code: OP_INSERT,
-            arg: 3,
-        },
-    );
-    let a = run_scenario(&scenario);
-    let b = run_scenario(&scenario);
-    assert_eq!(a.trace().hash(), b.trace().hash());
-    let other = run_scenario(&Scenario::new(INFO.slug, 13));
-    assert_ne!(a.trace().hash(), other.trace().hash());
+    testing::assert_deterministic(&INFO);
 }

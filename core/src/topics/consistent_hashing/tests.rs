@@ -31,28 +31,7 @@ use super::super::testing::violations_of;
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants() {
-    for preset in INFO.presets {
-        assert!(!preset.narration.is_empty(), "{}", preset.name);
-        let run = preset_run(preset.name);
-        assert_eq!(run.next_time(), None, "{} did not finish", preset.name);
-        assert!(run.steps() > 0, "{}", preset.name);
-        if preset.bug.is_some() {
-            assert!(
-                run.violations()
-                    .iter()
-                    .any(|v| v.invariant == MINIMAL_MOVEMENT),
-                "{}: the bug was not caught",
-                preset.name
-            );
-        } else {
-            assert!(
-                run.violations().is_empty(),
-                "{}: {:?}",
-                preset.name,
-                run.violations()
-            );
-        }
-    }
+    testing::assert_every_preset_finishes(&INFO, Some(MINIMAL_MOVEMENT));
 }
 
 #[test]
@@ -388,20 +367,7 @@ fn a_run_with_junk_actions_still_checks_clean() {
 
 #[test]
 fn the_same_scenario_gives_the_same_trace() {
-    let mut scenario = Scenario::new(INFO.slug, 21);
-    scenario.push_action(
-        Time::from_millis(1500),
-        Action::Operation {
-            code: OP_SET_VNODES,
-            arg: 3,
-        },
-    );
-    let a = run_scenario(&scenario);
-    let b = run_scenario(&scenario);
-    assert_eq!(a.trace().hash(), b.trace().hash());
-    assert_eq!(a.steps(), b.steps());
-    let other = run_scenario(&Scenario::new(INFO.slug, 22));
-    assert_ne!(a.trace().hash(), other.trace().hash());
+    testing::assert_deterministic(&INFO);
 }
 
 #[test]

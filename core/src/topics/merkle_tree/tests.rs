@@ -29,24 +29,7 @@ use super::super::testing::{notes_of, violations_of};
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants_holding() {
-    for preset in INFO.presets {
-        let mut run = build_run(&INFO.preset_scenario(preset));
-        run.run_until(Time::NEVER);
-        assert!(run.steps() >= 4, "{}: {} steps", preset.name, run.steps());
-        assert!(
-            run.violations().is_empty(),
-            "{}: {:?}",
-            preset.name,
-            run.violations()
-        );
-        assert!((3..=5).contains(&preset.narration.len()), "{}", preset.name);
-        let last_op = run.now();
-        assert!(
-            preset.narration.iter().all(|n| n.at <= last_op),
-            "{}: narration after the last operation",
-            preset.name
-        );
-    }
+    testing::assert_every_preset_finishes(&INFO, None);
 }
 
 #[test]
@@ -443,22 +426,7 @@ fn the_checker_reports_violations_through_the_run() {
 
 #[test]
 fn same_scenario_same_trace() {
-    for preset in INFO.presets {
-        let a = preset_run(preset.name);
-        let b = preset_run(preset.name);
-        let (mut a, mut b) = (a, b);
-        a.run_until(Time::NEVER);
-        b.run_until(Time::NEVER);
-        assert_eq!(a.trace().hash(), b.trace().hash(), "{}", preset.name);
-        assert!(!a.trace().events.is_empty());
-    }
-    let hash = |seed| {
-        let mut run = build_run(&Scenario::new("merkle-tree", seed));
-        run.run_until(Time::NEVER);
-        run.trace().hash()
-    };
-    assert_eq!(hash(5), hash(5));
-    assert_ne!(hash(5), hash(6));
+    testing::assert_deterministic(&INFO);
 }
 
 #[test]

@@ -27,18 +27,7 @@ use super::super::testing::violations_of;
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants() {
-    for preset in INFO.presets {
-        assert!(!preset.narration.is_empty(), "{}", preset.name);
-        let run = preset_run(preset.name);
-        assert_eq!(run.next_time(), None, "{} did not finish", preset.name);
-        assert!(run.steps() > 0, "{}", preset.name);
-        assert!(
-            run.violations().is_empty(),
-            "{}: {:?}",
-            preset.name,
-            run.violations()
-        );
-    }
+    testing::assert_every_preset_finishes(&INFO, None);
 }
 
 #[test]
@@ -292,19 +281,7 @@ fn bad_codes_and_arguments_are_refused_without_panicking() {
 
 #[test]
 fn the_same_scenario_gives_the_same_trace() {
-    let mut scenario = Scenario::new(INFO.slug, 31);
-    scenario.push_action(
-        Time::from_millis(900),
-        Action::Operation {
-            code: OP_INSERT,
-            arg: 50,
-        },
-    );
-    let a = run_scenario(&scenario);
-    let b = run_scenario(&scenario);
-    assert_eq!(a.trace().hash(), b.trace().hash());
-    let other = run_scenario(&Scenario::new(INFO.slug, 32));
-    assert_ne!(a.trace().hash(), other.trace().hash());
+    testing::assert_deterministic(&INFO);
 }
 
 #[test]

@@ -59,23 +59,7 @@ fn query(s: &TimeSeries) -> (usize, usize, usize) {
 
 #[test]
 fn every_preset_runs_to_the_end_with_its_invariants_holding() {
-    for preset in INFO.presets {
-        let mut run = build_run(&INFO.preset_scenario(preset));
-        run.run_until(Time::NEVER);
-        assert!(run.steps() >= 4, "{}", preset.name);
-        assert!(
-            run.violations().is_empty(),
-            "{}: {:?}",
-            preset.name,
-            run.violations()
-        );
-        assert!((3..=5).contains(&preset.narration.len()), "{}", preset.name);
-        assert!(
-            preset.narration.iter().all(|n| n.at <= run.now()),
-            "{}: narration after the last operation",
-            preset.name
-        );
-    }
+    testing::assert_every_preset_finishes(&INFO, None);
 }
 
 #[test]
@@ -454,20 +438,7 @@ fn the_stream_is_deterministic_and_jitter_keeps_the_values() {
 
 #[test]
 fn same_scenario_same_trace() {
-    for preset in INFO.presets {
-        let mut a = preset_run(preset.name);
-        let mut b = preset_run(preset.name);
-        a.run_until(Time::NEVER);
-        b.run_until(Time::NEVER);
-        assert_eq!(a.trace().hash(), b.trace().hash(), "{}", preset.name);
-    }
-    let hash = |seed| {
-        let mut run = build_run(&Scenario::new("time-series", seed));
-        run.run_until(Time::NEVER);
-        run.trace().hash()
-    };
-    assert_eq!(hash(5), hash(5));
-    assert_ne!(hash(5), hash(6));
+    testing::assert_deterministic(&INFO);
 }
 
 #[test]
