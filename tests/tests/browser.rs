@@ -153,3 +153,95 @@ fn a_panic_banner_offers_a_reset() {
     assert!(banner.text_content().unwrap().contains("boom"));
     assert!(banner.query_selector("button").unwrap().is_some());
 }
+
+fn clock(root: &Element) -> String {
+    text(root, "#clock")
+}
+
+#[wasm_bindgen_test]
+async fn clicking_the_timeline_jumps_in_time() {
+    let root = mount_raft(None, StartAt::Time(Time::from_millis(2_000))).await;
+    assert!(
+        clock(&root).starts_with("t = 2000.000ms"),
+        "{}",
+        clock(&root)
+    );
+    // Click a quarter of the way across the plot: an earlier instant.
+    let svg = find(&root, "svg.timeline");
+    let rect = svg.get_bounding_client_rect();
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_client_x((rect.left() + rect.width() * 0.25) as i32);
+    init.set_client_y((rect.top() + rect.height() * 0.5) as i32);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    svg.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+    let after = clock(&root);
+    let ms: f64 = after
+        .trim_start_matches("t = ")
+        .split("ms")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(ms > 1_000.0 && ms < 1_900.0, "{after}");
+}
+
+#[wasm_bindgen_test]
+async fn arrow_keys_step_and_space_plays() {
+    let root = mount_raft(None, StartAt::Paused).await;
+    let key = |name: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(name);
+        init.set_bubbles(true);
+        let event =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        document().body().unwrap().dispatch_event(&event).unwrap();
+    };
+    key("ArrowRight");
+    key("ArrowRight");
+    key("ArrowRight");
+    yew::scheduler::flush().await;
+    assert!(clock(&root).contains("step 3"), "{}", clock(&root));
+    key("ArrowLeft");
+    yew::scheduler::flush().await;
+    assert!(clock(&root).contains("step 2"), "{}", clock(&root));
+    key(" ");
+    yew::scheduler::flush().await;
+    assert_eq!(text(&root, "#play"), "Pause");
+    key(" ");
+    yew::scheduler::flush().await;
+    assert_eq!(text(&root, "#play"), "Play");
+}
+
+#[wasm_bindgen_test]
+async fn the_javascript_api_and_messages_drive_the_page() {
+    distlab_web::embed::install_api();
+    let root = mount_raft(None, StartAt::Paused).await;
+    let window = web_sys::window().unwrap();
+    let api = js_sys::Reflect::get(&window, &"distlab".into()).unwrap();
+    let call = |name: &str| {
+        let function: js_sys::Function = js_sys::Reflect::get(&api, &name.into())
+            .unwrap()
+            .unchecked_into();
+        function.call0(&api).unwrap()
+    };
+    call("step");
+    call("step");
+    yew::scheduler::flush().await;
+    assert!(clock(&root).contains("step 2"), "{}", clock(&root));
+    let state = call("state");
+    let steps = js_sys::Reflect::get(&state, &"steps".into()).unwrap();
+    assert_eq!(steps.as_f64(), Some(2.0));
+    let topic = js_sys::Reflect::get(&state, &"topic".into()).unwrap();
+    assert_eq!(topic.as_string().as_deref(), Some("raft"));
+
+    // A host page's message does the same; junk messages are ignored.
+    let message = js_sys::Object::new();
+    js_sys::Reflect::set(&message, &"distlab".into(), &"step".into()).unwrap();
+    window.post_message(&message, "*").unwrap();
+    window.post_message(&"not a command".into(), "*").unwrap();
+    gloo_timers::future::TimeoutFuture::new(50).await;
+    yew::scheduler::flush().await;
+    assert!(clock(&root).contains("step 3"), "{}", clock(&root));
+}
