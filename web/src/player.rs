@@ -38,6 +38,8 @@ pub struct Player {
     speed: f64,
     /// Why the player stopped by itself, or what was wrong with a link.
     notice: Option<String>,
+    /// Trace events kept at most ([`MAX_EVENTS`] unless a test lowers it).
+    event_limit: usize,
 }
 
 impl Player {
@@ -54,6 +56,7 @@ impl Player {
             playing: false,
             speed: DEFAULT_SPEED,
             notice: None,
+            event_limit: MAX_EVENTS,
         })
     }
 
@@ -153,7 +156,7 @@ impl Player {
     }
 
     fn at_limit(&self) -> bool {
-        self.run.now() >= MAX_TIME || self.run.trace().events.len() >= MAX_EVENTS
+        self.run.now() >= MAX_TIME || self.run.trace().events.len() >= self.event_limit
     }
 
     /// Advances by `real_ms` of wall time when playing. Returns whether anything
@@ -164,13 +167,12 @@ impl Player {
         }
         let virtual_us = (real_ms * self.speed * 1000.0).round() as u64;
         let target = self.time.after(Duration(virtual_us.max(1))).min(MAX_TIME);
-        self.run.run_until(target);
-        self.time = target;
+        self.run_to(target);
         if self.at_limit() {
             self.playing = false;
             self.notice = Some(format!(
                 "Paused: this run reached the lab's limit ({} of virtual time or {} events). Reset or rewind to keep exploring.",
-                MAX_TIME, MAX_EVENTS
+                MAX_TIME, self.event_limit
             ));
         }
         true
@@ -218,7 +220,24 @@ impl Player {
         if time < self.run.now() {
             self.rebuild();
         }
-        self.run.run_until(time);
+        self.run_to(time);
+    }
+
+    /// Runs forward to `time`, but never past the event limit (a link can ask for
+    /// any instant; the browser must not build an unbounded trace to reach it).
+    /// Shows `time`, or the last event processed when the limit stopped the run.
+    fn run_to(&mut self, time: Time) {
+        while self.run.next_time().is_some_and(|t| t <= time) {
+            if self.run.trace().events.len() >= self.event_limit || !self.run.step() {
+                self.time = self.run.now();
+                self.playing = false;
+                self.notice = Some(format!(
+                    "Paused: this run reached the lab's limit of {} events. Reset or rewind to keep exploring.",
+                    self.event_limit
+                ));
+                return;
+            }
+        }
         self.time = time;
     }
 
@@ -305,15 +324,14 @@ impl Player {
             self.scenario.actions.retain(|a| a.at < at);
             let time = self.time;
             self.rebuild();
-            self.run.run_until(time);
+            self.run_to(time);
         }
         let rank = USER_ACTION_RANK + self.scenario.actions.len() as u32;
         self.scenario.push_action(at, action.clone());
         self.run.schedule(TimedAction { at, action }, rank);
         // Show the action's effect right away when paused.
         if !self.playing {
-            self.run.run_until(at);
-            self.time = at;
+            self.run_to(at);
         }
     }
 
@@ -503,6 +521,22 @@ mod tests {
         );
         player.apply(Command::Seed(99));
         assert_eq!(player.scenario().seed, 99);
+    }
+
+    #[test]
+    fn a_link_to_a_far_instant_stops_at_the_event_limit() {
+        let mut scenario = Scenario::new("raft", 1);
+        scenario.set_param("rate", 50);
+        scenario.set_param("nodes", 7);
+        let mut player = Player::new(scenario).unwrap();
+        player.event_limit = 20_000;
+        player.seek_time(MAX_TIME);
+        let events = player.run().trace().events.len();
+        assert!((20_000..21_000).contains(&events), "{events}");
+        assert!(player.time() < MAX_TIME);
+        assert!(player.notice().unwrap().contains("limit"));
+        player.play();
+        assert!(!player.playing(), "cannot play past the limit");
     }
 
     #[test]
