@@ -172,13 +172,58 @@ pub enum QueryOutcome {
     ListMismatch,
 }
 
-/// Which inserted items set one checked bit.
+impl QueryOutcome {
+    /// The outcome of a query the filter answered `maybe_present` for an item that
+    /// `was_inserted` (or not).
+    pub fn classify(maybe_present: bool, was_inserted: bool) -> QueryOutcome {
+        match (maybe_present, was_inserted) {
+            (false, false) => QueryOutcome::TrueNegative,
+            (true, true) => QueryOutcome::TruePositive,
+            (true, false) => QueryOutcome::FalsePositive,
+            (false, true) => QueryOutcome::ListMismatch,
+        }
+    }
+}
+
+/// Which inserted items set one checked bit. `T` identifies an item: an index into
+/// a list of inserted items by default, or whatever the caller names items by.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BitSetters {
+pub struct BitSetters<T = usize> {
     /// The bit index.
     pub index: usize,
-    /// Indices, into the list of inserted items, of the items with this position.
-    pub items: Vec<usize>,
+    /// The items with this position among their own, in the order given.
+    pub items: Vec<T>,
+}
+
+/// For each distinct position of `explanation` (in first-probe order), the items
+/// whose positions include it. `items` yields each item's name and positions.
+pub fn setters_of<T, P>(
+    explanation: &QueryExplanation,
+    items: impl IntoIterator<Item = (T, P)>,
+) -> Vec<BitSetters<T>>
+where
+    T: Clone + PartialEq,
+    P: IntoIterator<Item = usize>,
+{
+    let mut setters: Vec<BitSetters<T>> = Vec::new();
+    for probe in &explanation.probes {
+        if !setters.iter().any(|s| s.index == probe.index) {
+            setters.push(BitSetters {
+                index: probe.index,
+                items: Vec::new(),
+            });
+        }
+    }
+    for (item, positions) in items {
+        for position in positions {
+            if let Some(entry) = setters.iter_mut().find(|s| s.index == position) {
+                if entry.items.last() != Some(&item) {
+                    entry.items.push(item.clone());
+                }
+            }
+        }
+    }
+    setters
 }
 
 /// A query explained against the list of inserted items: the probes, the ground
@@ -296,30 +341,14 @@ impl BloomFilter {
     pub fn diagnose<I: AsRef<[u8]>>(&self, item: &[u8], inserted: &[I]) -> QueryDiagnosis {
         let explanation = self.explain(item);
         let was_inserted = inserted.iter().any(|i| i.as_ref() == item);
-        let outcome = match (explanation.maybe_present, was_inserted) {
-            (false, false) => QueryOutcome::TrueNegative,
-            (true, true) => QueryOutcome::TruePositive,
-            (true, false) => QueryOutcome::FalsePositive,
-            (false, true) => QueryOutcome::ListMismatch,
-        };
-        let mut setters: Vec<BitSetters> = Vec::new();
-        for probe in &explanation.probes {
-            if !setters.iter().any(|s| s.index == probe.index) {
-                setters.push(BitSetters {
-                    index: probe.index,
-                    items: Vec::new(),
-                });
-            }
-        }
-        for (item_index, other) in inserted.iter().enumerate() {
-            for position in Positions::new(other.as_ref(), self.m, self.k) {
-                if let Some(entry) = setters.iter_mut().find(|s| s.index == position) {
-                    if entry.items.last() != Some(&item_index) {
-                        entry.items.push(item_index);
-                    }
-                }
-            }
-        }
+        let outcome = QueryOutcome::classify(explanation.maybe_present, was_inserted);
+        let setters = setters_of(
+            &explanation,
+            inserted
+                .iter()
+                .enumerate()
+                .map(|(index, other)| (index, Positions::new(other.as_ref(), self.m, self.k))),
+        );
         QueryDiagnosis {
             explanation,
             outcome,

@@ -19,6 +19,7 @@ use crate::run::{ClusterState, Run, RunOptions, StateTable, USER_ACTION_RANK};
 use crate::scenario::{Action, Scenario, TimedAction};
 
 use super::queue::{Class, EventQueue};
+use super::rng::Rng;
 use super::time::Time;
 use super::trace::{EventKind, Trace, TraceEvent};
 
@@ -34,6 +35,50 @@ impl Notes {
         if self.tracing {
             self.notes.push(text());
         }
+    }
+}
+
+impl Notes {
+    /// Notes that keep nothing: for applying operations outside a traced run.
+    pub fn silent() -> Notes {
+        Notes {
+            tracing: false,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Builds a topic's plan of operations while applying each to a copy of the
+/// starting state, so a plan can pick operations whose outcome it knows (an item
+/// that will be a false positive, a key that is present) instead of hoping for one.
+pub struct Planner<S: Structure> {
+    /// The plan's own random stream.
+    pub rng: Rng,
+    /// The copy, as the run will have it after the operations planned so far.
+    pub sim: S,
+    ops: Vec<(Time, S::Op)>,
+}
+
+impl<S: Structure> Planner<S> {
+    pub fn new(state: S, rng: Rng) -> Self {
+        Planner {
+            rng,
+            sim: state,
+            ops: Vec::new(),
+        }
+    }
+
+    /// Plans `op` at `ms` milliseconds and applies it to the copy, exactly as the
+    /// run will (a refused operation leaves the copy as it leaves the run).
+    pub fn push(&mut self, ms: u64, op: S::Op) {
+        let at = Time::from_millis(ms);
+        self.sim.apply(&op, at, &mut Notes::silent());
+        self.ops.push((at, op));
+    }
+
+    /// The plan, in the order it was built.
+    pub fn into_plan(self) -> Vec<(Time, S::Op)> {
+        self.ops
     }
 }
 

@@ -60,8 +60,8 @@ use std::fmt;
 
 use crate::bloom::math::powi;
 use crate::bloom::{
-    false_positive_rate, optimal_k, sizing, BitProbe, BloomFilter, BloomSizing,
-    CountingBloomFilter, QueryExplanation, QueryOutcome, RemoveOutcome,
+    false_positive_rate, optimal_k, setters_of, sizing, BitProbe, BitSetters, BloomFilter,
+    BloomSizing, CountingBloomFilter, QueryExplanation, QueryOutcome, RemoveOutcome,
 };
 use crate::catalog::{BugInfo, BuildError, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::check::{InvariantInfo, Violation};
@@ -382,14 +382,8 @@ impl SizingReport {
     }
 }
 
-/// Which inserted items have one probed position among their own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BitSetterItems {
-    /// The position.
-    pub index: usize,
-    /// Numbers of the live items with this position.
-    pub items: Vec<u64>,
-}
+/// Which live items (by number) have one probed position among their own.
+pub type BitSetterItems = BitSetters<u64>;
 
 /// A query explained against the items actually inserted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -568,30 +562,13 @@ impl BloomFilterState {
         let name = item_name(number);
         let explanation = self.filter.explain(name.as_bytes());
         let is_live = self.live.contains_key(&number);
-        let outcome = match (explanation.maybe_present, is_live) {
-            (false, false) => QueryOutcome::TrueNegative,
-            (true, true) => QueryOutcome::TruePositive,
-            (true, false) => QueryOutcome::FalsePositive,
-            (false, true) => QueryOutcome::ListMismatch,
-        };
-        let mut setters: Vec<BitSetterItems> = Vec::new();
-        for probe in &explanation.probes {
-            if !setters.iter().any(|s| s.index == probe.index) {
-                setters.push(BitSetterItems {
-                    index: probe.index,
-                    items: Vec::new(),
-                });
-            }
-        }
-        for &other in self.live.keys() {
-            for position in self.filter.positions(item_name(other).as_bytes()) {
-                if let Some(entry) = setters.iter_mut().find(|s| s.index == position) {
-                    if entry.items.last() != Some(&other) {
-                        entry.items.push(other);
-                    }
-                }
-            }
-        }
+        let outcome = QueryOutcome::classify(explanation.maybe_present, is_live);
+        let setters = setters_of(
+            &explanation,
+            self.live
+                .keys()
+                .map(|&other| (other, self.filter.positions(item_name(other).as_bytes()))),
+        );
         QueryRecord {
             item: number,
             explanation,

@@ -6,6 +6,7 @@
 //! narration holds for the preset's seed and parameters.
 
 use crate::catalog::{Narration, PresetInfo};
+use crate::sim::ops;
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
 
@@ -102,33 +103,11 @@ pub const PRESETS: &[PresetInfo] = &[
     },
 ];
 
-fn at(ms: u64, op: BloomOp) -> (Time, BloomOp) {
-    (Time::from_millis(ms), op)
-}
-
-/// Plan-time helper: draws item numbers and replays operations on a copy of the
-/// state so the plan can pick items with a known outcome.
-struct Planner {
-    rng: Rng,
-    sim: BloomFilterState,
-    ops: Vec<(Time, BloomOp)>,
-}
+/// Plan-time helper: draws from the plan's stream and replays operations on a copy
+/// of the state (see [`crate::sim::ops::Planner`]).
+type Planner = ops::Planner<BloomFilterState>;
 
 impl Planner {
-    fn new(state: &BloomFilterState, seed: u64) -> Self {
-        Planner {
-            rng: Rng::derive(seed, PLAN_STREAM),
-            sim: state.clone(),
-            ops: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, ms: u64, op: BloomOp) {
-        // The copy ignores refusals exactly as the run will.
-        let _ = self.sim.perform(&op);
-        self.ops.push(at(ms, op));
-    }
-
     /// A number that is not alive in the copy.
     fn fresh(&mut self) -> u64 {
         loop {
@@ -222,7 +201,7 @@ impl Planner {
 
 /// The operations of a run: the preset's, or a seeded default plan.
 pub fn plan(preset: Option<&str>, state: &BloomFilterState, seed: u64) -> Vec<(Time, BloomOp)> {
-    let mut p = Planner::new(state, seed);
+    let mut p = Planner::new(state.clone(), Rng::derive(seed, PLAN_STREAM));
     match preset {
         Some("insert-and-query") => {
             let (items, _) = p.singles(4, 1000, 1000);
@@ -268,7 +247,7 @@ pub fn plan(preset: Option<&str>, state: &BloomFilterState, seed: u64) -> Vec<(T
         }
         _ => default_plan(&mut p, state),
     }
-    p.ops
+    p.into_plan()
 }
 
 /// A few inserts one by one, the rest in about ten batches, queries of a member and

@@ -5,6 +5,7 @@
 //! needs them (the copy flips the same coins the run will).
 
 use crate::catalog::{Narration, PresetInfo};
+use crate::sim::ops;
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
 
@@ -68,28 +69,11 @@ pub const PRESETS: &[PresetInfo] = &[
     },
 ];
 
-/// Plan-time helper: draws keys and replays operations on a copy of the state.
-struct Planner {
-    rng: Rng,
-    sim: SkipListState,
-    ops: Vec<(Time, SkipListOp)>,
-}
+/// Plan-time helper: draws from the plan's stream and replays operations on a copy
+/// of the state (see [`crate::sim::ops::Planner`]).
+type Planner = ops::Planner<SkipListState>;
 
 impl Planner {
-    fn new(state: &SkipListState, seed: u64) -> Self {
-        Planner {
-            rng: Rng::derive(seed, PLAN_STREAM),
-            sim: state.clone(),
-            ops: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, ms: u64, op: SkipListOp) {
-        // The copy ignores refusals exactly as the run will.
-        let _ = self.sim.perform(&op);
-        self.ops.push((Time::from_millis(ms), op));
-    }
-
     /// A key absent from the copy (any key if the range is full).
     fn absent(&mut self) -> u64 {
         let max = self.sim.max_key();
@@ -112,7 +96,7 @@ impl Planner {
 
 /// The operations of a run: the preset's, or a seeded default plan.
 pub fn plan(preset: Option<&str>, state: &SkipListState, seed: u64) -> Vec<(Time, SkipListOp)> {
-    let mut p = Planner::new(state, seed);
+    let mut p = Planner::new(state.clone(), Rng::derive(seed, PLAN_STREAM));
     match preset {
         Some("coin-flips") => {
             for i in 1..=10 {
@@ -166,5 +150,5 @@ pub fn plan(preset: Option<&str>, state: &SkipListState, seed: u64) -> Vec<(Time
             }
         }
     }
-    p.ops
+    p.into_plan()
 }
