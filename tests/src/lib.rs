@@ -9,7 +9,7 @@ pub mod serve;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod webdriver;
 
-/// The scenarios whose trace hashes are pinned in `golden/raft-trace-hashes.txt`:
+/// The Raft scenarios whose trace hashes are pinned in `golden/raft-trace-hashes.txt`:
 /// (seed, fault level, virtual milliseconds).
 pub const GOLDEN_RUNS: &[(u64, &str, u64)] = &[
     (1, "none", 3_000),
@@ -36,6 +36,83 @@ pub fn golden_lines() -> String {
         run.run_until(Time::from_millis(ms));
         out.push_str(&format!(
             "{seed} {faults} {ms} {:016x} {}\n",
+            run.trace().hash(),
+            run.trace().events.len()
+        ));
+    }
+    out
+}
+
+/// How long each golden run of a topic lasts: protocol runs go on forever, so they
+/// stop at a fixed instant; data-structure runs end with their plan.
+fn golden_horizon(topic: &distlab_core::catalog::TopicInfo) -> u64 {
+    match topic.kind {
+        distlab_core::catalog::TopicKind::Protocol => 4_000,
+        distlab_core::catalog::TopicKind::DataStructure => 600_000,
+    }
+}
+
+/// The trace hash of every topic's presets and of two seeded runs (the second with
+/// heavy faults), as `slug preset seed faults ms hash events` lines, in catalog
+/// order. Pinned in `golden/trace-hashes.txt`.
+pub fn topic_golden_lines() -> String {
+    use distlab_core::run::RunOptions;
+    use distlab_core::scenario::{FaultLevel, Scenario};
+    use distlab_core::sim::time::Time;
+    let mut out = String::new();
+    for topic in distlab_core::catalog::topics() {
+        let ms = golden_horizon(topic);
+        let mut scenarios: Vec<Scenario> = topic
+            .presets
+            .iter()
+            .map(|preset| topic.preset_scenario(preset))
+            .collect();
+        scenarios.push(Scenario::new(topic.slug, 1));
+        let mut faulty = Scenario::new(topic.slug, 7);
+        faulty.faults = FaultLevel::Heavy;
+        scenarios.push(faulty);
+        for scenario in scenarios {
+            let options = RunOptions {
+                horizon: Time::from_millis(ms),
+                ..RunOptions::default()
+            };
+            let mut run =
+                distlab_core::catalog::build(&scenario, options).expect("the scenario builds");
+            run.run_until(Time::from_millis(ms));
+            out.push_str(&format!(
+                "{} {} {} {} {ms} {:016x} {}\n",
+                topic.slug,
+                scenario.preset.as_deref().unwrap_or("-"),
+                scenario.seed,
+                scenario.faults.as_str(),
+                run.trace().hash(),
+                run.trace().events.len()
+            ));
+        }
+    }
+    out
+}
+
+/// Share links made before the topic platform existed, with every kind of action a
+/// person could take then, and the hash of the trace each replays to. Pinned in
+/// `golden/links.txt` so old links keep replaying exactly.
+pub fn link_golden_lines(links: &[&str]) -> String {
+    use distlab_core::run::RunOptions;
+    use distlab_core::scenario::Scenario;
+    use distlab_core::sim::time::Time;
+    let mut out = String::new();
+    for link in links {
+        let scenario = Scenario::decode(link).expect("a pinned link decodes");
+        let ms = 6_000;
+        let options = RunOptions {
+            horizon: Time::from_millis(ms),
+            ..RunOptions::default()
+        };
+        let mut run =
+            distlab_core::catalog::build(&scenario, options).expect("the scenario builds");
+        run.run_until(Time::from_millis(ms));
+        out.push_str(&format!(
+            "{link} {:016x} {}\n",
             run.trace().hash(),
             run.trace().events.len()
         ));

@@ -26,6 +26,24 @@ fn raft_traces_match_the_pinned_hashes() {
     );
 }
 
+const PINNED_TOPICS: &str = include_str!("../golden/trace-hashes.txt");
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn every_topic_matches_its_pinned_hashes() {
+    let got = distlab_tests::topic_golden_lines();
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var_os("DISTLAB_BLESS").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/trace-hashes.txt");
+        std::fs::write(path, &got).expect("write the golden file");
+        return;
+    }
+    assert_eq!(
+        got, PINNED_TOPICS,
+        "trace hashes differ from golden/trace-hashes.txt"
+    );
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn the_prng_stream_is_the_same_everywhere() {
@@ -41,4 +59,17 @@ fn the_prng_stream_is_the_same_everywhere() {
             17057574109182124193
         ]
     );
+}
+
+const PINNED_LINKS: &str = include_str!("../golden/links.txt");
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn old_share_links_replay_exactly() {
+    let links: Vec<&str> = PINNED_LINKS
+        .lines()
+        .filter_map(|line| line.split(' ').next())
+        .collect();
+    assert!(links.len() >= 8, "the pinned links are missing");
+    assert_eq!(distlab_tests::link_golden_lines(&links), PINNED_LINKS);
 }
