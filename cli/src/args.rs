@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use distlab_core::catalog::{self, TopicInfo};
+use distlab_core::catalog;
+use distlab_core::lab::topic::TopicInfo;
 
 #[derive(Debug)]
 pub struct UsageError(pub String);

@@ -7,9 +7,10 @@
 
 use std::time::Instant;
 
-use distlab_core::catalog::TopicInfo;
-use distlab_core::run::RunOptions;
-use distlab_core::scenario::{FaultLevel, Scenario};
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 
 /// Virtual time each seed runs.

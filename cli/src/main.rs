@@ -15,10 +15,12 @@ mod bench;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use distlab_core::catalog::{self, TopicInfo};
-use distlab_core::check::{self, SweepConfig};
-use distlab_core::run::RunOptions;
-use distlab_core::scenario::{FaultLevel, Scenario};
+use distlab_core::catalog;
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::lab::sweep::{self, SweepConfig};
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 
 use args::{Args, UsageError};
@@ -219,7 +221,7 @@ fn check(args: &Args) -> Result<ExitCode, UsageError> {
     let until_ms = args.number("until-ms")?.unwrap_or(DEFAULT_CHECK_MS);
     let template = scenario_from(args, topic, from_seed)?;
     let config = SweepConfig {
-        topic: topic.slug.to_string(),
+        topic,
         from_seed,
         seeds,
         faults: template.faults,
@@ -229,7 +231,7 @@ fn check(args: &Args) -> Result<ExitCode, UsageError> {
     };
     let replay_options = replay_flags(&template, until_ms);
     let started = std::time::Instant::now();
-    let report = check::sweep(&config, |seed, failure| {
+    let report = sweep::sweep(&config, |seed, failure| {
         if let Some(failure) = failure {
             println!(
                 "seed {seed}: {} violated at {} (step {}): {}",

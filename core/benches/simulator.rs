@@ -4,8 +4,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use distlab_core::catalog;
-use distlab_core::run::RunOptions;
-use distlab_core::scenario::{FaultLevel, Scenario};
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 
 const LENGTH: Time = Time::from_millis(10_000);

@@ -2,23 +2,23 @@
 //!
 //! Nothing here does I/O: time, randomness and messages come in as arguments and
 //! effects leave as values, so the same scenario gives the same trace natively and
-//! in WebAssembly.
+//! in WebAssembly. The layers, from the bottom up (each uses only those below it):
 //!
 //! - [`sim`]: virtual time, the seeded RNG, the event queue, the network and its
-//!   faults, the node contract and the trace;
-//! - [`scenario`]: the reproducible description of a run (and its URL encoding);
-//! - [`run`]: the object-safe interface every running topic offers;
-//! - [`check`]: invariants and seed sweeps;
-//! - [`catalog`] and [`topics`]: what topics exist and their models;
-//! - [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]: the data structures.
+//!   faults, the node contract, the checker's contract and the trace;
+//! - [`lab`]: scenarios and their link encoding, what a topic is, runs, the two
+//!   kinds of topic with their generic builds, seed sweeps;
+//! - [`topics`]: one folder per topic;
+//! - [`catalog`]: the one table of topics.
+//!
+//! Beside them, the data structures the topics teach, each a library with its own
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`].
 
 pub mod bloom;
 pub mod catalog;
-pub mod check;
 pub mod hashing;
+pub mod lab;
 pub mod merkle;
-pub mod run;
-pub mod scenario;
 pub mod sim;
 pub mod skiplist;
 pub mod topics;

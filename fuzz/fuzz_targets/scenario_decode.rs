@@ -4,8 +4,8 @@
 #![no_main]
 
 use distlab_core::catalog;
-use distlab_core::run::RunOptions;
-use distlab_core::scenario::Scenario;
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
 use distlab_core::sim::time::Time;
 use libfuzzer_sys::fuzz_target;
 

@@ -21,8 +21,9 @@ pub const GOLDEN_RUNS: &[(u64, &str, u64)] = &[
 
 /// The trace hash of each golden run, as `seed faults ms hash` lines.
 pub fn golden_lines() -> String {
-    use distlab_core::run::RunOptions;
-    use distlab_core::scenario::{FaultLevel, Scenario};
+    use distlab_core::lab::run::RunOptions;
+    use distlab_core::lab::scenario::Scenario;
+use distlab_core::sim::faults::FaultLevel;
     use distlab_core::sim::time::Time;
     let mut out = String::new();
     for &(seed, faults, ms) in GOLDEN_RUNS {
@@ -45,10 +46,10 @@ pub fn golden_lines() -> String {
 
 /// How long each golden run of a topic lasts: protocol runs go on forever, so they
 /// stop at a fixed instant; data-structure runs end with their plan.
-fn golden_horizon(topic: &distlab_core::catalog::TopicInfo) -> u64 {
+fn golden_horizon(topic: &distlab_core::lab::topic::TopicInfo) -> u64 {
     match topic.kind {
-        distlab_core::catalog::TopicKind::Protocol => 4_000,
-        distlab_core::catalog::TopicKind::DataStructure => 600_000,
+        distlab_core::lab::topic::TopicKind::Protocol => 4_000,
+        distlab_core::lab::topic::TopicKind::DataStructure => 600_000,
     }
 }
 
@@ -56,15 +57,15 @@ fn golden_horizon(topic: &distlab_core::catalog::TopicInfo) -> u64 {
 /// heavy faults), as `slug preset seed faults ms hash events` lines, in catalog
 /// order. Pinned in `golden/trace-hashes.txt`.
 pub fn topic_golden_lines() -> String {
-    use distlab_core::run::RunOptions;
-    use distlab_core::scenario::{FaultLevel, Scenario};
+    use distlab_core::lab::run::RunOptions;
+    use distlab_core::lab::scenario::Scenario;
+use distlab_core::sim::faults::FaultLevel;
     use distlab_core::sim::time::Time;
     let mut out = String::new();
     for topic in distlab_core::catalog::topics() {
         let ms = golden_horizon(topic);
         let mut scenarios: Vec<Scenario> = topic
-            .presets
-            .iter()
+            .presets()
             .map(|preset| topic.preset_scenario(preset))
             .collect();
         scenarios.push(Scenario::new(topic.slug, 1));
@@ -97,8 +98,8 @@ pub fn topic_golden_lines() -> String {
 /// person could take then, and the hash of the trace each replays to. Pinned in
 /// `golden/links.txt` so old links keep replaying exactly.
 pub fn link_golden_lines(links: &[&str]) -> String {
-    use distlab_core::run::RunOptions;
-    use distlab_core::scenario::Scenario;
+    use distlab_core::lab::run::RunOptions;
+    use distlab_core::lab::scenario::Scenario;
     use distlab_core::sim::time::Time;
     let mut out = String::new();
     for link in links {

@@ -3,7 +3,7 @@
 //! click), and check the drawing changed accordingly.
 #![cfg(target_arch = "wasm32")]
 
-use distlab_core::scenario::Scenario;
+use distlab_core::lab::scenario::Scenario;
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
 use distlab_web::pages::merkle_tree::MerkleTreePage;

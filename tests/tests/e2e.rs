@@ -116,10 +116,10 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
     let port = serve(&dist).expect("serve the site");
     let browser = Browser::start().expect("start headless chromium");
     // A link with a crash at 1.2 s, opened paused at 2 s, twice: same state.
-    let mut scenario = distlab_core::scenario::Scenario::new("raft", 5);
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 5);
     scenario.push_action(
         distlab_core::sim::time::Time::from_millis(1_200),
-        distlab_core::scenario::Action::Crash(distlab_core::sim::time::NodeId(2)),
+        distlab_core::sim::action::Action::Crash(distlab_core::sim::time::NodeId(2)),
     );
     let url = format!(
         "http://127.0.0.1:{port}/#/raft?s={}&t=2000",

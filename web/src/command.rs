@@ -1,7 +1,7 @@
 //! What a person can ask a page to do. Views emit commands; the page's player hook
 //! applies them (see `hooks::use_player`).
 
-use distlab_core::scenario::Action;
+use distlab_core::sim::action::Action;
 use distlab_core::sim::time::Time;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use distlab_core::catalog::TopicInfo;
+use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::time::{Duration, Time};
 use gloo_render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::prelude::*;

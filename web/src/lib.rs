@@ -8,7 +8,7 @@
 //!   JavaScript API; [`panic`]: the error banner.
 //!
 //! The web side holds no protocol logic: it reads traces, cluster states and state
-//! tables through `distlab_core::run::Run`.
+//! tables through `distlab_core::lab::run::Run`.
 
 pub mod app;
 pub mod command;

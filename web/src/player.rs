@@ -13,8 +13,8 @@
 //! Plain Rust: no browser types, tested natively.
 
 use distlab_core::catalog::{self, Narration, TopicInfo};
-use distlab_core::run::{Run, RunOptions, USER_ACTION_RANK};
-use distlab_core::scenario::{Action, Scenario, TimedAction};
+use distlab_core::lab::run::{Run, RunOptions, USER_ACTION_RANK};
+use distlab_core::lab::scenario::{Action, Scenario, TimedAction};
 use distlab_core::sim::time::{Duration, Time};
 
 use crate::command::Command;

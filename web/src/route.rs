@@ -33,7 +33,7 @@ impl Route {
         if path.is_empty() {
             return Route::Home;
         }
-        if distlab_core::scenario::is_slug(path) {
+        if distlab_core::lab::scenario::is_slug(path) {
             Route::Topic {
                 slug: path.to_string(),
                 query,

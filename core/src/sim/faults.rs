@@ -4,12 +4,40 @@
 //! [`FaultLevel`] into timed actions (loss, duplication, reordering, crashes with
 //! later restarts, partitions and one-way cuts with later heals). Because the plan is
 //! a pure function of the seed, `distlab run TOPIC --seed S --faults heavy` replays
-//! exactly what the sweep saw. [`client_workload`] does the same for client requests.
+//! exactly what the sweep saw. [`arrivals`] does the same for the instants of a
+//! client workload (the topic decides what each request is).
 
-use crate::scenario::{Action, FaultLevel, TimedAction};
-
+use super::action::{Action, TimedAction};
 use super::rng::Rng;
 use super::time::{Duration, NodeId, Time};
+
+/// How many random faults a run draws from its seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FaultLevel {
+    #[default]
+    None,
+    Light,
+    Heavy,
+}
+
+impl FaultLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultLevel::None => "none",
+            FaultLevel::Light => "light",
+            FaultLevel::Heavy => "heavy",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FaultLevel> {
+        match text {
+            "none" => Some(FaultLevel::None),
+            "light" => Some(FaultLevel::Light),
+            "heavy" => Some(FaultLevel::Heavy),
+            _ => None,
+        }
+    }
+}
 
 /// The RNG streams of the plans, apart from every node's stream.
 const FAULT_STREAM: u64 = 0xFFFF_0002;
@@ -59,9 +87,9 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
     };
     let mut rng = Rng::derive(seed, FAULT_STREAM);
     let mut plan = vec![
-        at(0, Action::SetDropRate(shape.drop_ppm)),
-        at(0, Action::SetDuplicateRate(shape.duplicate_ppm)),
-        at(0, Action::SetReorderRate(shape.reorder_ppm)),
+        TimedAction::at_ms(0, Action::SetDropRate(shape.drop_ppm)),
+        TimedAction::at_ms(0, Action::SetDuplicateRate(shape.duplicate_ppm)),
+        TimedAction::at_ms(0, Action::SetReorderRate(shape.reorder_ppm)),
     ];
     if nodes < 2 {
         return plan;
@@ -91,11 +119,12 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
         let down_now = down_until.iter().filter(|&&t| t > now).count();
         match rng.below(10) {
             0..=1 => {
-                // Jepsen-style nemesis: whoever leads right now.
+                // Jepsen-style nemesis: whoever the topic says matters most right
+                // now (the leader, the coordinator).
                 let downtime = downtime(&mut rng);
                 plan.push(TimedAction {
                     at: now,
-                    action: Action::CrashLeader { downtime },
+                    action: Action::CrashFocus { downtime },
                 });
             }
             2..=4 => {
@@ -153,36 +182,24 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
     plan
 }
 
-/// Client requests at `per_second` on average (uniform gaps), unaddressed so the
-/// topic routes them, carrying values 1, 2, 3, ...
-pub fn client_workload(seed: u64, per_second: u64, start: Time, horizon: Time) -> Vec<TimedAction> {
+/// The instants of client requests at `per_second` on average (uniform gaps),
+/// from `start` up to `horizon`. Request i (from 1) is the topic's to define.
+pub fn arrivals(seed: u64, per_second: u64, start: Time, horizon: Time) -> Vec<Time> {
     if per_second == 0 {
         return Vec::new();
     }
     let mut rng = Rng::derive(seed, WORKLOAD_STREAM);
     let mean_gap = 1_000_000 / per_second;
-    let mut requests = Vec::new();
+    let mut instants = Vec::new();
     let mut now = start;
-    let mut value = 0;
     loop {
         now = now.after(Duration(
             rng.range_inclusive(mean_gap / 2, mean_gap * 3 / 2).max(1),
         ));
         if now >= horizon {
-            return requests;
+            return instants;
         }
-        value += 1;
-        requests.push(TimedAction {
-            at: now,
-            action: Action::ClientRequest { node: None, value },
-        });
-    }
-}
-
-fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction {
-        at: Time::from_millis(ms),
-        action,
+        instants.push(now);
     }
 }
 
@@ -207,7 +224,7 @@ mod tests {
         let crashes = count(|a| matches!(a, Action::Crash(_)));
         assert!(crashes >= 5, "crashes = {crashes}");
         assert_eq!(crashes, count(|a| matches!(a, Action::Restart(_))));
-        assert!(count(|a| matches!(a, Action::CrashLeader { .. })) >= 5);
+        assert!(count(|a| matches!(a, Action::CrashFocus { .. })) >= 5);
         assert!(count(|a| matches!(a, Action::Partition(_))) >= 5);
         assert!(plan.windows(2).all(|w| w[0].at <= w[1].at));
     }
@@ -230,7 +247,7 @@ mod tests {
 
     #[test]
     fn workload_rate_is_roughly_right() {
-        let w = client_workload(1, 10, Time::ZERO, Time::from_millis(10_000));
+        let w = arrivals(1, 10, Time::ZERO, Time::from_millis(10_000));
         assert!((90..=110).contains(&w.len()), "{}", w.len());
     }
 }

@@ -1,6 +1,11 @@
 //! The deterministic simulator: virtual time, seeded randomness, the event queue,
-//! the network with its faults, nodes and their context, and the trace.
+//! the network with its faults, nodes and their context, the checker's contract,
+//! and the trace. It knows no topic and nothing above it (scenarios, topics, the
+//! catalog): a topic brings its nodes and checker, a scenario its actions.
 
+pub mod action;
+pub mod check;
+pub mod codec;
 pub mod faults;
 pub mod network;
 pub mod node;
@@ -9,8 +14,11 @@ pub mod queue;
 pub mod rng;
 pub mod time;
 pub mod trace;
+pub mod view;
 pub mod world;
 
-pub use node::{Cell, Cx, Labelled, LogEntryCell, Node, NodeSummary};
+pub use action::{Action, NoOperation, Operation, RawOperation, TimedAction};
+pub use node::{Cx, Labelled, Node};
 pub use time::{Duration, NodeId, Time};
-pub use world::Simulation;
+pub use view::{Cell, LogEntryCell, NodeSummary, Palette};
+pub use world::{Recording, Simulation};

@@ -12,11 +12,15 @@
 //! - [`Node::on_message`] when a message arrives (never while the node is down);
 //! - [`Node::on_timer`] when a timer set through [`Cx::set_timer`] fires and was
 //!   neither cancelled nor replaced nor lost to a crash;
+//! - [`Node::on_operation`] when one of the topic's own operations (a client
+//!   request, a proposal, a traitor switch) is addressed or routed to the node;
 //! - [`Node::on_crash`] when the node crashes: it must drop every volatile field and
 //!   keep only what the topic declares durable.
 
+use super::action::Operation;
 use super::rng::Rng;
 use super::time::{Duration, NodeId, Time};
+use super::view::{Cell, NodeSummary};
 
 /// Something the trace can name and describe: messages and timers.
 pub trait Labelled {
@@ -25,39 +29,6 @@ pub trait Labelled {
     /// A one-line description with the interesting fields. Only called when the
     /// trace is on, so it may allocate.
     fn label(&self) -> String;
-}
-
-/// One cell of a node's row in the state table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cell {
-    Text(String),
-    /// A log drawn as boxes; each entry coloured by `colour` (e.g. its term).
-    Log(Vec<LogEntryCell>),
-}
-
-/// One entry of a log drawn in the state table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogEntryCell {
-    /// What the box says (e.g. the term).
-    pub text: String,
-    /// A palette index (e.g. the term), so the same value has the same colour
-    /// across nodes.
-    pub colour: u64,
-    /// Drawn solid when committed, hollow otherwise.
-    pub committed: bool,
-    /// Tooltip.
-    pub detail: String,
-}
-
-/// What the cluster view needs to draw a node.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeSummary {
-    /// A role name that doubles as a CSS class: `leader`, `follower`, `candidate`.
-    pub role: &'static str,
-    /// Short text drawn inside the node, e.g. `T3`.
-    pub badge: String,
-    /// A longer description for the tooltip.
-    pub detail: String,
 }
 
 /// A timer operation requested by a handler.
@@ -179,15 +150,17 @@ impl<'a, N: Node> Cx<'a, N> {
 pub trait Node: Sized {
     type Msg: Clone + Labelled;
     type Timer: Clone + PartialEq + Labelled;
+    /// The topic's own operations ([`super::action::NoOperation`] if it has none).
+    type Op: Operation;
 
     fn on_start(&mut self, cx: &mut Cx<Self>);
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, cx: &mut Cx<Self>);
     fn on_timer(&mut self, timer: Self::Timer, cx: &mut Cx<Self>);
 
-    /// A client asks this node to do something (e.g. append `value` to the log).
-    fn on_client_request(&mut self, value: u64, cx: &mut Cx<Self>) {
-        let _ = value;
-        cx.note(|| "this node takes no client requests".to_string());
+    /// One of the topic's operations, addressed to this node or routed to it.
+    fn on_operation(&mut self, operation: Self::Op, cx: &mut Cx<Self>) {
+        let _ = operation;
+        cx.note(|| "this node takes no operations".to_string());
     }
 
     /// The person asked this node to act now as if its main timeout fired (Raft:

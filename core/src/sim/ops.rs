@@ -1,27 +1,24 @@
-//! `OpsRun`: a data structure driven by a timed sequence of operations.
+//! `OpsEngine`: a data structure driven by a timed sequence of operations.
 //!
 //! Data-structure topics (Bloom filter, hash ring, Merkle tree, skip list, time-series
 //! store) have no network, but they play, step, rewind and share exactly like the
 //! protocols: a seeded plan of operations, one every so often in virtual time, plus a
-//! person's own operations ([`Action::Operation`]), each a step in the same trace.
-//! Pages downcast the run to `OpsRun<S>` and draw [`OpsRun::structure`].
+//! person's own requests ([`Action::Operation`]), each a step in the same trace.
 //!
-//! When to call what: the simulator calls [`Structure::apply`] once per operation,
-//! then [`Structure::check`]; [`Structure::operation`] turns a person's action into
-//! an operation (or refuses it).
+//! When to call what: the engine calls [`Structure::resolve`] on a person's request
+//! (refused ones are noted and skipped), then [`Structure::apply`] once per
+//! operation, then [`Structure::check`].
 
-use std::any::Any;
 use std::fmt;
 
-use crate::catalog::TopicInfo;
-use crate::check::{Violation, ViolationReport};
-use crate::run::{ClusterState, Run, RunOptions, StateTable, USER_ACTION_RANK};
-use crate::scenario::{Action, Scenario, TimedAction};
-
+use super::action::{Action, Operation, TimedAction};
+use super::check::{Violation, ViolationReport};
 use super::queue::{Class, EventQueue};
 use super::rng::Rng;
 use super::time::Time;
 use super::trace::{EventKind, Trace, TraceEvent};
+use super::view::StateTable;
+use super::world::Recording;
 
 /// Where a structure writes its explanations of one operation.
 pub struct Notes {
@@ -80,11 +77,23 @@ impl<S: Structure> Planner<S> {
     pub fn into_plan(self) -> Vec<(Time, S::Op)> {
         self.ops
     }
+
+    /// The plan `script` builds from a copy of `state`, drawing from `rng`.
+    pub fn plan(state: &S, rng: Rng, script: impl FnOnce(&mut Self)) -> Vec<(Time, S::Op)> {
+        let mut planner = Planner::new(state.clone(), rng);
+        script(&mut planner);
+        planner.into_plan()
+    }
 }
 
 /// A data structure a topic drives.
-pub trait Structure: 'static {
+pub trait Structure: Clone + 'static {
+    /// An operation as plans build it, fully resolved.
     type Op: Clone + fmt::Display;
+    /// What a person asks for from the page or a link; resolved against the state
+    /// at the instant it runs (remove "the third node", edit a leaf to its value
+    /// plus one).
+    type Request: Operation;
 
     /// Performs one operation at virtual time `now`.
     fn apply(&mut self, op: &Self::Op, now: Time, notes: &mut Notes);
@@ -94,9 +103,9 @@ pub trait Structure: 'static {
         let _ = found;
     }
 
-    /// The operation a person asked for with `Action::Operation { code, arg }`, or
-    /// `None` to refuse it (the run notes that it was ignored).
-    fn operation(&self, code: u32, arg: u64) -> Option<Self::Op>;
+    /// The operation a person's request means now, or `None` to refuse it (the
+    /// run notes that it was ignored).
+    fn resolve(&self, request: &Self::Request) -> Option<Self::Op>;
 
     /// Rows for the shared state table, if the topic uses it.
     fn state_table(&self) -> StateTable {
@@ -109,34 +118,27 @@ enum Entry<Op> {
     Action(TimedAction),
 }
 
-/// A run of structure `S` over a timed plan of operations.
-pub struct OpsRun<S: Structure> {
-    info: &'static TopicInfo,
+/// A run of structure `S` over a timed plan of operations and a person's requests.
+pub struct OpsEngine<S: Structure> {
     structure: S,
     queue: EventQueue<Entry<S::Op>>,
     now: Time,
     steps: u64,
-    options: RunOptions,
+    options: Recording,
     trace: Trace,
     violations: Vec<ViolationReport>,
     found: Vec<Violation>,
 }
 
-impl<S: Structure> OpsRun<S> {
-    /// A run that applies `plan` (sorted or not) and the scenario's own actions.
-    pub fn new(
-        info: &'static TopicInfo,
-        structure: S,
-        plan: Vec<(Time, S::Op)>,
-        scenario: &Scenario,
-        options: RunOptions,
-    ) -> Self {
+impl<S: Structure> OpsEngine<S> {
+    /// An engine that applies `plan` (sorted or not); schedule a person's actions
+    /// with [`OpsEngine::schedule`].
+    pub fn new(structure: S, plan: Vec<(Time, S::Op)>, options: Recording) -> Self {
         let mut queue = EventQueue::default();
         for (at, op) in plan {
             queue.push(at, Class::Event, Entry::Planned(op));
         }
-        let mut run = OpsRun {
-            info,
+        OpsEngine {
             structure,
             queue,
             now: Time::ZERO,
@@ -145,11 +147,7 @@ impl<S: Structure> OpsRun<S> {
             trace: Trace::default(),
             violations: Vec::new(),
             found: Vec::new(),
-        };
-        for (i, action) in scenario.actions.iter().enumerate() {
-            run.schedule(action.clone(), USER_ACTION_RANK.saturating_add(i as u32));
         }
-        run
     }
 
     /// The structure as it is after the last step.
@@ -201,14 +199,28 @@ impl<S: Structure> OpsRun<S> {
             self.found = found;
         }
     }
-}
 
-impl<S: Structure> Run for OpsRun<S> {
-    fn info(&self) -> &'static TopicInfo {
-        self.info
+    fn request(&mut self, action: Action) {
+        let Action::Operation {
+            operation: raw,
+            node: _,
+        } = action
+        else {
+            return self.record(EventKind::Note {
+                text: format!("ignored '{action}': this topic has no nodes or network"),
+            });
+        };
+        let op = S::Request::from_raw(&raw).and_then(|request| self.structure.resolve(&request));
+        match op {
+            Some(op) => self.apply(op),
+            None => self.record(EventKind::Note {
+                text: format!("ignored {raw}"),
+            }),
+        }
     }
 
-    fn step(&mut self) -> bool {
+    /// Processes the next queue entry. Returns false when nothing is left.
+    pub fn step(&mut self) -> bool {
         let Some((time, entry)) = self.queue.pop() else {
             return false;
         };
@@ -216,69 +228,73 @@ impl<S: Structure> Run for OpsRun<S> {
         self.steps += 1;
         match entry {
             Entry::Planned(op) => self.apply(op),
-            Entry::Action(TimedAction { action, .. }) => match action {
-                Action::Operation { code, arg } => match self.structure.operation(code, arg) {
-                    Some(op) => self.apply(op),
-                    None => self.record(EventKind::Note {
-                        text: format!("ignored operation {code}({arg})"),
-                    }),
-                },
-                other => self.record(EventKind::Note {
-                    text: format!("ignored '{other}': this topic has no nodes or network"),
-                }),
-            },
+            Entry::Action(TimedAction { action, .. }) => self.request(action),
         }
         true
     }
 
-    fn next_time(&self) -> Option<Time> {
+    /// The time of the next queue entry.
+    pub fn next_time(&self) -> Option<Time> {
         self.queue.peek_time()
     }
 
-    fn now(&self) -> Time {
+    /// The time of the last processed step.
+    pub fn now(&self) -> Time {
         self.now
     }
 
-    fn steps(&self) -> u64 {
+    /// Steps processed so far.
+    pub fn steps(&self) -> u64 {
         self.steps
     }
 
-    fn trace(&self) -> &Trace {
+    pub fn trace(&self) -> &Trace {
         &self.trace
     }
 
-    fn violations(&self) -> &[ViolationReport] {
+    /// Every invariant violation found so far.
+    pub fn violations(&self) -> &[ViolationReport] {
         &self.violations
     }
 
-    fn schedule(&mut self, action: TimedAction, rank: u32) {
+    /// Schedules a person's action; `rank` orders it among actions of the same
+    /// time.
+    pub fn schedule(&mut self, action: TimedAction, rank: u32) {
         self.queue
             .push(action.at, Class::Action { rank }, Entry::Action(action));
-    }
-
-    fn cluster(&self) -> ClusterState {
-        ClusterState::default()
-    }
-
-    fn state_table(&self) -> StateTable {
-        self.structure.state_table()
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Category, TopicKind};
+    use crate::sim::action::RawOperation;
 
     /// A counter whose invariant is "never above 3".
+    #[derive(Clone)]
     struct Counter(u64);
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Add(u64);
+
+    impl fmt::Display for Add {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "add {}", self.0)
+        }
+    }
+
+    impl Operation for Add {
+        fn to_raw(&self) -> RawOperation {
+            RawOperation::new(0, &[self.0])
+        }
+        fn from_raw(raw: &RawOperation) -> Option<Self> {
+            (raw.code == 0).then(|| raw.arg(0).map(Add)).flatten()
+        }
+    }
 
     impl Structure for Counter {
         type Op = u64;
+        type Request = Add;
         fn apply(&mut self, op: &u64, _now: Time, notes: &mut Notes) {
             self.0 += op;
             let total = self.0;
@@ -292,40 +308,37 @@ mod tests {
                 });
             }
         }
-        fn operation(&self, code: u32, arg: u64) -> Option<u64> {
-            (code == 0).then_some(arg)
+        fn resolve(&self, request: &Add) -> Option<u64> {
+            Some(request.0)
         }
     }
 
-    static INFO: TopicInfo = TopicInfo {
-        slug: "counter",
-        title: "Counter",
-        category: Category::DataStructures,
-        kind: TopicKind::DataStructure,
-        summary: "test",
-        reference: "",
-        params: &[],
-        presets: &[],
-        bugs: &[],
-        invariants: &[],
-        columns: &[],
-        build: |_, _| unreachable!(),
-    };
-
     #[test]
     fn plan_and_actions_run_in_time_order_and_violations_are_reported() {
-        let mut scenario = Scenario::new("counter", 1);
-        scenario.push_action(Time(15), Action::Operation { code: 0, arg: 2 });
-        scenario.push_action(Time(16), Action::Operation { code: 9, arg: 2 });
-        scenario.push_action(Time(17), Action::Crash(crate::sim::time::NodeId(0)));
+        let recording = Recording {
+            trace: true,
+            check: true,
+        };
         let plan = vec![(Time(10), 1), (Time(20), 1)];
-        let mut run = OpsRun::new(&INFO, Counter(0), plan, &scenario, RunOptions::default());
-        run.run_until(Time(100));
-        assert_eq!(run.steps(), 5);
-        assert_eq!(run.structure().0, 4);
-        assert_eq!(run.violations().len(), 1);
-        assert_eq!(run.violations()[0].time, Time(20));
-        let notes = run
+        let mut engine = OpsEngine::new(Counter(0), plan, recording);
+        let refused = Action::Operation {
+            node: None,
+            operation: RawOperation::new(9, &[2]),
+        };
+        let actions = [
+            (15, Action::operation(None, &Add(2))),
+            (16, refused),
+            (17, Action::Crash(crate::sim::time::NodeId(0))),
+        ];
+        for (rank, (at, action)) in actions.into_iter().enumerate() {
+            engine.schedule(TimedAction { at: Time(at), action }, rank as u32);
+        }
+        while engine.step() {}
+        assert_eq!(engine.steps(), 5);
+        assert_eq!(engine.structure().0, 4);
+        assert_eq!(engine.violations().len(), 1);
+        assert_eq!(engine.violations()[0].time, Time(20));
+        let notes = engine
             .trace()
             .events
             .iter()

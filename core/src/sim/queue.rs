@@ -11,6 +11,10 @@ use std::collections::BinaryHeap;
 
 use super::time::Time;
 
+/// Ranks of a person's actions start here, after every planned action, so an action
+/// added live sorts exactly where it sorts when the share link is replayed.
+pub const USER_ACTION_RANK: u32 = 1 << 31;
+
 /// Where an entry sorts among entries of the same time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Class {

@@ -9,33 +9,46 @@
 //! Volatile and durable state: a crash calls [`Node::on_crash`] and forgets every
 //! pending timer; messages already in flight still arrive (a restarted node receives
 //! them), and messages arriving while the node is down are lost.
+//!
+//! When to call what: build with [`Simulation::new`] (and [`Simulation::with_focus`]
+//! if the topic has a node that matters most), [`Simulation::schedule`] every
+//! action, then [`Simulation::step`] until [`Simulation::next_time`] is past the
+//! instant wanted.
 
-use std::any::Any;
-
-use crate::catalog::TopicInfo;
-use crate::check::{Checker, Violation, ViolationReport};
-use crate::run::{ClusterState, NodeState, Run, RunOptions, StateTable, USER_ACTION_RANK};
-use crate::scenario::{Action, Scenario, TimedAction};
-
-use super::faults::{client_workload, fault_plan};
-
+use super::action::{Action, Operation, TimedAction};
+use super::check::{Checker, Violation, ViolationReport};
 use super::network::{DropReason, Fate, Network, NetworkConfig};
 use super::node::{Cx, Effects, Labelled, Node, TimerOp};
-use super::queue::{Class, EventQueue};
+use super::queue::{Class, EventQueue, USER_ACTION_RANK};
 use super::rng::Rng;
 use super::time::{Duration, NodeId, Time};
 use super::trace::{
     EventKind, MessageId, MessageRecord, Trace, TraceEvent, VECTOR_CLOCK_MAX_NODES,
 };
+use super::view::{ClusterState, NodeState};
 
 /// The most violations a run keeps; past this the run is broken enough.
 pub const MAX_VIOLATIONS: usize = 64;
 
+/// The rank of the restart a [`Action::CrashFocus`] schedules: just before a
+/// person's actions of the same instant.
+const RESTART_RANK: u32 = USER_ACTION_RANK - 1;
+
 /// The RNG stream of the network (node streams are `0..n`).
 const NETWORK_STREAM: u64 = 0xFFFF_0001;
 
-/// Picks the node that takes a client request nobody addressed.
-pub type ClientRouter<N> = fn(&[N], &[bool]) -> Option<NodeId>;
+/// What a run records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recording {
+    /// Record the trace (events, messages, notes). Off for benchmarks and sweeps.
+    pub trace: bool,
+    /// Check the invariants after every step.
+    pub check: bool,
+}
+
+/// Picks the node the topic considers most interesting right now: the one that
+/// takes operations nobody addressed and that [`Action::CrashFocus`] crashes.
+pub type Focus<N> = fn(&[N], &[bool]) -> Option<NodeId>;
 
 enum Entry<N: Node> {
     Start(NodeId),
@@ -84,7 +97,6 @@ impl ClockSkew {
 
 /// A cluster of nodes `N` checked by `C`.
 pub struct Simulation<N: Node, C: Checker<N>> {
-    info: &'static TopicInfo,
     nodes: Vec<N>,
     up: Vec<bool>,
     rngs: Vec<Rng>,
@@ -99,12 +111,14 @@ pub struct Simulation<N: Node, C: Checker<N>> {
     steps: u64,
     next_message: MessageId,
     next_generation: u64,
-    options: RunOptions,
+    options: Recording,
     trace: Trace,
     checker: C,
     violations: Vec<ViolationReport>,
     actions: Vec<TimedAction>,
-    route_client: ClientRouter<N>,
+    focus: Focus<N>,
+    /// What the topic calls its focus node ("leader"), for the trace.
+    focus_role: &'static str,
     effects: Effects<N::Msg, N::Timer>,
     fates: Vec<Fate>,
     found: Vec<Violation>,
@@ -114,16 +128,15 @@ fn first_up<N>(_nodes: &[N], up: &[bool]) -> Option<NodeId> {
     up.iter().position(|&u| u).map(|i| NodeId(i as u32))
 }
 
-impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
+impl<N: Node, C: Checker<N>> Simulation<N, C> {
     /// A simulation of `nodes`, each started at time zero. Node i draws from RNG
     /// stream i of `seed`; the network from its own stream.
     pub fn new(
-        info: &'static TopicInfo,
         nodes: Vec<N>,
         checker: C,
         seed: u64,
         network: NetworkConfig,
-        options: RunOptions,
+        options: Recording,
     ) -> Self {
         let count = nodes.len();
         let mut queue = EventQueue::default();
@@ -133,7 +146,6 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
         let vector_clocks = (options.trace && count <= VECTOR_CLOCK_MAX_NODES)
             .then(|| vec![vec![0u32; count]; count]);
         Simulation {
-            info,
             up: vec![true; count],
             rngs: (0..count as u64).map(|i| Rng::derive(seed, i)).collect(),
             lamport: vec![0; count],
@@ -152,7 +164,8 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
             checker,
             violations: Vec::new(),
             actions: Vec::new(),
-            route_client: first_up::<N>,
+            focus: first_up::<N>,
+            focus_role: "first running node",
             effects: Effects::default(),
             fates: Vec::with_capacity(2),
             found: Vec::new(),
@@ -160,11 +173,17 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
         }
     }
 
-    /// Sets how client requests without a target are routed (default: the first
-    /// node that is up).
-    pub fn with_client_router(mut self, router: ClientRouter<N>) -> Self {
-        self.route_client = router;
+    /// Sets the topic's focus node (default: the first node that is up) and what
+    /// the topic calls it.
+    pub fn with_focus(mut self, focus: Focus<N>, role: &'static str) -> Self {
+        self.focus = focus;
+        self.focus_role = role;
         self
+    }
+
+    /// The focus node right now, if any.
+    pub fn focus(&self) -> Option<NodeId> {
+        (self.focus)(&self.nodes, &self.up)
     }
 
     pub fn nodes(&self) -> &[N] {
@@ -412,6 +431,10 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
     }
 
     fn ignore(&mut self, action: &Action, why: &str) {
+        self.ignore_described(&action.to_string(), why);
+    }
+
+    fn ignore_described(&mut self, action: &str, why: &str) {
         self.record(
             None,
             EventKind::Network {
@@ -447,22 +470,30 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
                 self.dispatch(node, |n, cx| n.on_start(cx));
                 self.check(node);
             }
-            Action::ClientRequest { node, value } => {
-                let target = node.or_else(|| (self.route_client)(&self.nodes, &self.up));
-                match target {
+            Action::Operation {
+                node,
+                operation: ref raw,
+            } => {
+                let Some(operation) = N::Op::from_raw(raw) else {
+                    return self.ignore(&action, "this topic has no such operation");
+                };
+                // Described with the typed operation, the way a person would say it.
+                let described = match node {
+                    Some(node) => format!("{operation} to {node}"),
+                    None => operation.to_string(),
+                };
+                match node.or_else(|| self.focus()) {
                     Some(target) if self.is_up(target) => {
                         self.tick(target, None);
-                        self.record(
-                            Some(target),
-                            EventKind::Input {
-                                label: format!("client request {value}"),
-                            },
-                        );
-                        self.dispatch(target, |n, cx| n.on_client_request(value, cx));
+                        if self.options.trace {
+                            let label = operation.to_string();
+                            self.record(Some(target), EventKind::Input { label });
+                        }
+                        self.dispatch(target, |n, cx| n.on_operation(operation, cx));
                         self.check(target);
                     }
-                    Some(_) => self.ignore(&action, "the node is down"),
-                    None => self.ignore(&action, "no node can take it"),
+                    Some(_) => self.ignore_described(&described, "the node is down"),
+                    None => self.ignore_described(&described, "no node can take it"),
                 }
             }
             Action::Timeout(node) => {
@@ -479,26 +510,27 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
                 self.dispatch(node, |n, cx| n.on_timeout_now(cx));
                 self.check(node);
             }
-            Action::CrashLeader { downtime } => {
-                let Some(leader) = (self.route_client)(&self.nodes, &self.up) else {
-                    return self.ignore(&action, "there is no leader");
+            Action::CrashFocus { downtime } => {
+                let role = self.focus_role;
+                let Some(focus) = self.focus() else {
+                    let described = format!("crash the {role} for {downtime}");
+                    return self.ignore_described(&described, &format!("there is no {role}"));
                 };
                 self.record(
                     None,
                     EventKind::Network {
-                        label: format!("crash the leader ({leader}) for {downtime}"),
+                        label: format!("crash the {role} ({focus}) for {downtime}"),
                     },
                 );
-                self.crash(leader);
+                self.crash(focus);
                 // The restart belongs to this action. It is scheduled while the run
                 // executes, live or replayed alike, so its rank only has to be fixed.
                 let restart = TimedAction {
                     at: self.now.after(downtime),
-                    action: Action::Restart(leader),
+                    action: Action::Restart(focus),
                 };
-                self.schedule(restart, USER_ACTION_RANK - 1);
+                self.schedule(restart, RESTART_RANK);
             }
-            Action::Operation { .. } => self.ignore(&action, "this topic has no operations"),
             Action::SetClock {
                 node,
                 offset_us,
@@ -600,48 +632,15 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Simulation<N, C> {
         }
     }
 
-    /// Schedules everything a scenario implies: the preset's `scripted` actions, the
-    /// seeded fault plan and client workload (`rate` requests per second), then the
-    /// person's own actions, ranked after all planned ones.
-    pub fn schedule_scenario(
-        &mut self,
-        scenario: &Scenario,
-        scripted: Vec<TimedAction>,
-        rate: u64,
-        options: RunOptions,
-    ) {
-        let mut planned = scripted;
-        planned.extend(fault_plan(
-            scenario.faults,
-            scenario.seed,
-            self.nodes.len(),
-            options.horizon,
-        ));
-        planned.extend(client_workload(
-            scenario.seed,
-            rate,
-            Time::ZERO,
-            options.horizon,
-        ));
-        planned.sort_by_key(|action| action.at);
-        self.schedule_all(&planned, 0);
-        self.schedule_all(&scenario.actions, USER_ACTION_RANK);
-    }
-
     /// Schedules every action of `actions`, ranked by their position (plus `base`).
     pub fn schedule_all(&mut self, actions: &[TimedAction], base: u32) {
         for (i, action) in actions.iter().enumerate() {
             self.schedule(action.clone(), base.saturating_add(i as u32));
         }
     }
-}
 
-impl<N: Node + 'static, C: Checker<N> + 'static> Run for Simulation<N, C> {
-    fn info(&self) -> &'static TopicInfo {
-        self.info
-    }
-
-    fn step(&mut self) -> bool {
+    /// Processes the next queue entry. Returns false when nothing is left.
+    pub fn step(&mut self) -> bool {
         let Some((time, entry)) = self.queue.pop() else {
             return false;
         };
@@ -719,27 +718,33 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Run for Simulation<N, C> {
         true
     }
 
-    fn next_time(&self) -> Option<Time> {
+    /// The time of the next queue entry.
+    pub fn next_time(&self) -> Option<Time> {
         self.queue.peek_time()
     }
 
-    fn now(&self) -> Time {
+    /// The time of the last processed step.
+    pub fn now(&self) -> Time {
         self.now
     }
 
-    fn steps(&self) -> u64 {
+    /// Steps processed so far.
+    pub fn steps(&self) -> u64 {
         self.steps
     }
 
-    fn trace(&self) -> &Trace {
+    pub fn trace(&self) -> &Trace {
         &self.trace
     }
 
-    fn violations(&self) -> &[ViolationReport] {
+    /// Every invariant violation found so far.
+    pub fn violations(&self) -> &[ViolationReport] {
         &self.violations
     }
 
-    fn schedule(&mut self, action: TimedAction, rank: u32) {
+    /// Schedules an action. `rank` orders it among actions of the same time (see
+    /// [`Class`]); times before [`Simulation::now`] run next.
+    pub fn schedule(&mut self, action: TimedAction, rank: u32) {
         let at = action.at;
         self.actions.push(action);
         self.queue.push(
@@ -749,7 +754,8 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Run for Simulation<N, C> {
         );
     }
 
-    fn cluster(&self) -> ClusterState {
+    /// The nodes with their roles, and the network's shape.
+    pub fn cluster(&self) -> ClusterState {
         ClusterState {
             nodes: self
                 .nodes
@@ -766,15 +772,9 @@ impl<N: Node + 'static, C: Checker<N> + 'static> Run for Simulation<N, C> {
         }
     }
 
-    fn state_table(&self) -> StateTable {
-        StateTable {
-            columns: self.info.columns.to_vec(),
-            rows: self.nodes.iter().map(|node| node.state_row()).collect(),
-        }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
+    /// Every node's row of the state table.
+    pub fn rows(&self) -> Vec<Vec<super::view::Cell>> {
+        self.nodes.iter().map(|node| node.state_row()).collect()
     }
 }
 

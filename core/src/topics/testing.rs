@@ -1,20 +1,20 @@
 //! Helpers shared by the data-structure topics' unit tests: build a run, reach its
-//! structure, read its checker and its notes.
+//! typed state, apply operations outside a scenario, read the checker and the notes.
 
-use crate::catalog::TopicInfo;
-use crate::check::Violation;
-use crate::run::{Run, RunOptions};
-use crate::scenario::{Action, Scenario};
-use crate::sim::ops::{OpsRun, Structure};
+use crate::lab::run::{Run, RunOptions};
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, StructureTopic};
+use crate::lab::topic::TopicInfo;
+use crate::sim::action::{Action, Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{OpsEngine, Structure};
 use crate::sim::time::Time;
-use crate::sim::trace::EventKind;
+use crate::sim::trace::{EventKind, Trace};
+use crate::sim::world::Recording;
 
-/// The structure inside an `OpsRun<S>` run.
-pub(crate) fn structure<S: Structure>(run: &dyn Run) -> &S {
-    run.as_any()
-        .downcast_ref::<OpsRun<S>>()
-        .expect("a run of this structure")
-        .structure()
+/// The typed state of a run of topic `T`.
+pub(crate) fn state<T: StructureTopic>(run: &dyn Run) -> &T::State {
+    structure::state::<T>(run).expect("a run of this topic")
 }
 
 /// Builds `scenario` of `topic` (a valid scenario: panics otherwise).
@@ -35,6 +35,17 @@ pub(crate) fn preset_run(topic: &TopicInfo, name: &str, until: Time) -> Box<dyn 
     run(topic, &topic.preset_scenario(preset), until)
 }
 
+/// `structure` after every operation of `plan`, traced and checked.
+pub(crate) fn applied<S: Structure>(structure: S, plan: Vec<(Time, S::Op)>) -> OpsEngine<S> {
+    let recording = Recording {
+        trace: true,
+        check: true,
+    };
+    let mut engine = OpsEngine::new(structure, plan, recording);
+    while engine.step() {}
+    engine
+}
+
 /// What the structure's checker reports now.
 pub(crate) fn violations_of<S: Structure>(structure: &S) -> Vec<Violation> {
     let mut found = Vec::new();
@@ -42,9 +53,9 @@ pub(crate) fn violations_of<S: Structure>(structure: &S) -> Vec<Violation> {
     found
 }
 
-/// Every note the run recorded, in order.
-pub(crate) fn notes_of(run: &dyn Run) -> Vec<String> {
-    run.trace()
+/// Every note the trace recorded, in order.
+pub(crate) fn notes_of(trace: &Trace) -> Vec<String> {
+    trace
         .events
         .iter()
         .filter_map(|event| match &event.kind {
@@ -54,19 +65,38 @@ pub(crate) fn notes_of(run: &dyn Run) -> Vec<String> {
         .collect()
 }
 
-/// `scenario` plus a person's operations `(ms, code, arg)`.
+/// The action a person's request `code(arg)` is in a link.
+pub(crate) fn operation(code: u32, arg: u64) -> Action {
+    Action::Operation {
+        node: None,
+        operation: RawOperation::new(code, &[arg]),
+    }
+}
+
+/// `scenario` plus a person's requests `(ms, code, arg)`.
 pub(crate) fn with_operations(mut scenario: Scenario, operations: &[(u64, u32, u64)]) -> Scenario {
     for &(ms, code, arg) in operations {
-        scenario.push_action(Time::from_millis(ms), Action::Operation { code, arg });
+        scenario.push_action(Time::from_millis(ms), operation(code, arg));
     }
     scenario
 }
+
+/// What a structure makes of the request `code(arg)` now, as a link would carry
+/// it: decoded, then resolved against the state.
+pub(crate) trait ByCode: Structure {
+    fn operation(&self, code: u32, arg: u64) -> Option<Self::Op> {
+        let raw = RawOperation::new(code, &[arg]);
+        Self::Request::from_raw(&raw).and_then(|request| self.resolve(&request))
+    }
+}
+
+impl<S: Structure> ByCode for S {}
 
 /// Every preset of `topic` runs to its end, its narration ends no later than its
 /// last operation, and it holds every invariant, except that a preset with a bug
 /// switched on must be caught by the invariant `caught_by`.
 pub(crate) fn assert_every_preset_finishes(topic: &TopicInfo, caught_by: Option<&str>) {
-    for preset in topic.presets {
+    for preset in topic.presets() {
         let run = preset_run(topic, preset.name, Time::NEVER);
         assert_eq!(run.next_time(), None, "{} did not finish", preset.name);
         assert!(run.steps() > 0, "{}", preset.name);
@@ -96,7 +126,7 @@ pub(crate) fn assert_every_preset_finishes(topic: &TopicInfo, caught_by: Option<
 /// another trace.
 pub(crate) fn assert_deterministic(topic: &TopicInfo) {
     let hash = |scenario: &Scenario| run(topic, scenario, Time::NEVER).trace().hash();
-    for preset in topic.presets {
+    for preset in topic.presets() {
         let scenario = topic.preset_scenario(preset);
         assert_eq!(hash(&scenario), hash(&scenario), "{}", preset.name);
     }

@@ -5,7 +5,7 @@
 //! sender, arrival at the receiver. A lost message dies halfway (the network decided
 //! so at send), so it travels to the midpoint and ends in a cross.
 
-use distlab_core::run::ClusterState;
+use distlab_core::lab::run::ClusterState;
 use distlab_core::sim::network::Fate;
 use distlab_core::sim::time::{NodeId, Time};
 use distlab_core::sim::trace::MessageRecord;
@@ -166,7 +166,7 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use distlab_core::run::NodeState;
+    use distlab_core::lab::run::NodeState;
     use distlab_core::sim::network::DropReason;
     use distlab_core::sim::node::NodeSummary;
 

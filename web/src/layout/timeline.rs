@@ -6,7 +6,7 @@
 //! trace: events are sorted by time (binary search), messages by send time (scan
 //! back from the newest until sends are older than the longest possible flight).
 
-use distlab_core::run::ClusterState;
+use distlab_core::lab::run::ClusterState;
 use distlab_core::sim::network::{DropReason, Fate};
 use distlab_core::sim::time::{Duration, Time};
 use distlab_core::sim::trace::{EventKind, Trace};
@@ -269,11 +269,11 @@ fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64) -> Vec<Tick> {
 mod tests {
     use super::*;
     use distlab_core::catalog;
-    use distlab_core::run::RunOptions;
-    use distlab_core::scenario::{Action, Scenario};
+    use distlab_core::lab::run::RunOptions;
+    use distlab_core::lab::scenario::{Action, Scenario};
     use distlab_core::sim::time::NodeId;
 
-    fn raft_run(actions: &[(u64, Action)], until_ms: u64) -> Box<dyn distlab_core::run::Run> {
+    fn raft_run(actions: &[(u64, Action)], until_ms: u64) -> Box<dyn distlab_core::lab::run::Run> {
         let mut scenario = Scenario::new("raft", 4);
         for (ms, action) in actions {
             scenario.push_action(Time::from_millis(*ms), action.clone());

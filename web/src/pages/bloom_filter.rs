@@ -12,8 +12,9 @@
 use std::rc::Rc;
 
 use distlab_core::bloom::{sizing, QueryOutcome};
-use distlab_core::catalog::{self, TopicInfo};
-use distlab_core::scenario::Action;
+use distlab_core::catalog;
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::sim::action::Action;
 use distlab_core::topics::bloom_filter::{
     item_name, BloomEvent, BloomFilterRun, BloomFilterState, QueryRecord, RemoveResult, MAX_BATCH,
     MAX_ITEMS, OP_FIND_FALSE_POSITIVE, OP_INSERT, OP_INSERT_BATCH, OP_MEASURE, OP_QUERY, OP_REMOVE,

@@ -9,8 +9,9 @@
 
 use std::rc::Rc;
 
-use distlab_core::catalog::{self, TopicInfo};
-use distlab_core::scenario::Action;
+use distlab_core::catalog;
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::sim::action::Action;
 use distlab_core::topics::consistent_hashing::{
     ring_load_theory, ConsistentHashingRun, ConsistentHashingState, RingChange, RingChangeKind,
     MAX_KEYS, MAX_KEYS_PER_OP, MAX_NODES, MAX_VNODES, OP_ADD_KEYS, OP_ADD_NODE, OP_REMOVE_NODE,

@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use distlab_core::merkle::{short_hex, Comparison, MerkleTree, NodeId};
-use distlab_core::scenario::Action;
+use distlab_core::sim::action::Action;
 use distlab_core::topics::merkle_tree::{
     Highlights, MerkleRun, INFO, OP_APPEND, OP_COMPARE, OP_DIVERGE, OP_EDIT_LEAF,
     OP_PROVE_CONSISTENCY, OP_PROVE_INCLUSION, OP_REPAIR, VALUE_RANGE,

@@ -4,8 +4,9 @@
 
 use std::rc::Rc;
 
-use distlab_core::catalog::{self, TopicInfo};
-use distlab_core::scenario::Action;
+use distlab_core::catalog;
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, NodeId};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;

@@ -6,8 +6,8 @@
 
 use std::rc::Rc;
 
-use distlab_core::run::{Run, StateTable};
-use distlab_core::scenario::Action;
+use distlab_core::lab::run::{Run, StateTable};
+use distlab_core::sim::action::Action;
 use distlab_core::skiplist::Coin;
 use distlab_core::topics::skip_list::{
     log2, SearchRecord, SkipListEvent, SkipListRun, SkipListState, INFO, MAX_BATCH, OP_INSERT,

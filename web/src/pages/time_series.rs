@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use distlab_core::scenario::Action;
+use distlab_core::sim::action::Action;
 use distlab_core::topics::time_series::{
     clock, span, LastOp, TimeSeries, TimeSeriesRun, INFO, MAX_BATCH, OP_APPEND, OP_DOWNSAMPLE,
     OP_RANGE_QUERY, OP_RETENTION, STREAM_START,

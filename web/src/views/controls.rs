@@ -2,7 +2,7 @@
 //! reset, seed (with a fresh random seed), parameters, scenario picker, bug switch
 //! and share.
 
-use distlab_core::catalog::TopicInfo;
+use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::time::Time;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use distlab_core::run::StateTable;
+use distlab_core::lab::run::StateTable;
 use distlab_core::sim::node::Cell;
 use yew::prelude::*;
 

@@ -33,8 +33,8 @@
 //! shows the comparison instead, and the library's tests check the rate over many
 //! seeds.
 //!
-//! **Operations** ([`crate::scenario::Action::Operation`] codes; the argument is
-//! ignored where none is listed):
+//! **Operations** ([`BloomOp`], encoded as [`crate::sim::action::RawOperation`]
+//! codes; the argument is ignored where none is listed):
 //! - [`OP_INSERT`] (1), arg = item number: insert `item-<arg>`.
 //! - [`OP_QUERY`] (2), arg = item number: query `item-<arg>` and explain the answer.
 //! - [`OP_INSERT_BATCH`] (3), arg = 1..=[`MAX_BATCH`]: insert that many new random items.
@@ -63,14 +63,18 @@ use crate::bloom::{
     false_positive_rate, optimal_k, setters_of, sizing, BitProbe, BitSetters, BloomFilter,
     BloomSizing, CountingBloomFilter, QueryExplanation, QueryOutcome, RemoveOutcome,
 };
-use crate::catalog::{BugInfo, BuildError, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::check::{InvariantInfo, Violation};
-use crate::run::{Run, RunOptions, StateTable};
-use crate::scenario::Scenario;
-use crate::sim::node::Cell;
-use crate::sim::ops::{Notes, OpsRun, Structure};
+use crate::lab::run::RunOptions;
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, Plan, StructureTopic};
+use crate::lab::topic::{
+    BugInfo, BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind,
+};
+use crate::sim::action::{Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{Notes, Planner, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
+use crate::sim::view::{Cell, StateTable};
 
 /// Insert `item-<arg>`.
 pub const OP_INSERT: u32 = 1;
@@ -104,9 +108,6 @@ pub const NO_FALSE_NEGATIVES: &str = "no-false-negatives";
 /// Bug: remove without checking that the item was inserted.
 pub const BUG_REMOVE_UNCHECKED: &str = "remove-unchecked";
 
-/// The run type of this topic, for pages and tests that downcast.
-pub type BloomFilterRun = OpsRun<BloomFilterState>;
-
 /// Random item numbers are drawn below this, so names stay short.
 const ITEM_NUMBER_RANGE: u64 = 1_000_000;
 /// RNG stream of batch items and false-positive searches.
@@ -127,6 +128,9 @@ pub static INVARIANTS: &[InvariantInfo] = &[InvariantInfo {
     name: NO_FALSE_NEGATIVES,
     summary: "Every item inserted and not removed tests positive: a Bloom filter may say maybe, never a wrong no.",
 }];
+
+/// The Bloom filter topic.
+pub struct BloomFilterTopic;
 
 pub static INFO: TopicInfo = TopicInfo {
     slug: "bloom-filter",
@@ -173,31 +177,42 @@ pub static INFO: TopicInfo = TopicInfo {
             help: "1: a 4-bit counter per position, so items can be removed.",
         },
     ],
-    presets: presets::PRESETS,
+    presets: &presets::PRESETS,
     bugs: &[BugInfo {
         name: BUG_REMOVE_UNCHECKED,
         summary: "Counting variant: remove an item because the filter says maybe, without checking it was inserted. Removing a false positive takes counters away from real items.",
-        caught_by: NO_FALSE_NEGATIVES,
+        caught_by: &[NO_FALSE_NEGATIVES],
+        budget: 20,
     }],
     invariants: INVARIANTS,
     columns: &["figure", "value"],
-    build,
+    build: structure::build::<BloomFilterTopic>,
 };
 
-fn build(scenario: &Scenario, options: RunOptions) -> Result<Box<dyn Run>, BuildError> {
-    INFO.validate(scenario)?;
-    let unchecked = scenario.bug.as_deref() == Some(BUG_REMOVE_UNCHECKED);
-    let config = BloomConfig {
-        m: INFO.param(scenario, "m").max(1) as usize,
-        k: INFO.param(scenario, "k").max(1) as u32,
-        n: INFO.param(scenario, "n").max(0) as usize,
-        // The bug is about deletion, which only the counting variant has.
-        counting: INFO.param(scenario, "counting") == 1 || unchecked,
-        check_membership: !unchecked,
-    };
-    let state = BloomFilterState::new(config, scenario.seed);
-    let plan = presets::plan(scenario.preset.as_deref(), &state, scenario.seed);
-    Ok(Box::new(OpsRun::new(&INFO, state, plan, scenario, options)))
+impl StructureTopic for BloomFilterTopic {
+    const INFO: &'static TopicInfo = &INFO;
+    type State = BloomFilterState;
+    type Script = presets::Script;
+
+    fn setup(
+        scenario: &Scenario,
+        script: Option<&presets::Script>,
+        _options: RunOptions,
+    ) -> Result<(BloomFilterState, Plan<BloomFilterState>), BuildError> {
+        let unchecked = scenario.bug.as_deref() == Some(BUG_REMOVE_UNCHECKED);
+        let config = BloomConfig {
+            m: INFO.param(scenario, "m").max(1) as usize,
+            k: INFO.param(scenario, "k").max(1) as u32,
+            n: INFO.param(scenario, "n").max(0) as usize,
+            // The bug is about deletion, which only the counting variant has.
+            counting: INFO.param(scenario, "counting") == 1 || unchecked,
+            check_membership: !unchecked,
+        };
+        let state = BloomFilterState::new(config, scenario.seed);
+        let rng = Rng::derive(scenario.seed, presets::PLAN_STREAM);
+        let plan = Planner::plan(&state, rng, script.copied().unwrap_or(presets::default_plan));
+        Ok((state, plan))
+    }
 }
 
 /// The parameters of a run.
@@ -877,8 +892,43 @@ fn describe_query(record: &QueryRecord, k: u32) -> String {
     }
 }
 
+impl Operation for BloomOp {
+    fn to_raw(&self) -> RawOperation {
+        match *self {
+            BloomOp::Insert { item } => RawOperation::new(OP_INSERT, &[item]),
+            BloomOp::Query { item } => RawOperation::new(OP_QUERY, &[item]),
+            BloomOp::InsertBatch { count } => RawOperation::new(OP_INSERT_BATCH, &[count as u64]),
+            BloomOp::Measure => RawOperation::new(OP_MEASURE, &[]),
+            BloomOp::Remove { item } => RawOperation::new(OP_REMOVE, &[item]),
+            BloomOp::FindFalsePositive => RawOperation::new(OP_FIND_FALSE_POSITIVE, &[]),
+            BloomOp::RemoveFalsePositive => RawOperation::new(OP_REMOVE_FALSE_POSITIVE, &[]),
+        }
+    }
+
+    /// Also reads links from before typed operations, which gave operations without
+    /// an argument an ignored one.
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        let arg = raw.arg(0);
+        let none = raw.args.len() <= 1;
+        let one = raw.args.len() == 1;
+        Some(match raw.code {
+            OP_INSERT if one => BloomOp::Insert { item: arg? },
+            OP_QUERY if one => BloomOp::Query { item: arg? },
+            OP_INSERT_BATCH if one => BloomOp::InsertBatch {
+                count: u32::try_from(arg?).ok()?,
+            },
+            OP_MEASURE if none => BloomOp::Measure,
+            OP_REMOVE if one => BloomOp::Remove { item: arg? },
+            OP_FIND_FALSE_POSITIVE if none => BloomOp::FindFalsePositive,
+            OP_REMOVE_FALSE_POSITIVE if none => BloomOp::RemoveFalsePositive,
+            _ => return None,
+        })
+    }
+}
+
 impl Structure for BloomFilterState {
     type Op = BloomOp;
+    type Request = BloomOp;
 
     fn apply(&mut self, op: &BloomOp, _now: Time, notes: &mut Notes) {
         match self.perform(op) {
@@ -891,20 +941,17 @@ impl Structure for BloomFilterState {
         self.check_no_false_negatives(found);
     }
 
-    fn operation(&self, code: u32, arg: u64) -> Option<BloomOp> {
+    fn resolve(&self, request: &BloomOp) -> Option<BloomOp> {
         let counting = self.filter.is_counting();
-        match code {
-            OP_INSERT => (self.live.contains_key(&arg) || self.has_room(1))
-                .then_some(BloomOp::Insert { item: arg }),
-            OP_QUERY => Some(BloomOp::Query { item: arg }),
-            OP_INSERT_BATCH => ((1..=MAX_BATCH).contains(&arg) && self.has_room(arg as usize))
-                .then_some(BloomOp::InsertBatch { count: arg as u32 }),
-            OP_MEASURE => Some(BloomOp::Measure),
-            OP_REMOVE => counting.then_some(BloomOp::Remove { item: arg }),
-            OP_FIND_FALSE_POSITIVE => Some(BloomOp::FindFalsePositive),
-            OP_REMOVE_FALSE_POSITIVE => counting.then_some(BloomOp::RemoveFalsePositive),
-            _ => None,
-        }
+        let allowed = match *request {
+            BloomOp::Insert { item } => self.live.contains_key(&item) || self.has_room(1),
+            BloomOp::InsertBatch { count } => {
+                (1..=MAX_BATCH).contains(&(count as u64)) && self.has_room(count as usize)
+            }
+            BloomOp::Query { .. } | BloomOp::Measure | BloomOp::FindFalsePositive => true,
+            BloomOp::Remove { .. } | BloomOp::RemoveFalsePositive => counting,
+        };
+        allowed.then(|| request.clone())
     }
 
     fn state_table(&self) -> StateTable {

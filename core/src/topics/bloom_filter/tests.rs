@@ -3,12 +3,13 @@
 
 use super::super::testing;
 use super::*;
-use crate::scenario::Action;
+use crate::lab::run::Run;
+use testing::ByCode;
 
 const END: Time = Time::from_millis(120_000);
 
 fn state(run: &dyn Run) -> &BloomFilterState {
-    testing::structure(run)
+    testing::state::<BloomFilterTopic>(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
@@ -245,7 +246,7 @@ fn operations_of_a_person_work() {
     let mut scenario = Scenario::new(INFO.slug, 3);
     scenario.set_param("n", 0);
     scenario.set_param("counting", 1);
-    let op = |code, arg| Action::Operation { code, arg };
+    let op = |code, arg| testing::operation(code, arg);
     scenario.push_action(Time::from_millis(100), op(OP_INSERT, 42));
     scenario.push_action(Time::from_millis(200), op(OP_QUERY, 42));
     scenario.push_action(Time::from_millis(300), op(OP_INSERT_BATCH, 30));

@@ -56,18 +56,22 @@ pub mod presets;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::catalog::{BugInfo, BuildError, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::check::{InvariantInfo, Violation};
 use crate::hashing::{
     compare_strategies, hash64, position_fraction, HashRing, LoadStats, Movement, NodeChange,
     Strategy, StrategyReport,
 };
-use crate::run::{Run, RunOptions, StateTable};
-use crate::scenario::Scenario;
-use crate::sim::node::Cell;
-use crate::sim::ops::{Notes, OpsRun, Structure};
+use crate::lab::run::RunOptions;
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, Plan, StructureTopic};
+use crate::lab::topic::{
+    BugInfo, BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind,
+};
+use crate::sim::action::{Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{Notes, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
+use crate::sim::view::{Cell, StateTable};
 
 /// A new node joins (argument ignored).
 pub const OP_ADD_NODE: u32 = 1;
@@ -96,9 +100,6 @@ pub const EVERY_KEY_OWNED: &str = "every-key-owned";
 /// Bug: place keys by `hash mod N` instead of on the ring.
 pub const BUG_MOD_N_PLACEMENT: &str = "mod-n-placement";
 
-/// The run type of this topic, for pages and tests that downcast.
-pub type ConsistentHashingRun = OpsRun<ConsistentHashingState>;
-
 /// Key numbers are drawn below this, so key names stay short.
 const KEY_NUMBER_RANGE: u64 = 1_000_000;
 /// RNG stream of the key names (independent of the plan's stream).
@@ -114,6 +115,9 @@ pub static INVARIANTS: &[InvariantInfo] = &[
         summary: "Every key is recorded on exactly the node the placement rule gives for its position, and that node is on the ring.",
     },
 ];
+
+/// The consistent hashing topic.
+pub struct ConsistentHashingTopic;
 
 pub static INFO: TopicInfo = TopicInfo {
     slug: "consistent-hashing",
@@ -151,34 +155,93 @@ pub static INFO: TopicInfo = TopicInfo {
             help: "Keys placed on the ring at the start.",
         },
     ],
-    presets: presets::PRESETS,
+    presets: &presets::PRESETS,
     bugs: &[BugInfo {
         name: BUG_MOD_N_PLACEMENT,
         summary: "Place keys by hash(key) mod N instead of on the ring: every change of N reshuffles keys between nodes that did not change.",
-        caught_by: MINIMAL_MOVEMENT,
+        caught_by: &[MINIMAL_MOVEMENT],
+        budget: 5,
     }],
     invariants: INVARIANTS,
     columns: &["node", "vnodes", "ring share", "keys", "mod-N keys"],
-    build,
+    build: structure::build::<ConsistentHashingTopic>,
 };
 
-fn build(scenario: &Scenario, options: RunOptions) -> Result<Box<dyn Run>, BuildError> {
-    INFO.validate(scenario)?;
-    let placement = if scenario.bug.as_deref() == Some(BUG_MOD_N_PLACEMENT) {
-        Placement::ModN
-    } else {
-        Placement::Ring
-    };
-    // Validation keeps every parameter inside its (non-negative) range.
-    let state = ConsistentHashingState::new(
-        INFO.param(scenario, "nodes").max(1) as usize,
-        INFO.param(scenario, "vnodes").max(1) as u32,
-        INFO.param(scenario, "keys").max(0) as usize,
-        scenario.seed,
-        placement,
-    );
-    let plan = presets::plan(scenario.preset.as_deref(), &state, scenario.seed);
-    Ok(Box::new(OpsRun::new(&INFO, state, plan, scenario, options)))
+impl StructureTopic for ConsistentHashingTopic {
+    const INFO: &'static TopicInfo = &INFO;
+    type State = ConsistentHashingState;
+    type Script = presets::Script;
+
+    fn setup(
+        scenario: &Scenario,
+        script: Option<&presets::Script>,
+        _options: RunOptions,
+    ) -> Result<(ConsistentHashingState, Plan<ConsistentHashingState>), BuildError> {
+        let placement = if scenario.bug.as_deref() == Some(BUG_MOD_N_PLACEMENT) {
+            Placement::ModN
+        } else {
+            Placement::Ring
+        };
+        // Validation keeps every parameter inside its (non-negative) range.
+        let state = ConsistentHashingState::new(
+            INFO.param(scenario, "nodes").max(1) as usize,
+            INFO.param(scenario, "vnodes").max(1) as u32,
+            INFO.param(scenario, "keys").max(0) as usize,
+            scenario.seed,
+            placement,
+        );
+        let plan = match script {
+            Some(script) => script(),
+            None => presets::default_plan(&state, scenario.seed),
+        };
+        Ok((state, plan))
+    }
+}
+
+/// What a person asks of the ring from the page or a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingRequest {
+    AddNode,
+    /// The node at this index of [`HashRing::nodes`] leaves.
+    RemoveNode { index: u64 },
+    SetVnodes { count: u64 },
+    AddKeys { count: u64 },
+}
+
+impl fmt::Display for RingRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RingRequest::AddNode => write!(f, "add a node"),
+            RingRequest::RemoveNode { index } => write!(f, "remove node number {index}"),
+            RingRequest::SetVnodes { count } => write!(f, "set {count} virtual nodes per node"),
+            RingRequest::AddKeys { count } => write!(f, "add {count} keys"),
+        }
+    }
+}
+
+impl Operation for RingRequest {
+    fn to_raw(&self) -> RawOperation {
+        match *self {
+            RingRequest::AddNode => RawOperation::new(OP_ADD_NODE, &[]),
+            RingRequest::RemoveNode { index } => RawOperation::new(OP_REMOVE_NODE, &[index]),
+            RingRequest::SetVnodes { count } => RawOperation::new(OP_SET_VNODES, &[count]),
+            RingRequest::AddKeys { count } => RawOperation::new(OP_ADD_KEYS, &[count]),
+        }
+    }
+
+    /// Also reads links from before typed operations, which gave "add a node" an
+    /// ignored argument.
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        let one = raw.args.len() == 1;
+        let arg = raw.arg(0);
+        Some(match raw.code {
+            OP_ADD_NODE if raw.args.len() <= 1 => RingRequest::AddNode,
+            OP_REMOVE_NODE if one => RingRequest::RemoveNode { index: arg? },
+            OP_SET_VNODES if one => RingRequest::SetVnodes { count: arg? },
+            OP_ADD_KEYS if one => RingRequest::AddKeys { count: arg? },
+            _ => return None,
+        })
+    }
 }
 
 /// How keys are assigned to nodes.
@@ -880,6 +943,7 @@ fn point_suffix(vnode: Option<u32>) -> String {
 
 impl Structure for ConsistentHashingState {
     type Op = RingOp;
+    type Request = RingRequest;
 
     fn apply(&mut self, op: &RingOp, _now: Time, notes: &mut Notes) {
         match self.perform(op) {
@@ -903,35 +967,34 @@ impl Structure for ConsistentHashingState {
         self.check_minimal_movement(found);
     }
 
-    fn operation(&self, code: u32, arg: u64) -> Option<RingOp> {
-        match code {
-            OP_ADD_NODE => (self.ring.node_count() < MAX_NODES).then_some(RingOp::AddNode),
-            OP_REMOVE_NODE => {
+    fn resolve(&self, request: &RingRequest) -> Option<RingOp> {
+        match *request {
+            RingRequest::AddNode => (self.ring.node_count() < MAX_NODES).then_some(RingOp::AddNode),
+            RingRequest::RemoveNode { index } => {
                 if self.ring.node_count() <= 1 {
                     return None;
                 }
-                let index = usize::try_from(arg).ok()?;
+                let index = usize::try_from(index).ok()?;
                 let node = self.ring.nodes().get(index)?;
                 Some(RingOp::RemoveNode {
                     name: node.name.clone(),
                 })
             }
-            OP_SET_VNODES => {
-                let count = u32::try_from(arg)
+            RingRequest::SetVnodes { count } => {
+                let count = u32::try_from(count)
                     .ok()
                     .filter(|c| (1..=MAX_VNODES).contains(c))?;
                 Some(RingOp::SetVnodes { count })
             }
-            OP_ADD_KEYS => {
-                if arg == 0 || arg > MAX_KEYS_PER_OP {
+            RingRequest::AddKeys { count } => {
+                if count == 0 || count > MAX_KEYS_PER_OP {
                     return None;
                 }
-                let count = arg as usize;
+                let count = count as usize;
                 (self.keys.len() + count <= MAX_KEYS).then_some(RingOp::AddKeys {
                     count: count as u32,
                 })
             }
-            _ => None,
         }
     }
 

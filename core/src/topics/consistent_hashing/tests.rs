@@ -3,14 +3,15 @@
 
 use super::super::testing;
 use super::*;
+use crate::lab::run::Run;
+use testing::ByCode;
 use crate::hashing::KeyMove;
-use crate::scenario::Action;
-use crate::sim::ops::Structure;
+use crate::sim::action::Action;
 
 const END: Time = Time::from_millis(60_000);
 
 fn state(run: &dyn Run) -> &ConsistentHashingState {
-    testing::structure(run)
+    testing::state::<ConsistentHashingTopic>(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
@@ -270,7 +271,7 @@ fn operations_of_a_person_work() {
     let mut scenario = Scenario::new(INFO.slug, 9);
     scenario.set_param("nodes", 3);
     scenario.set_param("keys", 50);
-    let op = |code, arg| Action::Operation { code, arg };
+    let op = |code, arg| testing::operation(code, arg);
     scenario.push_action(Time::from_millis(100), op(OP_ADD_NODE, 0));
     scenario.push_action(Time::from_millis(200), op(OP_REMOVE_NODE, 0));
     scenario.push_action(Time::from_millis(300), op(OP_SET_VNODES, 7));
@@ -357,7 +358,7 @@ fn a_run_with_junk_actions_still_checks_clean() {
     {
         scenario.push_action(
             Time::from_millis(10 * i as u64),
-            Action::Operation { code, arg },
+            testing::operation(code, arg),
         );
     }
     scenario.push_action(Time::from_millis(90), Action::Heal);

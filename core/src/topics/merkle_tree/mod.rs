@@ -55,22 +55,24 @@
 //! **Bugs**: none yet; the checkers are shown to fail by the unit tests, which drive
 //! the structure into broken states directly.
 
-mod presets;
+pub mod presets;
 
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 
-use crate::catalog::{BuildError, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::check::{InvariantInfo, Violation};
+use crate::lab::run::RunOptions;
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, spaced, Plan, StructureTopic};
+use crate::lab::topic::{BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind};
 use crate::merkle::{self, short_hex, Comparison, Hash, MerkleTree, NodeId};
-use crate::run::{Run, RunOptions, StateTable};
-use crate::scenario::Scenario;
-use crate::sim::node::Cell;
-use crate::sim::ops::{Notes, OpsRun, Structure};
+use crate::sim::action::{Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{Notes, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::{Duration, Time};
+use crate::sim::view::{Cell, StateTable};
 
 /// `arg` = leaf index: the primary's record gets its value + 1, its path is re-hashed.
 pub const OP_EDIT_LEAF: u32 = 0;
@@ -129,7 +131,8 @@ pub static INVARIANTS: &[InvariantInfo] = &[
 ];
 
 /// The run type of this topic, for pages and tests that downcast [`Run::as_any`].
-pub type MerkleRun = OpsRun<MerkleReplicas>;
+/// The Merkle tree topic.
+pub struct MerkleTreeTopic;
 
 pub static INFO: TopicInfo = TopicInfo {
     slug: "merkle-tree",
@@ -158,11 +161,11 @@ pub static INFO: TopicInfo = TopicInfo {
             help: "How many of the replica's leaves the planned divergence changes.",
         },
     ],
-    presets: presets::PRESETS,
+    presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
     columns: &["replica", "leaves", "root", "differs at"],
-    build,
+    build: structure::build::<MerkleTreeTopic>,
 };
 
 /// The record stored at leaf `index` with `value`: what the leaf hash covers.
@@ -667,8 +670,76 @@ impl MerkleReplicas {
     }
 }
 
+/// What a person asks of the replicas from the page or a link; leaves are
+/// checked against the tree when the request runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MerkleRequest {
+    /// The primary's record at `leaf` gets its value plus one.
+    EditLeaf { leaf: u64 },
+    ProveInclusion { leaf: u64 },
+    Append { value: u64 },
+    ProveConsistency { old_size: u64 },
+    /// The replica's record at `leaf` changes.
+    Diverge { leaf: u64 },
+    Compare,
+    Repair,
+}
+
+impl fmt::Display for MerkleRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MerkleRequest::EditLeaf { leaf } => write!(f, "edit leaf {leaf}"),
+            MerkleRequest::ProveInclusion { leaf } => write!(f, "prove leaf {leaf}"),
+            MerkleRequest::Append { value } => write!(f, "append {value}"),
+            MerkleRequest::ProveConsistency { old_size } => {
+                write!(f, "prove consistency with size {old_size}")
+            }
+            MerkleRequest::Diverge { leaf } => write!(f, "diverge leaf {leaf}"),
+            MerkleRequest::Compare => write!(f, "compare"),
+            MerkleRequest::Repair => write!(f, "repair"),
+        }
+    }
+}
+
+impl Operation for MerkleRequest {
+    fn to_raw(&self) -> RawOperation {
+        match *self {
+            MerkleRequest::EditLeaf { leaf } => RawOperation::new(OP_EDIT_LEAF, &[leaf]),
+            MerkleRequest::ProveInclusion { leaf } => {
+                RawOperation::new(OP_PROVE_INCLUSION, &[leaf])
+            }
+            MerkleRequest::Append { value } => RawOperation::new(OP_APPEND, &[value]),
+            MerkleRequest::ProveConsistency { old_size } => {
+                RawOperation::new(OP_PROVE_CONSISTENCY, &[old_size])
+            }
+            MerkleRequest::Diverge { leaf } => RawOperation::new(OP_DIVERGE, &[leaf]),
+            MerkleRequest::Compare => RawOperation::new(OP_COMPARE, &[]),
+            MerkleRequest::Repair => RawOperation::new(OP_REPAIR, &[]),
+        }
+    }
+
+    /// Also reads links from before typed operations, which gave "compare" and
+    /// "repair" an ignored argument.
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        let arg = raw.arg(0);
+        let one = raw.args.len() == 1;
+        let none = raw.args.len() <= 1;
+        Some(match raw.code {
+            OP_EDIT_LEAF if one => MerkleRequest::EditLeaf { leaf: arg? },
+            OP_PROVE_INCLUSION if one => MerkleRequest::ProveInclusion { leaf: arg? },
+            OP_APPEND if one => MerkleRequest::Append { value: arg? },
+            OP_PROVE_CONSISTENCY if one => MerkleRequest::ProveConsistency { old_size: arg? },
+            OP_DIVERGE if one => MerkleRequest::Diverge { leaf: arg? },
+            OP_COMPARE if none => MerkleRequest::Compare,
+            OP_REPAIR if none => MerkleRequest::Repair,
+            _ => return None,
+        })
+    }
+}
+
 impl Structure for MerkleReplicas {
     type Op = MerkleOp;
+    type Request = MerkleRequest;
 
     fn apply(&mut self, op: &MerkleOp, _now: Time, notes: &mut Notes) {
         self.highlights = Highlights::default();
@@ -690,25 +761,30 @@ impl Structure for MerkleReplicas {
         self.check_repair(found);
     }
 
-    fn operation(&self, code: u32, arg: u64) -> Option<MerkleOp> {
+    fn resolve(&self, request: &MerkleRequest) -> Option<MerkleOp> {
         let size = self.len();
         // An index that does not fit `usize` is out of range on every platform.
-        let index = usize::try_from(arg).ok();
-        let leaf = index.filter(|&i| i < size);
-        match code {
-            OP_EDIT_LEAF => leaf.map(|leaf| MerkleOp::Edit {
+        let index = |i: u64| usize::try_from(i).ok();
+        let leaf = |i: u64| index(i).filter(|&i| i < size);
+        match *request {
+            MerkleRequest::EditLeaf { leaf: i } => leaf(i).map(|leaf| MerkleOp::Edit {
                 leaf,
                 value: self.values[leaf].wrapping_add(1),
             }),
-            OP_PROVE_INCLUSION => leaf.map(|leaf| MerkleOp::ProveInclusion { leaf }),
-            OP_APPEND => (size < MAX_LEAVES).then_some(MerkleOp::Append { value: arg }),
-            OP_PROVE_CONSISTENCY => index
+            MerkleRequest::ProveInclusion { leaf: i } => {
+                leaf(i).map(|leaf| MerkleOp::ProveInclusion { leaf })
+            }
+            MerkleRequest::Append { value } => {
+                (size < MAX_LEAVES).then_some(MerkleOp::Append { value })
+            }
+            MerkleRequest::ProveConsistency { old_size } => index(old_size)
                 .filter(|&old| (1..=size).contains(&old))
                 .map(|old_size| MerkleOp::ProveConsistency { old_size }),
-            OP_DIVERGE => leaf.map(|leaf| MerkleOp::Diverge { leaves: vec![leaf] }),
-            OP_COMPARE => Some(MerkleOp::Compare),
-            OP_REPAIR => Some(MerkleOp::Repair),
-            _ => None,
+            MerkleRequest::Diverge { leaf: i } => {
+                leaf(i).map(|leaf| MerkleOp::Diverge { leaves: vec![leaf] })
+            }
+            MerkleRequest::Compare => Some(MerkleOp::Compare),
+            MerkleRequest::Repair => Some(MerkleOp::Repair),
         }
     }
 
@@ -800,30 +876,23 @@ fn count_param(scenario: &Scenario, name: &str) -> usize {
     usize::try_from(INFO.param(scenario, name)).unwrap_or(0)
 }
 
-fn build(scenario: &Scenario, options: RunOptions) -> Result<Box<dyn Run>, BuildError> {
-    INFO.validate(scenario)?;
-    let leaves = count_param(scenario, "leaves").clamp(1, MAX_LEAVES);
-    let diffs = count_param(scenario, "diffs");
-    let mut rng = Rng::derive(scenario.seed, PLAN_STREAM);
-    let values: Vec<u64> = (0..leaves).map(|_| rng.below(VALUE_RANGE)).collect();
-    let ops = presets::story(scenario.preset.as_deref(), &values, diffs, &mut rng);
-    let plan = schedule(ops, options.horizon);
-    let structure = MerkleReplicas::new(values);
-    Ok(Box::new(OpsRun::new(
-        &INFO, structure, plan, scenario, options,
-    )))
-}
+impl StructureTopic for MerkleTreeTopic {
+    const INFO: &'static TopicInfo = &INFO;
+    type State = MerkleReplicas;
+    type Script = presets::Script;
 
-/// Places operation `k` at `(k + 1) * OP_SPACING`, dropping any past the horizon.
-fn schedule(ops: Vec<MerkleOp>, horizon: Time) -> Vec<(Time, MerkleOp)> {
-    let mut at = Time::ZERO;
-    let mut plan = Vec::with_capacity(ops.len());
-    for op in ops {
-        at = at.after(OP_SPACING);
-        if at > horizon {
-            break;
-        }
-        plan.push((at, op));
+    fn setup(
+        scenario: &Scenario,
+        script: Option<&presets::Script>,
+        options: RunOptions,
+    ) -> Result<(MerkleReplicas, Plan<MerkleReplicas>), BuildError> {
+        let leaves = count_param(scenario, "leaves").clamp(1, MAX_LEAVES);
+        let diffs = count_param(scenario, "diffs");
+        let mut rng = Rng::derive(scenario.seed, PLAN_STREAM);
+        let values: Vec<u64> = (0..leaves).map(|_| rng.below(VALUE_RANGE)).collect();
+        let story = script.copied().unwrap_or(presets::tour);
+        let ops = story(&mut presets::Story::new(&values, diffs, &mut rng));
+        let plan = spaced(ops, OP_SPACING, options.horizon);
+        Ok((MerkleReplicas::new(values), plan))
     }
-    plan
 }

@@ -4,10 +4,12 @@
 use super::super::testing;
 use super::presets::{ANTI_ENTROPY, CONSISTENCY_PROOF, EDIT_AND_REHASH, INCLUSION_PROOF};
 use super::*;
+use crate::lab::run::Run;
+use testing::ByCode;
 use crate::sim::trace::EventKind;
 
 fn replicas(run: &dyn Run) -> &MerkleReplicas {
-    testing::structure(run)
+    testing::state::<MerkleTreeTopic>(run)
 }
 
 fn build_run(scenario: &Scenario) -> Box<dyn Run> {
@@ -233,7 +235,7 @@ fn a_persons_operations_work() {
         .collect();
     assert_eq!(labels[0], "append a record with value 42");
     assert_eq!(labels[1], "edit leaf 5 to 43");
-    assert!(notes_of(run.as_ref())
+    assert!(notes_of(run.trace())
         .iter()
         .any(|n| n.contains("hash comparisons")));
 }
@@ -253,7 +255,7 @@ fn bad_codes_and_arguments_are_refused_without_panicking() {
     let s = run_to(run.as_mut(), 100);
     assert_eq!(s.len(), 5);
     assert!(s.differing_leaves().is_empty());
-    let ignored = notes_of(run.as_ref())
+    let ignored = notes_of(run.trace())
         .iter()
         .filter(|n| n.starts_with("ignored operation"))
         .count();
@@ -270,18 +272,11 @@ fn bad_codes_and_arguments_are_refused_without_panicking() {
         MerkleOp::ProveConsistency { old_size: 4 },
         MerkleOp::Diverge { leaves: vec![3, 7] },
     ] {
-        let mut run = MerkleRun::new(
-            &INFO,
-            s.clone(),
-            vec![(Time(1), op.clone())],
-            &Scenario::new("merkle-tree", 1),
-            RunOptions::default(),
-        );
-        run.run_until(Time::NEVER);
+        let run = testing::applied(s.clone(), vec![(Time(1), op.clone())]);
         let after = run.structure();
         assert_eq!(after.values(), s.values(), "{op}");
         assert_eq!(after.highlights(), &Highlights::default(), "{op}");
-        assert_eq!(notes_of(&run).len(), 1, "{op}");
+        assert_eq!(notes_of(run.trace()).len(), 1, "{op}");
     }
 }
 
@@ -290,14 +285,7 @@ fn appends_stop_at_the_maximum() {
     let full = MerkleReplicas::new(vec![7; MAX_LEAVES + 10]);
     assert_eq!(full.len(), MAX_LEAVES);
     assert_eq!(full.operation(OP_APPEND, 1), None);
-    let mut run = MerkleRun::new(
-        &INFO,
-        full,
-        vec![(Time(1), MerkleOp::Append { value: 1 })],
-        &Scenario::new("merkle-tree", 1),
-        RunOptions::default(),
-    );
-    run.run_until(Time::NEVER);
+    let run = testing::applied(full, vec![(Time(1), MerkleOp::Append { value: 1 })]);
     assert_eq!(run.structure().len(), MAX_LEAVES);
     assert!(run.violations().is_empty());
 }
@@ -320,14 +308,7 @@ fn root_matches_leaves_can_fail() {
 
 /// `s` after `op`, applied through a run (the only way to get a `Notes`).
 fn applied(s: MerkleReplicas, op: MerkleOp) -> MerkleReplicas {
-    let mut run = MerkleRun::new(
-        &INFO,
-        s,
-        vec![(Time(1), op)],
-        &Scenario::new("merkle-tree", 1),
-        RunOptions::default(),
-    );
-    run.run_until(Time::NEVER);
+    let run = testing::applied(s, vec![(Time(1), op)]);
     assert!(run.violations().is_empty());
     run.structure().clone()
 }
@@ -412,14 +393,7 @@ fn the_checker_reports_violations_through_the_run() {
     // A structure already broken before the first operation: every step reports.
     let mut broken = MerkleReplicas::new(vec![1, 2, 3]);
     broken.primary.set_leaf(0, b"tampered");
-    let mut run = MerkleRun::new(
-        &INFO,
-        broken,
-        vec![(Time(1), MerkleOp::Compare)],
-        &Scenario::new("merkle-tree", 1),
-        RunOptions::default(),
-    );
-    run.run_until(Time::NEVER);
+    let run = testing::applied(broken, vec![(Time(1), MerkleOp::Compare)]);
     let invariants: Vec<&str> = run.violations().iter().map(|v| v.invariant).collect();
     assert!(invariants.contains(&ROOT_MATCHES_LEAVES));
 }

@@ -16,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{Checker, InvariantInfo, Violation};
+use crate::lab::topic::InvariantInfo;
+use crate::sim::check::{Checker, Violation};
 use crate::sim::time::{NodeId, Time};
 
 use super::message::{Entry, LogIndex, Role, Term};

@@ -4,8 +4,11 @@
 
 use std::fmt;
 
+use crate::lab::scenario::CLIENT_REQUEST_CODE;
+use crate::sim::action::{Operation, RawOperation};
 use crate::sim::node::Labelled;
 use crate::sim::time::NodeId;
+use crate::sim::view::Palette;
 
 /// A Raft term: a logical clock that numbers elections.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -165,6 +168,46 @@ impl Role {
             Role::Follower => "follower",
             Role::Candidate => "candidate",
             Role::Leader => "leader",
+        }
+    }
+
+    /// The colour slot the cluster view draws this role in.
+    pub fn palette(self) -> Palette {
+        match self {
+            Role::Follower => Palette::Plain,
+            Role::Candidate => Palette::Contend,
+            Role::Leader => Palette::Lead,
+        }
+    }
+}
+
+/// What a client asks of the cluster: append a command to the replicated log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaftOp {
+    /// A command carrying `value`, sent to the leader (followers refuse it with a
+    /// hint).
+    Request { value: u64 },
+}
+
+impl fmt::Display for RaftOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RaftOp::Request { value } => write!(f, "client request {value}"),
+        }
+    }
+}
+
+impl Operation for RaftOp {
+    fn to_raw(&self) -> RawOperation {
+        match self {
+            RaftOp::Request { value } => RawOperation::new(CLIENT_REQUEST_CODE, &[*value]),
+        }
+    }
+
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        match (raw.code, raw.args.as_slice()) {
+            (CLIENT_REQUEST_CODE, &[value]) => Some(RaftOp::Request { value }),
+            _ => None,
         }
     }
 }

@@ -5,10 +5,11 @@
 //! Volatile state: role, commit index, votes, `next_index`/`match_index`, leader hint.
 //! The bugs in [`RaftBugs`] each remove one rule the paper says is needed.
 
-use crate::sim::node::{Cell, Cx, LogEntryCell, Node, NodeSummary};
+use crate::sim::node::{Cx, Node};
+use crate::sim::view::{Cell, LogEntryCell, NodeSummary};
 use crate::sim::time::{Duration, NodeId};
 
-use super::message::{vote_text, Entry, LogIndex, RaftMessage, RaftTimer, Role, Term};
+use super::message::{vote_text, Entry, LogIndex, RaftMessage, RaftOp, RaftTimer, Role, Term};
 
 /// Timing of one server, in virtual time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -437,6 +438,7 @@ impl RaftNode {
 impl Node for RaftNode {
     type Msg = RaftMessage;
     type Timer = RaftTimer;
+    type Op = RaftOp;
 
     fn on_start(&mut self, cx: &mut Cx<Self>) {
         self.role = Role::Follower;
@@ -486,7 +488,8 @@ impl Node for RaftNode {
         }
     }
 
-    fn on_client_request(&mut self, value: u64, cx: &mut Cx<Self>) {
+    fn on_operation(&mut self, operation: RaftOp, cx: &mut Cx<Self>) {
+        let RaftOp::Request { value } = operation;
         if self.role != Role::Leader {
             let hint = self.leader_hint;
             cx.note(|| match hint {
@@ -530,6 +533,7 @@ impl Node for RaftNode {
     fn summary(&self) -> NodeSummary {
         NodeSummary {
             role: self.role.as_str(),
+            palette: self.role.palette(),
             badge: format!("T{}", self.current_term),
             detail: format!(
                 "{} {}, term {}, voted for {}, {} entries, commit {}",

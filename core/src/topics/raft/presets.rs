@@ -4,10 +4,12 @@
 //! does not depend on which random election timer fires first; the preset's seed
 //! fixes the rest. Tests replay every preset and assert its story happens.
 
-use crate::catalog::{Narration, PresetInfo};
-use crate::scenario::{Action, TimedAction};
+use crate::lab::protocol::{ProtocolPreset, Setup};
+use crate::lab::topic::{Narration, PresetInfo};
+use crate::sim::action::{Action, TimedAction};
 use crate::sim::time::{NodeId, Time};
 
+use super::message::RaftOp;
 use super::BUG_COMMIT_OLD_TERM;
 
 const fn say(ms: u64, text: &'static str) -> Narration {
@@ -17,94 +19,115 @@ const fn say(ms: u64, text: &'static str) -> Narration {
     }
 }
 
-pub const PRESETS: &[PresetInfo] = &[
-    PresetInfo {
-        name: "first-election",
-        title: "First election",
-        summary: "Five followers, random election timeouts, one leader, then replication.",
-        seed: 1,
-        params: &[("nodes", 5), ("rate", 2)],
-        bug: None,
-        narration: &[
-            say(0, "Five servers start as followers, each with an election timer drawn at random from 150-300 ms. Nobody leads yet, so nobody sends heartbeats."),
-            say(150, "The first timer to fire turns its server into a candidate: it increments its term, votes for itself and sends RequestVote to every other server."),
-            say(200, "A server grants its vote to the first candidate of a term whose log is at least as up-to-date as its own. With a majority (3 of 5) the candidate becomes leader and sends AppendEntries heartbeats every 50 ms, which keep the others from starting elections."),
-            say(700, "Client requests go to the leader, which appends them to its log (hollow boxes) and replicates them. Once a majority stores an entry of the current term it is committed (solid boxes); followers learn the commit index from the next AppendEntries."),
-        ],
+pub const PRESETS: &[ProtocolPreset] = &[
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "first-election",
+            title: "First election",
+            summary: "Five followers, random election timeouts, one leader, then replication.",
+            seed: 1,
+            params: &[("nodes", 5), ("rate", 2)],
+            bug: None,
+            narration: &[
+                say(0, "Five servers start as followers, each with an election timer drawn at random from 150-300 ms. Nobody leads yet, so nobody sends heartbeats."),
+                say(150, "The first timer to fire turns its server into a candidate: it increments its term, votes for itself and sends RequestVote to every other server."),
+                say(200, "A server grants its vote to the first candidate of a term whose log is at least as up-to-date as its own. With a majority (3 of 5) the candidate becomes leader and sends AppendEntries heartbeats every 50 ms, which keep the others from starting elections."),
+                say(700, "Client requests go to the leader, which appends them to its log (hollow boxes) and replicates them. Once a majority stores an entry of the current term it is committed (solid boxes); followers learn the commit index from the next AppendEntries."),
+            ],
+        },
+        script: first_election,
     },
-    PresetInfo {
-        name: "leader-crash",
-        title: "Leader crash",
-        summary: "The leader dies; the followers time out and elect a new one; the old leader returns as a follower.",
-        seed: 2,
-        params: &[("nodes", 5), ("rate", 3)],
-        bug: None,
-        narration: &[
-            say(0, "n0 is forced to time out first, so it becomes leader of term 1 and replicates client requests."),
-            say(1200, "The leader crashes. In-flight messages still arrive, but no more heartbeats are sent."),
-            say(1350, "The first follower whose election timer fires starts an election for term 2. It wins if its log is at least as up-to-date as a majority's, so no committed entry can be lost."),
-            say(2500, "n0 restarts from its durable state (term, vote, log) as a follower. The new leader's AppendEntries, with a higher term, bring it up to date."),
-        ],
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "leader-crash",
+            title: "Leader crash",
+            summary: "The leader dies; the followers time out and elect a new one; the old leader returns as a follower.",
+            seed: 2,
+            params: &[("nodes", 5), ("rate", 3)],
+            bug: None,
+            narration: &[
+                say(0, "n0 is forced to time out first, so it becomes leader of term 1 and replicates client requests."),
+                say(1200, "The leader crashes. In-flight messages still arrive, but no more heartbeats are sent."),
+                say(1350, "The first follower whose election timer fires starts an election for term 2. It wins if its log is at least as up-to-date as a majority's, so no committed entry can be lost."),
+                say(2500, "n0 restarts from its durable state (term, vote, log) as a follower. The new leader's AppendEntries, with a higher term, bring it up to date."),
+            ],
+        },
+        script: leader_crash,
     },
-    PresetInfo {
-        name: "split-vote",
-        title: "Split vote",
-        summary: "Four servers become candidates at once; nobody gets a majority; randomised timeouts break the tie.",
-        seed: 3,
-        params: &[("nodes", 5), ("rate", 0)],
-        bug: None,
-        narration: &[
-            say(0, "At 100 ms four of the five servers are forced to time out at the same instant."),
-            say(100, "Each candidate votes for itself in term 1 and asks for votes. n4 can vote only once, so the best any candidate gets is 2 of 5 votes: no majority, no leader."),
-            say(250, "The candidates wait for new randomised election timeouts. One usually fires well before the others, wins the next term and sends heartbeats that stop the rest: randomisation is how Raft breaks ties (section 5.2)."),
-        ],
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "split-vote",
+            title: "Split vote",
+            summary: "Four servers become candidates at once; nobody gets a majority; randomised timeouts break the tie.",
+            seed: 3,
+            params: &[("nodes", 5), ("rate", 0)],
+            bug: None,
+            narration: &[
+                say(0, "At 100 ms four of the five servers are forced to time out at the same instant."),
+                say(100, "Each candidate votes for itself in term 1 and asks for votes. n4 can vote only once, so the best any candidate gets is 2 of 5 votes: no majority, no leader."),
+                say(250, "The candidates wait for new randomised election timeouts. One usually fires well before the others, wins the next term and sends heartbeats that stop the rest: randomisation is how Raft breaks ties (section 5.2)."),
+            ],
+        },
+        script: split_vote,
     },
-    PresetInfo {
-        name: "minority-partition",
-        title: "Minority partition",
-        summary: "Two followers are cut off; the majority keeps committing; the healed minority disrupts the leader with its higher term.",
-        seed: 4,
-        params: &[("nodes", 5), ("rate", 3)],
-        bug: None,
-        narration: &[
-            say(0, "n0 is forced to time out first and leads term 1."),
-            say(1000, "n3 and n4 are cut off from the rest. The leader still has a majority (n0, n1, n2), so requests keep committing."),
-            say(1300, "n3 and n4 hear no heartbeats. They time out again and again, raising their terms, but can never gather 3 votes."),
-            say(3000, "The partition heals. n3 and n4 reply with their higher term, which makes the leader step down; an election follows and a server with an up-to-date log wins (n3 and n4 cannot: their logs are behind). Raft's PreVote extension exists to avoid this disruption."),
-        ],
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "minority-partition",
+            title: "Minority partition",
+            summary: "Two followers are cut off; the majority keeps committing; the healed minority disrupts the leader with its higher term.",
+            seed: 4,
+            params: &[("nodes", 5), ("rate", 3)],
+            bug: None,
+            narration: &[
+                say(0, "n0 is forced to time out first and leads term 1."),
+                say(1000, "n3 and n4 are cut off from the rest. The leader still has a majority (n0, n1, n2), so requests keep committing."),
+                say(1300, "n3 and n4 hear no heartbeats. They time out again and again, raising their terms, but can never gather 3 votes."),
+                say(3000, "The partition heals. n3 and n4 reply with their higher term, which makes the leader step down; an election follows and a server with an up-to-date log wins (n3 and n4 cannot: their logs are behind). Raft's PreVote extension exists to avoid this disruption."),
+            ],
+        },
+        script: minority_partition,
     },
-    PresetInfo {
-        name: "majority-partition",
-        title: "Majority partition, then heal",
-        summary: "The leader ends up in the minority: its new entries never commit, the majority elects a new leader, and healing overwrites the old leader's uncommitted entries.",
-        seed: 5,
-        params: &[("nodes", 5), ("rate", 3)],
-        bug: None,
-        narration: &[
-            say(0, "n0 is forced to time out first and leads term 1."),
-            say(1000, "The leader n0 and n1 are cut off from n2, n3 and n4."),
-            say(1050, "n0 still believes it leads term 1. It accepts requests but cannot commit them: only 2 of 5 servers store them."),
-            say(1250, "On the majority side heartbeats stop; a new leader is elected in a higher term and commits new requests."),
-            say(3500, "The partition heals. n0 sees the higher term and steps down; the new leader's AppendEntries overwrite the uncommitted entries on n0 and n1. They were never committed, so no client was told they succeeded."),
-        ],
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "majority-partition",
+            title: "Majority partition, then heal",
+            summary: "The leader ends up in the minority: its new entries never commit, the majority elects a new leader, and healing overwrites the old leader's uncommitted entries.",
+            seed: 5,
+            params: &[("nodes", 5), ("rate", 3)],
+            bug: None,
+            narration: &[
+                say(0, "n0 is forced to time out first and leads term 1."),
+                say(1000, "The leader n0 and n1 are cut off from n2, n3 and n4."),
+                say(1050, "n0 still believes it leads term 1. It accepts requests but cannot commit them: only 2 of 5 servers store them."),
+                say(1250, "On the majority side heartbeats stop; a new leader is elected in a higher term and commits new requests."),
+                say(3500, "The partition heals. n0 sees the higher term and steps down; the new leader's AppendEntries overwrite the uncommitted entries on n0 and n1. They were never committed, so no client was told they succeeded."),
+            ],
+        },
+        script: majority_partition,
     },
-    PresetInfo {
-        name: "figure-8",
-        title: "Figure 8 (safe rule)",
-        summary: "The paper's Figure 8: an old-term entry reaches a majority but is not committed by counting, so a later leader may safely overwrite it.",
-        seed: 8,
-        params: &[("nodes", 5), ("rate", 0)],
-        bug: None,
-        narration: FIGURE_8_SAFE,
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "figure-8",
+            title: "Figure 8 (safe rule)",
+            summary: "The paper's Figure 8: an old-term entry reaches a majority but is not committed by counting, so a later leader may safely overwrite it.",
+            seed: 8,
+            params: &[("nodes", 5), ("rate", 0)],
+            bug: None,
+            narration: FIGURE_8_SAFE,
+        },
+        script: figure_8,
     },
-    PresetInfo {
-        name: "figure-8-unsafe",
-        title: "Figure 8 with the bug",
-        summary: "The same story with commit-by-counting for old-term entries: a committed entry is overwritten and the checker catches it.",
-        seed: 8,
-        params: &[("nodes", 5), ("rate", 0)],
-        bug: Some(BUG_COMMIT_OLD_TERM),
-        narration: FIGURE_8_UNSAFE,
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "figure-8-unsafe",
+            title: "Figure 8 with the bug",
+            summary: "The same story with commit-by-counting for old-term entries: a committed entry is overwritten and the checker catches it.",
+            seed: 8,
+            params: &[("nodes", 5), ("rate", 0)],
+            bug: Some(BUG_COMMIT_OLD_TERM),
+            narration: FIGURE_8_UNSAFE,
+        },
+        script: figure_8,
     },
 ];
 
@@ -139,95 +162,76 @@ const FIGURE_8_UNSAFE: &[Narration] = &[
 ];
 
 fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction {
-        at: Time::from_millis(ms),
-        action,
-    }
+    TimedAction::at_ms(ms, action)
 }
 
 fn node(i: u32) -> NodeId {
     NodeId(i)
 }
 
-/// The scripted actions of preset `name` (none for unknown names).
-pub fn actions(name: &str) -> Vec<TimedAction> {
+/// A client request of `value`, sent straight to `to` (not routed to the leader).
+fn request(to: u32, value: u64) -> Action {
+    Action::operation(Some(node(to)), &RaftOp::Request { value })
+}
+
+fn first_election(_: &Setup) -> Vec<TimedAction> {
+    Vec::new()
+}
+
+fn leader_crash(_: &Setup) -> Vec<TimedAction> {
     use Action::*;
-    match name {
-        "first-election" => vec![],
-        "leader-crash" => vec![
-            at(20, Timeout(node(0))),
-            at(1200, Crash(node(0))),
-            at(2500, Restart(node(0))),
-        ],
-        "split-vote" => (0..4).map(|i| at(100, Timeout(node(i)))).collect(),
-        "minority-partition" => vec![
-            at(20, Timeout(node(0))),
-            at(1000, Partition(vec![0, 0, 0, 1, 1])),
-            at(3000, Heal),
-        ],
-        "majority-partition" => vec![
-            at(20, Timeout(node(0))),
-            at(1000, Partition(vec![0, 0, 1, 1, 1])),
-            at(
-                1050,
-                ClientRequest {
-                    node: Some(node(0)),
-                    value: 100,
-                },
-            ),
-            at(
-                1100,
-                ClientRequest {
-                    node: Some(node(0)),
-                    value: 101,
-                },
-            ),
-            at(3500, Heal),
-        ],
-        "figure-8" | "figure-8-unsafe" => vec![
-            at(50, Timeout(node(0))),
-            at(
-                200,
-                ClientRequest {
-                    node: Some(node(0)),
-                    value: 1,
-                },
-            ),
-            at(300, Partition(vec![0, 0, 1, 1, 1])),
-            at(
-                305,
-                ClientRequest {
-                    node: Some(node(0)),
-                    value: 2,
-                },
-            ),
-            at(350, Crash(node(0))),
-            at(355, Timeout(node(4))),
-            at(430, Partition(vec![0, 0, 1, 1, 2])),
-            at(
-                435,
-                ClientRequest {
-                    node: Some(node(4)),
-                    value: 3,
-                },
-            ),
-            at(440, Crash(node(4))),
-            at(445, Heal),
-            at(445, Restart(node(0))),
-            at(450, Timeout(node(0))),
-            at(480, Timeout(node(0))),
-            at(600, Crash(node(0))),
-            at(605, Restart(node(4))),
-            at(610, Timeout(node(4))),
-            at(650, Timeout(node(4))),
-            at(
-                750,
-                ClientRequest {
-                    node: Some(node(4)),
-                    value: 4,
-                },
-            ),
-        ],
-        _ => vec![],
-    }
+    vec![
+        at(20, Timeout(node(0))),
+        at(1200, Crash(node(0))),
+        at(2500, Restart(node(0))),
+    ]
+}
+
+fn split_vote(_: &Setup) -> Vec<TimedAction> {
+    (0..4).map(|i| at(100, Action::Timeout(node(i)))).collect()
+}
+
+fn minority_partition(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(20, Timeout(node(0))),
+        at(1000, Partition(vec![0, 0, 0, 1, 1])),
+        at(3000, Heal),
+    ]
+}
+
+fn majority_partition(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(20, Timeout(node(0))),
+        at(1000, Partition(vec![0, 0, 1, 1, 1])),
+        at(1050, request(0, 100)),
+        at(1100, request(0, 101)),
+        at(3500, Heal),
+    ]
+}
+
+/// The same script with and without the bug: only the commit rule differs.
+fn figure_8(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(50, Timeout(node(0))),
+        at(200, request(0, 1)),
+        at(300, Partition(vec![0, 0, 1, 1, 1])),
+        at(305, request(0, 2)),
+        at(350, Crash(node(0))),
+        at(355, Timeout(node(4))),
+        at(430, Partition(vec![0, 0, 1, 1, 2])),
+        at(435, request(4, 3)),
+        at(440, Crash(node(4))),
+        at(445, Heal),
+        at(445, Restart(node(0))),
+        at(450, Timeout(node(0))),
+        at(480, Timeout(node(0))),
+        at(600, Crash(node(0))),
+        at(605, Restart(node(4))),
+        at(610, Timeout(node(4))),
+        at(650, Timeout(node(4))),
+        at(750, request(4, 4)),
+    ]
 }

@@ -4,18 +4,20 @@
 use super::checker::{
     RaftChecker, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
-use super::message::{Entry, LogIndex, Role, Term};
+use super::message::{Entry, LogIndex, RaftOp, Role, Term};
 use super::node::{RaftBugs, RaftNode, RaftTiming};
-use super::{RaftSimulation, INFO};
-use crate::check::{Checker, Violation};
-use crate::run::{Run, RunOptions};
-use crate::scenario::{Action, FaultLevel, Scenario};
+use super::{RaftTopic, INFO};
+use crate::lab::protocol::simulation;
+use crate::lab::run::{Run, RunOptions};
+use crate::lab::scenario::Scenario;
+use crate::sim::action::Action;
+use crate::sim::check::{Checker, Violation};
+use crate::sim::faults::FaultLevel;
 use crate::sim::time::{NodeId, Time};
+use crate::sim::world::Simulation;
 
-fn sim(run: &dyn Run) -> &RaftSimulation {
-    run.as_any()
-        .downcast_ref::<RaftSimulation>()
-        .expect("a raft run")
+fn sim(run: &dyn Run) -> &Simulation<RaftNode, RaftChecker> {
+    simulation::<RaftTopic>(run).expect("a raft run")
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
@@ -260,11 +262,11 @@ fn a_live_action_equals_the_same_action_in_the_scenario() {
     let at = live.now().after(crate::sim::time::Duration(1));
     let action = Action::Crash(NodeId(1));
     live.schedule(
-        crate::scenario::TimedAction {
+        crate::sim::action::TimedAction {
             at,
             action: action.clone(),
         },
-        crate::run::USER_ACTION_RANK,
+        crate::lab::run::USER_ACTION_RANK,
     );
     live.run_until(Time::from_millis(3_000));
     let mut shared = base.clone();
@@ -369,10 +371,7 @@ fn bad_actions_are_ignored_not_fatal() {
             to: NodeId(40),
         },
         Action::Partition(vec![0; 100]),
-        Action::ClientRequest {
-            node: Some(NodeId(77)),
-            value: 1,
-        },
+        Action::operation(Some(NodeId(77)), &RaftOp::Request { value: 1 }),
         Action::Timeout(NodeId(3)),
     ] {
         scenario.push_action(Time::from_millis(500), action);

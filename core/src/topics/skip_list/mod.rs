@@ -42,14 +42,16 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::bloom::math::ln;
-use crate::catalog::{BuildError, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::check::{InvariantInfo, Violation};
-use crate::run::{Run, RunOptions, StateTable};
-use crate::scenario::Scenario;
-use crate::sim::node::Cell;
-use crate::sim::ops::{Notes, OpsRun, Structure};
+use crate::lab::run::RunOptions;
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, Plan, StructureTopic};
+use crate::lab::topic::{BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind};
+use crate::sim::action::{Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{Notes, Planner, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
+use crate::sim::view::{Cell, StateTable};
 use crate::skiplist::{pugh_search_cost_bound, Coin, SearchAction, SearchPath, SkipList};
 
 /// Insert key `arg`.
@@ -73,9 +75,6 @@ pub const SORTED_LANES: &str = "sorted-lanes";
 /// Invariant: the keys equal those of the reference `BTreeSet`.
 pub const MATCHES_REFERENCE: &str = "matches-reference";
 
-/// The run type of this topic, for pages and tests that downcast.
-pub type SkipListRun = OpsRun<SkipListState>;
-
 /// RNG streams: coin flips, and keys (initial and batch).
 const COIN_STREAM: u64 = 0x0063_6f69_6e73; // "coins"
 const KEY_STREAM: u64 = 0x6b65_7973; // "keys"
@@ -90,6 +89,9 @@ pub static INVARIANTS: &[InvariantInfo] = &[
         summary: "The list holds exactly the keys of a BTreeSet updated with the same operations, in the same order.",
     },
 ];
+
+/// The skip list topic.
+pub struct SkipListTopic;
 
 pub static INFO: TopicInfo = TopicInfo {
     slug: "skip-list",
@@ -118,22 +120,32 @@ pub static INFO: TopicInfo = TopicInfo {
             help: "Keys are integers from 1 to this.",
         },
     ],
-    presets: presets::PRESETS,
+    presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
     columns: &["lane", "keys", "expected n/2^lane"],
-    build,
+    build: structure::build::<SkipListTopic>,
 };
 
-fn build(scenario: &Scenario, options: RunOptions) -> Result<Box<dyn Run>, BuildError> {
-    INFO.validate(scenario)?;
-    let state = SkipListState::new(
-        INFO.param(scenario, "keys").max(0) as usize,
-        INFO.param(scenario, "max").max(1) as u64,
-        scenario.seed,
-    );
-    let plan = presets::plan(scenario.preset.as_deref(), &state, scenario.seed);
-    Ok(Box::new(OpsRun::new(&INFO, state, plan, scenario, options)))
+impl StructureTopic for SkipListTopic {
+    const INFO: &'static TopicInfo = &INFO;
+    type State = SkipListState;
+    type Script = presets::Script;
+
+    fn setup(
+        scenario: &Scenario,
+        script: Option<&presets::Script>,
+        _options: RunOptions,
+    ) -> Result<(SkipListState, Plan<SkipListState>), BuildError> {
+        let state = SkipListState::new(
+            INFO.param(scenario, "keys").max(0) as usize,
+            INFO.param(scenario, "max").max(1) as u64,
+            scenario.seed,
+        );
+        let rng = Rng::derive(scenario.seed, presets::PLAN_STREAM);
+        let plan = Planner::plan(&state, rng, script.copied().unwrap_or(presets::default_plan));
+        Ok((state, plan))
+    }
 }
 
 /// One step of a search path, with keys instead of references.
@@ -615,8 +627,37 @@ pub fn lane_problem(lanes: &[Vec<&u64>], len: usize) -> Option<String> {
     None
 }
 
+impl Operation for SkipListOp {
+    fn to_raw(&self) -> RawOperation {
+        match *self {
+            SkipListOp::Insert { key } => RawOperation::new(OP_INSERT, &[key]),
+            SkipListOp::Search { key } => RawOperation::new(OP_SEARCH, &[key]),
+            SkipListOp::Remove { key } => RawOperation::new(OP_REMOVE, &[key]),
+            SkipListOp::InsertBatch { count } => {
+                RawOperation::new(OP_INSERT_BATCH, &[count as u64])
+            }
+        }
+    }
+
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        let &[arg] = raw.args.as_slice() else {
+            return None;
+        };
+        Some(match raw.code {
+            OP_INSERT => SkipListOp::Insert { key: arg },
+            OP_SEARCH => SkipListOp::Search { key: arg },
+            OP_REMOVE => SkipListOp::Remove { key: arg },
+            OP_INSERT_BATCH => SkipListOp::InsertBatch {
+                count: u32::try_from(arg).ok()?,
+            },
+            _ => return None,
+        })
+    }
+}
+
 impl Structure for SkipListState {
     type Op = SkipListOp;
+    type Request = SkipListOp;
 
     fn apply(&mut self, op: &SkipListOp, _now: Time, notes: &mut Notes) {
         match self.perform(op) {
@@ -630,21 +671,17 @@ impl Structure for SkipListState {
         self.check_matches_reference(found);
     }
 
-    fn operation(&self, code: u32, arg: u64) -> Option<SkipListOp> {
-        match code {
-            OP_INSERT => (self.key_allowed(arg)
-                && (self.reference.contains(&arg) || self.room() > 0))
-                .then_some(SkipListOp::Insert { key: arg }),
-            OP_SEARCH => self
-                .key_allowed(arg)
-                .then_some(SkipListOp::Search { key: arg }),
-            OP_REMOVE => self
-                .key_allowed(arg)
-                .then_some(SkipListOp::Remove { key: arg }),
-            OP_INSERT_BATCH => ((1..=MAX_BATCH).contains(&arg) && arg as usize <= self.room())
-                .then_some(SkipListOp::InsertBatch { count: arg as u32 }),
-            _ => None,
-        }
+    fn resolve(&self, request: &SkipListOp) -> Option<SkipListOp> {
+        let allowed = match *request {
+            SkipListOp::Insert { key } => {
+                self.key_allowed(key) && (self.reference.contains(&key) || self.room() > 0)
+            }
+            SkipListOp::Search { key } | SkipListOp::Remove { key } => self.key_allowed(key),
+            SkipListOp::InsertBatch { count } => {
+                (1..=MAX_BATCH).contains(&(count as u64)) && count as usize <= self.room()
+            }
+        };
+        allowed.then(|| request.clone())
     }
 
     fn state_table(&self) -> StateTable {

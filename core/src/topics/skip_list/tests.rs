@@ -3,12 +3,13 @@
 
 use super::super::testing;
 use super::*;
-use crate::scenario::Action;
+use crate::lab::run::Run;
+use testing::ByCode;
 
 const END: Time = Time::from_millis(60_000);
 
 fn state(run: &dyn Run) -> &SkipListState {
-    testing::structure(run)
+    testing::state::<SkipListTopic>(run)
 }
 
 fn run_scenario(scenario: &Scenario) -> Box<dyn Run> {
@@ -215,7 +216,7 @@ fn operations_of_a_person_work() {
     let mut scenario = Scenario::new(INFO.slug, 8);
     scenario.set_param("keys", 0);
     scenario.set_param("max", 50);
-    let op = |code, arg| Action::Operation { code, arg };
+    let op = |code, arg| testing::operation(code, arg);
     scenario.push_action(Time::from_millis(100), op(OP_INSERT, 7));
     scenario.push_action(Time::from_millis(200), op(OP_INSERT, 7));
     scenario.push_action(Time::from_millis(300), op(OP_INSERT_BATCH, 9));

@@ -52,21 +52,23 @@
 //! **Bugs**: none yet; the unit tests show each checker failing on a structure driven
 //! into a broken state directly.
 
-mod presets;
+pub mod presets;
 
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 
-use crate::catalog::{BuildError, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::check::{InvariantInfo, Violation};
-use crate::run::{Run, RunOptions, StateTable};
-use crate::scenario::Scenario;
-use crate::sim::node::Cell;
-use crate::sim::ops::{Notes, OpsRun, Structure};
+use crate::lab::run::RunOptions;
+use crate::lab::scenario::Scenario;
+use crate::lab::structure::{self, spaced, Plan, StructureTopic};
+use crate::lab::topic::{BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind};
+use crate::sim::action::{Operation, RawOperation};
+use crate::sim::check::Violation;
+use crate::sim::ops::{Notes, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::{Duration, Time};
+use crate::sim::view::{Cell, StateTable};
 use crate::tsdb::gorilla::{self, Explanation};
 use crate::tsdb::{BlockInfo, Bucket, RangeQuery, Retention, Store};
 
@@ -128,8 +130,8 @@ pub static INVARIANTS: &[InvariantInfo] = &[
     },
 ];
 
-/// The run type of this topic, for pages and tests that downcast [`Run::as_any`].
-pub type TimeSeriesRun = OpsRun<TimeSeries>;
+/// The time-series store topic.
+pub struct TimeSeriesTopic;
 
 pub static INFO: TopicInfo = TopicInfo {
     slug: "time-series",
@@ -185,11 +187,11 @@ pub static INFO: TopicInfo = TopicInfo {
             help: "The gauge moves in steps of its last decimal: 0 gives integers, which compress far better than decimals with no short binary form.",
         },
     ],
-    presets: presets::PRESETS,
+    presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
     columns: &["block", "window", "points", "bytes", "bytes/point", "state"],
-    build,
+    build: structure::build::<TimeSeriesTopic>,
 };
 
 /// A gauge: a random walk sampled every `interval` seconds, deterministic from a
@@ -745,8 +747,70 @@ impl TimeSeries {
     }
 }
 
+/// What a person asks of the store from the page or a link; ranges are relative
+/// to the newest point when the request runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesRequest {
+    /// Append the stream's next `count` points.
+    Append { count: u64 },
+    /// The `span` seconds ending `back` seconds before the newest point.
+    RangeQuery { span: u32, back: u32 },
+    /// Buckets `resolution` seconds wide.
+    Downsample { resolution: u64 },
+    /// Keep `horizon` seconds before the newest point.
+    Retention { horizon: u64 },
+}
+
+impl fmt::Display for SeriesRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeriesRequest::Append { count } => write!(f, "append {count} points"),
+            SeriesRequest::RangeQuery { span, back } => {
+                write!(f, "query {span} s ending {back} s before the newest point")
+            }
+            SeriesRequest::Downsample { resolution } => write!(f, "downsample to {resolution} s"),
+            SeriesRequest::Retention { horizon } => write!(f, "keep the last {horizon} s"),
+        }
+    }
+}
+
+impl Operation for SeriesRequest {
+    fn to_raw(&self) -> RawOperation {
+        match *self {
+            SeriesRequest::Append { count } => RawOperation::new(OP_APPEND, &[count]),
+            SeriesRequest::RangeQuery { span, back } => {
+                RawOperation::new(OP_RANGE_QUERY, &[span as u64, back as u64])
+            }
+            SeriesRequest::Downsample { resolution } => {
+                RawOperation::new(OP_DOWNSAMPLE, &[resolution])
+            }
+            SeriesRequest::Retention { horizon } => RawOperation::new(OP_RETENTION, &[horizon]),
+        }
+    }
+
+    /// Also reads links from before typed operations, which packed a range query's
+    /// span and offset into one argument (`span | back << 32`).
+    fn from_raw(raw: &RawOperation) -> Option<Self> {
+        Some(match (raw.code, raw.args.as_slice()) {
+            (OP_APPEND, &[count]) => SeriesRequest::Append { count },
+            (OP_RANGE_QUERY, &[span, back]) => SeriesRequest::RangeQuery {
+                span: u32::try_from(span).ok()?,
+                back: u32::try_from(back).ok()?,
+            },
+            (OP_RANGE_QUERY, &[packed]) => SeriesRequest::RangeQuery {
+                span: (packed & 0xffff_ffff) as u32,
+                back: (packed >> 32) as u32,
+            },
+            (OP_DOWNSAMPLE, &[resolution]) => SeriesRequest::Downsample { resolution },
+            (OP_RETENTION, &[horizon]) => SeriesRequest::Retention { horizon },
+            _ => return None,
+        })
+    }
+}
+
 impl Structure for TimeSeries {
     type Op = SeriesOp;
+    type Request = SeriesRequest;
 
     fn apply(&mut self, op: &SeriesOp, _now: Time, notes: &mut Notes) {
         let kind = match op {
@@ -781,38 +845,35 @@ impl Structure for TimeSeries {
         }
     }
 
-    fn operation(&self, code: u32, arg: u64) -> Option<SeriesOp> {
-        match code {
-            OP_APPEND => {
-                let count = usize::try_from(arg).ok()?;
+    fn resolve(&self, request: &SeriesRequest) -> Option<SeriesOp> {
+        match *request {
+            SeriesRequest::Append { count } => {
+                let count = usize::try_from(count).ok()?;
                 let fits = (1..=MAX_BATCH).contains(&count)
                     && self.store.len().saturating_add(count) <= MAX_POINTS;
                 fits.then_some(SeriesOp::Append { count })
             }
-            OP_RANGE_QUERY => {
+            SeriesRequest::RangeQuery { span, back } => {
                 let newest = self.store.last_timestamp()?;
-                let length = (arg & 0xffff_ffff) as i64;
-                let back = (arg >> 32) as i64;
-                let to = newest.saturating_sub(back);
+                let to = newest.saturating_sub(back as i64);
                 Some(SeriesOp::RangeQuery {
-                    from: to.saturating_sub(length),
+                    from: to.saturating_sub(span as i64),
                     to,
                 })
             }
-            OP_DOWNSAMPLE => {
-                let resolution = i64::try_from(arg).ok()?;
+            SeriesRequest::Downsample { resolution } => {
+                let resolution = i64::try_from(resolution).ok()?;
                 (1..=MAX_RESOLUTION)
                     .contains(&resolution)
                     .then_some(SeriesOp::Downsample { resolution })
             }
-            OP_RETENTION => {
+            SeriesRequest::Retention { horizon } => {
                 self.store.last_timestamp()?;
-                let horizon = i64::try_from(arg).ok()?;
+                let horizon = i64::try_from(horizon).ok()?;
                 (0..=MAX_HORIZON)
                     .contains(&horizon)
                     .then_some(SeriesOp::Retention { horizon })
             }
-            _ => None,
         }
     }
 
@@ -924,51 +985,40 @@ fn param(scenario: &Scenario, name: &str) -> i64 {
 
 /// The parameters a plan is drawn from.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Shape {
+pub struct Shape {
     pub interval: i64,
     pub block: i64,
     pub points: usize,
 }
 
-fn build(scenario: &Scenario, options: RunOptions) -> Result<Box<dyn Run>, BuildError> {
-    INFO.validate(scenario)?;
-    let shape = Shape {
-        interval: param(scenario, "interval").max(1),
-        block: param(scenario, "block").max(1),
-        points: usize::try_from(param(scenario, "points"))
-            .unwrap_or(1)
-            .clamp(1, MAX_BATCH),
-    };
-    let jitter = param(scenario, "jitter");
-    let decimals = u32::try_from(param(scenario, "decimals")).unwrap_or(0);
-    let stream = GaugeStream::new(scenario.seed, shape.interval, jitter, decimals);
-    let store = Store::new(shape.block).map_err(|_| BuildError::ParamOutOfRange {
-        param: "block",
-        value: shape.block,
-        min: 60,
-        max: 86_400,
-    })?;
-    let ops = presets::story(scenario.preset.as_deref(), shape);
-    let plan = schedule(ops, options.horizon);
-    Ok(Box::new(OpsRun::new(
-        &INFO,
-        TimeSeries::new(store, stream),
-        plan,
-        scenario,
-        options,
-    )))
-}
+impl StructureTopic for TimeSeriesTopic {
+    const INFO: &'static TopicInfo = &INFO;
+    type State = TimeSeries;
+    type Script = presets::Script;
 
-/// Places operation `k` at `(k + 1) * OP_SPACING`, dropping any past the horizon.
-fn schedule(ops: Vec<SeriesOp>, horizon: Time) -> Vec<(Time, SeriesOp)> {
-    let mut at = Time::ZERO;
-    let mut plan = Vec::with_capacity(ops.len());
-    for op in ops {
-        at = at.after(OP_SPACING);
-        if at > horizon {
-            break;
-        }
-        plan.push((at, op));
+    fn setup(
+        scenario: &Scenario,
+        script: Option<&presets::Script>,
+        options: RunOptions,
+    ) -> Result<(TimeSeries, Plan<TimeSeries>), BuildError> {
+        let shape = Shape {
+            interval: param(scenario, "interval").max(1),
+            block: param(scenario, "block").max(1),
+            points: usize::try_from(param(scenario, "points"))
+                .unwrap_or(1)
+                .clamp(1, MAX_BATCH),
+        };
+        let jitter = param(scenario, "jitter");
+        let decimals = u32::try_from(param(scenario, "decimals")).unwrap_or(0);
+        let stream = GaugeStream::new(scenario.seed, shape.interval, jitter, decimals);
+        let store = Store::new(shape.block).map_err(|_| BuildError::ParamOutOfRange {
+            param: "block",
+            value: shape.block,
+            min: 60,
+            max: 86_400,
+        })?;
+        let story = script.copied().unwrap_or(presets::tour);
+        let plan = spaced(story(shape), OP_SPACING, options.horizon);
+        Ok((TimeSeries::new(store, stream), plan))
     }
-    plan
 }

@@ -4,10 +4,12 @@
 use super::super::testing;
 use super::presets::{COMPRESSION_BITS, DOWNSAMPLE_AND_RETENTION, IRREGULAR_SAMPLES, RANGE_QUERY};
 use super::*;
+use crate::lab::run::Run;
+use testing::ByCode;
 use crate::sim::trace::EventKind;
 
 fn series(run: &dyn Run) -> &TimeSeries {
-    testing::structure(run)
+    testing::state::<TimeSeriesTopic>(run)
 }
 
 fn build_run(scenario: &Scenario) -> Box<dyn Run> {
@@ -36,14 +38,7 @@ fn empty_series(block: i64) -> TimeSeries {
 
 /// `s` after `op`, applied through a run (the only way to get a `Notes`).
 fn applied(s: TimeSeries, op: SeriesOp) -> TimeSeries {
-    let mut run = TimeSeriesRun::new(
-        &INFO,
-        s,
-        vec![(Time(1), op)],
-        &Scenario::new("time-series", 1),
-        RunOptions::default(),
-    );
-    run.run_until(Time::NEVER);
+    let run = testing::applied(s, vec![(Time(1), op)]);
     assert!(run.violations().is_empty(), "{:?}", run.violations());
     run.structure().clone()
 }
@@ -284,7 +279,7 @@ fn bad_codes_and_arguments_are_refused_without_panicking() {
     let s = run_to(run.as_mut(), 100);
     assert_eq!(s.store().len(), 5);
     assert_eq!(query(s).2, 0);
-    let ignored = notes_of(run.as_ref())
+    let ignored = notes_of(run.trace())
         .iter()
         .filter(|n| n.starts_with("ignored operation"))
         .count();

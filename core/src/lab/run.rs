@@ -1,19 +1,19 @@
 //! `Run`: one running scenario, whatever its topic, behind one object-safe trait.
 //!
 //! The web player, the command line and the seed sweeps all drive runs through this
-//! trait, so they work unchanged for every topic. Protocol topics implement it with
-//! [`crate::sim::Simulation`]; data-structure topics with their own operation
-//! sequence. Topic pages that need more than the shared views downcast with
-//! [`Run::as_any`] to read their typed state.
+//! trait, so they work unchanged for every topic. Protocol topics run as
+//! [`super::protocol::ProtocolRun`], data-structure topics as
+//! [`super::structure::StructureRun`]; a page that needs a topic's typed state gets
+//! it through the one generic accessor of its kind, never by its own downcast.
 
 use std::any::Any;
 
-use crate::catalog::TopicInfo;
-use crate::check::ViolationReport;
-use crate::scenario::TimedAction;
-use crate::sim::node::{Cell, NodeSummary};
-use crate::sim::time::{NodeId, Time};
+use crate::sim::action::TimedAction;
+use crate::sim::check::ViolationReport;
+use crate::sim::time::Time;
 use crate::sim::trace::Trace;
+use crate::sim::view::{ClusterState, StateTable};
+use crate::sim::world::Recording;
 
 /// How a run is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,9 +30,17 @@ pub struct RunOptions {
 /// Ten minutes of virtual time: longer than anyone watches a run.
 pub const DEFAULT_HORIZON: Time = Time::from_millis(600_000);
 
-/// Ranks of a person's actions start here, after every planned action, so an action
-/// added live sorts exactly where it sorts when the share link is replayed.
-pub const USER_ACTION_RANK: u32 = 1 << 31;
+pub use crate::sim::queue::USER_ACTION_RANK;
+
+impl RunOptions {
+    /// What the simulator records.
+    pub fn recording(self) -> Recording {
+        Recording {
+            trace: self.trace,
+            check: self.check,
+        }
+    }
+}
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -44,35 +52,8 @@ impl Default for RunOptions {
     }
 }
 
-/// What the cluster view draws: nodes with their role and the network's shape.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClusterState {
-    pub nodes: Vec<NodeState>,
-    /// Partition side of each node (all equal when fully connected).
-    pub groups: Vec<u32>,
-    /// One-way cut links.
-    pub cuts: Vec<(NodeId, NodeId)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeState {
-    pub id: NodeId,
-    pub up: bool,
-    pub summary: NodeSummary,
-}
-
-/// The per-node state table: the topic's columns and one row per node.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StateTable {
-    pub columns: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
 /// One running scenario.
 pub trait Run {
-    /// The topic this run belongs to.
-    fn info(&self) -> &'static TopicInfo;
-
     /// Processes the next queue entry. Returns false when nothing is left.
     fn step(&mut self) -> bool;
 
@@ -98,6 +79,7 @@ pub trait Run {
 
     fn state_table(&self) -> StateTable;
 
+    /// The run as its concrete type, for the generic accessors of each topic kind.
     fn as_any(&self) -> &dyn Any;
 
     /// Steps until the next entry would be later than `until`.

@@ -1,0 +1,20 @@
+//! The lab: what turns the simulator into topics a person can run.
+//!
+//! - [`scenario`]: the reproducible description of a run and its link encoding;
+//! - [`topic`]: what a topic is, as data ([`topic::TopicInfo`]);
+//! - [`run`]: the object-safe interface every running topic offers;
+//! - [`protocol`] and [`structure`]: the two kinds of topic, each with its typed
+//!   trait and one generic build;
+//! - [`params`]: the parameters protocol topics share;
+//! - [`sweep`]: seed sweeps with the checker on.
+//!
+//! It uses the simulator below it and knows no topic: topics use it, and the
+//! catalog lists them.
+
+pub mod params;
+pub mod protocol;
+pub mod run;
+pub mod scenario;
+pub mod structure;
+pub mod sweep;
+pub mod topic;

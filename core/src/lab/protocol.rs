@@ -1,0 +1,212 @@
+//! Protocol topics: a cluster of sans-IO nodes over the simulated network.
+//!
+//! A topic implements [`ProtocolTopic`] (its node type, its checker, how a
+//! scenario becomes nodes, which node is its focus) and points its `INFO.build` at
+//! [`build::<Self>`](build). Everything else is shared: the cluster size, network,
+//! fault plan and client workload come from the common parameters
+//! ([`super::params`]), preset scripts from the topic's [`Preset`]s, and the run is a
+//! [`ProtocolRun`], whose typed simulation pages reach through [`simulation`].
+
+use std::any::Any;
+
+use super::params::{self, NODES, REQUEST_RATE};
+use super::run::{Run, RunOptions, USER_ACTION_RANK};
+use super::scenario::Scenario;
+use super::topic::{scripts, BuildError, Preset, TopicInfo};
+use crate::sim::action::{Action, TimedAction};
+use crate::sim::check::{Checker, ViolationReport};
+use crate::sim::faults::{arrivals, fault_plan};
+use crate::sim::node::Node;
+use crate::sim::time::{NodeId, Time};
+use crate::sim::trace::Trace;
+use crate::sim::view::{ClusterState, StateTable};
+use crate::sim::world::Simulation;
+
+/// A protocol preset's script: the timed actions it adds to the run (forced
+/// timeouts, crashes, partitions, operations).
+pub type Script = fn(&Setup) -> Vec<TimedAction>;
+
+/// A protocol preset.
+pub type ProtocolPreset = Preset<Script>;
+
+/// A validated scenario, as a topic's constructor sees it.
+pub struct Setup<'a> {
+    pub topic: &'static TopicInfo,
+    pub scenario: &'a Scenario,
+    /// The cluster size (the `nodes` parameter, or the topic's fixed size).
+    pub nodes: usize,
+}
+
+impl Setup<'_> {
+    /// The value of parameter `name`, or its default.
+    pub fn param(&self, name: &str) -> i64 {
+        self.topic.param(self.scenario, name)
+    }
+
+    /// Whether bug `name` is switched on.
+    pub fn bug(&self, name: &str) -> bool {
+        self.scenario.bug.as_deref() == Some(name)
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.scenario.seed
+    }
+}
+
+/// A protocol topic: the typed half of its registration (`INFO` is the other).
+pub trait ProtocolTopic: 'static {
+    const INFO: &'static TopicInfo;
+    type Node: Node + 'static;
+    type Checker: Checker<Self::Node> + 'static;
+
+    /// What the topic calls its focus node: the one that takes operations nobody
+    /// addressed and that a "crash the focus" fault crashes.
+    const FOCUS_ROLE: &'static str = "first running node";
+
+    /// The cluster size when the topic has no `nodes` parameter.
+    const FIXED_NODES: usize = 3;
+
+    /// The nodes and the checker of a validated scenario.
+    fn setup(setup: &Setup) -> (Vec<Self::Node>, Self::Checker);
+
+    /// The focus node now (default: the first node that is up).
+    fn focus(nodes: &[Self::Node], up: &[bool]) -> Option<NodeId> {
+        let _ = nodes;
+        up.iter().position(|&u| u).map(|i| NodeId(i as u32))
+    }
+
+    /// The operation of request `index` (from 1) of the seeded client workload;
+    /// `None` if the topic has no workload.
+    fn client_request(index: u64) -> Option<<Self::Node as Node>::Op> {
+        let _ = index;
+        None
+    }
+}
+
+/// A running protocol topic.
+pub struct ProtocolRun<T: ProtocolTopic> {
+    simulation: Simulation<T::Node, T::Checker>,
+}
+
+impl<T: ProtocolTopic> ProtocolRun<T> {
+    pub fn simulation(&self) -> &Simulation<T::Node, T::Checker> {
+        &self.simulation
+    }
+}
+
+/// The typed simulation of a run of topic `T`, if `run` is one.
+pub fn simulation<T: ProtocolTopic>(run: &dyn Run) -> Option<&Simulation<T::Node, T::Checker>> {
+    run.as_any()
+        .downcast_ref::<ProtocolRun<T>>()
+        .map(ProtocolRun::simulation)
+}
+
+impl<T: ProtocolTopic> Run for ProtocolRun<T> {
+    fn step(&mut self) -> bool {
+        self.simulation.step()
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        self.simulation.next_time()
+    }
+
+    fn now(&self) -> Time {
+        self.simulation.now()
+    }
+
+    fn steps(&self) -> u64 {
+        self.simulation.steps()
+    }
+
+    fn trace(&self) -> &Trace {
+        self.simulation.trace()
+    }
+
+    fn violations(&self) -> &[ViolationReport] {
+        self.simulation.violations()
+    }
+
+    fn schedule(&mut self, action: TimedAction, rank: u32) {
+        self.simulation.schedule(action, rank);
+    }
+
+    fn cluster(&self) -> ClusterState {
+        self.simulation.cluster()
+    }
+
+    fn state_table(&self) -> StateTable {
+        StateTable {
+            columns: T::INFO.columns.to_vec(),
+            rows: self.simulation.rows(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Builds a run of `scenario` for topic `T`: validates it, makes the nodes, and
+/// schedules the preset's script, the seeded fault plan and client workload, then
+/// the person's own actions (ranked after every planned one).
+pub fn build<T: ProtocolTopic>(
+    scenario: &Scenario,
+    options: RunOptions,
+) -> Result<Box<dyn Run>, BuildError> {
+    let topic = T::INFO;
+    topic.validate(scenario)?;
+    let nodes = match topic.param_spec(NODES) {
+        Some(_) => topic.param(scenario, NODES).max(1) as usize,
+        None => T::FIXED_NODES,
+    };
+    let setup = Setup {
+        topic,
+        scenario,
+        nodes,
+    };
+    let (members, checker) = T::setup(&setup);
+    let mut simulation = Simulation::new(
+        members,
+        checker,
+        scenario.seed,
+        params::network(topic, scenario),
+        options.recording(),
+    )
+    .with_focus(T::focus, T::FOCUS_ROLE);
+
+    let mut planned = match &scenario.preset {
+        Some(name) => {
+            let preset = scripts::<Script>(topic)
+                .and_then(|presets| presets.iter().find(|p| p.info.name == name))
+                .ok_or_else(|| BuildError::UnknownPreset {
+                    topic: topic.slug,
+                    preset: name.clone(),
+                })?;
+            (preset.script)(&setup)
+        }
+        None => Vec::new(),
+    };
+    planned.extend(fault_plan(
+        scenario.faults,
+        scenario.seed,
+        nodes,
+        options.horizon,
+    ));
+    if topic.param_spec(REQUEST_RATE).is_some() {
+        let rate = topic.param(scenario, REQUEST_RATE).max(0) as u64;
+        let instants = arrivals(scenario.seed, rate, Time::ZERO, options.horizon);
+        for (index, at) in (1..).zip(instants) {
+            let Some(request) = T::client_request(index) else {
+                break;
+            };
+            planned.push(TimedAction {
+                at,
+                action: Action::operation(None, &request),
+            });
+        }
+    }
+    planned.sort_by_key(|action| action.at);
+    simulation.schedule_all(&planned, 0);
+    simulation.schedule_all(&scenario.actions, USER_ACTION_RANK);
+    Ok(Box::new(ProtocolRun::<T> { simulation }))
+}

@@ -1,0 +1,108 @@
+//! What the views draw, as plain data: a node's summary (role, badge, palette
+//! slot), its row in the state table, and the cluster's shape.
+//!
+//! Topics describe themselves in these terms and never name a CSS class: a role is
+//! text the topic chooses ("leader", "coordinator", "traitor") and a [`Palette`]
+//! slot the web maps to a colour, so every topic's nodes are drawn by one view.
+
+use super::time::NodeId;
+
+/// The colour slots a node can take. A topic picks the slot that fits each role.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Palette {
+    /// An ordinary member (follower, acceptor, participant, healthy peer).
+    #[default]
+    Plain,
+    /// The node in charge (leader, primary, coordinator, lock holder).
+    Lead,
+    /// A node trying to take charge (candidate, proposer preparing).
+    Contend,
+    /// A node others doubt or that is stuck waiting (suspect, blocked, uncertain).
+    Suspect,
+    /// A node that misbehaves on purpose (traitor, equivocating primary).
+    Faulty,
+    /// A node that has finished its part (decided, committed, infected).
+    Done,
+}
+
+impl Palette {
+    pub const ALL: [Palette; 6] = [
+        Palette::Plain,
+        Palette::Lead,
+        Palette::Contend,
+        Palette::Suspect,
+        Palette::Faulty,
+        Palette::Done,
+    ];
+
+    /// A stable name for the slot (the web derives its colour class from it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Palette::Plain => "plain",
+            Palette::Lead => "lead",
+            Palette::Contend => "contend",
+            Palette::Suspect => "suspect",
+            Palette::Faulty => "faulty",
+            Palette::Done => "done",
+        }
+    }
+}
+
+/// What the cluster view needs to draw a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSummary {
+    /// The role in the topic's words: `leader`, `follower`, `coordinator`.
+    pub role: &'static str,
+    /// The colour slot of that role.
+    pub palette: Palette,
+    /// Short text drawn inside the node, e.g. `T3`.
+    pub badge: String,
+    /// A longer description for the tooltip.
+    pub detail: String,
+}
+
+/// One cell of a node's row in the state table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    /// A log drawn as boxes; each entry coloured by `colour` (e.g. its term).
+    Log(Vec<LogEntryCell>),
+}
+
+/// One entry of a log drawn in the state table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntryCell {
+    /// What the box says (e.g. the term).
+    pub text: String,
+    /// A palette index (e.g. the term), so the same value has the same colour
+    /// across nodes.
+    pub colour: u64,
+    /// Drawn solid when committed, hollow otherwise.
+    pub committed: bool,
+    /// Tooltip.
+    pub detail: String,
+}
+
+/// What the cluster view draws: nodes with their role and the network's shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterState {
+    pub nodes: Vec<NodeState>,
+    /// Partition side of each node (all equal when fully connected).
+    pub groups: Vec<u32>,
+    /// One-way cut links.
+    pub cuts: Vec<(NodeId, NodeId)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeState {
+    pub id: NodeId,
+    pub up: bool,
+    pub summary: NodeSummary,
+}
+
+/// The per-node state table: the topic's columns and one row per node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateTable {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
