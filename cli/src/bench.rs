@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use distlab_core::lab::topic::TopicInfo;
 use distlab_core::lab::run::RunOptions;
 use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 

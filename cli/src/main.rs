@@ -16,10 +16,10 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use distlab_core::catalog;
-use distlab_core::lab::topic::TopicInfo;
-use distlab_core::lab::sweep::{self, SweepConfig};
 use distlab_core::lab::run::RunOptions;
 use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::sweep::{self, SweepConfig};
+use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 

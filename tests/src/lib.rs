@@ -23,7 +23,7 @@ pub const GOLDEN_RUNS: &[(u64, &str, u64)] = &[
 pub fn golden_lines() -> String {
     use distlab_core::lab::run::RunOptions;
     use distlab_core::lab::scenario::Scenario;
-use distlab_core::sim::faults::FaultLevel;
+    use distlab_core::sim::faults::FaultLevel;
     use distlab_core::sim::time::Time;
     let mut out = String::new();
     for &(seed, faults, ms) in GOLDEN_RUNS {
@@ -59,7 +59,7 @@ fn golden_horizon(topic: &distlab_core::lab::topic::TopicInfo) -> u64 {
 pub fn topic_golden_lines() -> String {
     use distlab_core::lab::run::RunOptions;
     use distlab_core::lab::scenario::Scenario;
-use distlab_core::sim::faults::FaultLevel;
+    use distlab_core::sim::faults::FaultLevel;
     use distlab_core::sim::time::Time;
     let mut out = String::new();
     for topic in distlab_core::catalog::topics() {

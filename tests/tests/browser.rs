@@ -7,7 +7,6 @@ use distlab_core::lab::scenario::Scenario;
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
 use distlab_web::pages::home::Home;
-use distlab_web::pages::raft::RaftPage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::Element;
@@ -18,7 +17,7 @@ mod support;
 use support::*;
 
 async fn mount_raft(link: Option<String>, start: StartAt) -> Element {
-    mount::<RaftPage>("raft", link, start).await
+    mount("raft", link, start).await
 }
 
 #[wasm_bindgen_test]
@@ -63,7 +62,7 @@ async fn stepping_back_returns_to_the_previous_event() {
 #[wasm_bindgen_test]
 async fn a_leader_is_elected_and_shown_by_role_and_in_the_table() {
     let root = mount_raft(None, StartAt::Time(Time::from_millis(1_500))).await;
-    assert_eq!(count(&root, "svg.cluster .node.leader"), 1);
+    assert_eq!(count(&root, "svg.cluster .node.slot-lead"), 1);
     let leaders_in_table = root.query_selector_all(".state-table td").unwrap();
     let mut found = false;
     for i in 0..leaders_in_table.length() {

@@ -5,8 +5,6 @@
 
 use distlab_core::sim::time::Time;
 use distlab_web::hooks::StartAt;
-use distlab_web::pages::bloom_filter::BloomFilterPage;
-use distlab_web::pages::consistent_hashing::ConsistentHashingPage;
 use distlab_web::pages::home::Home;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -18,11 +16,11 @@ mod support;
 use support::*;
 
 async fn mount_ring(link: Option<String>, start: StartAt) -> Element {
-    mount::<ConsistentHashingPage>("consistent-hashing", link, start).await
+    mount("consistent-hashing", link, start).await
 }
 
 async fn mount_bloom(link: Option<String>, start: StartAt) -> Element {
-    mount::<BloomFilterPage>("bloom-filter", link, start).await
+    mount("bloom-filter", link, start).await
 }
 
 /// The sum of a numeric attribute over every matching element.
@@ -182,19 +180,19 @@ async fn inserting_lights_k_cells_and_the_chart_gains_a_point() {
     let lit = count(&root, "svg.bits .bit.lit");
     assert!((1..=3).contains(&lit), "{lit} cells lit");
     assert_eq!(count(&root, "svg.bits .bit.set"), lit);
-    assert!(text(&root, "#explain").contains("Inserted item-1"));
+    assert!(text(&root, "#explain").contains("item-1 sets positions"));
     assert_eq!(chart_points(&root), points + 1);
 
     // A typed item, then a query of it: its cells are checked and found set.
     type_in(&root, "#item", "item-77").await;
     press(&root, "#insert").await;
-    assert!(text(&root, "#explain").contains("Inserted item-77"));
+    assert!(text(&root, "#explain").contains("item-77 sets positions"));
     press(&root, "#query").await;
     let probes = count(&root, "svg.bits .bit.probe.hit");
     assert!((1..=3).contains(&probes));
     assert_eq!(count(&root, "svg.bits .bit.probe.miss"), 0);
     assert_eq!(
-        attr(&root, "#explain .query", "data-outcome"),
+        attr(&root, "#last-query .query", "data-outcome"),
         "true-positive"
     );
 
@@ -210,14 +208,14 @@ async fn a_false_positive_lists_the_items_that_set_its_bits() {
     let root = mount_bloom(Some(link), StartAt::Time(Time::from_millis(5_500))).await;
     press(&root, "#find-fp").await;
     assert_eq!(
-        attr(&root, "#explain .query", "data-outcome"),
+        attr(&root, "#last-query .query", "data-outcome"),
         "false-positive"
     );
     let hits = count(&root, "svg.bits .bit.probe.hit");
     assert!((1..=3).contains(&hits));
     assert_eq!(count(&root, "svg.bits .bit.probe.miss"), 0);
     // One row per checked position, each naming at least one inserted item.
-    let rows = root.query_selector_all("#explain tbody tr").unwrap();
+    let rows = root.query_selector_all("#last-query tbody tr").unwrap();
     assert_eq!(rows.length(), 3);
     for i in 0..rows.length() {
         let row: Element = rows.item(i).unwrap().dyn_into().unwrap();
@@ -226,7 +224,7 @@ async fn a_false_positive_lists_the_items_that_set_its_bits() {
     }
     // A never-inserted item that hits a clear bit is certainly absent.
     press(&root, "#query-fresh").await;
-    let outcome = attr(&root, "#explain .query", "data-outcome");
+    let outcome = attr(&root, "#last-query .query", "data-outcome");
     assert!(outcome == "true-negative" || outcome == "false-positive");
 }
 
@@ -240,7 +238,7 @@ async fn the_counting_variant_shows_counters_and_removes() {
     press(&root, "#remove").await;
     let removed = count(&root, "svg.bits .bit.removed");
     assert!((1..=3).contains(&removed), "{removed}");
-    assert!(text(&root, "#explain").starts_with("Removed item-"));
+    assert!(text(&root, "#explain").contains("removed: counters at"));
     assert_eq!(count(&root, ".invariant.violated"), 0);
 }
 

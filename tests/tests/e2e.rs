@@ -41,7 +41,7 @@ fn site() -> PathBuf {
     root.join("dist")
 }
 
-const LEADER: &str = "var l = document.querySelector('svg.cluster .node.leader'); return l ? l.getAttribute('data-node') : null;";
+const LEADER: &str = "var l = document.querySelector('svg.cluster .node.slot-lead'); return l ? l.getAttribute('data-node') : null;";
 
 #[test]
 fn raft_in_a_real_browser_elects_a_new_leader_after_the_leader_crashes() {
@@ -90,7 +90,7 @@ fn raft_in_a_real_browser_elects_a_new_leader_after_the_leader_crashes() {
         .expect("the clicked leader is down");
     let new_leader = browser
         .wait_for(
-            &format!("var l = document.querySelector('svg.cluster .node.leader'); return l && l.getAttribute('data-node') !== '{first}' ? l.getAttribute('data-node') : null;"),
+            &format!("var l = document.querySelector('svg.cluster .node.slot-lead'); return l && l.getAttribute('data-node') !== '{first}' ? l.getAttribute('data-node') : null;"),
             Duration::from_secs(30),
         )
         .expect("a new leader is elected");

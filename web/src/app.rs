@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::embed;
 use crate::hooks::StartAt;
-use crate::pages::{self, home::Home};
+use crate::pages::{self, home::Home, protocol::TopicPageProps, Page};
 use crate::route::{Query, Route};
 use distlab_core::sim::time::Time;
 
@@ -17,8 +17,20 @@ fn current_hash() -> String {
         .unwrap_or_default()
 }
 
+/// The pages the running bundle carries.
+#[derive(Clone, Copy, Properties)]
+pub struct AppProps {
+    pub pages: &'static [Page],
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.pages, other.pages)
+    }
+}
+
 #[function_component]
-pub fn App() -> Html {
+pub fn App(props: &AppProps) -> Html {
     let route = use_state(|| Route::parse(&current_hash()));
     {
         let route = route.clone();
@@ -60,12 +72,17 @@ pub fn App() -> Html {
     let embed = route.embed() || embed::embed_in_search();
     let page = match &*route {
         Route::Home => html! { <Home /> },
-        Route::Topic { slug, query } => {
-            match pages::topic_page(slug, query.scenario.clone(), embed, start_at(query)) {
-                Some(page) => html! { <div class="page" key={slug.clone()}>{ page }</div> },
-                None => not_found(&format!("There is no topic '{slug}' (yet)."), embed),
+        Route::Topic { slug, query } => match pages::find(props.pages, slug) {
+            Some(page) => {
+                let page_props = TopicPageProps {
+                    link: query.scenario.clone(),
+                    embed,
+                    start: start_at(query),
+                };
+                html! { <div class="page" key={slug.clone()}>{ (page.render)(&page_props) }</div> }
             }
-        }
+            None => not_found(&format!("There is no topic '{slug}'."), embed),
+        },
         Route::NotFound(path) => not_found(&format!("Nothing lives at '{path}'."), embed),
     };
     let toggle_theme = {

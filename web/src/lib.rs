@@ -21,9 +21,10 @@ pub mod player;
 pub mod route;
 pub mod views;
 
-/// Mounts the app on `<body>`: installs the panic banner and the JavaScript API,
-/// and in embed mode starts posting the page height to the parent.
-pub fn start() {
+/// Mounts the app on `<body>` with the topic pages this bundle carries: installs
+/// the panic banner and the JavaScript API, and in embed mode starts posting the
+/// page height to the parent.
+pub fn start(pages: &'static [pages::Page]) {
     panic::install_hook();
     embed::install_api();
     if embed::embed_in_search()
@@ -36,5 +37,5 @@ pub fn start() {
     {
         embed::post_height_to_parent();
     }
-    yew::Renderer::<app::App>::new().render();
+    yew::Renderer::<app::App>::with_props(app::AppProps { pages }).render();
 }

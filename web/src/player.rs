@@ -12,9 +12,10 @@
 //!
 //! Plain Rust: no browser types, tested natively.
 
-use distlab_core::catalog::{self, Narration, TopicInfo};
 use distlab_core::lab::run::{Run, RunOptions, USER_ACTION_RANK};
-use distlab_core::lab::scenario::{Action, Scenario, TimedAction};
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::topic::{Narration, TopicInfo};
+use distlab_core::sim::action::{Action, TimedAction};
 use distlab_core::sim::time::{Duration, Time};
 
 use crate::command::Command;
@@ -43,10 +44,14 @@ pub struct Player {
 }
 
 impl Player {
-    /// A player for `scenario`, paused at time zero.
-    pub fn new(scenario: Scenario) -> Result<Player, String> {
-        let topic = catalog::find(&scenario.topic)
-            .ok_or_else(|| format!("there is no topic '{}'", scenario.topic))?;
+    /// A player for `scenario` of `topic`, paused at time zero.
+    pub fn new(topic: &'static TopicInfo, scenario: Scenario) -> Result<Player, String> {
+        if scenario.topic != topic.slug {
+            return Err(format!(
+                "this scenario is for '{}', not '{}'",
+                scenario.topic, topic.slug
+            ));
+        }
         let run = (topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
         Ok(Player {
             topic,
@@ -63,7 +68,7 @@ impl Player {
     /// The scenario a topic page opens with when the link carries none: its first
     /// preset (a narrated run), or seed 1 with default parameters.
     pub fn default_scenario(topic: &'static TopicInfo) -> Scenario {
-        match topic.presets.first() {
+        match topic.presets().next() {
             Some(preset) => topic.preset_scenario(preset),
             None => Scenario::new(topic.slug, 1),
         }
@@ -73,13 +78,13 @@ impl Player {
     /// default one with a notice saying what was wrong with the link.
     pub fn from_link(topic: &'static TopicInfo, link: Option<&str>) -> Player {
         let fallback = |notice: String| {
-            let mut player = Player::new(Self::default_scenario(topic))
+            let mut player = Player::new(topic, Self::default_scenario(topic))
                 .expect("every topic's default scenario builds (catalog test)");
             player.notice = Some(notice);
             player
         };
         let Some(link) = link else {
-            return Player::new(Self::default_scenario(topic))
+            return Player::new(topic, Self::default_scenario(topic))
                 .expect("every topic's default scenario builds (catalog test)");
         };
         match Scenario::decode(link) {
@@ -87,7 +92,7 @@ impl Player {
                 "This link is for '{}', not '{}'; showing the default scenario instead.",
                 scenario.topic, topic.slug
             )),
-            Ok(scenario) => match Player::new(scenario) {
+            Ok(scenario) => match Player::new(topic, scenario) {
                 Ok(player) => player,
                 Err(error) => fallback(format!(
                     "This link cannot be replayed ({error}); showing the default scenario instead."
@@ -406,11 +411,11 @@ mod tests {
     use distlab_core::sim::time::NodeId;
 
     fn raft() -> &'static TopicInfo {
-        catalog::find("raft").unwrap()
+        &distlab_core::topics::raft::INFO
     }
 
     fn plain() -> Player {
-        Player::new(Scenario::new("raft", 3)).unwrap()
+        Player::new(raft(), Scenario::new("raft", 3)).unwrap()
     }
 
     #[test]
@@ -528,7 +533,7 @@ mod tests {
         let mut scenario = Scenario::new("raft", 1);
         scenario.set_param("rate", 50);
         scenario.set_param("nodes", 7);
-        let mut player = Player::new(scenario).unwrap();
+        let mut player = Player::new(raft(), scenario).unwrap();
         player.event_limit = 20_000;
         player.seek_time(MAX_TIME);
         let events = player.run().trace().events.len();
@@ -541,7 +546,7 @@ mod tests {
 
     #[test]
     fn narration_follows_the_clock() {
-        let mut player = Player::new(Player::default_scenario(raft())).unwrap();
+        let mut player = Player::new(raft(), Player::default_scenario(raft())).unwrap();
         let first = player.narration().unwrap().text;
         player.seek_time(Time::from_millis(900));
         assert_ne!(player.narration().unwrap().text, first);

@@ -86,14 +86,23 @@ pub enum Action {
     /// Removes the partition and every cut link.
     Heal,
     /// Messages from `from` to `to` are lost (one way).
-    Cut { from: NodeId, to: NodeId },
+    Cut {
+        from: NodeId,
+        to: NodeId,
+    },
     /// Undoes a [`Action::Cut`].
-    Restore { from: NodeId, to: NodeId },
+    Restore {
+        from: NodeId,
+        to: NodeId,
+    },
     /// Probability of losing each message, in parts per million.
     SetDropRate(u32),
     SetDuplicateRate(u32),
     SetReorderRate(u32),
-    SetLatency { min: Duration, max: Duration },
+    SetLatency {
+        min: Duration,
+        max: Duration,
+    },
     /// The one-way link `from -> to` gets its own latency range (a slow link).
     SetLinkLatency {
         from: NodeId,
@@ -113,7 +122,9 @@ pub enum Action {
     /// leader; two-phase commit: the coordinator), then restarts it `downtime`
     /// later. Resolved when it runs, so a plan can target it without knowing who it
     /// will be; a topic with no such node ignores it.
-    CrashFocus { downtime: Duration },
+    CrashFocus {
+        downtime: Duration,
+    },
     /// One of the topic's own operations; `node: None` lets the topic route it (to
     /// the leader, say).
     Operation {

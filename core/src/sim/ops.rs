@@ -331,7 +331,13 @@ mod tests {
             (17, Action::Crash(crate::sim::time::NodeId(0))),
         ];
         for (rank, (at, action)) in actions.into_iter().enumerate() {
-            engine.schedule(TimedAction { at: Time(at), action }, rank as u32);
+            engine.schedule(
+                TimedAction {
+                    at: Time(at),
+                    action,
+                },
+                rank as u32,
+            );
         }
         while engine.step() {}
         assert_eq!(engine.steps(), 5);

@@ -4,10 +4,10 @@
 
 use distlab_core::catalog;
 use distlab_web::hooks::StartAt;
-use distlab_web::pages::protocol::TopicPageProps;
+use distlab_web::pages::{self, protocol::TopicPageProps};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
-use yew::BaseComponent;
+use yew::prelude::*;
 
 pub fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
@@ -20,19 +20,33 @@ pub fn root() -> Element {
     div
 }
 
-/// Mounts topic page `P` for `slug` and waits until it has rendered.
-pub async fn mount<P>(slug: &'static str, link: Option<String>, start: StartAt) -> Element
-where
-    P: BaseComponent<Properties = TopicPageProps>,
-{
+#[derive(Properties, PartialEq)]
+pub struct MountProps {
+    pub slug: &'static str,
+    pub page: TopicPageProps,
+}
+
+/// The page the catalog gives `slug`, as the app draws it.
+#[function_component]
+pub fn Mounted(props: &MountProps) -> Html {
+    match pages::find(pages::PAGES, props.slug) {
+        Some(page) => (page.render)(&props.page),
+        None => html! { <p class="missing-page">{ props.slug }</p> },
+    }
+}
+
+/// Mounts the page of `slug` and waits until it has rendered.
+pub async fn mount(slug: &'static str, link: Option<String>, start: StartAt) -> Element {
     let root = root();
-    let props = TopicPageProps {
+    let props = MountProps {
         slug,
-        link,
-        embed: false,
-        start,
+        page: TopicPageProps {
+            link,
+            embed: false,
+            start,
+        },
     };
-    yew::Renderer::<P>::with_root_and_props(root.clone(), props).render();
+    yew::Renderer::<Mounted>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;
     root
 }

@@ -5,10 +5,11 @@
 //! sender, arrival at the receiver. A lost message dies halfway (the network decided
 //! so at send), so it travels to the midpoint and ends in a cross.
 
-use distlab_core::lab::run::ClusterState;
 use distlab_core::sim::network::Fate;
 use distlab_core::sim::time::{NodeId, Time};
 use distlab_core::sim::trace::MessageRecord;
+use distlab_core::sim::view::ClusterState;
+use distlab_core::sim::view::Palette;
 
 use super::palette_index;
 
@@ -29,8 +30,10 @@ pub struct NodeGlyph {
     pub y: f64,
     pub radius: f64,
     pub up: bool,
-    /// Role name, used as a CSS class.
+    /// The role in the topic's words (for the tooltip).
     pub role: &'static str,
+    /// The colour slot the topic gave that role.
+    pub palette: Palette,
     pub badge: String,
     pub detail: String,
     /// Partition side, for a subtle outline colour when partitioned.
@@ -94,6 +97,7 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
                 radius: node_radius,
                 up: node.up,
                 role: node.summary.role,
+                palette: node.summary.palette,
                 badge: node.summary.badge.clone(),
                 detail: node.summary.detail.clone(),
                 group: cluster.groups.get(i).copied().unwrap_or(0),
@@ -166,9 +170,9 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use distlab_core::lab::run::NodeState;
     use distlab_core::sim::network::DropReason;
-    use distlab_core::sim::node::NodeSummary;
+    use distlab_core::sim::view::NodeState;
+    use distlab_core::sim::view::NodeSummary;
 
     fn cluster(n: u32) -> ClusterState {
         ClusterState {
@@ -178,6 +182,7 @@ mod tests {
                     up: i != 2,
                     summary: NodeSummary {
                         role: "follower",
+                        palette: Palette::Plain,
                         badge: "T1".into(),
                         detail: String::new(),
                     },

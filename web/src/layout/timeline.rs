@@ -6,10 +6,10 @@
 //! trace: events are sorted by time (binary search), messages by send time (scan
 //! back from the newest until sends are older than the longest possible flight).
 
-use distlab_core::lab::run::ClusterState;
 use distlab_core::sim::network::{DropReason, Fate};
 use distlab_core::sim::time::{Duration, Time};
 use distlab_core::sim::trace::{EventKind, Trace};
+use distlab_core::sim::view::ClusterState;
 
 use super::palette_index;
 
@@ -270,7 +270,8 @@ mod tests {
     use super::*;
     use distlab_core::catalog;
     use distlab_core::lab::run::RunOptions;
-    use distlab_core::lab::scenario::{Action, Scenario};
+    use distlab_core::lab::scenario::Scenario;
+    use distlab_core::sim::action::Action;
     use distlab_core::sim::time::NodeId;
 
     fn raft_run(actions: &[(u64, Action)], until_ms: u64) -> Box<dyn distlab_core::lab::run::Run> {

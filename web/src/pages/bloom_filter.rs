@@ -5,28 +5,23 @@
 //! Operations insert, query, insert a batch, find a false positive, measure and
 //! (counting variant) remove.
 //!
-//! Everything shown is read from `BloomFilterState`; the grid and the chart are
-//! memoised on the scenario and the step. The sizing calculator is local: typing in
-//! it changes no scenario, it only calls `distlab_core::bloom::sizing`.
+//! Everything shown is read from `BloomFilterState`; the grid and the chart are the
+//! page's model, computed once per step. What an operation did is told by core's
+//! own note (shown by the shared frame); this page adds the probe table of the last
+//! query. The sizing calculator is local: typing in it changes no scenario, it only
+//! calls `distlab_core::bloom::sizing`.
 
 use std::rc::Rc;
 
 use distlab_core::bloom::{sizing, QueryOutcome};
-use distlab_core::catalog;
-use distlab_core::lab::topic::TopicInfo;
-use distlab_core::sim::action::Action;
 use distlab_core::topics::bloom_filter::{
-    item_name, BloomEvent, BloomFilterRun, BloomFilterState, QueryRecord, RemoveResult, MAX_BATCH,
-    MAX_ITEMS, OP_FIND_FALSE_POSITIVE, OP_INSERT, OP_INSERT_BATCH, OP_MEASURE, OP_QUERY, OP_REMOVE,
-    OP_REMOVE_FALSE_POSITIVE, PROBES,
+    item_name, BloomEvent, BloomFilterState, BloomFilterTopic, BloomOp, QueryRecord, RemoveResult,
+    MAX_BATCH, MAX_ITEMS, PROBES,
 };
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::protocol::TopicPageProps;
-use super::structure::frame;
-use crate::command::Command;
-use crate::hooks::use_player;
+use super::structure::{self, StructurePage, StructureProps};
 use crate::layout::bits::{self, BitsLayout, Mark};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::views::bits::BitsView;
@@ -44,9 +39,18 @@ const FRESH_BASE: u64 = 1_000_000;
 
 /// The grid and the chart, computed once per step.
 #[derive(PartialEq)]
-struct Model {
+pub struct Model {
     grid: Rc<BitsLayout>,
     chart: Rc<ChartLayout>,
+}
+
+impl StructurePage for BloomFilterTopic {
+    type Model = Model;
+    type Body = Body;
+
+    fn model(state: &BloomFilterState) -> Model {
+        build(state)
+    }
 }
 
 /// The positions the last operation touched, for the grid.
@@ -255,68 +259,6 @@ fn query_view(record: &QueryRecord, counting: bool, cells: &[u8]) -> Html {
     }
 }
 
-/// The last operation, explained.
-fn explain(state: &BloomFilterState) -> Html {
-    let filter = state.filter();
-    let counting = filter.is_counting();
-    let Some(event) = state.last() else {
-        return html! { <p class="hint">{ "Nothing inserted yet. Insert an item to see its k positions light up." }</p> };
-    };
-    match event {
-        BloomEvent::Insert {
-            item,
-            probes,
-            newly_set,
-        } => {
-            let positions: Vec<String> = probes.iter().map(|p| p.index.to_string()).collect();
-            html! {
-                <p class="insert">
-                    <strong>{ format!("Inserted {}", item_name(*item)) }</strong>
-                    { format!(": positions {} lit; {newly_set} newly set, {} already set by other items.",
-                        positions.join(", "), probes.len() as u32 - newly_set) }
-                </p>
-            }
-        }
-        BloomEvent::Batch { items, newly_set } => html! {
-            <p class="batch">
-                <strong>{ format!("Inserted {} items", items.len()) }</strong>
-                { format!(" ({}): {newly_set} more positions set, {} of {} in all.",
-                    items_text(items, 4), filter.count_set(), filter.m()) }
-            </p>
-        },
-        BloomEvent::Query(record) => query_view(record, counting, &filter.cells()),
-        BloomEvent::Remove { item, result } => {
-            let name = item_name(*item);
-            let text = match result {
-                RemoveResult::Removed { positions, stuck } => {
-                    let list: Vec<String> = positions.iter().map(usize::to_string).collect();
-                    let mut text = format!("Removed {name}: counters at {} decremented", list.join(", "));
-                    if *stuck > 0 {
-                        text.push_str(&format!(" ({stuck} saturated counters stay)"));
-                    }
-                    if !state.live().contains_key(item) && !state.config().check_membership {
-                        text.push_str(&format!(". {name} was never inserted: those counts belonged to other items"));
-                    }
-                    text
-                }
-                RemoveResult::ProvedAbsent => format!("{name} cannot be removed: one of its counters is zero, so it was never inserted."),
-                RemoveResult::Refused => format!("{name} was never inserted (or is already gone): the application refuses to decrement counters other items need."),
-                RemoveResult::NotSupported => "A plain Bloom filter cannot remove items.".to_string(),
-            };
-            html! { <p class="remove">{ text }</p> }
-        }
-        BloomEvent::Measure(sample) => html! {
-            <p class="measure">{ format!(
-                "Measured: {} of {} never-inserted probes test positive, {}; the formula gives {} for n = {}.",
-                sample.false_positives, sample.probes, percent(sample.measured), percent(sample.theory), sample.items
-            ) }</p>
-        },
-        BloomEvent::NoFalsePositive { tried } => html! {
-            <p class="measure">{ format!("None of {tried} never-inserted items tests positive: the rate is too low to find one. Insert more items.") }</p>
-        },
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct SizingProps {
     /// The run's own figures: m, k, n, bits per item, expected and optimal rate.
@@ -400,46 +342,18 @@ fn bytes(bits: usize) -> String {
     }
 }
 
+/// The operations and views of the Bloom filter page.
 #[function_component]
-pub fn BloomFilterPage(props: &TopicPageProps) -> Html {
-    let topic: &'static TopicInfo =
-        catalog::find(props.slug).expect("pages exist only for catalog topics");
-    let handle = use_player(topic, props.link.clone(), props.embed, props.start);
+pub fn Body(props: &StructureProps<BloomFilterTopic>) -> Html {
     let item_text = use_state(String::new);
     let batch = use_state(|| DEFAULT_BATCH);
     let error = use_state(|| None::<String>);
-
-    let memo_key = {
-        let player = handle.player.borrow();
-        (player.scenario().encode(), player.run().steps())
-    };
-    let model = {
-        let player = handle.player.clone();
-        use_memo(memo_key, move |_| {
-            let player = player.borrow();
-            player
-                .run()
-                .as_any()
-                .downcast_ref::<BloomFilterRun>()
-                .map(|run| build(run.structure()))
-        })
-    };
-    let player = handle.player.borrow();
-    let (Some(model), Some(state)) = (
-        model.as_ref(),
-        player
-            .run()
-            .as_any()
-            .downcast_ref::<BloomFilterRun>()
-            .map(|r| r.structure()),
-    ) else {
-        return html! { <p class="notice">{ "This run is not a Bloom filter run." }</p> };
-    };
+    let model = &props.model;
+    let state = props.state();
+    let steps = props.steps();
     let filter = state.filter();
     let counting = filter.is_counting();
     let live = state.live();
-    let steps = player.run().steps();
-    let on_command = handle.on_command.clone();
 
     // Arguments the buttons need, picked from the live items.
     let next_item = (1..).find(|n| !live.contains_key(n)).unwrap_or(1);
@@ -452,26 +366,26 @@ pub fn BloomFilterPage(props: &TopicPageProps) -> Html {
     let full = live.len() >= MAX_ITEMS;
 
     // An operation on the typed item (or `fallback` when the field is empty).
-    let on_item = |code: u32, fallback: Option<u64>| {
-        let on_command = on_command.clone();
+    let on_item = |request: fn(u64) -> BloomOp, fallback: Option<u64>| {
+        let on_command = props.handle.on_command.clone();
         let text = (*item_text).clone();
         let error = error.clone();
         Callback::from(move |_: MouseEvent| match parse_item(&text) {
             Ok(item) => match item.or(fallback) {
-                Some(arg) => {
+                Some(item) => {
                     error.set(None);
-                    on_command.emit(Command::Act(Action::Operation { code, arg }));
+                    on_command.emit(StructureProps::<BloomFilterTopic>::command(&request(item)));
                 }
                 None => error.set(Some("type an item number first".to_string())),
             },
             Err(message) => error.set(Some(message)),
         })
     };
-    let act = |code: u32, arg: u64| {
+    let act = |request: BloomOp| {
         let error = error.clone();
-        on_command.reform(move |_: MouseEvent| {
+        props.handle.on_command.reform(move |_: MouseEvent| {
             error.set(None);
-            Command::Act(Action::Operation { code, arg })
+            StructureProps::<BloomFilterTopic>::command(&request)
         })
     };
     let on_text = {
@@ -498,26 +412,26 @@ pub fn BloomFilterPage(props: &TopicPageProps) -> Html {
             <span class="field">
                 <input id="item" type="text" placeholder={format!("e.g. {next_item}")} aria-label="item number"
                     value={(*item_text).clone()} oninput={on_text} size="10" />
-                <button id="insert" onclick={on_item(OP_INSERT, Some(next_item))} disabled={full}
+                <button id="insert" onclick={on_item(|item| BloomOp::Insert { item }, Some(next_item))} disabled={full}
                     title={format!("Insert the typed item, or {} if the field is empty", item_name(next_item))}>{ "Insert" }</button>
-                <button id="query" onclick={on_item(OP_QUERY, None)} title="Query the typed item">{ "Query" }</button>
+                <button id="query" onclick={on_item(|item| BloomOp::Query { item }, None)} title="Query the typed item">{ "Query" }</button>
             </span>
-            <button id="query-member" onclick={act(OP_QUERY, member.unwrap_or(0))} disabled={member.is_none()}
+            <button id="query-member" onclick={act(BloomOp::Query { item: member.unwrap_or(0) })} disabled={member.is_none()}
                 title="Query an item that was inserted: always maybe present">{ "Query an inserted item" }</button>
-            <button id="query-fresh" onclick={act(OP_QUERY, fresh)}
+            <button id="query-fresh" onclick={act(BloomOp::Query { item: fresh })}
                 title="Query an item never inserted: usually certainly absent">{ "Query a new item" }</button>
             <span class="field">
                 <input id="batch-count" type="number" min="1" max={MAX_BATCH.to_string()} value={batch.to_string()}
                     onchange={on_batch} aria-label="items per batch" />
-                <button id="insert-batch" onclick={act(OP_INSERT_BATCH, batch_count)} disabled={full}>{ "Insert batch" }</button>
+                <button id="insert-batch" onclick={act(BloomOp::InsertBatch { count: batch_count as u32 })} disabled={full}>{ "Insert batch" }</button>
             </span>
-            <button id="find-fp" onclick={act(OP_FIND_FALSE_POSITIVE, 0)}
+            <button id="find-fp" onclick={act(BloomOp::FindFalsePositive)}
                 title="Try never-inserted items until one tests positive, and explain it">{ "Find a false positive" }</button>
-            <button id="measure" onclick={act(OP_MEASURE, 0)} title={format!("Query {PROBES} never-inserted probes")}>{ "Measure rate" }</button>
+            <button id="measure" onclick={act(BloomOp::Measure)} title={format!("Query {PROBES} never-inserted probes")}>{ "Measure rate" }</button>
             if counting {
-                <button id="remove" onclick={on_item(OP_REMOVE, member)} disabled={member.is_none() && item_text.trim().is_empty()}
+                <button id="remove" onclick={on_item(|item| BloomOp::Remove { item }, member)} disabled={member.is_none() && item_text.trim().is_empty()}
                     title="Remove the typed item, or an inserted one if the field is empty">{ "Remove" }</button>
-                <button id="remove-fp" onclick={act(OP_REMOVE_FALSE_POSITIVE, 0)}
+                <button id="remove-fp" onclick={act(BloomOp::RemoveFalsePositive)}
                     title="Find a false positive and try to remove it">{ "Remove a false positive" }</button>
             } else {
                 <small class="hint">{ "Removal needs the counting variant (parameter Counting filter = 1)." }</small>
@@ -551,7 +465,9 @@ pub fn BloomFilterPage(props: &TopicPageProps) -> Html {
                 }</small></h3>
                 <BitsView layout={model.grid.clone()} />
                 <p class="stats" id="bloom-stats">{ stats }</p>
-                <div class="explain" id="explain">{ explain(state) }</div>
+                if let Some(BloomEvent::Query(record)) = state.last() {
+                    <div class="last-query" id="last-query">{ query_view(record, counting, &filter.cells()) }</div>
+                }
             </section>
             <section class="panel fp-panel" aria-label="false-positive rate">
                 <ChartView layout={model.chart.clone()} title="False-positive rate: measured vs (1 − e^(−kn/m))^k" />
@@ -560,7 +476,7 @@ pub fn BloomFilterPage(props: &TopicPageProps) -> Html {
             </section>
         </>
     };
-    frame(&handle, &player, props.embed, operations, views)
+    structure::body(operations, views)
 }
 
 #[cfg(test)]

@@ -4,26 +4,19 @@
 //! operations add and remove nodes, set the virtual-node count and add keys.
 //!
 //! Everything shown is read from `ConsistentHashingState`; the page only maps it
-//! onto layouts, once per step (the layouts are memoised on the scenario and the
-//! step, so playing between operations redraws nothing).
+//! onto layouts, once per step (the layouts are the page's model, so playing
+//! between operations redraws nothing).
 
 use std::rc::Rc;
 
-use distlab_core::catalog;
-use distlab_core::lab::topic::TopicInfo;
-use distlab_core::sim::action::Action;
 use distlab_core::topics::consistent_hashing::{
-    ring_load_theory, ConsistentHashingRun, ConsistentHashingState, RingChange, RingChangeKind,
-    MAX_KEYS, MAX_KEYS_PER_OP, MAX_NODES, MAX_VNODES, OP_ADD_KEYS, OP_ADD_NODE, OP_REMOVE_NODE,
-    OP_SET_VNODES,
+    ring_load_theory, ConsistentHashingState, ConsistentHashingTopic, RingChange, RingChangeKind,
+    RingRequest, MAX_KEYS, MAX_KEYS_PER_OP, MAX_NODES, MAX_VNODES,
 };
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::protocol::TopicPageProps;
-use super::structure::frame;
-use crate::command::Command;
-use crate::hooks::use_player;
+use super::structure::{self, StructurePage, StructureProps};
 use crate::layout::bars::{self, Bar, BarGroup, BarsLayout, Reference};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::ring::{
@@ -51,7 +44,7 @@ struct SchemeRow {
 
 /// Everything drawn, computed once per step.
 #[derive(PartialEq)]
-struct Model {
+pub struct Model {
     ring: Rc<RingLayout>,
     mod_n: Rc<RingLayout>,
     bars: Rc<BarsLayout>,
@@ -331,39 +324,28 @@ fn build(state: &ConsistentHashingState) -> Model {
     }
 }
 
+impl StructurePage for ConsistentHashingTopic {
+    type Model = Model;
+    type Body = Body;
+
+    fn model(state: &ConsistentHashingState) -> Model {
+        build(state)
+    }
+}
+
+/// The operations and views of the consistent-hashing page.
 #[function_component]
-pub fn ConsistentHashingPage(props: &TopicPageProps) -> Html {
-    let topic: &'static TopicInfo =
-        catalog::find(props.slug).expect("pages exist only for catalog topics");
-    let handle = use_player(topic, props.link.clone(), props.embed, props.start);
+pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
     let selected = use_state(|| None::<String>);
     let vnodes_preview = use_state(|| None::<u32>);
     let keys_to_add = use_state(|| DEFAULT_KEYS_TO_ADD);
-
-    let memo_key = {
-        let player = handle.player.borrow();
-        (player.scenario().encode(), player.run().steps())
-    };
-    let model = {
-        let player = handle.player.clone();
-        use_memo(memo_key, move |_| {
-            let player = player.borrow();
-            player
-                .run()
-                .as_any()
-                .downcast_ref::<ConsistentHashingRun>()
-                .map(|run| build(run.structure()))
-        })
-    };
-    let player = handle.player.borrow();
-    let Some(model) = model.as_ref() else {
-        return html! { <p class="notice">{ "This run is not a consistent-hashing run." }</p> };
-    };
-    let on_command = handle.on_command.clone();
-    let operation = |code: u32, arg: u64| Command::Act(Action::Operation { code, arg });
+    let model = &props.model;
+    let on_command = props.handle.on_command.clone();
+    let operation =
+        |request: RingRequest| StructureProps::<ConsistentHashingTopic>::command(&request);
 
     // Operations.
-    let add_node = on_command.reform(move |_: MouseEvent| operation(OP_ADD_NODE, 0));
+    let add_node = on_command.reform(move |_: MouseEvent| operation(RingRequest::AddNode));
     let chosen = selected
         .as_ref()
         .filter(|name| model.nodes.contains(name))
@@ -382,7 +364,9 @@ pub fn ConsistentHashingPage(props: &TopicPageProps) -> Html {
         let on_command = on_command.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(index) = nodes.iter().position(|n| *n == chosen) {
-                on_command.emit(operation(OP_REMOVE_NODE, index as u64));
+                on_command.emit(operation(RingRequest::RemoveNode {
+                    index: index as u64,
+                }));
             }
         })
     };
@@ -413,7 +397,9 @@ pub fn ConsistentHashingPage(props: &TopicPageProps) -> Html {
             preview.set(None);
             if let Some(count) = parse_vnodes(&e) {
                 if count != current {
-                    on_command.emit(operation(OP_SET_VNODES, u64::from(count)));
+                    on_command.emit(operation(RingRequest::SetVnodes {
+                        count: u64::from(count),
+                    }));
                 }
             }
         })
@@ -435,7 +421,8 @@ pub fn ConsistentHashingPage(props: &TopicPageProps) -> Html {
     };
     let room = MAX_KEYS.saturating_sub(model.keys) as u64;
     let add_count = (*keys_to_add).min(room).max(1);
-    let add_keys = on_command.reform(move |_: MouseEvent| operation(OP_ADD_KEYS, add_count));
+    let add_keys = on_command
+        .reform(move |_: MouseEvent| operation(RingRequest::AddKeys { count: add_count }));
 
     let operations = html! {
         <>
@@ -528,5 +515,5 @@ pub fn ConsistentHashingPage(props: &TopicPageProps) -> Html {
             </section>
         </>
     };
-    frame(&handle, &player, props.embed, operations, views)
+    structure::body(operations, views)
 }

@@ -1,9 +1,8 @@
 //! The home page: the catalog, grouped by category; a card per topic that works.
 
-use distlab_core::catalog::{self, Category, TopicKind};
+use distlab_core::catalog;
+use distlab_core::lab::topic::{Category, TopicKind};
 use yew::prelude::*;
-
-use super::has_page;
 
 /// "1 bug", "3 bugs".
 fn count(n: usize, noun: &str) -> String {
@@ -17,9 +16,9 @@ fn count(n: usize, noun: &str) -> String {
 #[function_component]
 pub fn Home() -> Html {
     let groups = Category::ALL.iter().filter_map(|&category| {
-        let topics: Vec<_> = catalog::topics()
+        let topics: Vec<_> = catalog::CARDS
             .iter()
-            .filter(|t| t.category == category && has_page(t.slug))
+            .filter(|t| t.category == category)
             .collect();
         if topics.is_empty() {
             return None;
@@ -35,9 +34,8 @@ pub fn Home() -> Html {
                     <p>{ topic.summary }</p>
                     <p class="meta">
                         { kind }
-                        { format!(" · {}", count(topic.presets.len(), "scenario")) }
-                        if !topic.bugs.is_empty() { { format!(" · {} to switch on", count(topic.bugs.len(), "bug")) } }
-                        if !topic.invariants.is_empty() { { format!(" · {}", count(topic.invariants.len(), "invariant")) } }
+                        if topic.bugs > 0 { { format!(" · {} to switch on", count(topic.bugs, "bug")) } }
+                        if topic.invariants > 0 { { format!(" · {}", count(topic.invariants, "invariant")) } }
                     </p>
                 </a>
             }

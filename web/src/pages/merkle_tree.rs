@@ -7,18 +7,13 @@
 use std::rc::Rc;
 
 use distlab_core::merkle::{short_hex, Comparison, MerkleTree, NodeId};
-use distlab_core::sim::action::Action;
 use distlab_core::topics::merkle_tree::{
-    Highlights, MerkleRun, INFO, OP_APPEND, OP_COMPARE, OP_DIVERGE, OP_EDIT_LEAF,
-    OP_PROVE_CONSISTENCY, OP_PROVE_INCLUSION, OP_REPAIR, VALUE_RANGE,
+    Highlights, MerkleReplicas, MerkleRequest, MerkleTreeTopic, VALUE_RANGE,
 };
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::protocol::TopicPageProps;
-use super::structure::frame;
-use crate::command::Command;
-use crate::hooks::use_player;
+use super::structure::{self, StructurePage, StructureProps};
 use crate::layout::hash_tree::{self, HashTreeLayout, Marks};
 use crate::views::hash_tree::HashTreeView;
 
@@ -27,7 +22,7 @@ const TREE_WIDTH: f64 = 1200.0;
 
 /// Everything the views draw, rebuilt only when the run changes.
 #[derive(PartialEq)]
-struct MerkleViews {
+pub struct MerkleViews {
     primary: Rc<HashTreeLayout>,
     replica: Rc<HashTreeLayout>,
     proof: Rc<ProofInfo>,
@@ -78,7 +73,16 @@ fn proof_hashes(tree: &MerkleTree, ids: &[NodeId], hashes: &[[u8; 32]]) -> Vec<P
         .collect()
 }
 
-fn build_views(replicas: &distlab_core::topics::merkle_tree::MerkleReplicas) -> MerkleViews {
+impl StructurePage for MerkleTreeTopic {
+    type Model = MerkleViews;
+    type Body = Body;
+
+    fn model(replicas: &MerkleReplicas) -> MerkleViews {
+        build_views(replicas)
+    }
+}
+
+fn build_views(replicas: &MerkleReplicas) -> MerkleViews {
     let h: &Highlights = replicas.highlights();
     let walk = h
         .comparison
@@ -313,36 +317,20 @@ fn legend() -> Html {
     html! { <div class="tree-legend">{ for items }</div> }
 }
 
+/// The operations and views of the Merkle tree page.
 #[function_component]
-pub fn MerkleTreePage(props: &TopicPageProps) -> Html {
-    let handle = use_player(&INFO, props.link.clone(), props.embed, props.start);
+pub fn Body(props: &StructureProps<MerkleTreeTopic>) -> Html {
     let leaf = use_state(|| 0usize);
     let old_size = use_state(|| None::<usize>);
-    let player = handle.player.borrow();
-    let run = player.run().as_any().downcast_ref::<MerkleRun>();
-    let views = use_memo(
-        (
-            player.scenario().clone(),
-            player.run().steps(),
-            run.is_some(),
-        ),
-        |_| run.map(|run| build_views(run.structure())),
-    );
-    let Some(views) = views.as_ref() else {
-        return frame(&handle, &player, props.embed, html! {}, html! {});
-    };
+    let views = &props.model;
     let n = views.leaves;
-    let on_command = handle.on_command.clone();
     let picked = (*leaf).min(n.saturating_sub(1));
     let old = (*old_size).unwrap_or((n / 2).max(1)).clamp(1, n.max(1));
-    let operation = |code: u32, arg: u64| {
-        on_command.reform(move |_: MouseEvent| Command::Act(Action::Operation { code, arg }))
-    };
-    let append = on_command.reform(|_: MouseEvent| {
+    let operation = |request: MerkleRequest| props.on_click(request);
+    let append = props.handle.on_command.reform(|_: MouseEvent| {
         let value = (js_sys::Math::random() * VALUE_RANGE as f64) as u64;
-        Command::Act(Action::Operation {
-            code: OP_APPEND,
-            arg: value.min(VALUE_RANGE - 1),
+        StructureProps::<MerkleTreeTopic>::command(&MerkleRequest::Append {
+            value: value.min(VALUE_RANGE - 1),
         })
     });
     let on_leaf_select = {
@@ -385,18 +373,18 @@ pub fn MerkleTreePage(props: &TopicPageProps) -> Html {
             <label class="field" title="The leaf the next edit, proof or divergence is about (or click a leaf)">
                 { "Leaf " }<select id="merkle-leaf" onchange={on_leaf_select} disabled={empty}>{ for leaf_options }</select>
             </label>
-            <button id="merkle-edit" disabled={empty} onclick={operation(OP_EDIT_LEAF, picked as u64)} title="Change the primary's record at this leaf and re-hash its path">{ "Edit leaf" }</button>
-            <button id="merkle-prove" disabled={empty} onclick={operation(OP_PROVE_INCLUSION, picked as u64)} title="Prove this leaf is in the primary's tree and verify the proof">{ "Prove leaf" }</button>
-            <button id="merkle-diverge" disabled={empty} onclick={operation(OP_DIVERGE, picked as u64)} title="Change the replica's copy of this leaf behind the primary's back">{ "Diverge replica" }</button>
+            <button id="merkle-edit" disabled={empty} onclick={operation(MerkleRequest::EditLeaf { leaf: picked as u64 })} title="Change the primary's record at this leaf and re-hash its path">{ "Edit leaf" }</button>
+            <button id="merkle-prove" disabled={empty} onclick={operation(MerkleRequest::ProveInclusion { leaf: picked as u64 })} title="Prove this leaf is in the primary's tree and verify the proof">{ "Prove leaf" }</button>
+            <button id="merkle-diverge" disabled={empty} onclick={operation(MerkleRequest::Diverge { leaf: picked as u64 })} title="Change the replica's copy of this leaf behind the primary's back">{ "Diverge replica" }</button>
             <span class="op-sep"></span>
             <button id="merkle-append" onclick={append} title="Append a record with a random value to both replicas">{ "Append leaf" }</button>
             <label class="field" title="The size of the older tree">
                 { "Old size " }<select id="merkle-old-size" onchange={on_old_select} disabled={empty}>{ for old_options }</select>
             </label>
-            <button id="merkle-consistency" disabled={empty} onclick={operation(OP_PROVE_CONSISTENCY, old as u64)} title="Prove the tree of the first old-size leaves is a prefix of today's tree">{ "Prove consistency" }</button>
+            <button id="merkle-consistency" disabled={empty} onclick={operation(MerkleRequest::ProveConsistency { old_size: old as u64 })} title="Prove the tree of the first old-size leaves is a prefix of today's tree">{ "Prove consistency" }</button>
             <span class="op-sep"></span>
-            <button id="merkle-compare" onclick={operation(OP_COMPARE, 0)} title="Compare the replicas top-down">{ "Compare replicas" }</button>
-            <button id="merkle-repair" onclick={operation(OP_REPAIR, 0)} title="Compare, then copy the differing leaves to the replica">{ "Repair" }</button>
+            <button id="merkle-compare" onclick={operation(MerkleRequest::Compare)} title="Compare the replicas top-down">{ "Compare replicas" }</button>
+            <button id="merkle-repair" onclick={operation(MerkleRequest::Repair)} title="Compare, then copy the differing leaves to the replica">{ "Repair" }</button>
         </>
     };
     let same_roots = views.primary_root == views.replica_root;
@@ -424,5 +412,5 @@ pub fn MerkleTreePage(props: &TopicPageProps) -> Html {
             </section>
         </>
     };
-    frame(&handle, &player, props.embed, operations, body)
+    structure::body(operations, body)
 }

@@ -1,60 +1,48 @@
-//! One page per topic (each picks its views and controls), the home page, and the
-//! table from slug to page.
+//! The pages: the home page, the two page families (protocol and data structure),
+//! each data structure's own body, and the table from slug to page, made from the
+//! catalog's one table ([`distlab_core::with_topics!`]).
 
 pub mod bloom_filter;
 pub mod consistent_hashing;
 pub mod home;
 pub mod merkle_tree;
 pub mod protocol;
-pub mod raft;
 pub mod shared;
 pub mod skip_list;
 pub mod structure;
 pub mod time_series;
 
+use distlab_core::lab::topic::TopicInfo;
 use yew::prelude::*;
 
-use crate::hooks::StartAt;
 use protocol::TopicPageProps;
 
 /// Renders a topic's page.
-type PageFn = fn(&TopicPageProps) -> Html;
+pub type PageFn = fn(&TopicPageProps) -> Html;
 
-/// The page of each topic that has one. A topic is listed on the home page only
-/// when it appears here.
-const PAGES: &[(&str, PageFn)] = &[
-    ("raft", |p| {
-        html! { <raft::RaftPage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-    ("consistent-hashing", |p| {
-        html! { <consistent_hashing::ConsistentHashingPage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-    ("bloom-filter", |p| {
-        html! { <bloom_filter::BloomFilterPage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-    ("merkle-tree", |p| {
-        html! { <merkle_tree::MerkleTreePage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-    ("skip-list", |p| {
-        html! { <skip_list::SkipListPage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-    ("time-series", |p| {
-        html! { <time_series::TimeSeriesPage slug={p.slug} link={p.link.clone()} embed={p.embed} start={p.start} /> }
-    }),
-];
-
-pub fn has_page(slug: &str) -> bool {
-    PAGES.iter().any(|(s, _)| *s == slug)
+/// A topic and the function that draws its page; a bundle registers the pages it
+/// carries (see [`crate::start`]).
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub topic: &'static TopicInfo,
+    pub render: PageFn,
 }
 
-/// The page for `slug`, or `None` when the topic has no page.
-pub fn topic_page(slug: &str, link: Option<String>, embed: bool, start: StartAt) -> Option<Html> {
-    let topic = distlab_core::catalog::find(slug)?;
-    let (_, page) = PAGES.iter().find(|(s, _)| *s == slug)?;
-    Some(page(&TopicPageProps {
-        slug: topic.slug,
-        link,
-        embed,
-        start,
-    }))
+macro_rules! pages_table {
+    ($($module:ident :: $topic:ident => $family:ident),* $(,)?) => {
+        /// Every topic's page, in catalog order: the all-topics bundle.
+        pub static PAGES: &[Page] = &[$(
+            Page {
+                topic: &distlab_core::topics::$module::INFO,
+                render: $family::page::<distlab_core::topics::$module::$topic>,
+            }
+        ),*];
+    };
+}
+
+distlab_core::with_topics!(pages_table);
+
+/// The page of `slug` among `pages`.
+pub fn find(pages: &[Page], slug: &str) -> Option<Page> {
+    pages.iter().copied().find(|page| page.topic.slug == slug)
 }

@@ -1,11 +1,11 @@
 //! The lab page of a protocol topic: controls, narration, the cluster view, the
 //! space-time timeline, the state table, the invariant panel, the event log, and
-//! fault injection. Topic pages pick this composition; it holds no protocol logic.
+//! fault injection. Every protocol topic gets this page from its catalog line
+//! (`=> protocol`); it holds no protocol logic.
 
 use std::rc::Rc;
 
-use distlab_core::catalog;
-use distlab_core::lab::topic::TopicInfo;
+use distlab_core::lab::protocol::ProtocolTopic;
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, NodeId};
 use web_sys::HtmlInputElement;
@@ -30,9 +30,9 @@ const LOG_LINES: usize = 14;
 /// Width of the timeline in SVG units (it scales to its box).
 const TIMELINE_WIDTH: f64 = 900.0;
 
-#[derive(Properties, PartialEq)]
+/// What every topic page is opened with.
+#[derive(Clone, Properties, PartialEq)]
 pub struct TopicPageProps {
-    pub slug: &'static str,
     pub link: Option<String>,
     pub embed: bool,
     /// How the page starts: playing, paused, or paused at an instant.
@@ -40,10 +40,15 @@ pub struct TopicPageProps {
     pub start: StartAt,
 }
 
+/// The page of protocol topic `T`.
+pub fn page<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
+    html! { <ProtocolLab<T> ..props.clone() /> }
+}
+
+/// The protocol lab of topic `T` (see [`page`]).
 #[function_component]
-pub fn ProtocolLab(props: &TopicPageProps) -> Html {
-    let topic: &'static TopicInfo =
-        catalog::find(props.slug).expect("pages exist only for catalog topics");
+pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
+    let topic = T::INFO;
     let handle = use_player(topic, props.link.clone(), props.embed, props.start);
     let on_command = handle.on_command.clone();
     let player = handle.player.borrow();
@@ -96,12 +101,14 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
         })
     };
 
-    let client_count = player
+    // The next request of the topic's workload, numbered after the person's own.
+    let sent = player
         .scenario()
         .actions
         .iter()
-        .filter(|a| matches!(a.action, Action::ClientRequest { .. }))
+        .filter(|a| matches!(a.action, Action::Operation { .. }))
         .count() as u64;
+    let request = T::client_request(1000 + sent).map(|op| Action::operation(None, &op));
 
     html! {
         <div class="lab protocol" data-topic={topic.slug}>
@@ -119,7 +126,7 @@ pub fn ProtocolLab(props: &TopicPageProps) -> Html {
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
                     <ClusterView layout={cluster_layout} {on_node} {on_link} />
-                    <FaultPanel on_command={on_command.clone()} drop_rate={current_drop_percent(&player)} next_value={1000 + client_count} />
+                    <FaultPanel on_command={on_command.clone()} drop_rate={current_drop_percent(&player)} {request} />
                 </section>
                 <section class="panel timeline-panel" aria-label="timeline">
                     <h3>
@@ -161,16 +168,21 @@ fn current_drop_percent(player: &crate::player::Player) -> i64 {
 struct FaultPanelProps {
     on_command: Callback<Command>,
     drop_rate: i64,
-    next_value: u64,
+    /// The client request the button sends, if the topic has a workload.
+    request: Option<Action>,
 }
 
 /// Fault injection and client input: a client request, message loss, healing.
 #[function_component]
 fn FaultPanel(props: &FaultPanelProps) -> Html {
-    let value = props.next_value;
-    let request = props
-        .on_command
-        .reform(move |_: MouseEvent| Command::Act(Action::ClientRequest { node: None, value }));
+    let request = props.request.clone().map(|action| {
+        let onclick = props
+            .on_command
+            .reform(move |_: MouseEvent| Command::Act(action.clone()));
+        html! {
+            <button id="client-request" {onclick} title="Send a client request, routed as the topic routes its workload">{ "Client request" }</button>
+        }
+    });
     let heal = props
         .on_command
         .reform(|_: MouseEvent| Command::Act(Action::Heal));
@@ -184,7 +196,7 @@ fn FaultPanel(props: &FaultPanelProps) -> Html {
     });
     html! {
         <div class="faults">
-            <button id="client-request" onclick={request} title="Send a client request to the current leader">{ "Client request" }</button>
+            { for request }
             <button id="heal" onclick={heal} title="Remove every partition and cut link">{ "Heal network" }</button>
             <label class="field" title="Probability that the network loses each message, from now on">
                 { format!("Loss {}% ", props.drop_rate) }

@@ -11,13 +11,13 @@ use crate::command::Command;
 use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
-use crate::views::controls::ControlsState;
+use crate::views::controls::{ControlsState, TopicRef};
 
 /// What the controls bar shows for `player`.
 pub fn controls_state(handle: &PlayerHandle, player: &Player) -> ControlsState {
     let topic = player.topic();
     ControlsState {
-        slug: topic.slug,
+        topic: TopicRef(topic),
         playing: player.playing(),
         speed: player.speed(),
         seed: player.scenario().seed,
@@ -44,6 +44,40 @@ pub fn notice(player: &Player, on_command: &Callback<Command>) -> Html {
         <div class="notice" role="status" id="notice">
             <span>{ text }</span>
             <button onclick={dismiss} aria-label="dismiss">{ "×" }</button>
+        </div>
+    }
+}
+
+/// What the last step did, in the words core recorded for it (its input and
+/// notes): the one narration of a step, shared by the trace, the command line and
+/// the page.
+pub fn last_step(trace: &Trace, step: u64) -> Html {
+    let lines: Vec<&str> = trace
+        .events
+        .iter()
+        .rev()
+        .take_while(|e| e.step == step)
+        .filter_map(|e| match &e.kind {
+            EventKind::Note { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let input = trace
+        .events
+        .iter()
+        .rev()
+        .take_while(|e| e.step == step)
+        .find_map(|e| match &e.kind {
+            EventKind::Input { label } => Some(label.as_str()),
+            _ => None,
+        });
+    if lines.is_empty() && input.is_none() {
+        return html! { <div class="explain" id="explain"><p class="hint">{ "Step or play to see what each operation does." }</p></div> };
+    }
+    html! {
+        <div class="explain" id="explain" aria-live="polite">
+            if let Some(input) = input { <p class="input"><strong>{ input }</strong></p> }
+            { for lines.iter().rev().map(|line| html! { <p>{ *line }</p> }) }
         </div>
     }
 }

@@ -6,20 +6,17 @@
 
 use std::rc::Rc;
 
-use distlab_core::lab::run::{Run, StateTable};
-use distlab_core::sim::action::Action;
+use distlab_core::lab::structure::state;
+use distlab_core::sim::ops::Structure;
+use distlab_core::sim::view::StateTable;
 use distlab_core::skiplist::Coin;
 use distlab_core::topics::skip_list::{
-    log2, SearchRecord, SkipListEvent, SkipListRun, SkipListState, INFO, MAX_BATCH, OP_INSERT,
-    OP_INSERT_BATCH, OP_REMOVE, OP_SEARCH,
+    log2, SearchRecord, SkipListEvent, SkipListOp, SkipListState, SkipListTopic, MAX_BATCH,
 };
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::protocol::TopicPageProps;
-use super::structure::frame;
-use crate::command::Command;
-use crate::hooks::use_player;
+use super::structure::{self, StructurePage, StructureProps};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::skip_lanes::{self, LanesInput, LanesLayout};
 use crate::views::chart::ChartView;
@@ -54,7 +51,7 @@ enum Summary {
 }
 
 #[derive(PartialEq)]
-struct SkipViews {
+pub struct SkipViews {
     lanes: Rc<LanesLayout>,
     chart: Rc<ChartLayout>,
     table: Rc<StateTable>,
@@ -65,6 +62,15 @@ struct SkipViews {
     mean_now: Option<f64>,
     /// Whether the cost was measured yet (an empty list has no cost).
     measured: bool,
+}
+
+impl StructurePage for SkipListTopic {
+    type Model = SkipViews;
+    type Body = Body;
+
+    fn model(state: &SkipListState) -> SkipViews {
+        build_views(state, state.state_table())
+    }
 }
 
 fn build_views(state: &SkipListState, table: StateTable) -> SkipViews {
@@ -171,106 +177,64 @@ fn coins(flips: &[Coin]) -> Html {
     html! { <span class="coins" id="coin-flips">{ for chips }</span> }
 }
 
-fn summary_line(summary: &Summary, len: usize) -> Html {
+/// The figures of the last operation beside the lanes: an insert's coin flips and
+/// height, a search's steps and outcome. What it means is core's note, shown above.
+fn last_figures(summary: &Summary) -> Html {
     match summary {
-        Summary::None => {
-            html! { <p class="muted">{ "No operation yet: insert or search a key." }</p> }
-        }
         Summary::Insert {
-            key,
-            replaced: true,
-            ..
-        } => html! {
-            <p id="last-op">{ format!("{key} is already present: no node created, no coin flipped.") }</p>
-        },
-        Summary::Insert {
-            key,
             flips,
             height,
-            comparisons,
+            replaced: false,
             ..
         } => html! {
-            <p id="last-op">
-                { format!("Inserted {key} after {comparisons} comparison(s) to find its place. Coin flips ") }
-                { coins(flips) }
-                { " → " }<strong id="insert-height">{ format!("height {height}") }</strong>
-                { format!(" (lane{} 0{}). Its tower is highlighted.", if *height > 1 { "s" } else { "" }, if *height > 1 { format!(" to {}", height - 1) } else { String::new() }) }
+            <p class="last-figures" id="last-op">
+                { "Coin flips " }{ coins(flips) }{ " → " }
+                <strong id="insert-height">{ format!("height {height}") }</strong>
             </p>
         },
         Summary::Search(record) => {
             let steps = record.rights() + record.downs();
             html! {
-                <p id="last-op">
-                    { format!("Search for {}: ", record.key) }
+                <p class="last-figures" id="last-op">
                     <strong id="search-steps">{ format!("{steps} steps") }</strong>
-                    { format!(" ({} right, {} down), {} comparison(s); ", record.rights(), record.downs(), record.comparisons) }
-                    if record.found { <span class="found">{ "found" }</span> } else { <span class="absent">{ "absent: the search stops where it would be inserted" }</span> }
-                    { format!(". log2 n = {:.1} for n = {len}.", log2(len)) }
+                    { format!(" ({} right, {} down), {} comparison(s): ", record.rights(), record.downs(), record.comparisons) }
+                    if record.found { <span class="found">{ "found" }</span> } else { <span class="absent">{ "absent" }</span> }
                 </p>
             }
         }
-        Summary::Remove { key, removed } => html! {
-            <p id="last-op">
-                if *removed { { format!("Removed {key}: on each lane it occupied, the node before it now links past it. The search that found it is drawn.") } }
-                else { { format!("{key} is not in the list: nothing removed.") } }
-            </p>
-        },
-        Summary::Batch { count, by_height } => {
-            let heights = by_height
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| c > 0)
-                .map(|(h, c)| format!("{c} of height {}", h + 1))
-                .collect::<Vec<_>>()
-                .join(", ");
-            html! { <p id="last-op">{ format!("Inserted {count} random keys ({heights}); about half reach each next lane. New keys are outlined.") }</p> }
-        }
+        _ => html! {},
     }
 }
 
+/// The operations and views of the skip list page.
 #[function_component]
-pub fn SkipListPage(props: &TopicPageProps) -> Html {
-    let handle = use_player(&INFO, props.link.clone(), props.embed, props.start);
+pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
     let key = use_state(|| String::from("50"));
     let batch = use_state(|| String::from("50"));
-    let player = handle.player.borrow();
-    let run = player.run().as_any().downcast_ref::<SkipListRun>();
-    let views = use_memo(
-        (
-            player.scenario().clone(),
-            player.run().steps(),
-            run.is_some(),
-        ),
-        |_| run.map(|run| build_views(run.structure(), run.state_table())),
-    );
-    let Some(views) = views.as_ref() else {
-        return frame(&handle, &player, props.embed, html! {}, html! {});
-    };
-    let on_command = handle.on_command.clone();
+    let views = &props.model;
+    let on_command = props.handle.on_command.clone();
     let max_key = views.max_key;
     let typed: Option<u64> = key.trim().parse().ok();
-    let act = |code: u32, arg: Option<u64>| {
+    let act = |request: Option<SkipListOp>| {
         let on_command = on_command.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(arg) = arg {
-                on_command.emit(Command::Act(Action::Operation { code, arg }));
+            if let Some(request) = &request {
+                on_command.emit(StructureProps::<SkipListTopic>::command(request));
             }
         })
     };
     let random_insert = {
         let on_command = on_command.clone();
         let key = key.clone();
-        let player = handle.player.clone();
+        let player = props.handle.player.clone();
         Callback::from(move |_: MouseEvent| {
             // A few draws to find a key not already present (any key is valid).
             let mut pick = 1;
             for _ in 0..32 {
                 pick = 1 + (js_sys::Math::random() * max_key as f64) as u64;
                 let present = player.try_borrow().ok().is_some_and(|p| {
-                    p.run()
-                        .as_any()
-                        .downcast_ref::<SkipListRun>()
-                        .is_some_and(|run| run.structure().reference().contains(&pick))
+                    state::<SkipListTopic>(p.run())
+                        .is_some_and(|list| list.reference().contains(&pick))
                 });
                 if !present {
                     break;
@@ -278,10 +242,9 @@ pub fn SkipListPage(props: &TopicPageProps) -> Html {
             }
             let pick = pick.clamp(1, max_key.max(1));
             key.set(pick.to_string());
-            on_command.emit(Command::Act(Action::Operation {
-                code: OP_INSERT,
-                arg: pick,
-            }));
+            on_command.emit(StructureProps::<SkipListTopic>::command(
+                &SkipListOp::Insert { key: pick },
+            ));
         })
     };
     let on_key = {
@@ -306,15 +269,15 @@ pub fn SkipListPage(props: &TopicPageProps) -> Html {
             <label class="field" title={format!("A key from 1 to {max_key}")}>
                 { "Key " }<input id="skip-key" type="number" min="1" max={max_key.to_string()} value={(*key).clone()} oninput={on_key} />
             </label>
-            <button id="skip-insert" onclick={act(OP_INSERT, typed)} disabled={typed.is_none()}>{ "Insert" }</button>
+            <button id="skip-insert" onclick={act(typed.map(|key| SkipListOp::Insert { key }))} disabled={typed.is_none()}>{ "Insert" }</button>
             <button id="skip-insert-random" onclick={random_insert} title="Insert a random key not yet in the list">{ "Insert random" }</button>
-            <button id="skip-search" onclick={act(OP_SEARCH, typed)} disabled={typed.is_none()}>{ "Search" }</button>
-            <button id="skip-remove" onclick={act(OP_REMOVE, typed)} disabled={typed.is_none()}>{ "Remove" }</button>
+            <button id="skip-search" onclick={act(typed.map(|key| SkipListOp::Search { key }))} disabled={typed.is_none()}>{ "Search" }</button>
+            <button id="skip-remove" onclick={act(typed.map(|key| SkipListOp::Remove { key }))} disabled={typed.is_none()}>{ "Remove" }</button>
             <span class="op-sep"></span>
             <label class="field" title={format!("1 to {MAX_BATCH} new random keys")}>
                 { "Batch " }<input id="skip-batch-count" type="number" min="1" max={MAX_BATCH.to_string()} value={(*batch).clone()} oninput={on_batch} />
             </label>
-            <button id="skip-batch" onclick={act(OP_INSERT_BATCH, batch_count)} disabled={batch_count.is_none()}>{ "Insert batch" }</button>
+            <button id="skip-batch" onclick={act(batch_count.map(|count| SkipListOp::InsertBatch { count: count as u32 }))} disabled={batch_count.is_none()}>{ "Insert batch" }</button>
         </>
     };
     let shown = if views.lanes.shown < views.lanes.total {
@@ -346,7 +309,7 @@ pub fn SkipListPage(props: &TopicPageProps) -> Html {
                     { "Lanes" }
                     <small>{ format!(" {} keys on {} lane(s){shown}", views.len, views.height) }</small>
                 </h3>
-                { summary_line(&views.summary, views.len) }
+                { last_figures(&views.summary) }
                 <SkipLanesView layout={views.lanes.clone()} />
                 <p class="legend-line muted">
                     <span class="sl-key highlighted"></span>{ " new tower " }
@@ -371,5 +334,5 @@ pub fn SkipListPage(props: &TopicPageProps) -> Html {
             </section>
         </>
     };
-    frame(&handle, &player, props.embed, operations, body)
+    structure::body(operations, body)
 }

@@ -6,19 +6,14 @@
 
 use std::rc::Rc;
 
-use distlab_core::sim::action::Action;
 use distlab_core::topics::time_series::{
-    clock, span, LastOp, TimeSeries, TimeSeriesRun, INFO, MAX_BATCH, OP_APPEND, OP_DOWNSAMPLE,
-    OP_RANGE_QUERY, OP_RETENTION, STREAM_START,
+    clock, span, LastOp, SeriesRequest, TimeSeries, TimeSeriesTopic, MAX_BATCH, STREAM_START,
 };
 use distlab_core::tsdb::{BlockInfo, Bucket};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::protocol::TopicPageProps;
-use super::structure::frame;
-use crate::command::Command;
-use crate::hooks::use_player;
+use super::structure::{self, StructurePage, StructureProps};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::gorilla_bits::{self, BitsLayout};
 use crate::views::chart::ChartView;
@@ -53,7 +48,7 @@ struct BlockRow {
 }
 
 #[derive(PartialEq)]
-struct SeriesViews {
+pub struct SeriesViews {
     bits: Option<(Rc<BitsLayout>, BlockInfo, usize)>,
     bytes_chart: Rc<ChartLayout>,
     bytes_per_point: f64,
@@ -65,6 +60,15 @@ struct SeriesViews {
     retention: Option<String>,
     downsample: Option<(Rc<ChartLayout>, Rc<Vec<Bucket>>, String)>,
     last_op: Option<LastOp>,
+}
+
+impl StructurePage for TimeSeriesTopic {
+    type Model = SeriesViews;
+    type Body = Body;
+
+    fn model(series: &TimeSeries) -> SeriesViews {
+        build_views(series)
+    }
 }
 
 fn build_views(series: &TimeSeries) -> SeriesViews {
@@ -290,32 +294,20 @@ fn select_value(e: &Event) -> Option<usize> {
         .ok()
 }
 
+/// The operations and views of the time-series page.
 #[function_component]
-pub fn TimeSeriesPage(props: &TopicPageProps) -> Html {
-    let handle = use_player(&INFO, props.link.clone(), props.embed, props.start);
+pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
     let count = use_state(|| String::from("120"));
     let range = use_state(|| 1usize);
     let resolution = use_state(|| 1usize);
     let horizon = use_state(|| 3usize);
-    let player = handle.player.borrow();
-    let run = player.run().as_any().downcast_ref::<TimeSeriesRun>();
-    let views = use_memo(
-        (
-            player.scenario().clone(),
-            player.run().steps(),
-            run.is_some(),
-        ),
-        |_| run.map(|run| build_views(run.structure())),
-    );
-    let Some(views) = views.as_ref() else {
-        return frame(&handle, &player, props.embed, html! {}, html! {});
-    };
-    let on_command = handle.on_command.clone();
-    let act = |code: u32, arg: Option<u64>| {
+    let views = &props.model;
+    let on_command = props.handle.on_command.clone();
+    let act = |request: Option<SeriesRequest>| {
         let on_command = on_command.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(arg) = arg {
-                on_command.emit(Command::Act(Action::Operation { code, arg }));
+            if let Some(request) = &request {
+                on_command.emit(StructureProps::<TimeSeriesTopic>::command(request));
             }
         })
     };
@@ -339,7 +331,10 @@ pub fn TimeSeriesPage(props: &TopicPageProps) -> Html {
         })
     };
     let (_, length, back) = RANGES[(*range).min(RANGES.len() - 1)];
-    let range_arg = length | (back << 32);
+    let range_request = SeriesRequest::RangeQuery {
+        span: length.min(u32::MAX as u64) as u32,
+        back: back.min(u32::MAX as u64) as u32,
+    };
     let resolution_s = RESOLUTIONS[(*resolution).min(RESOLUTIONS.len() - 1)];
     let horizon_s = HORIZONS[(*horizon).min(HORIZONS.len() - 1)];
     let empty = views.points == 0;
@@ -357,22 +352,22 @@ pub fn TimeSeriesPage(props: &TopicPageProps) -> Html {
             <label class="field" title={format!("1 to {MAX_BATCH} points from the gauge stream")}>
                 { "Points " }<input id="ts-count" type="number" min="1" max={MAX_BATCH.to_string()} value={(*count).clone()} oninput={on_count} />
             </label>
-            <button id="ts-append" onclick={act(OP_APPEND, batch)} disabled={batch.is_none()}>{ "Append batch" }</button>
+            <button id="ts-append" onclick={act(batch.map(|count| SeriesRequest::Append { count }))} disabled={batch.is_none()}>{ "Append batch" }</button>
             <span class="op-sep"></span>
             <label class="field" title="Which range to query, relative to the newest point">
                 { "Range " }<select id="ts-range" onchange={chooser(&range)}>{ for range_options }</select>
             </label>
-            <button id="ts-query" onclick={act(OP_RANGE_QUERY, Some(range_arg))} disabled={empty}>{ "Range query" }</button>
+            <button id="ts-query" onclick={act(Some(range_request))} disabled={empty}>{ "Range query" }</button>
             <span class="op-sep"></span>
             <label class="field" title="Bucket width">
                 { "Resolution " }<select id="ts-resolution" onchange={chooser(&resolution)}>{ for resolution_options }</select>
             </label>
-            <button id="ts-downsample" onclick={act(OP_DOWNSAMPLE, Some(resolution_s as u64))}>{ "Downsample" }</button>
+            <button id="ts-downsample" onclick={act(Some(SeriesRequest::Downsample { resolution: resolution_s as u64 }))}>{ "Downsample" }</button>
             <span class="op-sep"></span>
             <label class="field" title="Keep this much data before the newest point">
                 { "Keep " }<select id="ts-horizon" onchange={chooser(&horizon)}>{ for horizon_options }</select>
             </label>
-            <button id="ts-retention" onclick={act(OP_RETENTION, Some(horizon_s as u64))} disabled={empty}>{ "Apply retention" }</button>
+            <button id="ts-retention" onclick={act(Some(SeriesRequest::Retention { horizon: horizon_s as u64 }))} disabled={empty}>{ "Apply retention" }</button>
         </>
     };
     let bits = match &views.bits {
@@ -438,5 +433,5 @@ pub fn TimeSeriesPage(props: &TopicPageProps) -> Html {
             </section>
         </>
     };
-    frame(&handle, &player, props.embed, operations, body)
+    structure::body(operations, body)
 }

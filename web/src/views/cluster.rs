@@ -42,7 +42,7 @@ pub fn ClusterView(props: &ClusterProps) -> Html {
     let nodes = layout.nodes.iter().map(|node| {
         let id = node.id;
         let onclick = props.on_node.reform(move |_: MouseEvent| id);
-        let class = classes!("node", node.role, (!node.up).then_some("down"));
+        let class = classes!("node", format!("slot-{}", node.palette.as_str()), (!node.up).then_some("down"));
         let action = if node.up { "click to crash it" } else { "click to restart it" };
         html! {
             <g key={format!("n{}", id.0)} class={class} {onclick} data-node={id.0.to_string()}>

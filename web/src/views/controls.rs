@@ -10,10 +10,20 @@ use yew::prelude::*;
 use crate::command::Command;
 use crate::player::SPEEDS;
 
+/// A topic, compared by identity (there is one `INFO` per topic).
+#[derive(Clone, Copy, Debug)]
+pub struct TopicRef(pub &'static TopicInfo);
+
+impl PartialEq for TopicRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
 /// What the controls show; compared to skip re-rendering when nothing changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ControlsState {
-    pub slug: &'static str,
+    pub topic: TopicRef,
     pub playing: bool,
     pub speed: f64,
     pub seed: u64,
@@ -31,16 +41,10 @@ pub struct ControlsProps {
     pub on_command: Callback<Command>,
 }
 
-fn topic(slug: &str) -> Option<&'static TopicInfo> {
-    distlab_core::catalog::find(slug)
-}
-
 #[function_component]
 pub fn Controls(props: &ControlsProps) -> Html {
     let state = &props.state;
-    let Some(topic) = topic(state.slug) else {
-        return html! {};
-    };
+    let topic = state.topic.0;
     let send = |command: Command| {
         props
             .on_command
@@ -124,7 +128,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
             on_command.emit(Command::Preset((!value.is_empty()).then_some(value)));
         });
         let current = state.preset.as_deref().unwrap_or("");
-        let options = topic.presets.iter().map(|p| {
+        let options = topic.presets().map(|p| {
             html! { <option key={p.name} value={p.name} selected={p.name == current} title={p.summary}>{ p.title }</option> }
         });
         html! {

@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use distlab_core::check::{InvariantInfo, ViolationReport};
+use distlab_core::lab::topic::InvariantInfo;
+use distlab_core::sim::check::ViolationReport;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

@@ -3,8 +3,8 @@
 
 use std::rc::Rc;
 
-use distlab_core::lab::run::StateTable;
-use distlab_core::sim::node::Cell;
+use distlab_core::sim::view::Cell;
+use distlab_core::sim::view::StateTable;
 use yew::prelude::*;
 
 use crate::layout::palette_for;
