@@ -244,3 +244,30 @@ async fn the_javascript_api_and_messages_drive_the_page() {
     yew::scheduler::flush().await;
     assert!(clock(&root).contains("step 3"), "{}", clock(&root));
 }
+
+/// Conformance: every catalog topic has a page in the all-topics bundle, and it
+/// mounts, plays a few steps and shows its controls, invariants and narration.
+#[wasm_bindgen_test]
+async fn every_catalog_topic_has_a_page_that_mounts() {
+    for topic in catalog::topics() {
+        assert!(
+            distlab_web::pages::find(distlab_web::pages::PAGES, topic.slug).is_some(),
+            "{} has no page",
+            topic.slug
+        );
+        let root = mount(topic.slug, None, StartAt::Paused).await;
+        let lab = find(&root, ".lab");
+        assert_eq!(lab.get_attribute("data-topic").as_deref(), Some(topic.slug));
+        assert_eq!(count(&root, "#play"), 1, "{}", topic.slug);
+        assert_eq!(
+            count(&root, ".invariant"),
+            topic.invariants.len() as u32,
+            "{}",
+            topic.slug
+        );
+        press_times(&root, "#step", 3).await;
+        assert!(text(&root, "#clock").contains("step 3"), "{}", topic.slug);
+        assert!(!text(&root, ".narration").is_empty(), "{}", topic.slug);
+        root.remove();
+    }
+}

@@ -14,7 +14,7 @@ use super::run::{Run, RunOptions, USER_ACTION_RANK};
 use super::scenario::Scenario;
 use super::topic::{scripts, BuildError, Preset, TopicInfo};
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::check::{Checker, ViolationReport};
+use crate::sim::checker::{Checker, ViolationReport};
 use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};

@@ -9,7 +9,7 @@
 use std::any::Any;
 
 use crate::sim::action::TimedAction;
-use crate::sim::check::ViolationReport;
+use crate::sim::checker::ViolationReport;
 use crate::sim::time::Time;
 use crate::sim::trace::Trace;
 use crate::sim::view::{ClusterState, StateTable};

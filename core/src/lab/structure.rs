@@ -13,7 +13,7 @@ use super::run::{Run, RunOptions, USER_ACTION_RANK};
 use super::scenario::Scenario;
 use super::topic::{scripts, BuildError, Preset, TopicInfo};
 use crate::sim::action::TimedAction;
-use crate::sim::check::ViolationReport;
+use crate::sim::checker::ViolationReport;
 use crate::sim::ops::{OpsEngine, Structure};
 use crate::sim::time::{Duration, Time};
 use crate::sim::trace::Trace;

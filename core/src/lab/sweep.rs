@@ -10,7 +10,7 @@ use std::fmt;
 use super::run::RunOptions;
 use super::scenario::Scenario;
 use super::topic::TopicInfo;
-use crate::sim::check::ViolationReport;
+use crate::sim::checker::ViolationReport;
 use crate::sim::faults::FaultLevel;
 use crate::sim::time::Time;
 

@@ -2,7 +2,7 @@
 //! numbers, and a bounds-checked [`Reader`] that turns any malformed input into a
 //! [`DecodeError`] instead of a panic.
 //!
-//! The scenario codec ([`crate::lab::scenario`]) and topic operations
+//! The scenario codec (the share link) and topic operations
 //! ([`super::action::RawOperation`]) both write with these functions, so a link is
 //! one format from the first byte to the last.
 

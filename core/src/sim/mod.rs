@@ -4,7 +4,7 @@
 //! catalog): a topic brings its nodes and checker, a scenario its actions.
 
 pub mod action;
-pub mod check;
+pub mod checker;
 pub mod codec;
 pub mod faults;
 pub mod network;

@@ -12,7 +12,7 @@
 use std::fmt;
 
 use super::action::{Action, Operation, TimedAction};
-use super::check::{Violation, ViolationReport};
+use super::checker::{Violation, ViolationReport};
 use super::queue::{Class, EventQueue};
 use super::rng::Rng;
 use super::time::Time;

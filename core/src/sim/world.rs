@@ -16,7 +16,7 @@
 //! instant wanted.
 
 use super::action::{Action, Operation, TimedAction};
-use super::check::{Checker, Violation, ViolationReport};
+use super::checker::{Checker, Violation, ViolationReport};
 use super::network::{DropReason, Fate, Network, NetworkConfig};
 use super::node::{Cx, Effects, Labelled, Node, TimerOp};
 use super::queue::{Class, EventQueue, USER_ACTION_RANK};

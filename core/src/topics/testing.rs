@@ -6,7 +6,7 @@ use crate::lab::scenario::Scenario;
 use crate::lab::structure::{self, StructureTopic};
 use crate::lab::topic::TopicInfo;
 use crate::sim::action::{Action, Operation, RawOperation};
-use crate::sim::check::Violation;
+use crate::sim::checker::Violation;
 use crate::sim::ops::{OpsEngine, Structure};
 use crate::sim::time::Time;
 use crate::sim::trace::{EventKind, Trace};

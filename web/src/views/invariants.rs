@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use distlab_core::lab::topic::InvariantInfo;
-use distlab_core::sim::check::ViolationReport;
+use distlab_core::sim::checker::ViolationReport;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

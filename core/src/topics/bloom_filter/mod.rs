@@ -70,7 +70,7 @@ use crate::lab::topic::{
     BugInfo, BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind,
 };
 use crate::sim::action::{Operation, RawOperation};
-use crate::sim::check::Violation;
+use crate::sim::checker::Violation;
 use crate::sim::ops::{Notes, Planner, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;

@@ -67,7 +67,7 @@ use crate::lab::topic::{
     BugInfo, BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind,
 };
 use crate::sim::action::{Operation, RawOperation};
-use crate::sim::check::Violation;
+use crate::sim::checker::Violation;
 use crate::sim::ops::{Notes, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;

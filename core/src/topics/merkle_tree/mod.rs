@@ -68,7 +68,7 @@ use crate::lab::structure::{self, spaced, Plan, StructureTopic};
 use crate::lab::topic::{BuildError, Category, InvariantInfo, ParamSpec, TopicInfo, TopicKind};
 use crate::merkle::{self, short_hex, Comparison, Hash, MerkleTree, NodeId};
 use crate::sim::action::{Operation, RawOperation};
-use crate::sim::check::Violation;
+use crate::sim::checker::Violation;
 use crate::sim::ops::{Notes, Structure};
 use crate::sim::rng::Rng;
 use crate::sim::time::{Duration, Time};

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use crate::lab::topic::InvariantInfo;
-use crate::sim::check::{Checker, Violation};
+use crate::sim::checker::{Checker, Violation};
 use crate::sim::time::{NodeId, Time};
 
 use super::message::{Entry, LogIndex, Role, Term};

@@ -11,7 +11,7 @@ use crate::lab::protocol::simulation;
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::sim::action::Action;
-use crate::sim::check::{Checker, Violation};
+use crate::sim::checker::{Checker, Violation};
 use crate::sim::faults::FaultLevel;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::world::Simulation;

@@ -1,0 +1,211 @@
+//! The conformance suite: what every topic in the catalog must satisfy, checked
+//! for each one the moment it is registered. Nothing here names a topic.
+//!
+//! - every preset runs to its story's end, with every line of narration reached,
+//!   and holds every invariant unless it switches a bug on, in which case the bug
+//!   is caught by one of the invariants that bug declares;
+//! - every bug is caught by a heavy-fault seed sweep within its declared budget,
+//!   by one of its declared invariants;
+//! - the correct model is clean over a heavy-fault sweep;
+//! - every topic's default link round-trips through the scenario codec and builds;
+//! - every topic has golden trace hashes (checked natively and in wasm by
+//!   `determinism.rs`) and a page (mounted by the browser conformance test).
+
+use distlab_core::catalog;
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::sweep::{sweep, SweepConfig};
+use distlab_core::lab::topic::{PresetInfo, TopicInfo, TopicKind};
+use distlab_core::sim::time::{Duration, Time};
+
+/// How long a protocol preset runs past its last line of narration: long enough
+/// for what that line describes to happen.
+const AFTER_LAST_LINE: Duration = Duration::from_millis(3_000);
+
+/// The most steps a data-structure preset may take to finish its plan.
+const MAX_STRUCTURE_STEPS: u64 = 10_000;
+
+/// Seeds of the clean sweep of each correct model.
+const CLEAN_SEEDS: u64 = 300;
+
+/// The instant by which preset `preset` has told its whole story.
+fn story_end(preset: &PresetInfo) -> Time {
+    let last = preset
+        .narration
+        .iter()
+        .map(|n| n.at)
+        .max()
+        .unwrap_or(Time::ZERO);
+    last.after(AFTER_LAST_LINE)
+}
+
+fn check_preset(topic: &'static TopicInfo, preset: &'static PresetInfo) -> Result<(), String> {
+    let name = format!("{}/{}", topic.slug, preset.name);
+    if preset.narration.is_empty() {
+        return Err(format!("{name}: no narration"));
+    }
+    if preset.narration.windows(2).any(|w| w[0].at > w[1].at) {
+        return Err(format!("{name}: narration out of order"));
+    }
+    let scenario = topic.preset_scenario(preset);
+    let mut run = (topic.build)(&scenario, RunOptions::default())
+        .map_err(|e| format!("{name}: does not build: {e}"))?;
+    match topic.kind {
+        TopicKind::Protocol => run.run_until(story_end(preset)),
+        TopicKind::DataStructure => {
+            while run.steps() < MAX_STRUCTURE_STEPS && run.step() {}
+            if run.next_time().is_some() {
+                return Err(format!(
+                    "{name}: not finished after {MAX_STRUCTURE_STEPS} steps"
+                ));
+            }
+        }
+    }
+    // A person stepping through must reach every line.
+    if let Some(line) = preset.narration.iter().find(|n| n.at > run.now()) {
+        return Err(format!(
+            "{name}: the run ends at {} before the narration at {}",
+            run.now(),
+            line.at
+        ));
+    }
+    match preset.bug.and_then(|bug| topic.bug(bug)) {
+        Some(bug) => {
+            if !run
+                .violations()
+                .iter()
+                .any(|v| bug.caught_by.contains(&v.invariant))
+            {
+                return Err(format!(
+                    "{name}: switches on {} but none of {:?} catches it (found {:?})",
+                    bug.name,
+                    bug.caught_by,
+                    run.violations()
+                ));
+            }
+        }
+        None => {
+            if let Some(v) = run.violations().first() {
+                return Err(format!("{name}: a correct preset breaks {v}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_preset_tells_its_whole_story() {
+    let mut failures = Vec::new();
+    for topic in catalog::topics() {
+        assert!(!topic.presets.is_empty(), "{} has no preset", topic.slug);
+        for preset in topic.presets() {
+            if let Err(failure) = check_preset(topic, preset) {
+                failures.push(failure);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_bug_is_caught_within_its_budget() {
+    let mut failures = Vec::new();
+    for topic in catalog::topics() {
+        if topic.kind == TopicKind::Protocol {
+            assert!(
+                !topic.bugs.is_empty(),
+                "{} has no bug to switch on",
+                topic.slug
+            );
+        }
+        for bug in topic.bugs {
+            assert!(!bug.caught_by.is_empty(), "{}: {}", topic.slug, bug.name);
+            for invariant in bug.caught_by {
+                assert!(
+                    topic.invariants.iter().any(|i| i.name == *invariant),
+                    "{}: {} names an unknown invariant {invariant}",
+                    topic.slug,
+                    bug.name
+                );
+            }
+            let mut config = SweepConfig::new(topic, 1);
+            config.bug = Some(bug.name.to_string());
+            // The first seed that fails, within the budget.
+            let caught = (0..bug.budget).find_map(|seed| {
+                config.from_seed = seed;
+                let report = sweep(&config, |_, _| {}).expect("the sweep runs");
+                report.failures.into_iter().next()
+            });
+            match caught {
+                Some(failure) if bug.caught_by.contains(&failure.violation.invariant) => {}
+                Some(failure) => failures.push(format!(
+                    "{}: {} is caught by {}, which it does not declare",
+                    topic.slug, bug.name, failure.violation.invariant
+                )),
+                None => failures.push(format!(
+                    "{}: {} not caught in {} heavy seeds",
+                    topic.slug, bug.name, bug.budget
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_correct_model_is_clean_over_a_sweep() {
+    for topic in catalog::topics() {
+        let config = SweepConfig::new(topic, CLEAN_SEEDS);
+        let report = sweep(&config, |_, _| {}).expect("the sweep runs");
+        assert_eq!(report.seeds, CLEAN_SEEDS);
+        assert!(
+            report.failures.is_empty(),
+            "{}: seed {} breaks {}",
+            topic.slug,
+            report.failures[0].seed,
+            report.failures[0].violation
+        );
+    }
+}
+
+#[test]
+fn every_default_link_round_trips_and_builds() {
+    for topic in catalog::topics() {
+        let scenario = match topic.presets().next() {
+            Some(preset) => topic.preset_scenario(preset),
+            None => Scenario::new(topic.slug, 1),
+        };
+        for scenario in [scenario, Scenario::new(topic.slug, 1)] {
+            let link = scenario.encode();
+            assert_eq!(
+                Scenario::decode(&link).as_ref(),
+                Ok(&scenario),
+                "{}",
+                topic.slug
+            );
+            assert!(
+                (topic.build)(&scenario, RunOptions::default()).is_ok(),
+                "{}",
+                topic.slug
+            );
+        }
+    }
+}
+
+#[test]
+fn every_topic_is_complete_and_has_golden_hashes() {
+    let golden = include_str!("../golden/trace-hashes.txt");
+    for topic in catalog::topics() {
+        assert!(!topic.summary.is_empty(), "{}", topic.slug);
+        assert!(!topic.reference.is_empty(), "{}", topic.slug);
+        assert!(!topic.invariants.is_empty(), "{}", topic.slug);
+        for spec in topic.params {
+            assert!(spec.accepts(spec.default), "{}.{}", topic.slug, spec.name);
+        }
+        assert!(
+            golden.lines().any(|line| line.split(' ').next() == Some(topic.slug)),
+            "{} has no golden trace hashes: run DISTLAB_BLESS=1 cargo test -p distlab-tests --test determinism",
+            topic.slug
+        );
+    }
+}
