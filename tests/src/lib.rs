@@ -9,6 +9,12 @@ pub mod serve;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod webdriver;
 
+use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::topic::{TopicInfo, TopicKind};
+use distlab_core::sim::faults::FaultLevel;
+use distlab_core::sim::time::Time;
+
 /// The Raft scenarios whose trace hashes are pinned in `golden/raft-trace-hashes.txt`:
 /// (seed, fault level, virtual milliseconds).
 pub const GOLDEN_RUNS: &[(u64, &str, u64)] = &[
@@ -19,37 +25,35 @@ pub const GOLDEN_RUNS: &[(u64, &str, u64)] = &[
     (2026, "heavy", 5_000),
 ];
 
-/// The trace hash of each golden run, as `seed faults ms hash` lines.
+/// `scenario` run for `ms` of virtual time (its seeded plans drawn that far), as
+/// `hash events`: what every golden file pins.
+fn hashed(scenario: &Scenario, ms: u64) -> String {
+    let options = RunOptions {
+        horizon: Time::from_millis(ms),
+        ..RunOptions::default()
+    };
+    let mut run = distlab_core::catalog::build(scenario, options).expect("the scenario builds");
+    run.run_until(Time::from_millis(ms));
+    format!("{:016x} {}", run.trace().hash(), run.trace().events.len())
+}
+
+/// The trace hash of each golden run, as `seed faults ms hash events` lines.
 pub fn golden_lines() -> String {
-    use distlab_core::lab::run::RunOptions;
-    use distlab_core::lab::scenario::Scenario;
-    use distlab_core::sim::faults::FaultLevel;
-    use distlab_core::sim::time::Time;
     let mut out = String::new();
     for &(seed, faults, ms) in GOLDEN_RUNS {
         let mut scenario = Scenario::new("raft", seed);
         scenario.faults = FaultLevel::parse(faults).expect("a fault level");
-        let options = RunOptions {
-            horizon: Time::from_millis(ms),
-            ..RunOptions::default()
-        };
-        let mut run = distlab_core::catalog::build(&scenario, options).expect("raft builds");
-        run.run_until(Time::from_millis(ms));
-        out.push_str(&format!(
-            "{seed} {faults} {ms} {:016x} {}\n",
-            run.trace().hash(),
-            run.trace().events.len()
-        ));
+        out.push_str(&format!("{seed} {faults} {ms} {}\n", hashed(&scenario, ms)));
     }
     out
 }
 
 /// How long each golden run of a topic lasts: protocol runs go on forever, so they
 /// stop at a fixed instant; data-structure runs end with their plan.
-fn golden_horizon(topic: &distlab_core::lab::topic::TopicInfo) -> u64 {
+fn golden_horizon(topic: &TopicInfo) -> u64 {
     match topic.kind {
-        distlab_core::lab::topic::TopicKind::Protocol => 4_000,
-        distlab_core::lab::topic::TopicKind::DataStructure => 600_000,
+        TopicKind::Protocol => 4_000,
+        TopicKind::DataStructure => 600_000,
     }
 }
 
@@ -57,10 +61,6 @@ fn golden_horizon(topic: &distlab_core::lab::topic::TopicInfo) -> u64 {
 /// heavy faults), as `slug preset seed faults ms hash events` lines, in catalog
 /// order. Pinned in `golden/trace-hashes.txt`.
 pub fn topic_golden_lines() -> String {
-    use distlab_core::lab::run::RunOptions;
-    use distlab_core::lab::scenario::Scenario;
-    use distlab_core::sim::faults::FaultLevel;
-    use distlab_core::sim::time::Time;
     let mut out = String::new();
     for topic in distlab_core::catalog::topics() {
         let ms = golden_horizon(topic);
@@ -73,21 +73,13 @@ pub fn topic_golden_lines() -> String {
         faulty.faults = FaultLevel::Heavy;
         scenarios.push(faulty);
         for scenario in scenarios {
-            let options = RunOptions {
-                horizon: Time::from_millis(ms),
-                ..RunOptions::default()
-            };
-            let mut run =
-                distlab_core::catalog::build(&scenario, options).expect("the scenario builds");
-            run.run_until(Time::from_millis(ms));
             out.push_str(&format!(
-                "{} {} {} {} {ms} {:016x} {}\n",
+                "{} {} {} {} {ms} {}\n",
                 topic.slug,
                 scenario.preset.as_deref().unwrap_or("-"),
                 scenario.seed,
                 scenario.faults.as_str(),
-                run.trace().hash(),
-                run.trace().events.len()
+                hashed(&scenario, ms)
             ));
         }
     }
@@ -98,25 +90,10 @@ pub fn topic_golden_lines() -> String {
 /// person could take then, and the hash of the trace each replays to. Pinned in
 /// `golden/links.txt` so old links keep replaying exactly.
 pub fn link_golden_lines(links: &[&str]) -> String {
-    use distlab_core::lab::run::RunOptions;
-    use distlab_core::lab::scenario::Scenario;
-    use distlab_core::sim::time::Time;
     let mut out = String::new();
     for link in links {
         let scenario = Scenario::decode(link).expect("a pinned link decodes");
-        let ms = 6_000;
-        let options = RunOptions {
-            horizon: Time::from_millis(ms),
-            ..RunOptions::default()
-        };
-        let mut run =
-            distlab_core::catalog::build(&scenario, options).expect("the scenario builds");
-        run.run_until(Time::from_millis(ms));
-        out.push_str(&format!(
-            "{link} {:016x} {}\n",
-            run.trace().hash(),
-            run.trace().events.len()
-        ));
+        out.push_str(&format!("{link} {}\n", hashed(&scenario, 6_000)));
     }
     out
 }

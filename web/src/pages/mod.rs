@@ -1,16 +1,26 @@
 //! The pages: the home page, the two page families (protocol and data structure),
-//! each data structure's own body, and the table from slug to page, made from the
-//! catalog's one table ([`distlab_core::with_topics!`]).
+//! each data structure's own body (a module named like its topic's), and the table
+//! from slug to page. The body modules and the table are made from the catalog's
+//! one table ([`distlab_core::with_topics!`]).
 
-pub mod bloom_filter;
-pub mod consistent_hashing;
 pub mod home;
-pub mod merkle_tree;
 pub mod protocol;
 pub mod shared;
-pub mod skip_list;
 pub mod structure;
-pub mod time_series;
+
+/// Declares the page module of every topic drawn by the `structure` family.
+macro_rules! declare_page_modules {
+    () => {};
+    ($module:ident :: $topic:ident => protocol, $($rest:tt)*) => {
+        declare_page_modules!($($rest)*);
+    };
+    ($module:ident :: $topic:ident => structure, $($rest:tt)*) => {
+        pub mod $module;
+        declare_page_modules!($($rest)*);
+    };
+}
+
+distlab_core::with_topics!(declare_page_modules);
 
 use distlab_core::lab::topic::TopicInfo;
 use yew::prelude::*;

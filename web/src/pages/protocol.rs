@@ -16,10 +16,8 @@ use crate::command::Command;
 use crate::hooks::{use_player, StartAt};
 use crate::layout::{cluster, timeline};
 use crate::views::cluster::ClusterView;
-use crate::views::controls::Controls;
 use crate::views::event_log::EventLog;
 use crate::views::invariants::InvariantsView;
-use crate::views::narration::NarrationView;
 use crate::views::state_table::StateTableView;
 use crate::views::timeline::TimelineView;
 
@@ -112,16 +110,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 
     html! {
         <div class="lab protocol" data-topic={topic.slug}>
-            if !props.embed {
-                <header class="topic-header">
-                    <h1>{ topic.title }</h1>
-                    <p class="summary">{ topic.summary }</p>
-                    <p class="reference">{ "Follows " }{ topic.reference }</p>
-                </header>
-            }
-            <Controls state={shared::controls_state(&handle, &player)} on_command={on_command.clone()} />
-            { shared::notice(&player, &on_command) }
-            <NarrationView title={shared::preset_title(&player)} text={player.narration().map(|n| n.text)} />
+            { shared::page_top(&handle, &player, props.embed) }
             <div class="views">
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>

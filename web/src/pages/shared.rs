@@ -11,7 +11,29 @@ use crate::command::Command;
 use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
-use crate::views::controls::{ControlsState, TopicRef};
+use crate::views::controls::{Controls, ControlsState, TopicRef};
+use crate::views::narration::NarrationView;
+
+/// The top of every topic page: the header (not in embed mode), the controls, the
+/// notice and the preset's narration.
+pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
+    let topic = player.topic();
+    let on_command = &handle.on_command;
+    html! {
+        <>
+            if !embed {
+                <header class="topic-header">
+                    <h1>{ topic.title }</h1>
+                    <p class="summary">{ topic.summary }</p>
+                    <p class="reference">{ "Follows " }{ topic.reference }</p>
+                </header>
+            }
+            <Controls state={controls_state(handle, player)} on_command={on_command.clone()} />
+            { notice(player, on_command) }
+            <NarrationView title={preset_title(player)} text={player.narration().map(|n| n.text)} />
+        </>
+    }
+}
 
 /// What the controls bar shows for `player`.
 pub fn controls_state(handle: &PlayerHandle, player: &Player) -> ControlsState {

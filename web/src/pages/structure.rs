@@ -22,10 +22,8 @@ use super::protocol::TopicPageProps;
 use super::shared;
 use crate::command::Command;
 use crate::hooks::{use_player, PlayerHandle};
-use crate::views::controls::Controls;
 use crate::views::event_log::EventLog;
 use crate::views::invariants::InvariantsView;
-use crate::views::narration::NarrationView;
 
 /// Lines in the event log.
 const LOG_LINES: usize = 12;
@@ -144,16 +142,7 @@ pub fn StructureLab<T: StructurePage>(props: &TopicPageProps) -> Html {
     };
     html! {
         <div class="lab structure" data-topic={topic.slug}>
-            if !props.embed {
-                <header class="topic-header">
-                    <h1>{ topic.title }</h1>
-                    <p class="summary">{ topic.summary }</p>
-                    <p class="reference">{ "Follows " }{ topic.reference }</p>
-                </header>
-            }
-            <Controls state={shared::controls_state(&handle, &player)} on_command={on_command.clone()} />
-            { shared::notice(&player, &on_command) }
-            <NarrationView title={shared::preset_title(&player)} text={player.narration().map(|n| n.text)} />
+            { shared::page_top(&handle, &player, props.embed) }
             { shared::last_step(run.trace(), run.steps()) }
             { body }
             <div class="panels">
