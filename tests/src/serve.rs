@@ -6,16 +6,23 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::thread;
 
-/// Serves `root` until the process ends; returns the port.
+/// Serves `root` at the root of the host until the process ends; returns the port.
 pub fn serve(root: &Path) -> std::io::Result<u16> {
+    serve_at(root, "/")
+}
+
+/// Serves `root` under the path `prefix` (`/docs/distlab/`), as a project site or
+/// a docs folder would; anything outside it is not found.
+pub fn serve_at(root: &Path, prefix: &str) -> std::io::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let root = root.to_path_buf();
+    let prefix = format!("/{}", prefix.trim_matches('/'));
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let root = root.clone();
+            let (root, prefix) = (root.clone(), prefix.clone());
             thread::spawn(move || {
-                let _ = respond(stream, &root);
+                let _ = respond(stream, &root, &prefix);
             });
         }
     });
@@ -34,7 +41,7 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn respond(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -45,13 +52,20 @@ fn respond(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = path.split(['?', '#']).next().unwrap_or("/");
-    let relative = path.trim_start_matches('/');
-    let file: PathBuf = if relative.is_empty() {
-        root.join("index.html")
-    } else {
-        root.join(relative)
+    let relative = match path.strip_prefix(prefix.trim_end_matches('/')) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') || prefix == "/" => {
+            Some(rest.trim_start_matches('/'))
+        }
+        _ => None,
     };
     let mut stream = stream;
+    let Some(relative) = relative else {
+        return not_found(&mut stream);
+    };
+    let file: PathBuf = match relative {
+        "" => root.join("index.html"),
+        relative => root.join(relative),
+    };
     let inside = file
         .canonicalize()
         .ok()
@@ -67,7 +81,10 @@ fn respond(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             )?;
             stream.write_all(&body)
         }
-        _ => stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        _ => not_found(&mut stream),
     }
+}
+
+fn not_found(stream: &mut TcpStream) -> std::io::Result<()> {
+    stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 }

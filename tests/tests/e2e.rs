@@ -1,13 +1,15 @@
-//! End to end: build the site with trunk, serve it on 127.0.0.1, and drive headless
-//! Chromium through chromedriver as a person would: open #/raft, let it play, crash
-//! the leader, see a new leader elected, with no errors in the console.
+//! End to end: build the release site, serve it on 127.0.0.1 (at the root and under
+//! a sub-path), and drive headless Chromium through chromedriver as a person would:
+//! open #/raft, let it play, crash the leader, see a new leader elected, with no
+//! errors in the console; open the home page from a docs folder and follow a card,
+//! downloading only that topic's bundle.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use distlab_tests::serve::serve;
+use distlab_tests::serve::{serve, serve_at};
 use distlab_tests::webdriver::Browser;
 use serde_json::Value;
 
@@ -31,13 +33,21 @@ fn site() -> PathBuf {
         tools.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let status = Command::new("trunk")
-        .args(["build", "--release"])
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "distlab-site",
+            "--",
+            "dist",
+        ])
         .current_dir(&root)
         .env("PATH", path)
         .status()
-        .expect("trunk is installed (run scripts/setup)");
-    assert!(status.success(), "trunk build failed");
+        .expect("cargo runs (run scripts/setup for the tools)");
+    assert!(status.success(), "building the site failed");
     root.join("dist")
 }
 
@@ -168,6 +178,97 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
         )
         .unwrap();
     assert_eq!(chrome, Value::from(0));
+    let errors = browser.console_errors().unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// The files the page has fetched so far (the Resource Timing entries).
+const FETCHED: &str =
+    "return performance.getEntriesByType('resource').map(function (e) { return e.name; })";
+
+fn fetched(browser: &Browser) -> Vec<String> {
+    browser
+        .eval(FETCHED, vec![])
+        .unwrap()
+        .as_array()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn from_a_docs_folder_each_route_downloads_only_its_own_bundle() {
+    let dist = site();
+    let port = serve_at(&dist, "/docs/distlab/").expect("serve the site");
+    let base = format!("http://127.0.0.1:{port}/docs/distlab/");
+    let browser = Browser::start().expect("start headless chromium");
+
+    // The home page is static: its cards, and no WebAssembly at all.
+    browser.goto(&format!("{base}#/")).unwrap();
+    let cards = browser
+        .wait_for(
+            "var n = document.querySelectorAll('.home .card').length; return n > 0 ? n : null;",
+            Duration::from_secs(30),
+        )
+        .expect("the home page shows its cards");
+    assert_eq!(
+        cards.as_u64(),
+        Some(distlab_core::catalog::topics().len() as u64)
+    );
+    let home = fetched(&browser);
+    assert!(
+        home.iter()
+            .all(|name| !name.ends_with(".wasm") && !name.ends_with(".js")),
+        "the home page fetched {home:?}"
+    );
+
+    // Following a card loads that topic's bundle, from the sub-path, and no other.
+    browser
+        .eval(
+            "document.querySelector(\".card[data-topic='bloom-filter']\").click(); return true;",
+            vec![],
+        )
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.querySelector(\".lab[data-topic='bloom-filter'] svg.bits\") ? true : null;",
+            Duration::from_secs(30),
+        )
+        .expect("the Bloom filter page renders");
+    let names = fetched(&browser);
+    let bundles: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with(".wasm") || n.ends_with(".js"))
+        .collect();
+    assert_eq!(bundles.len(), 2, "{bundles:?}");
+    assert!(
+        bundles
+            .iter()
+            .all(|n| n.starts_with(&format!("{base}bloom-filter-"))),
+        "{bundles:?}"
+    );
+
+    // Another topic is another bundle; an embed of a topic loads just that one.
+    browser.goto("about:blank").unwrap();
+    browser.goto(&format!("{base}#/skip-list?embed")).unwrap();
+    browser
+        .wait_for(
+            "return document.querySelector(\".lab[data-topic='skip-list']\") ? true : null;",
+            Duration::from_secs(30),
+        )
+        .expect("the skip list embed renders");
+    let names = fetched(&browser);
+    assert!(
+        names
+            .iter()
+            .filter(|n| n.ends_with(".wasm"))
+            .all(|n| n.starts_with(&format!("{base}skip-list-"))),
+        "{names:?}"
+    );
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

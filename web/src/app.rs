@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::embed;
 use crate::hooks::StartAt;
-use crate::pages::{self, home::Home, protocol::TopicPageProps, Page};
+use crate::pages::{self, home::Home, protocol::TopicPageProps, Bundle};
 use crate::route::{Query, Route};
 use distlab_core::sim::time::Time;
 
@@ -17,16 +17,25 @@ fn current_hash() -> String {
         .unwrap_or_default()
 }
 
-/// The pages the running bundle carries.
+/// The bundle that is running.
 #[derive(Clone, Copy, Properties)]
 pub struct AppProps {
-    pub pages: &'static [Page],
+    pub bundle: &'static Bundle,
 }
 
 impl PartialEq for AppProps {
     fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(self.pages, other.pages)
+        std::ptr::eq(self.bundle, other.bundle)
     }
+}
+
+/// Loads the document again for a route this bundle does not carry: the site's
+/// loader then fetches the bundle that does (or shows the static home page).
+fn load_elsewhere() -> Html {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+    html! { <p class="loading">{ "Loading…" }</p> }
 }
 
 #[function_component]
@@ -71,8 +80,9 @@ pub fn App(props: &AppProps) -> Html {
     }
     let embed = route.embed() || embed::embed_in_search();
     let page = match &*route {
-        Route::Home => html! { <Home /> },
-        Route::Topic { slug, query } => match pages::find(props.pages, slug) {
+        Route::Home if props.bundle.home => html! { <Home /> },
+        Route::Home => load_elsewhere(),
+        Route::Topic { slug, query } => match pages::find(props.bundle.pages, slug) {
             Some(page) => {
                 let page_props = TopicPageProps {
                     link: query.scenario.clone(),
@@ -80,6 +90,9 @@ pub fn App(props: &AppProps) -> Html {
                     start: start_at(query),
                 };
                 html! { <div class="page" key={slug.clone()}>{ (page.render)(&page_props) }</div> }
+            }
+            None if distlab_core::catalog::card(slug).is_some() && !props.bundle.home => {
+                load_elsewhere()
             }
             None => not_found(&format!("There is no topic '{slug}'."), embed),
         },

@@ -21,10 +21,10 @@ pub mod player;
 pub mod route;
 pub mod views;
 
-/// Mounts the app on `<body>` with the topic pages this bundle carries: installs
-/// the panic banner and the JavaScript API, and in embed mode starts posting the
-/// page height to the parent.
-pub fn start(pages: &'static [pages::Page]) {
+/// Mounts the app on `<body>` with what this bundle carries: installs the panic
+/// banner and the JavaScript API, and in embed mode starts posting the page height
+/// to the parent.
+pub fn start(bundle: &'static pages::Bundle) {
     panic::install_hook();
     embed::install_api();
     if embed::embed_in_search()
@@ -37,5 +37,12 @@ pub fn start(pages: &'static [pages::Page]) {
     {
         embed::post_height_to_parent();
     }
-    yew::Renderer::<app::App>::with_props(app::AppProps { pages }).render();
+    // The release site's static home page makes way for the app.
+    if let Some(home) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("static-page"))
+    {
+        home.remove();
+    }
+    yew::Renderer::<app::App>::with_props(app::AppProps { bundle }).render();
 }

@@ -30,27 +30,84 @@ use protocol::TopicPageProps;
 /// Renders a topic's page.
 pub type PageFn = fn(&TopicPageProps) -> Html;
 
-/// A topic and the function that draws its page; a bundle registers the pages it
-/// carries (see [`crate::start`]).
+/// A topic and the function that draws its page.
 #[derive(Clone, Copy)]
 pub struct Page {
     pub topic: &'static TopicInfo,
     pub render: PageFn,
 }
 
+/// What one WebAssembly bundle carries: some topic pages, and whether it draws the
+/// home page itself (the release site's home page is static HTML). The app reloads
+/// the document for any route its bundle does not carry, so the loader can fetch
+/// the bundle that does.
+#[derive(Clone, Copy)]
+pub struct Bundle {
+    pub pages: &'static [Page],
+    pub home: bool,
+}
+
+/// Whether two byte strings are equal, in a constant context.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 macro_rules! pages_table {
     ($($module:ident :: $topic:ident => $family:ident),* $(,)?) => {
-        /// Every topic's page, in catalog order: the all-topics bundle.
+        /// Every topic's page, in catalog order.
         pub static PAGES: &[Page] = &[$(
             Page {
                 topic: &distlab_core::topics::$module::INFO,
                 render: $family::page::<distlab_core::topics::$module::$topic>,
             }
         ),*];
+
+        /// One bundle per topic, named like its module: its page alone.
+        #[allow(non_upper_case_globals)]
+        pub mod bundles {
+            use super::*;
+            $(
+                pub static $module: Bundle = Bundle {
+                    pages: &[Page {
+                        topic: &distlab_core::topics::$module::INFO,
+                        render: $family::page::<distlab_core::topics::$module::$topic>,
+                    }],
+                    home: false,
+                };
+            )*
+        }
+
+        /// The bundle of the topic whose module is `module`, chosen at compile time
+        /// so a bundle's binary holds only that topic's code; `""` gives the
+        /// all-topics development bundle.
+        pub const fn bundle(module: &str) -> &'static Bundle {
+            $(
+                if same(module.as_bytes(), stringify!($module).as_bytes()) {
+                    return &bundles::$module;
+                }
+            )*
+            &ALL_TOPICS
+        }
     };
 }
 
 distlab_core::with_topics!(pages_table);
+
+/// Every topic and the home page: the development bundle `trunk serve` builds.
+pub static ALL_TOPICS: Bundle = Bundle {
+    pages: PAGES,
+    home: true,
+};
 
 /// The page of `slug` among `pages`.
 pub fn find(pages: &[Page], slug: &str) -> Option<Page> {

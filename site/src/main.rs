@@ -1,0 +1,239 @@
+//! `distlab-site`: builds the release site into a folder that works from any path
+//! of any static host.
+//!
+//!     cargo run --release -p distlab-site -- [DIST]      (default: dist)
+//!
+//! What a route downloads is only what it needs:
+//! - the home page is static HTML made from the catalog's cards (no WebAssembly);
+//! - each topic has its own bundle: `distlab-bundle` compiled with
+//!   `DISTLAB_BUNDLE=<module>`, which holds that topic's page and nothing of any
+//!   other topic, then `wasm-bindgen --target web` and `wasm-opt -Oz`;
+//! - a small inline loader reads the route and imports the topic's bundle,
+//!   fetching its WebAssembly at the same time.
+//!
+//! Every asset name carries a hash of its content, every URL is relative, and
+//! `manifest.json` lists each route's files (the budget test and `measure` read it).
+//! Compiling one topic's bundle reuses everything but the final link, so each
+//! topic costs a few seconds; the tools are the pinned ones `scripts/setup`
+//! installs (wasm-bindgen 0.2.130, wasm-opt 132).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use distlab_core::catalog;
+use sha2::{Digest, Sha256};
+
+/// The cargo profile of the bundles: size over speed (see the workspace manifest).
+const PROFILE: &str = "wasm-release";
+const TARGET: &str = "wasm32-unknown-unknown";
+const BUNDLE_BIN: &str = "distlab-bundle";
+
+fn main() -> ExitCode {
+    let dist = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "dist".into()));
+    match build(&dist) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("distlab-site: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The first 16 hex digits of the SHA-256 of `parts`.
+fn content_hash(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .fold(String::new(), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("{shown}: {e} (run scripts/setup to install the tools)"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed: {status}"))
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Copies `name` from `static/` into `dist` under a content-hashed name.
+fn hashed_copy(root: &Path, dist: &Path, name: &str) -> Result<String, String> {
+    let bytes = read(&root.join("static").join(name))?;
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+    let hashed = format!("{stem}-{}.{extension}", content_hash(&[&bytes]));
+    write(&dist.join(&hashed), &bytes)?;
+    Ok(hashed)
+}
+
+/// Compiles one topic's bundle and copies the raw WebAssembly out of the way of
+/// the next build (every bundle is the same binary); returns where it went.
+fn compile(root: &Path, target: &Path, slug: &str) -> Result<PathBuf, String> {
+    let module = slug.replace('-', "_");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo)
+        .current_dir(root)
+        .env("DISTLAB_BUNDLE", &module)
+        .args(["build", "--quiet", "--profile", PROFILE, "--target", TARGET])
+        .args(["-p", "distlab-web", "--bin", BUNDLE_BIN]))?;
+    let built = target
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{BUNDLE_BIN}.wasm"));
+    let scratch = target.join("site").join(&module);
+    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let raw = scratch.join("raw.wasm");
+    fs::copy(&built, &raw).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(raw)
+}
+
+/// Binds and optimises a compiled bundle into `dist` under content-hashed names;
+/// returns the JavaScript and WebAssembly file names.
+fn finish(root: &Path, dist: &Path, slug: &str, raw: &Path) -> Result<(String, String), String> {
+    let scratch = raw.parent().ok_or("no scratch folder")?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-name", "bundle"])
+        .arg("--out-dir")
+        .arg(scratch)
+        .arg(raw))?;
+    let optimised = scratch.join("optimised.wasm");
+    // scripts/setup installs binaryen from npm into .tools/ (Debian's is too old).
+    let local = root.join(".tools/node_modules/.bin/wasm-opt");
+    let wasm_opt = if local.exists() {
+        local
+    } else {
+        PathBuf::from("wasm-opt")
+    };
+    run(Command::new(wasm_opt)
+        .arg("-Oz")
+        .arg(scratch.join("bundle_bg.wasm"))
+        .arg("-o")
+        .arg(&optimised))?;
+    let js = read(&scratch.join("bundle.js"))?;
+    let wasm = read(&optimised)?;
+    let hash = content_hash(&[&js, &wasm]);
+    let (js_name, wasm_name) = (
+        format!("{slug}-{hash}.js"),
+        format!("{slug}-{hash}_bg.wasm"),
+    );
+    write(&dist.join(&js_name), &js)?;
+    write(&dist.join(&wasm_name), &wasm)?;
+    Ok((js_name, wasm_name))
+}
+
+/// A JSON string literal.
+fn json(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn build(dist: &Path) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace")?
+        .to_path_buf();
+    if dist.exists() {
+        fs::remove_dir_all(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    }
+    fs::create_dir_all(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+
+    let style = hashed_copy(&root, dist, "style.css")?;
+    let favicon = hashed_copy(&root, dist, "favicon.svg")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    // Cargo builds one bundle at a time (they are the same binary); binding and
+    // optimising the last one overlaps the next compilation.
+    let started = std::time::Instant::now();
+    let routes = std::thread::scope(|scope| {
+        let mut finishing = Vec::new();
+        for topic in catalog::topics() {
+            let raw = compile(&root, &target, topic.slug)?;
+            let (root, slug) = (&root, topic.slug);
+            finishing.push((slug, scope.spawn(move || finish(root, dist, slug, &raw))));
+        }
+        finishing
+            .into_iter()
+            .map(|(slug, handle)| {
+                let (js, wasm) = handle.join().map_err(|_| format!("{slug}: panicked"))??;
+                Ok((slug, js, wasm))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    eprintln!(
+        "distlab-site: {} bundles in {:.1} s",
+        routes.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let bundles = routes
+        .iter()
+        .map(|(slug, js, wasm)| {
+            format!(
+                "{}:{{\"js\":{},\"wasm\":{}}}",
+                json(slug),
+                json(js),
+                json(wasm)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let template = String::from_utf8(read(&root.join("static/site.html"))?)
+        .map_err(|_| "static/site.html is not UTF-8")?;
+    let loader = String::from_utf8(read(&root.join("static/loader.js"))?)
+        .map_err(|_| "static/loader.js is not UTF-8")?;
+    let index = template
+        .replace("{{style}}", &style)
+        .replace("{{favicon}}", &favicon)
+        .replace("{{home}}", &distlab_web::pages::home::html())
+        .replace("{{bundles}}", &format!("{{{bundles}}}"))
+        .replace("{{loader}}", &loader);
+    write(&dist.join("index.html"), index.as_bytes())?;
+
+    // What each route downloads, for the budget test and `measure`.
+    let shared = format!(
+        "[{},{},{}]",
+        json("index.html"),
+        json(&style),
+        json(&favicon)
+    );
+    let manifest = format!("{{\"shared\":{shared},\"bundles\":{{{bundles}}}}}\n");
+    write(&dist.join("manifest.json"), manifest.as_bytes())?;
+    eprintln!(
+        "distlab-site: {} with the home page and {} topic bundles",
+        dist.display(),
+        routes.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The built site: every catalog topic has a bundle and a route to it, asset names
+//! carry content hashes, URLs are relative, and every route stays within its
+//! download budget (sizes are deterministic, so a topic that grows too large is
+//! caught when it lands).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+
+use distlab_core::catalog;
+use distlab_tests::site::{routes, table};
+
+/// The site `scripts/test` built (`DISTLAB_DIST`), or `dist/` if it exists.
+fn dist() -> Option<PathBuf> {
+    let dist = std::env::var_os("DISTLAB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist")));
+    if dist.join("manifest.json").exists() {
+        Some(dist)
+    } else {
+        eprintln!(
+            "no built site at {} (scripts/build); skipped",
+            dist.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn every_topic_has_a_bundle_and_a_route() {
+    let Some(dist) = dist() else { return };
+    let routes = routes(&dist).expect("the manifest reads");
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
+    for topic in catalog::topics() {
+        let route = routes
+            .iter()
+            .find(|r| r.topic.as_deref() == Some(topic.slug))
+            .unwrap_or_else(|| panic!("{} has no bundle", topic.slug));
+        for (name, bytes, _) in &route.files {
+            assert!(*bytes > 0, "{name} is empty");
+        }
+        // The home page links to it, and the loader knows its bundle.
+        assert!(
+            index.contains(&format!("href=\"#/{}\"", topic.slug)),
+            "{}",
+            topic.slug
+        );
+        assert!(
+            index.contains(&format!("\"{}\":{{\"js\"", topic.slug)),
+            "{}",
+            topic.slug
+        );
+    }
+    assert_eq!(routes.len(), catalog::topics().len() + 1);
+}
+
+#[test]
+fn asset_names_carry_content_hashes_and_urls_are_relative() {
+    let Some(dist) = dist() else { return };
+    for entry in std::fs::read_dir(&dist).expect("dist").flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name == "index.html" || name == "manifest.json" {
+            continue;
+        }
+        let stem = name.split('.').next().unwrap_or("");
+        let hash = stem
+            .trim_end_matches("_bg")
+            .rsplit('-')
+            .next()
+            .unwrap_or("");
+        assert!(
+            hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name} has no content hash"
+        );
+    }
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
+    for attribute in ["href=\"/", "src=\"/", "import(\"/"] {
+        assert!(!index.contains(attribute), "an absolute URL: {attribute}");
+    }
+}
+
+#[test]
+fn every_route_is_within_its_budget() {
+    let Some(dist) = dist() else { return };
+    let routes = routes(&dist).expect("the manifest reads");
+    let over: Vec<_> = routes.iter().filter(|r| r.gzipped() > r.budget).collect();
+    assert!(over.is_empty(), "routes over budget:\n{}", table(&routes));
+}
