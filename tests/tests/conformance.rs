@@ -209,3 +209,30 @@ fn every_topic_is_complete_and_has_golden_hashes() {
         );
     }
 }
+
+#[test]
+fn every_topic_resumes_exactly_from_a_snapshot() {
+    for topic in catalog::topics() {
+        let mut scenario = Scenario::new(topic.slug, 3);
+        scenario.faults = distlab_core::sim::faults::FaultLevel::Heavy;
+        let mut run = (topic.build)(&scenario, RunOptions::default()).expect("builds");
+        let total = {
+            let mut probe = (topic.build)(&scenario, RunOptions::default()).expect("builds");
+            probe.run_until(Time::from_millis(6_000));
+            probe.steps()
+        };
+        while run.steps() < total / 2 && run.step() {}
+        let snapshot = run.fork();
+        let mark = run.trace().mark(run.steps());
+        while run.steps() < total && run.step() {}
+        let straight = run.trace().hash();
+
+        let mut resumed = snapshot.fork();
+        let mut trace = std::mem::take(run.trace_mut());
+        trace.rewind(&mark);
+        *resumed.trace_mut() = trace;
+        while resumed.steps() < total && resumed.step() {}
+        assert_eq!(resumed.trace().hash(), straight, "{}", topic.slug);
+        assert_eq!(resumed.steps(), total, "{}", topic.slug);
+    }
+}

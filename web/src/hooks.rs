@@ -24,6 +24,20 @@ pub const DEFAULT_SPAN: Duration = Duration::from_millis(800);
 const MIN_SPAN: Duration = Duration::from_millis(100);
 const MAX_SPAN: Duration = Duration::from_millis(20_000);
 
+/// Wall-clock milliseconds a frame may spend simulating; drawing gets the rest.
+const SIMULATION_MS_PER_FRAME: f64 = 8.0;
+/// Steps per frame: the first guess, and the bounds the guess adapts within.
+const FIRST_STEP_BUDGET: u64 = 4_000;
+const MIN_STEP_BUDGET: u64 = 200;
+const MAX_STEP_BUDGET: u64 = 200_000;
+
+/// The page's clock in milliseconds (0 where there is none).
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// How a page starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StartAt {
@@ -114,11 +128,23 @@ pub fn use_player(
     }
 
     let playing = player.borrow().playing();
+    let budget = use_mut_ref(|| FIRST_STEP_BUDGET);
     use_animation_frames(playing, {
         let player = player.clone();
         let update = update.clone();
         Callback::from(move |real_ms: f64| {
-            if player.borrow_mut().advance(real_ms) {
+            // The steps a frame may run adapt to how long the last ones took, so
+            // high speeds stay smooth and skip ahead instead of freezing the page.
+            let started = now_ms();
+            let moved = player.borrow_mut().advance(real_ms, *budget.borrow());
+            let spent = now_ms() - started;
+            let mut budget = budget.borrow_mut();
+            *budget = if spent > SIMULATION_MS_PER_FRAME {
+                (*budget / 2).max(MIN_STEP_BUDGET)
+            } else {
+                (*budget + *budget / 4).min(MAX_STEP_BUDGET)
+            };
+            if moved {
                 update.force_update();
             }
         })

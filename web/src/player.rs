@@ -3,8 +3,11 @@
 //! The player owns the [`Scenario`] (the share link) and the [`Run`] built from it,
 //! plus the instant the views show (`time`), which may lie between two events so
 //! messages can be drawn in flight. Playing advances `time` by real time scaled by
-//! `speed`; stepping moves one event; stepping back and seeking replay the scenario
-//! from the start (runs are deterministic and fast, so replay is time travel).
+//! `speed`; stepping moves one event; stepping back and seeking go back to the
+//! nearest earlier snapshot and replay from there (runs are deterministic, so replay
+//! is time travel). Snapshots are taken every [`SNAPSHOT_EVERY`] steps; the trace
+//! keeps a window of recent events ([`KEEP_EVENTS`]), so a long run's memory stays
+//! bounded and a seek anywhere costs at most a snapshot interval of replay.
 //!
 //! A person's action (crash, cut, client request, ...) is added to the scenario at
 //! the current instant. If the person had rewound, actions after that instant are
@@ -17,17 +20,69 @@ use distlab_core::lab::scenario::Scenario;
 use distlab_core::lab::topic::{Narration, TopicInfo};
 use distlab_core::sim::action::{Action, TimedAction};
 use distlab_core::sim::time::{Duration, Time};
+use distlab_core::sim::trace::{MessageId, MessageRecord, TraceMark};
 
 use crate::command::Command;
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
-/// The most trace events kept in the browser before the player pauses.
-pub const MAX_EVENTS: usize = 400_000;
+/// Steps between snapshots: a seek replays at most this many.
+pub const SNAPSHOT_EVERY: u64 = 4_096;
+/// When the trace holds more events than this, events older than [`KEEP_SPAN`]
+/// before the shown instant are forgotten (snapshots rebuild them on a seek).
+pub const KEEP_EVENTS: usize = 60_000;
+/// How much recent virtual time the trace keeps: more than the widest timeline.
+pub const KEEP_SPAN: Duration = Duration::from_millis(30_000);
+/// A seek to before the kept window starts this much earlier, so the timeline
+/// around the instant is filled.
+const REFILL_SPAN: Duration = Duration::from_millis(20_000);
 
 /// Speeds offered in the UI: virtual milliseconds per real millisecond.
-pub const SPEEDS: [f64; 7] = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// [`AS_FAST_AS_POSSIBLE`] runs as many steps as the frame budget allows.
+pub const SPEEDS: [f64; 12] = [
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    100.0,
+    AS_FAST_AS_POSSIBLE,
+];
+/// The speed that is "as fast as the frame budget allows".
+pub const AS_FAST_AS_POSSIBLE: f64 = f64::INFINITY;
 pub const DEFAULT_SPEED: f64 = 0.1;
+
+/// A copy of the run after some step, to come back to.
+struct Snapshot {
+    /// The run as it was, without its trace.
+    run: Box<dyn Run>,
+    steps: u64,
+    time: Time,
+    /// Where the trace stood.
+    mark: TraceMark,
+    /// The messages in flight then, to restart a trace from here once the
+    /// window has forgotten this point.
+    in_flight: Vec<MessageRecord>,
+    next_message: MessageId,
+}
+
+impl Snapshot {
+    fn of(run: &dyn Run) -> Snapshot {
+        Snapshot {
+            run: run.fork(),
+            steps: run.steps(),
+            time: run.now(),
+            mark: run.trace().mark(run.steps()),
+            in_flight: run.trace().in_flight_tail(run.now()),
+            next_message: run.next_message(),
+        }
+    }
+}
 
 /// A running scenario with its playback state.
 pub struct Player {
@@ -39,8 +94,11 @@ pub struct Player {
     speed: f64,
     /// Why the player stopped by itself, or what was wrong with a link.
     notice: Option<String>,
-    /// Trace events kept at most ([`MAX_EVENTS`] unless a test lowers it).
-    event_limit: usize,
+    /// Snapshots in step order; the first is the run at step 0.
+    snapshots: Vec<Snapshot>,
+    /// Trace events held before the window slides ([`KEEP_EVENTS`] unless a test
+    /// lowers it).
+    keep_events: usize,
 }
 
 impl Player {
@@ -53,6 +111,7 @@ impl Player {
             ));
         }
         let run = (topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
+        let snapshots = vec![Snapshot::of(run.as_ref())];
         Ok(Player {
             topic,
             scenario,
@@ -61,7 +120,8 @@ impl Player {
             playing: false,
             speed: DEFAULT_SPEED,
             notice: None,
-            event_limit: MAX_EVENTS,
+            snapshots,
+            keep_events: KEEP_EVENTS,
         })
     }
 
@@ -144,8 +204,8 @@ impl Player {
     }
 
     pub fn set_speed(&mut self, speed: f64) {
-        if speed.is_finite() && speed > 0.0 {
-            self.speed = speed.min(100.0);
+        if speed == AS_FAST_AS_POSSIBLE || (speed.is_finite() && speed > 0.0) {
+            self.speed = speed.min(AS_FAST_AS_POSSIBLE);
         }
     }
 
@@ -161,23 +221,30 @@ impl Player {
     }
 
     fn at_limit(&self) -> bool {
-        self.run.now() >= MAX_TIME || self.run.trace().events.len() >= self.event_limit
+        self.run.now() >= MAX_TIME
     }
 
-    /// Advances by `real_ms` of wall time when playing. Returns whether anything
+    /// Advances by `real_ms` of wall time when playing, processing at most
+    /// `step_budget` steps (the frame's budget): when the run cannot keep up with
+    /// the speed, the view shows the latest state reached. Returns whether anything
     /// visible changed.
-    pub fn advance(&mut self, real_ms: f64) -> bool {
+    pub fn advance(&mut self, real_ms: f64, step_budget: u64) -> bool {
         if !self.playing || !real_ms.is_finite() || real_ms <= 0.0 {
             return false;
         }
-        let virtual_us = (real_ms * self.speed * 1000.0).round() as u64;
-        let target = self.time.after(Duration(virtual_us.max(1))).min(MAX_TIME);
-        self.run_to(target);
+        let target = if self.speed == AS_FAST_AS_POSSIBLE {
+            MAX_TIME
+        } else {
+            let virtual_us = (real_ms * self.speed * 1000.0).round() as u64;
+            self.time.after(Duration(virtual_us.max(1))).min(MAX_TIME)
+        };
+        if !self.run_to_within(target, step_budget.max(1)) {
+            self.time = self.run.now().max(self.time);
+        }
         if self.at_limit() {
             self.playing = false;
             self.notice = Some(format!(
-                "Paused: this run reached the lab's limit ({} of virtual time or {} events). Reset or rewind to keep exploring.",
-                MAX_TIME, self.event_limit
+                "Paused: this run reached the lab's limit of {MAX_TIME} of virtual time. Reset or rewind to keep exploring."
             ));
         }
         true
@@ -193,6 +260,7 @@ impl Player {
         // is strictly later.
         if self.run.step() {
             self.time = self.run.now();
+            self.after_steps();
         }
     }
 
@@ -214,36 +282,100 @@ impl Player {
     }
 
     fn replay_to_step(&mut self, step: u64) {
-        self.rebuild();
-        while self.run.steps() < step && self.run.step() {}
+        if step < self.run.steps() {
+            self.restore(|snapshot| snapshot.steps <= step);
+        }
+        while self.run.steps() < step && self.run.step() {
+            self.after_steps();
+        }
         self.time = self.run.now();
     }
 
-    /// Shows the run at `time`: forward by running, backward by replaying.
+    /// Shows the run at `time`: forward by running, backward from the nearest
+    /// snapshot.
     pub fn seek_time(&mut self, time: Time) {
         let time = time.min(MAX_TIME);
         if time < self.run.now() {
-            self.rebuild();
+            self.restore(|snapshot| snapshot.time <= time);
         }
         self.run_to(time);
     }
 
-    /// Runs forward to `time`, but never past the event limit (a link can ask for
-    /// any instant; the browser must not build an unbounded trace to reach it).
-    /// Shows `time`, or the last event processed when the limit stopped the run.
+    /// Goes back to the latest snapshot that `fits`. The trace is rewound to it
+    /// when it still holds that point; otherwise the run restarts from a snapshot
+    /// far enough back to fill the timeline, with the messages then in flight.
+    fn restore(&mut self, fits: impl Fn(&Snapshot) -> bool) {
+        let Some(index) = self.snapshots.iter().rposition(&fits) else {
+            return;
+        };
+        let trace = self.run.trace();
+        let (index, trace) = if trace.holds(&self.snapshots[index].mark) {
+            let mut trace = std::mem::take(self.run.trace_mut());
+            trace.rewind(&self.snapshots[index].mark);
+            (index, trace)
+        } else {
+            let wanted = self.snapshots[index].time;
+            let earlier = Time(wanted.as_micros().saturating_sub(REFILL_SPAN.as_micros()));
+            let index = self
+                .snapshots
+                .iter()
+                .rposition(|s| s.time <= earlier)
+                .unwrap_or(0);
+            let snapshot = &self.snapshots[index];
+            let trace = distlab_core::sim::trace::Trace::resume(
+                snapshot.in_flight.clone(),
+                snapshot.next_message,
+            );
+            (index, trace)
+        };
+        let mut run = self.snapshots[index].run.fork();
+        *run.trace_mut() = trace;
+        self.run = run;
+        self.time = self.run.now();
+    }
+
+    /// Runs forward to `time` and shows it.
     fn run_to(&mut self, time: Time) {
+        self.run_to_within(time, u64::MAX);
+        self.time = time.max(self.run.now());
+    }
+
+    /// Runs forward to `time` within `budget` steps; shows `time` when it got there
+    /// (returns true) and the last processed step otherwise.
+    fn run_to_within(&mut self, time: Time, budget: u64) -> bool {
+        let mut left = budget;
         while self.run.next_time().is_some_and(|t| t <= time) {
-            if self.run.trace().events.len() >= self.event_limit || !self.run.step() {
+            if left == 0 || !self.run.step() {
+                self.after_steps();
                 self.time = self.run.now();
-                self.playing = false;
-                self.notice = Some(format!(
-                    "Paused: this run reached the lab's limit of {} events. Reset or rewind to keep exploring.",
-                    self.event_limit
-                ));
-                return;
+                return false;
+            }
+            left -= 1;
+            if left % 1024 == 0 {
+                self.after_steps();
             }
         }
+        self.after_steps();
         self.time = time;
+        true
+    }
+
+    /// Bookkeeping after the run moved forward: a snapshot every
+    /// [`SNAPSHOT_EVERY`] steps, and the trace window.
+    fn after_steps(&mut self) {
+        let last = self.snapshots.last().map_or(0, |s| s.steps);
+        if self.run.steps() >= last + SNAPSHOT_EVERY {
+            self.snapshots.push(Snapshot::of(self.run.as_ref()));
+        }
+        if self.run.trace().events.len() > self.keep_events {
+            let keep_from = Time(
+                self.run
+                    .now()
+                    .as_micros()
+                    .saturating_sub(KEEP_SPAN.as_micros()),
+            );
+            self.run.trace_mut().forget_before(keep_from);
+        }
     }
 
     /// Back to time zero with the same scenario.
@@ -254,12 +386,9 @@ impl Player {
         self.time = Time::ZERO;
     }
 
+    /// Back to step 0 of the same scenario.
     fn rebuild(&mut self) {
-        // The scenario was valid when this player was made, and every edit below
-        // validates before it replaces it.
-        if let Ok(run) = (self.topic.build)(&self.scenario, RunOptions::default()) {
-            self.run = run;
-        }
+        self.restore(|snapshot| snapshot.steps == 0);
     }
 
     /// Replaces the scenario if it builds, restarting at time zero; on error keeps
@@ -267,6 +396,7 @@ impl Player {
     pub fn replace_scenario(&mut self, scenario: Scenario) -> Result<(), String> {
         let run =
             (self.topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
+        self.snapshots = vec![Snapshot::of(run.as_ref())];
         self.scenario = scenario;
         self.run = run;
         self.time = Time::ZERO;
@@ -326,14 +456,25 @@ impl Player {
         let at = self.time.max(self.run.now()).after(Duration(1));
         let rewound = self.scenario.actions.iter().any(|a| a.at >= at);
         if rewound {
+            // The run branches: later actions go, and so does every snapshot that
+            // saw them; the run is rebuilt up to the instant shown.
             self.scenario.actions.retain(|a| a.at < at);
             let time = self.time;
-            self.rebuild();
+            if let Ok(run) = (self.topic.build)(&self.scenario, RunOptions::default()) {
+                self.snapshots = vec![Snapshot::of(run.as_ref())];
+                self.run = run;
+            }
             self.run_to(time);
         }
+        // Snapshots after the action's instant would not contain it.
+        self.snapshots.retain(|s| s.time < at || s.steps == 0);
         let rank = USER_ACTION_RANK + self.scenario.actions.len() as u32;
         self.scenario.push_action(at, action.clone());
-        self.run.schedule(TimedAction { at, action }, rank);
+        let timed = TimedAction { at, action };
+        for snapshot in &mut self.snapshots {
+            snapshot.run.schedule(timed.clone(), rank);
+        }
+        self.run.schedule(timed, rank);
         // Show the action's effect right away when paused.
         if !self.playing {
             self.run_to(at);
@@ -421,10 +562,10 @@ mod tests {
     #[test]
     fn playing_advances_scaled_time_and_paused_does_not() {
         let mut player = plain();
-        assert!(!player.advance(100.0));
+        assert!(!player.advance(100.0, u64::MAX));
         player.play();
         player.set_speed(0.5);
-        assert!(player.advance(1000.0));
+        assert!(player.advance(1000.0, u64::MAX));
         assert_eq!(player.time(), Time::from_millis(500));
         assert!(player.run().now() <= player.time());
         assert!(player.run().next_time().unwrap() > player.time());
@@ -528,20 +669,95 @@ mod tests {
         assert_eq!(player.scenario().seed, 99);
     }
 
-    #[test]
-    fn a_link_to_a_far_instant_stops_at_the_event_limit() {
+    /// What a person sees at an instant, whatever the trace has forgotten: the
+    /// nodes, the table, the step count and the latest events.
+    fn view(player: &Player) -> (String, u64, Vec<String>) {
+        let run = player.run();
+        let events = &run.trace().events;
+        let latest = events[events.len().saturating_sub(200)..]
+            .iter()
+            .map(|e| run.trace().event_json(e))
+            .collect();
+        (
+            format!("{:?}{:?}", run.cluster(), run.state_table()),
+            run.steps(),
+            latest,
+        )
+    }
+
+    fn busy_raft() -> Player {
         let mut scenario = Scenario::new("raft", 1);
         scenario.set_param("rate", 50);
         scenario.set_param("nodes", 7);
-        let mut player = Player::new(raft(), scenario).unwrap();
-        player.event_limit = 20_000;
-        player.seek_time(MAX_TIME);
-        let events = player.run().trace().events.len();
-        assert!((20_000..21_000).contains(&events), "{events}");
-        assert!(player.time() < MAX_TIME);
-        assert!(player.notice().unwrap().contains("limit"));
+        scenario.faults = distlab_core::sim::faults::FaultLevel::Heavy;
+        Player::new(raft(), scenario).unwrap()
+    }
+
+    #[test]
+    fn a_far_instant_is_reached_with_a_bounded_trace() {
+        let mut player = busy_raft();
+        player.keep_events = 5_000;
+        player.seek_time(Time::from_millis(60_000));
+        assert_eq!(player.time(), Time::from_millis(60_000));
+        // The trace holds about the last KEEP_SPAN of the run, not all of it.
+        let oldest = player.run().trace().events[0].time;
+        assert!(
+            oldest >= Time::from_millis(60_000 - KEEP_SPAN.as_micros() / 1_000 - 2_000),
+            "the trace still holds {oldest}"
+        );
+        assert!(player.snapshots.len() > 4, "{}", player.snapshots.len());
+        assert!(player.notice().is_none());
+    }
+
+    #[test]
+    fn seeking_back_through_snapshots_shows_what_a_fresh_replay_shows() {
+        let mut player = busy_raft();
+        player.keep_events = 5_000;
+        player.seek_time(Time::from_millis(40_000));
+        // Inside the window, before it, and at the start of the run.
+        for ms in [38_500, 20_000, 4_000, 100] {
+            player.seek_time(Time::from_millis(ms));
+            let mut fresh = busy_raft();
+            fresh.seek_time(Time::from_millis(ms));
+            assert_eq!(view(&player), view(&fresh), "at {ms} ms");
+        }
+        // Step back from a point past several snapshots, then forward again.
+        player.seek_time(Time::from_millis(30_000));
+        let steps = player.run().steps();
+        player.step_back();
+        assert_eq!(player.run().steps(), steps - 1);
+        player.step_forward();
+        let mut fresh = busy_raft();
+        fresh.seek_time(Time::from_millis(30_000));
+        assert_eq!(view(&player), view(&fresh));
+    }
+
+    #[test]
+    fn an_action_after_a_seek_back_reaches_the_snapshots() {
+        let mut player = busy_raft();
+        player.seek_time(Time::from_millis(5_000));
+        player.act(Action::Crash(NodeId(3)));
+        player.seek_time(Time::from_millis(9_000));
+        player.seek_time(Time::from_millis(6_000));
+        assert!(!player.run().cluster().nodes[3].up || player.run().steps() > 0);
+        let link = player.scenario().encode();
+        let mut again = Player::from_link(raft(), Some(&link));
+        again.seek_time(Time::from_millis(6_000));
+        assert_eq!(view(&player), view(&again));
+    }
+
+    #[test]
+    fn as_fast_as_possible_runs_a_budget_of_steps_per_frame() {
+        let mut player = busy_raft();
+        player.set_speed(AS_FAST_AS_POSSIBLE);
         player.play();
-        assert!(!player.playing(), "cannot play past the limit");
+        assert!(player.advance(16.0, 2_000));
+        assert_eq!(player.run().steps(), 2_000);
+        assert_eq!(player.time(), player.run().now());
+        player.set_speed(100.0);
+        let before = player.time();
+        assert!(player.advance(16.0, u64::MAX));
+        assert_eq!(player.time(), before.after(Duration::from_millis(1_600)));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::sim::checker::{Checker, ViolationReport};
 use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
-use crate::sim::trace::Trace;
+use crate::sim::trace::{MessageId, Trace};
 use crate::sim::view::{ClusterState, StateTable};
 use crate::sim::world::Simulation;
 
@@ -56,8 +56,8 @@ impl Setup<'_> {
 /// A protocol topic: the typed half of its registration (`INFO` is the other).
 pub trait ProtocolTopic: 'static {
     const INFO: &'static TopicInfo;
-    type Node: Node + 'static;
-    type Checker: Checker<Self::Node> + 'static;
+    type Node: Node + Clone + 'static;
+    type Checker: Checker<Self::Node> + Clone + 'static;
 
     /// What the topic calls its focus node: the one that takes operations nobody
     /// addressed and that a "crash the focus" fault crashes.
@@ -144,6 +144,20 @@ impl<T: ProtocolTopic> Run for ProtocolRun<T> {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn fork(&self) -> Box<dyn Run> {
+        Box::new(ProtocolRun::<T> {
+            simulation: self.simulation.fork(),
+        })
+    }
+
+    fn trace_mut(&mut self) -> &mut Trace {
+        self.simulation.trace_mut()
+    }
+
+    fn next_message(&self) -> MessageId {
+        self.simulation.next_message()
+    }
 }
 
 /// Builds a run of `scenario` for topic `T`: validates it, makes the nodes, and
@@ -206,7 +220,7 @@ pub fn build<T: ProtocolTopic>(
         }
     }
     planned.sort_by_key(|action| action.at);
-    simulation.schedule_all(&planned, 0);
+    simulation.set_plan(planned);
     simulation.schedule_all(&scenario.actions, USER_ACTION_RANK);
     Ok(Box::new(ProtocolRun::<T> { simulation }))
 }

@@ -11,7 +11,7 @@ use std::any::Any;
 use crate::sim::action::TimedAction;
 use crate::sim::checker::ViolationReport;
 use crate::sim::time::Time;
-use crate::sim::trace::Trace;
+use crate::sim::trace::{MessageId, Trace};
 use crate::sim::view::{ClusterState, StateTable};
 use crate::sim::world::Recording;
 
@@ -81,6 +81,19 @@ pub trait Run {
 
     /// The run as its concrete type, for the generic accessors of each topic kind.
     fn as_any(&self) -> &dyn Any;
+
+    /// A copy of the run as it is now, without its trace: a snapshot to come back
+    /// to. Give it a trace (the run's, rewound with [`Trace::rewind`], or a fresh
+    /// one from [`Trace::resume`]) through [`Run::trace_mut`] before showing it.
+    fn fork(&self) -> Box<dyn Run>;
+
+    /// The trace, for windowing long runs and moving it onto a snapshot.
+    fn trace_mut(&mut self) -> &mut Trace;
+
+    /// The id the next message will take (0 for topics without messages).
+    fn next_message(&self) -> MessageId {
+        0
+    }
 
     /// Steps until the next entry would be later than `until`.
     fn run_until(&mut self, until: Time) {

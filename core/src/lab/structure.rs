@@ -113,6 +113,16 @@ impl<T: StructureTopic> Run for StructureRun<T> {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn fork(&self) -> Box<dyn Run> {
+        Box::new(StructureRun::<T> {
+            engine: self.engine.fork(),
+        })
+    }
+
+    fn trace_mut(&mut self) -> &mut Trace {
+        self.engine.trace_mut()
+    }
 }
 
 /// Builds a run of `scenario` for topic `T`: validates it, finds the preset's

@@ -113,6 +113,7 @@ pub trait Structure: Clone + 'static {
     }
 }
 
+#[derive(Clone)]
 enum Entry<Op> {
     Planned(Op),
     Action(TimedAction),
@@ -255,6 +256,25 @@ impl<S: Structure> OpsEngine<S> {
     /// Every invariant violation found so far.
     pub fn violations(&self) -> &[ViolationReport] {
         &self.violations
+    }
+
+    /// A copy of the engine as it is now, with an empty trace: a snapshot.
+    pub fn fork(&self) -> Self {
+        OpsEngine {
+            structure: self.structure.clone(),
+            queue: self.queue.clone(),
+            now: self.now,
+            steps: self.steps,
+            options: self.options,
+            trace: Trace::default(),
+            violations: self.violations.clone(),
+            found: Vec::new(),
+        }
+    }
+
+    /// The trace, to keep apart from a snapshot or to window.
+    pub fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.trace
     }
 
     /// Schedules a person's action; `rank` orders it among actions of the same

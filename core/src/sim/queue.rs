@@ -24,6 +24,7 @@ pub enum Class {
     Event,
 }
 
+#[derive(Clone)]
 struct Entry<T> {
     time: Time,
     class: Class,
@@ -55,6 +56,7 @@ impl<T> Entry<T> {
 }
 
 /// A deterministic priority queue of timed items.
+#[derive(Clone)]
 pub struct EventQueue<T> {
     heap: BinaryHeap<Entry<T>>,
     next_sequence: u64,

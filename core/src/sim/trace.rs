@@ -10,6 +10,11 @@
 //! loss time), known at send, so a view can place every message in flight at any
 //! instant. The canonical form of a trace is its JSON-lines rendering; two runs are
 //! byte-identical when those lines are, and [`Trace::hash`] is FNV-1a over them.
+//!
+//! Long runs in the browser keep a window: [`Trace::forget_before`] drops old events
+//! and messages, and [`Trace::mark`] / [`Trace::rewind`] return the trace to an
+//! earlier step exactly (fates changed since are restored), so a player can go back
+//! to a snapshot without replaying from the start.
 
 use std::fmt::Write as _;
 
@@ -129,20 +134,139 @@ pub struct TraceEvent {
     pub kind: EventKind,
 }
 
-/// The whole record of a run.
+/// The whole record of a run (or, in a long browser run, its recent window).
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     pub events: Vec<TraceEvent>,
+    /// Messages in send order: `messages[i]` has id `first_message + i`.
     pub messages: Vec<MessageRecord>,
+    /// The id of `messages[0]` (earlier ones were forgotten).
+    first_message: MessageId,
+    /// Each fate changed after its send, with the fate it had before, in order.
+    fate_changes: Vec<(MessageId, Fate)>,
+}
+
+/// A point of a trace to come back to with [`Trace::rewind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceMark {
+    /// Events of steps up to this one are kept.
+    pub step: u64,
+    /// Messages with ids below this are kept.
+    pub messages_end: MessageId,
+    fate_changes: usize,
 }
 
 impl Trace {
+    /// The message with id `id`, if the trace holds it.
+    pub fn message(&self, id: MessageId) -> Option<&MessageRecord> {
+        let index = id.checked_sub(self.first_message)?;
+        self.messages.get(index as usize)
+    }
+
+    /// Appends a message (its id must be the next one).
+    pub fn push_message(&mut self, record: MessageRecord) {
+        debug_assert_eq!(
+            record.id,
+            self.first_message + self.messages.len() as MessageId
+        );
+        self.messages.push(record);
+    }
+
+    /// Changes a message's fate after its send (a receiver that was down at
+    /// arrival), remembering the old one for [`Trace::rewind`].
+    pub fn set_fate(&mut self, id: MessageId, fate: Fate) {
+        let Some(index) = id.checked_sub(self.first_message) else {
+            return;
+        };
+        if let Some(record) = self.messages.get_mut(index as usize) {
+            self.fate_changes.push((id, record.fate));
+            record.fate = fate;
+        }
+    }
+
+    /// Where the trace stands after step `step` (the last processed one).
+    pub fn mark(&self, step: u64) -> TraceMark {
+        TraceMark {
+            step,
+            messages_end: self.first_message + self.messages.len() as MessageId,
+            fate_changes: self.fate_changes.len(),
+        }
+    }
+
+    /// Whether everything since `mark` is still held (so [`Trace::rewind`] to it
+    /// is exact).
+    pub fn holds(&self, mark: &TraceMark) -> bool {
+        mark.messages_end >= self.first_message
+            && self.events.first().is_none_or(|e| e.step <= mark.step + 1)
+    }
+
+    /// Back to `mark`: later events and messages go, later fate changes are undone.
+    pub fn rewind(&mut self, mark: &TraceMark) {
+        let keep = self.events.partition_point(|e| e.step <= mark.step);
+        self.events.truncate(keep);
+        let keep = mark.messages_end.saturating_sub(self.first_message) as usize;
+        self.messages.truncate(keep);
+        while self.fate_changes.len() > mark.fate_changes {
+            let Some((id, fate)) = self.fate_changes.pop() else {
+                break;
+            };
+            if let Some(index) = id.checked_sub(self.first_message) {
+                if let Some(record) = self.messages.get_mut(index as usize) {
+                    record.fate = fate;
+                }
+            }
+        }
+    }
+
+    /// Drops the events before `time`, and the oldest messages while they ended
+    /// before it; what is left draws everything from `time` on.
+    pub fn forget_before(&mut self, time: Time) {
+        let events = self.events.partition_point(|e| e.time < time);
+        self.events.drain(..events);
+        let messages = self
+            .messages
+            .iter()
+            .take_while(|m| m.ends_at() < time)
+            .count();
+        self.messages.drain(..messages);
+        self.first_message += messages as MessageId;
+        let first = self.first_message;
+        self.fate_changes.retain(|(id, _)| *id >= first);
+    }
+
+    /// The messages from the oldest one still in flight at `at` on, to start a
+    /// trace from a snapshot at `at` (see [`Trace::resume`]).
+    pub fn in_flight_tail(&self, at: Time) -> Vec<MessageRecord> {
+        let first = self
+            .messages
+            .iter()
+            .position(|m| m.ends_at() > at)
+            .unwrap_or(self.messages.len());
+        self.messages[first..].to_vec()
+    }
+
+    /// A trace that starts at a snapshot: no events yet, and the messages that were
+    /// in flight then (from [`Trace::in_flight_tail`]); `next_message` is the id the
+    /// next send will take.
+    pub fn resume(tail: Vec<MessageRecord>, next_message: MessageId) -> Trace {
+        let first_message = tail
+            .first()
+            .map_or(next_message, |m| m.id)
+            .min(next_message);
+        Trace {
+            events: Vec::new(),
+            messages: tail,
+            first_message,
+            fate_changes: Vec::new(),
+        }
+    }
+
     /// The message an event refers to, if any.
     pub fn message_of(&self, event: &TraceEvent) -> Option<&MessageRecord> {
         match event.kind {
             EventKind::Send { message }
             | EventKind::Deliver { message }
-            | EventKind::Drop { message, .. } => self.messages.get(message as usize),
+            | EventKind::Drop { message, .. } => self.message(message),
             _ => None,
         }
     }
@@ -199,7 +323,7 @@ impl Trace {
             EventKind::Send { message }
             | EventKind::Deliver { message }
             | EventKind::Drop { message, .. } => {
-                if let Some(record) = self.messages.get(*message as usize) {
+                if let Some(record) = self.message(*message) {
                     let _ = write!(
                         out,
                         ",\"msg\":{},\"from\":{},\"to\":{},\"type\":",
@@ -267,7 +391,7 @@ impl Trace {
             EventKind::Start => "start".to_string(),
             EventKind::Crash => "CRASH".to_string(),
             EventKind::Restart => "restart".to_string(),
-            EventKind::Send { message } => match self.messages.get(*message as usize) {
+            EventKind::Send { message } => match self.message(*message) {
                 Some(m) => match m.fate {
                     Fate::Deliver { at } => format!("send {} -> {} (arrives {at})", m.label, m.to),
                     Fate::Drop { at, reason } => {
@@ -281,11 +405,11 @@ impl Trace {
                 },
                 None => "send ?".to_string(),
             },
-            EventKind::Deliver { message } => match self.messages.get(*message as usize) {
+            EventKind::Deliver { message } => match self.message(*message) {
                 Some(m) => format!("recv {} <- {}", m.label, m.from),
                 None => "recv ?".to_string(),
             },
-            EventKind::Drop { message, reason } => match self.messages.get(*message as usize) {
+            EventKind::Drop { message, reason } => match self.message(*message) {
                 Some(m) => format!(
                     "drop {} {} -> {} ({})",
                     m.label,
@@ -403,6 +527,7 @@ mod tests {
         let trace = Trace {
             events: vec![],
             messages: vec![record(0, 0, 10), record(1, 5, 20), record(2, 12, 30)],
+            ..Trace::default()
         };
         let ids = |t| {
             trace

@@ -15,6 +15,8 @@
 //! action, then [`Simulation::step`] until [`Simulation::next_time`] is past the
 //! instant wanted.
 
+use std::rc::Rc;
+
 use super::action::{Action, Operation, TimedAction};
 use super::checker::{Checker, Violation, ViolationReport};
 use super::network::{DropReason, Fate, Network, NetworkConfig};
@@ -70,7 +72,53 @@ enum Entry<N: Node> {
         timer: N::Timer,
         generation: u64,
     },
-    Action(usize),
+    /// An action of the plan (see [`Simulation::set_plan`]), by its index.
+    Planned(usize),
+    /// Any other scheduled action.
+    Action(TimedAction),
+}
+
+impl<N: Node> Clone for Entry<N> {
+    fn clone(&self) -> Self {
+        match self {
+            Entry::Start(node) => Entry::Start(*node),
+            Entry::Deliver {
+                from,
+                to,
+                message,
+                lamport,
+                clock,
+                msg,
+            } => Entry::Deliver {
+                from: *from,
+                to: *to,
+                message: *message,
+                lamport: *lamport,
+                clock: clock.clone(),
+                msg: msg.clone(),
+            },
+            Entry::Lose {
+                to,
+                message,
+                reason,
+            } => Entry::Lose {
+                to: *to,
+                message: *message,
+                reason: *reason,
+            },
+            Entry::Timer {
+                node,
+                timer,
+                generation,
+            } => Entry::Timer {
+                node: *node,
+                timer: timer.clone(),
+                generation: *generation,
+            },
+            Entry::Planned(index) => Entry::Planned(*index),
+            Entry::Action(action) => Entry::Action(action.clone()),
+        }
+    }
 }
 
 /// A node's clock: `local = global + offset + global * drift / 10^6`.
@@ -115,7 +163,10 @@ pub struct Simulation<N: Node, C: Checker<N>> {
     trace: Trace,
     checker: C,
     violations: Vec<ViolationReport>,
-    actions: Vec<TimedAction>,
+    /// The planned actions (preset script, fault plan, workload), sorted by time;
+    /// only the next one waits in the queue, so a long plan costs one queue entry
+    /// and snapshots share it.
+    plan: Rc<[TimedAction]>,
     focus: Focus<N>,
     /// What the topic calls its focus node ("leader"), for the trace.
     focus_role: &'static str,
@@ -163,7 +214,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             trace: Trace::default(),
             checker,
             violations: Vec::new(),
-            actions: Vec::new(),
+            plan: Rc::from(Vec::new()),
             focus: first_up::<N>,
             focus_role: "first running node",
             effects: Effects::default(),
@@ -337,7 +388,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                 if copy > 0 {
                     label.push_str(" (duplicate)");
                 }
-                self.trace.messages.push(MessageRecord {
+                self.trace.push_message(MessageRecord {
                     id: message,
                     from,
                     to,
@@ -443,10 +494,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         );
     }
 
-    fn apply_action(&mut self, index: usize) {
-        let Some(TimedAction { action, .. }) = self.actions.get(index).cloned() else {
-            return;
-        };
+    fn apply_action(&mut self, action: Action) {
         if let Some(node) = action.node() {
             if !self.valid(node) {
                 self.ignore(&action, "no such node");
@@ -639,6 +687,69 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         }
     }
 
+    /// Sets the plan: actions sorted by time, ranked by their position, ahead of
+    /// every action scheduled with a rank from [`USER_ACTION_RANK`] on.
+    pub fn set_plan(&mut self, plan: Vec<TimedAction>) {
+        debug_assert!(plan.windows(2).all(|w| w[0].at <= w[1].at));
+        self.plan = Rc::from(plan);
+        self.push_planned(0);
+    }
+
+    fn push_planned(&mut self, index: usize) {
+        if let Some(action) = self.plan.get(index) {
+            self.queue.push(
+                action.at,
+                Class::Action { rank: index as u32 },
+                Entry::Planned(index),
+            );
+        }
+    }
+
+    /// A copy of the simulation as it is now, with an empty trace: a snapshot to
+    /// go back to (the trace is kept apart, see [`super::trace::Trace::mark`]).
+    pub fn fork(&self) -> Self
+    where
+        N: Clone,
+        C: Clone,
+    {
+        Simulation {
+            nodes: self.nodes.clone(),
+            up: self.up.clone(),
+            rngs: self.rngs.clone(),
+            lamport: self.lamport.clone(),
+            vector_clocks: self.vector_clocks.clone(),
+            timers: self.timers.clone(),
+            clocks: self.clocks.clone(),
+            network: self.network.clone(),
+            network_rng: self.network_rng.clone(),
+            queue: self.queue.clone(),
+            now: self.now,
+            steps: self.steps,
+            next_message: self.next_message,
+            next_generation: self.next_generation,
+            options: self.options,
+            trace: Trace::default(),
+            checker: self.checker.clone(),
+            violations: self.violations.clone(),
+            plan: self.plan.clone(),
+            focus: self.focus,
+            focus_role: self.focus_role,
+            effects: Effects::default(),
+            fates: Vec::with_capacity(2),
+            found: Vec::new(),
+        }
+    }
+
+    /// The trace, to keep apart from a snapshot or to window.
+    pub fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.trace
+    }
+
+    /// The id the next message will take.
+    pub fn next_message(&self) -> MessageId {
+        self.next_message
+    }
+
     /// Processes the next queue entry. Returns false when nothing is left.
     pub fn step(&mut self) -> bool {
         let Some((time, entry)) = self.queue.pop() else {
@@ -663,11 +774,12 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             } => {
                 if !self.up[to.index()] {
                     let reason = DropReason::ReceiverDown;
-                    if let Some(record) = self.trace.messages.get_mut(message as usize) {
-                        record.fate = Fate::Drop {
+                    if self.options.trace {
+                        let fate = Fate::Drop {
                             at: self.now,
                             reason,
                         };
+                        self.trace.set_fate(message, fate);
                     }
                     self.record(Some(to), EventKind::Drop { message, reason });
                     return true;
@@ -712,7 +824,13 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                 self.dispatch(node, |n, cx| n.on_timer(timer, cx));
                 self.check(node);
             }
-            Entry::Action(index) => self.apply_action(index),
+            Entry::Planned(index) => {
+                self.push_planned(index + 1);
+                if let Some(action) = self.plan.get(index) {
+                    self.apply_action(action.action.clone());
+                }
+            }
+            Entry::Action(TimedAction { action, .. }) => self.apply_action(action),
         }
         self.skip_stale_timers();
         true
@@ -745,13 +863,8 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
     /// Schedules an action. `rank` orders it among actions of the same time (see
     /// [`Class`]); times before [`Simulation::now`] run next.
     pub fn schedule(&mut self, action: TimedAction, rank: u32) {
-        let at = action.at;
-        self.actions.push(action);
-        self.queue.push(
-            at,
-            Class::Action { rank },
-            Entry::Action(self.actions.len() - 1),
-        );
+        self.queue
+            .push(action.at, Class::Action { rank }, Entry::Action(action));
     }
 
     /// The nodes with their roles, and the network's shape.

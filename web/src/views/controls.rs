@@ -8,7 +8,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::command::Command;
-use crate::player::SPEEDS;
+use crate::player::{AS_FAST_AS_POSSIBLE, SPEEDS};
 
 /// A topic, compared by identity (there is one `INFO` per topic).
 #[derive(Clone, Copy, Debug)]
@@ -55,12 +55,21 @@ pub fn Controls(props: &ControlsProps) -> Html {
         let on_command = props.on_command.clone();
         let onchange = Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            if let Ok(speed) = value.parse::<f64>() {
+            let speed = match value.as_str() {
+                "max" => Some(AS_FAST_AS_POSSIBLE),
+                other => other.parse::<f64>().ok(),
+            };
+            if let Some(speed) = speed {
                 on_command.emit(Command::Speed(speed));
             }
         });
         let options = SPEEDS.iter().map(|&s| {
-            html! { <option value={s.to_string()} selected={(s - state.speed).abs() < 1e-9}>{ format!("{s}x") }</option> }
+            let (value, label) = if s == AS_FAST_AS_POSSIBLE {
+                ("max".to_string(), "as fast as possible".to_string())
+            } else {
+                (s.to_string(), format!("{s}x"))
+            };
+            html! { <option {value} selected={s == state.speed}>{ label }</option> }
         });
         html! {
             <label class="field" title="Virtual time per real second">{ "Speed " }
