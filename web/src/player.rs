@@ -351,7 +351,7 @@ impl Player {
                 return false;
             }
             left -= 1;
-            if left % 1024 == 0 {
+            if left.is_multiple_of(1024) {
                 self.after_steps();
             }
         }
