@@ -1,7 +1,22 @@
-// distlab's loader. The home route is the static page above; a topic route
-// imports that topic's bundle (and fetches its WebAssembly at the same time), which
-// replaces the static page with the lab. Only the route's own files are fetched.
+// distlab's loader. The home route is the static page above, its cards fetched
+// from the home page's own file; a topic route imports that topic's bundle (and
+// fetches its WebAssembly at the same time), which replaces the static page with
+// the lab. Only the route's own files are fetched.
 const bundles = JSON.parse(document.getElementById("distlab-bundles").textContent);
+const homeFile = JSON.parse(document.getElementById("distlab-home").textContent);
+let homeShown = false;
+
+const showHome = () => {
+  if (homeShown) return;
+  homeShown = true;
+  fetch("./" + homeFile)
+    .then((response) => response.text())
+    .then((markup) => {
+      const home = document.getElementById("home");
+      if (home) home.innerHTML = markup;
+    })
+    .catch(() => { homeShown = false; });
+};
 
 const route = () => {
   const hash = location.hash.replace(/^#/, "");
@@ -15,6 +30,7 @@ const show = (slug) => {
   const bundle = bundles[slug];
   const notice = document.getElementById("route-notice");
   if (!bundle) {
+    showHome();
     if (notice) {
       notice.hidden = slug === "";
       notice.textContent = slug === "" ? "" : "There is no topic '" + slug.slice(0, 64) + "'. Every topic is listed below.";

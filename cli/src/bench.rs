@@ -7,14 +7,8 @@
 
 use std::time::Instant;
 
-use distlab_core::lab::run::RunOptions;
-use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::bench::{run_seed, RUN_LENGTH};
 use distlab_core::lab::topic::TopicInfo;
-use distlab_core::sim::faults::FaultLevel;
-use distlab_core::sim::time::Time;
-
-/// Virtual time each seed runs.
-const RUN_LENGTH: Time = Time::from_millis(60_000);
 
 pub fn run(topic: &'static TopicInfo, seconds: u64) {
     println!(
@@ -33,26 +27,17 @@ pub fn run(topic: &'static TopicInfo, seconds: u64) {
         ("trace on,  checker on ", true, true),
     ];
     for (name, trace, check) in configurations {
-        let options = RunOptions {
-            trace,
-            check,
-            horizon: RUN_LENGTH,
-        };
         let started = Instant::now();
         let mut steps = 0u64;
         let mut seed = 0;
         while started.elapsed().as_secs_f64() < seconds as f64 || seed == 0 {
-            let mut scenario = Scenario::new(topic.slug, seed);
-            scenario.faults = FaultLevel::Heavy;
-            if topic.param_spec("nodes").is_some() {
-                scenario.set_param("nodes", 5);
+            match run_seed(topic, seed, trace, check) {
+                Ok(seed_steps) => steps += seed_steps,
+                Err(error) => {
+                    println!("  cannot build {}: {error}", topic.slug);
+                    return;
+                }
             }
-            let Ok(mut run) = (topic.build)(&scenario, options) else {
-                println!("  cannot build {}", topic.slug);
-                return;
-            };
-            run.run_until(RUN_LENGTH);
-            steps += run.steps();
             seed += 1;
         }
         let elapsed = started.elapsed().as_secs_f64();

@@ -38,6 +38,10 @@ macro_rules! catalog_lists {
 
         /// Every topic's card, in catalog order.
         pub static CARDS: &[Card] = &[$(Card::of(&crate::topics::$module::INFO)),*];
+
+        /// Every topic's slug, in catalog order: all a bundle needs to know which
+        /// routes exist elsewhere.
+        pub static SLUGS: &[&str] = &[$(crate::topics::$module::INFO.slug),*];
     };
 }
 
@@ -80,6 +84,7 @@ mod tests {
         let cards: Vec<_> = CARDS.iter().map(|c| c.slug).collect();
         let listed: Vec<_> = TOPICS.iter().map(|t| t.slug).collect();
         assert_eq!(cards, listed);
+        assert_eq!(SLUGS, &listed[..]);
     }
 
     #[test]

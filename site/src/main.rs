@@ -77,13 +77,52 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Copies `name` from `static/` into `dist` under a content-hashed name.
-fn hashed_copy(root: &Path, dist: &Path, name: &str) -> Result<String, String> {
-    let bytes = read(&root.join("static").join(name))?;
+/// Writes `bytes` into `dist` as `name` with a content hash before the extension.
+fn hashed_write(dist: &Path, name: &str, bytes: &[u8]) -> Result<String, String> {
     let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
-    let hashed = format!("{stem}-{}.{extension}", content_hash(&[&bytes]));
-    write(&dist.join(&hashed), &bytes)?;
+    let hashed = format!("{stem}-{}.{extension}", content_hash(&[bytes]));
+    write(&dist.join(&hashed), bytes)?;
     Ok(hashed)
+}
+
+/// Comments and indentation out of a stylesheet: only whitespace that separates
+/// nothing goes (runs become one space), so selectors keep their meaning.
+fn compact_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// wasm-bindgen's module without its documentation comments and indentation.
+/// Only whole comment lines and `/** ... */` blocks between statements go;
+/// wasm-bindgen writes no multi-line strings, so code and strings are untouched.
+fn compact_js(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut in_doc = false;
+    for line in js.lines() {
+        let line = line.trim();
+        if in_doc {
+            in_doc = !line.ends_with("*/");
+            continue;
+        }
+        if line.starts_with("/**") {
+            in_doc = !line.ends_with("*/");
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Compiles one topic's bundle and copies the raw WebAssembly out of the way of
@@ -129,7 +168,7 @@ fn finish(root: &Path, dist: &Path, slug: &str, raw: &Path) -> Result<(String, S
         .arg(scratch.join("bundle_bg.wasm"))
         .arg("-o")
         .arg(&optimised))?;
-    let js = read(&scratch.join("bundle.js"))?;
+    let js = compact_js(&String::from_utf8_lossy(&read(&scratch.join("bundle.js"))?)).into_bytes();
     let wasm = read(&optimised)?;
     let hash = content_hash(&[&js, &wasm]);
     let (js_name, wasm_name) = (
@@ -168,8 +207,19 @@ fn build(dist: &Path) -> Result<(), String> {
     }
     fs::create_dir_all(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
 
-    let style = hashed_copy(&root, dist, "style.css")?;
-    let favicon = hashed_copy(&root, dist, "favicon.svg")?;
+    let css = String::from_utf8(read(&root.join("static/style.css"))?)
+        .map_err(|_| "static/style.css is not UTF-8")?;
+    let style = hashed_write(dist, "style.css", compact_css(&css).as_bytes())?;
+    let favicon = hashed_write(
+        dist,
+        "favicon.svg",
+        &read(&root.join("static/favicon.svg"))?,
+    )?;
+    let home = hashed_write(
+        dist,
+        "home.html",
+        distlab_web::pages::home::html().as_bytes(),
+    )?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
@@ -216,7 +266,7 @@ fn build(dist: &Path) -> Result<(), String> {
     let index = template
         .replace("{{style}}", &style)
         .replace("{{favicon}}", &favicon)
-        .replace("{{home}}", &distlab_web::pages::home::html())
+        .replace("{{home}}", &json(&home))
         .replace("{{bundles}}", &format!("{{{bundles}}}"))
         .replace("{{loader}}", &loader);
     write(&dist.join("index.html"), index.as_bytes())?;
@@ -228,7 +278,10 @@ fn build(dist: &Path) -> Result<(), String> {
         json(&style),
         json(&favicon)
     );
-    let manifest = format!("{{\"shared\":{shared},\"bundles\":{{{bundles}}}}}\n");
+    let manifest = format!(
+        "{{\"shared\":{shared},\"home\":[{}],\"bundles\":{{{bundles}}}}}\n",
+        json(&home)
+    );
     write(&dist.join("manifest.json"), manifest.as_bytes())?;
     eprintln!(
         "distlab-site: {} with the home page and {} topic bundles",

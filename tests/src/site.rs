@@ -65,10 +65,14 @@ pub fn routes(dist: &Path) -> Result<Vec<Route>, String> {
         .filter_map(Value::as_str)
         .map(|name| sized(dist, name))
         .collect::<Result<_, _>>()?;
+    let mut home = shared.clone();
+    for name in manifest["home"].as_array().into_iter().flatten() {
+        home.push(sized(dist, name.as_str().ok_or("a home file name")?)?);
+    }
     let mut routes = vec![Route {
         path: "#/".into(),
         topic: None,
-        files: shared.clone(),
+        files: home,
         budget: HOME_BUDGET,
     }];
     let bundles = manifest["bundles"]

@@ -135,7 +135,7 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
         "http://127.0.0.1:{port}/#/raft?s={}&t=2000",
         scenario.encode()
     );
-    let snapshot = "return document.getElementById('clock').textContent + '|' + document.querySelector('.state-table tbody').textContent";
+    let snapshot = "var c = document.getElementById('clock'), t = document.querySelector('.state-table tbody'); return c && t ? c.textContent + '|' + t.textContent : null;";
     browser.goto(&url).unwrap();
     let first = browser.wait_for(snapshot, Duration::from_secs(30)).unwrap();
     browser.goto("about:blank").unwrap();

@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::embed;
 use crate::hooks::StartAt;
-use crate::pages::{self, home::Home, protocol::TopicPageProps, Bundle};
+use crate::pages::{self, protocol::TopicPageProps, Bundle};
 use crate::route::{Query, Route};
 use distlab_core::sim::time::Time;
 
@@ -80,8 +80,10 @@ pub fn App(props: &AppProps) -> Html {
     }
     let embed = route.embed() || embed::embed_in_search();
     let page = match &*route {
-        Route::Home if props.bundle.home => html! { <Home /> },
-        Route::Home => load_elsewhere(),
+        Route::Home => match props.bundle.home {
+            Some(home) => home(),
+            None => load_elsewhere(),
+        },
         Route::Topic { slug, query } => match pages::find(props.bundle.pages, slug) {
             Some(page) => {
                 let page_props = TopicPageProps {
@@ -91,7 +93,9 @@ pub fn App(props: &AppProps) -> Html {
                 };
                 html! { <div class="page" key={slug.clone()}>{ (page.render)(&page_props) }</div> }
             }
-            None if distlab_core::catalog::card(slug).is_some() && !props.bundle.home => {
+            None if props.bundle.home.is_none()
+                && distlab_core::catalog::SLUGS.contains(&slug.as_str()) =>
+            {
                 load_elsewhere()
             }
             None => not_found(&format!("There is no topic '{slug}'."), embed),

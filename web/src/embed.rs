@@ -8,6 +8,10 @@
 //! The host (or the browser console) can drive the current topic page:
 //! - `window.distlab.play()`, `.pause()`, `.step()`, `.stepBack()`, `.reset()`;
 //! - `window.distlab.state()` returns `{ topic, link, time_us, steps, violations, playing }`;
+//! - `window.distlab.seek(ms)` shows the run at that instant and returns the
+//!   milliseconds it took; `.memory()` the bytes of WebAssembly memory;
+//!   `.bench(seeds)` runs the simulator benchmark workload of the page's topic
+//!   (trace and checker off) and returns `{ steps, ms }` (the `measure` tool's);
 //! - the same commands as messages: `iframe.contentWindow.postMessage({ distlab: "play" }, "*")`.
 
 use std::cell::RefCell;
@@ -17,11 +21,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::Callback;
 
+use distlab_core::lab::topic::TopicInfo;
+use distlab_core::sim::time::Time;
+
 use crate::command::Command;
 
 thread_local! {
     static COMMANDS: RefCell<Option<Callback<Command>>> = const { RefCell::new(None) };
     static STATE: RefCell<Option<ApiState>> = const { RefCell::new(None) };
+    static TOPIC: RefCell<Option<&'static TopicInfo>> = const { RefCell::new(None) };
 }
 
 /// What `window.distlab.state()` returns.
@@ -47,8 +55,40 @@ pub fn unregister() {
 }
 
 /// Records the page's state for `window.distlab.state()`.
-pub fn publish(state: ApiState) {
+pub fn publish(topic: &'static TopicInfo, state: ApiState) {
     STATE.with(|s| *s.borrow_mut() = Some(state));
+    TOPIC.with(|t| *t.borrow_mut() = Some(topic));
+}
+
+/// The page's clock in milliseconds.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Runs `seeds` seeds of the benchmark workload of the page's topic, timed.
+fn bench(seeds: f64) -> JsValue {
+    let Some(topic) = TOPIC.with(|t| *t.borrow()) else {
+        return JsValue::NULL;
+    };
+    let seeds = if seeds.is_finite() {
+        seeds.clamp(1.0, 1000.0) as u64
+    } else {
+        1
+    };
+    let started = now_ms();
+    let mut steps = 0;
+    for seed in 0..seeds {
+        match distlab_core::lab::bench::run_seed(topic, seed, false, false) {
+            Ok(seed_steps) => steps += seed_steps,
+            Err(_) => return JsValue::NULL,
+        }
+    }
+    let result = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&result, &"steps".into(), &(steps as f64).into());
+    let _ = js_sys::Reflect::set(&result, &"ms".into(), &(now_ms() - started).into());
+    result.into()
 }
 
 fn send(command: Command) {
@@ -109,6 +149,30 @@ pub fn install_api() {
     });
     let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref());
     state.forget();
+    let seek = Closure::<dyn Fn(f64) -> f64>::new(|ms: f64| {
+        if !ms.is_finite() || ms < 0.0 {
+            return 0.0;
+        }
+        let started = now_ms();
+        send(Command::SeekTime(Time::from_millis(ms as u64)));
+        now_ms() - started
+    });
+    let _ = js_sys::Reflect::set(&api, &"seek".into(), seek.as_ref());
+    seek.forget();
+    let memory = Closure::<dyn Fn() -> f64>::new(|| {
+        wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .map_or(0.0, |m| {
+                m.buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length() as f64
+            })
+    });
+    let _ = js_sys::Reflect::set(&api, &"memory".into(), memory.as_ref());
+    memory.forget();
+    let bench = Closure::<dyn Fn(f64) -> JsValue>::new(bench);
+    let _ = js_sys::Reflect::set(&api, &"bench".into(), bench.as_ref());
+    bench.forget();
     let _ = js_sys::Reflect::set(&window, &"distlab".into(), &api);
 
     let on_message =

@@ -27,15 +27,15 @@ use crate::command::Command;
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
 /// Steps between snapshots: a seek replays at most this many.
-pub const SNAPSHOT_EVERY: u64 = 4_096;
+pub const SNAPSHOT_EVERY: u64 = 2_048;
 /// When the trace holds more events than this, events older than [`KEEP_SPAN`]
 /// before the shown instant are forgotten (snapshots rebuild them on a seek).
 pub const KEEP_EVENTS: usize = 60_000;
 /// How much recent virtual time the trace keeps: more than the widest timeline.
 pub const KEEP_SPAN: Duration = Duration::from_millis(30_000);
 /// A seek to before the kept window starts this much earlier, so the timeline
-/// around the instant is filled.
-const REFILL_SPAN: Duration = Duration::from_millis(20_000);
+/// around the instant has its recent past.
+const REFILL_SPAN: Duration = Duration::from_millis(2_000);
 
 /// Speeds offered in the UI: virtual milliseconds per real millisecond.
 /// [`AS_FAST_AS_POSSIBLE`] runs as many steps as the frame budget allows.

@@ -6,11 +6,13 @@
 //! - [`protocol`] and [`structure`]: the two kinds of topic, each with its typed
 //!   trait and one generic build;
 //! - [`params`]: the parameters protocol topics share;
-//! - [`sweep`]: seed sweeps with the checker on.
+//! - [`sweep`]: seed sweeps with the checker on;
+//! - [`bench`]: the simulator's benchmark workload.
 //!
 //! It uses the simulator below it and knows no topic: topics use it, and the
 //! catalog lists them.
 
+pub mod bench;
 pub mod params;
 pub mod protocol;
 pub mod run;

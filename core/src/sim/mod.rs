@@ -20,5 +20,5 @@ pub mod world;
 pub use action::{Action, NoOperation, Operation, RawOperation, TimedAction};
 pub use node::{Cx, Labelled, Node};
 pub use time::{Duration, NodeId, Time};
-pub use view::{Cell, LogEntryCell, NodeSummary, Palette};
+pub use view::{Cell, LogCell, LogEntryCell, NodeSummary, Palette};
 pub use world::{Recording, Simulation};

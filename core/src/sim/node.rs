@@ -175,6 +175,8 @@ pub trait Node: Sized {
     /// What the cluster view draws.
     fn summary(&self) -> NodeSummary;
 
-    /// This node's row in the state table (columns are the topic's).
+    /// This node's cells in the state table, after the two the simulator fills:
+    /// the node's id and its role (or "crashed" while it is down). The topic's
+    /// `columns` name all of them.
     fn state_row(&self) -> Vec<Cell>;
 }

@@ -65,8 +65,47 @@ pub struct NodeSummary {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
     Text(String),
-    /// A log drawn as boxes; each entry coloured by `colour` (e.g. its term).
-    Log(Vec<LogEntryCell>),
+    /// The end of a log drawn as boxes; each entry coloured by `colour` (e.g. its
+    /// term).
+    Log(LogCell),
+}
+
+/// How many entries of a log the state table shows: the last ones, with a count
+/// of the rest, so a long run's table stays the same size.
+pub const LOG_WINDOW: usize = 16;
+
+/// The last [`LOG_WINDOW`] entries of a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogCell {
+    /// Entries in the whole log.
+    pub total: usize,
+    /// Entries in the log that are committed (a prefix).
+    pub committed: usize,
+    /// The position (from 0) of `entries[0]` in the log.
+    pub first: usize,
+    pub entries: Vec<LogEntryCell>,
+}
+
+impl LogCell {
+    /// The window of `log`, each entry drawn by `cell(position, entry)`;
+    /// `committed` entries from the start are committed.
+    pub fn tail<T>(
+        log: &[T],
+        committed: usize,
+        cell: impl Fn(usize, &T) -> LogEntryCell,
+    ) -> LogCell {
+        let first = log.len().saturating_sub(LOG_WINDOW);
+        LogCell {
+            total: log.len(),
+            committed: committed.min(log.len()),
+            first,
+            entries: log[first..]
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| cell(first + i, entry))
+                .collect(),
+        }
+    }
 }
 
 /// One entry of a log drawn in the state table.

@@ -27,7 +27,7 @@ use super::time::{Duration, NodeId, Time};
 use super::trace::{
     EventKind, MessageId, MessageRecord, Trace, TraceEvent, VECTOR_CLOCK_MAX_NODES,
 };
-use super::view::{ClusterState, NodeState};
+use super::view::{Cell, ClusterState, NodeState};
 
 /// The most violations a run keeps; past this the run is broken enough.
 pub const MAX_VIOLATIONS: usize = 64;
@@ -885,9 +885,23 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         }
     }
 
-    /// Every node's row of the state table.
-    pub fn rows(&self) -> Vec<Vec<super::view::Cell>> {
-        self.nodes.iter().map(|node| node.state_row()).collect()
+    /// Every node's row of the state table: its id, its role ("crashed" while it
+    /// is down: a crashed node has no role), then the topic's cells.
+    pub fn rows(&self) -> Vec<Vec<Cell>> {
+        self.nodes
+            .iter()
+            .zip(&self.up)
+            .enumerate()
+            .map(|(i, (node, &up))| {
+                let role = if up { node.summary().role } else { "crashed" };
+                let mut row = vec![
+                    Cell::Text(NodeId(i as u32).to_string()),
+                    Cell::Text(role.to_string()),
+                ];
+                row.extend(node.state_row());
+                row
+            })
+            .collect()
     }
 }
 

@@ -2,10 +2,16 @@
 //!
 //!     cargo run --release -p distlab-tests --bin measure -- [DIST]
 //!
-//! - the gzipped size of everything the browser downloads (every file in DIST);
-//! - time to first render: navigation start to the first drawn cluster node, in
-//!   headless Chromium (median of several cold loads, each with a fresh profile);
-//! - frame times while Raft plays at 1x (requestAnimationFrame intervals).
+//! - what each route downloads, gzipped, against its budget;
+//! - time to first render of a topic page: navigation start to the first drawn
+//!   cluster node of `#/raft`, in headless Chromium (median of 5 cold loads, each
+//!   with a fresh profile);
+//! - seek time in a 10-minute run of Raft with 7 servers and heavy faults (the
+//!   page's own clock around `window.distlab.seek`);
+//! - that run played as fast as possible up to 10 minutes of virtual time: frame
+//!   times (requestAnimationFrame intervals) and the WebAssembly memory at the end;
+//! - the simulator benchmark workload in the page against the same workload
+//!   natively, in this process: events per second and their ratio.
 //!
 //! Headless Chromium without a GPU is slower than a desktop browser; the figures
 //! are for comparing builds on this machine, not absolute promises.
@@ -20,59 +26,57 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use std::io::Write;
     use std::path::PathBuf;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
+    use distlab_core::lab::bench::run_seed;
+    use distlab_core::lab::scenario::Scenario;
+    use distlab_core::sim::faults::FaultLevel;
     use distlab_tests::serve::serve;
+    use distlab_tests::site::{routes, table};
     use distlab_tests::webdriver::Browser;
+    use serde_json::Value;
 
-    fn gzipped(bytes: &[u8]) -> usize {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder.write_all(bytes).expect("gzip in memory");
-        encoder.finish().expect("gzip in memory").len()
+    /// Seeds of the benchmark workload, natively and in the page.
+    const BENCH_SEEDS: u64 = 12;
+    /// Ten minutes of virtual time, in milliseconds.
+    const TEN_MINUTES: u64 = 600_000;
+
+    fn median(values: &mut [f64]) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    }
+
+    fn percentile(values: &mut [f64], p: usize) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[(values.len() * p / 100).min(values.len() - 1)]
+    }
+
+    /// The long run: Raft, 7 servers, heavy faults.
+    fn long_run_link() -> String {
+        let mut scenario = Scenario::new("raft", 1);
+        scenario.set_param("nodes", 7);
+        scenario.faults = FaultLevel::Heavy;
+        scenario.encode()
+    }
+
+    fn eval(browser: &Browser, script: &str) -> Value {
+        browser.eval(script, vec![]).expect("the page answers")
     }
 
     pub fn main() {
         let dist = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "dist".into()));
-        let mut files: Vec<_> = std::fs::read_dir(&dist)
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e} (build the site first: trunk build --release)",
-                    dist.display()
-                )
-            })
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .collect();
-        files.sort_by_key(|e| e.file_name());
-        let (mut raw_total, mut gz_total) = (0, 0);
-        println!("site size ({}):", dist.display());
-        for entry in &files {
-            let bytes = std::fs::read(entry.path()).expect("read a dist file");
-            let gz = gzipped(&bytes);
-            raw_total += bytes.len();
-            gz_total += gz;
-            println!(
-                "  {:<48} {:>9} B  {:>8} B gzipped",
-                entry.file_name().to_string_lossy(),
-                bytes.len(),
-                gz
-            );
-        }
-        println!(
-            "  total {:>52} B  {:>8} B gzipped ({:.1} KB)",
-            raw_total,
-            gz_total,
-            gz_total as f64 / 1024.0
-        );
-
+        let routes = routes(&dist).unwrap_or_else(|e| panic!("{e}"));
+        println!("what each route downloads ({}):", dist.display());
+        print!("{}", table(&routes));
         let port = serve(&dist).expect("serve the site");
+        let base = format!("http://127.0.0.1:{port}/");
+
         let mut first_render = Vec::new();
         for _ in 0..5 {
             let browser = Browser::start().expect("start headless chromium");
             browser
-                .goto(&format!("http://127.0.0.1:{port}/#/raft"))
+                .goto(&format!("{base}#/raft"))
                 .expect("open the raft page");
             // Polled from the page itself so the time is the page's own clock.
             let ms = browser
@@ -83,54 +87,110 @@ mod native {
                 .expect("the page renders");
             first_render.push(ms.as_f64().unwrap_or(f64::NAN));
         }
-        first_render.sort_by(f64::total_cmp);
+        let (min, max) = (
+            first_render.iter().copied().fold(f64::INFINITY, f64::min),
+            first_render.iter().copied().fold(0.0, f64::max),
+        );
         println!(
-            "time to first render of #/raft (navigation start to first node, 5 cold loads): median {:.0} ms (min {:.0}, max {:.0})",
-            first_render[2], first_render[0], first_render[4]
+            "time to first render of #/raft (navigation start to first node, 5 cold loads): median {:.0} ms (min {min:.0}, max {max:.0})",
+            median(&mut first_render)
         );
 
+        // Seeks in a 10-minute run: open it paused at its end, then jump around.
+        let link = long_run_link();
         let browser = Browser::start().expect("start headless chromium");
         browser
-            .goto(&format!("http://127.0.0.1:{port}/#/raft"))
-            .expect("open");
+            .goto(&format!("{base}#/raft?s={link}&t={TEN_MINUTES}"))
+            .expect("open the long run");
         browser
             .wait_for(
-                "return document.querySelectorAll('svg.cluster .node').length > 0",
+                &format!("var s = window.distlab && window.distlab.state(); return s && s.time_us >= {} ? true : null;", TEN_MINUTES * 1000),
+                Duration::from_secs(120),
+            )
+            .expect("the long run reaches 10 minutes");
+        let mut seeks = Vec::new();
+        for ms in [
+            590_000, 300_000, 45_000, 599_000, 120_000, 450_000, 5_000, 600_000, 222_222, 333_333,
+        ] {
+            let took = eval(&browser, &format!("return window.distlab.seek({ms})"));
+            seeks.push(took.as_f64().unwrap_or(f64::NAN));
+        }
+        println!(
+            "seek in a 10-minute run of Raft, 7 servers, heavy faults ({} seeks to instants across the run): median {:.1} ms, max {:.1} ms",
+            seeks.len(),
+            median(&mut seeks.clone()),
+            seeks.iter().copied().fold(0.0, f64::max)
+        );
+
+        // Playing that run as fast as possible to 10 minutes: frames and memory.
+        let browser = Browser::start().expect("start headless chromium");
+        browser
+            .goto(&format!("{base}#/raft?s={link}"))
+            .expect("open the long run");
+        browser
+            .wait_for(
+                "return document.querySelectorAll('svg.cluster .node').length === 7 ? true : null",
                 Duration::from_secs(30),
             )
             .expect("renders");
+        eval(
+            &browser,
+            "var s = document.getElementById('speed'); s.value = 'max'; s.dispatchEvent(new Event('change', {bubbles: true})); \
+             if (!window.distlab.state().playing) { window.distlab.play(); } \
+             window.__frames = []; var last = performance.now(); \
+             function tick(t) { window.__frames.push(t - last); last = t; if (window.distlab.state().time_us < 600000000) requestAnimationFrame(tick); } \
+             requestAnimationFrame(tick); return true;",
+        );
+        let started = Instant::now();
         browser
-            .eval("var s = document.getElementById('speed'); s.value = '1'; s.dispatchEvent(new Event('change', {bubbles: true})); \
-                   window.__frames = []; var last = performance.now(); \
-                   function tick(t) { window.__frames.push(t - last); last = t; if (window.__frames.length < 600) requestAnimationFrame(tick); } \
-                   requestAnimationFrame(tick); return true;", vec![])
-            .expect("start the probe");
-        std::thread::sleep(Duration::from_secs(12));
-        let frames = browser
-            .eval("return window.__frames", vec![])
-            .expect("frames");
+            .wait_for(
+                "return window.distlab.state().time_us >= 600000000 ? true : null",
+                Duration::from_secs(300),
+            )
+            .expect("the run reaches 10 minutes");
+        let wall = started.elapsed().as_secs_f64();
+        let memory = eval(&browser, "return window.distlab.memory()")
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        let frames = eval(&browser, "return window.__frames");
         let mut frames: Vec<f64> = frames
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_f64()).skip(10).collect())
+            .map(|a| a.iter().filter_map(Value::as_f64).skip(5).collect())
             .unwrap_or_default();
-        frames.sort_by(f64::total_cmp);
         if frames.is_empty() {
             println!("frame times: no frames recorded");
-            return;
+        } else {
+            let mean = frames.iter().sum::<f64>() / frames.len() as f64;
+            println!(
+                "Raft, 7 servers, heavy faults, as fast as possible to 10 min of virtual time in {wall:.1} s: {} frames, mean {mean:.1} ms, p95 {:.1} ms; WebAssembly memory at the end {:.1} MB",
+                frames.len(),
+                percentile(&mut frames, 95),
+                memory / (1024.0 * 1024.0)
+            );
         }
-        let mean = frames.iter().sum::<f64>() / frames.len() as f64;
-        let p95 = frames[(frames.len() * 95 / 100).min(frames.len() - 1)];
-        let steps = browser
-            .eval("return window.distlab.state().steps", vec![])
-            .unwrap_or_default();
-        println!(
-            "frame times while Raft plays at 1x ({} frames): mean {:.1} ms ({:.0} fps), p95 {:.1} ms, max {:.1} ms; {} simulator steps shown",
-            frames.len(),
-            mean,
-            1000.0 / mean,
-            p95,
-            frames[frames.len() - 1],
-            steps
+
+        // The simulator benchmark workload: in the page, then natively.
+        let bench = eval(
+            &browser,
+            &format!("return window.distlab.bench({BENCH_SEEDS})"),
         );
+        let wasm_steps = bench["steps"].as_f64().unwrap_or(f64::NAN);
+        let wasm_ms = bench["ms"].as_f64().unwrap_or(f64::NAN);
+        let topic = &distlab_core::topics::raft::INFO;
+        let started = Instant::now();
+        let mut native_steps = 0;
+        for seed in 0..BENCH_SEEDS {
+            native_steps += run_seed(topic, seed, false, false).expect("raft builds");
+        }
+        let native_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let wasm_rate = wasm_steps / wasm_ms * 1000.0;
+        let native_rate = native_steps as f64 / native_ms * 1000.0;
+        println!(
+            "simulator, Raft, 5 servers, heavy faults, trace and checker off, {BENCH_SEEDS} seeds of 60 s: wasm {:.2} M events/s, native {:.2} M events/s, wasm/native {:.2}",
+            wasm_rate / 1e6,
+            native_rate / 1e6,
+            wasm_rate / native_rate
+        );
+        assert_eq!(wasm_steps as u64, native_steps, "the same workload in both");
     }
 }

@@ -37,14 +37,14 @@ pub struct Page {
     pub render: PageFn,
 }
 
-/// What one WebAssembly bundle carries: some topic pages, and whether it draws the
-/// home page itself (the release site's home page is static HTML). The app reloads
-/// the document for any route its bundle does not carry, so the loader can fetch
-/// the bundle that does.
+/// What one WebAssembly bundle carries: some topic pages, and the home page if it
+/// draws it itself (the release site's home page is static HTML, so a topic's
+/// bundle holds no home page code). The app reloads the document for any route its
+/// bundle does not carry, so the loader can fetch the bundle that does.
 #[derive(Clone, Copy)]
 pub struct Bundle {
     pub pages: &'static [Page],
-    pub home: bool,
+    pub home: Option<fn() -> Html>,
 }
 
 /// Whether two byte strings are equal, in a constant context.
@@ -82,7 +82,7 @@ macro_rules! pages_table {
                         topic: &distlab_core::topics::$module::INFO,
                         render: $family::page::<distlab_core::topics::$module::$topic>,
                     }],
-                    home: false,
+                    home: None,
                 };
             )*
         }
@@ -106,7 +106,7 @@ distlab_core::with_topics!(pages_table);
 /// Every topic and the home page: the development bundle `trunk serve` builds.
 pub static ALL_TOPICS: Bundle = Bundle {
     pages: PAGES,
-    home: true,
+    home: Some(|| html! { <home::Home /> }),
 };
 
 /// The page of `slug` among `pages`.

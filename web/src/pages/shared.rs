@@ -121,14 +121,17 @@ pub fn recent_events(trace: &Trace, count: usize) -> Rc<Vec<(u64, String, bool)>
 /// Makes the page's state readable through `window.distlab.state()`.
 pub fn publish(player: &Player, embed: bool) {
     let run = player.run();
-    embed::publish(ApiState {
-        topic: player.topic().slug.to_string(),
-        link: player.link(embed),
-        time_us: player.time().as_micros(),
-        steps: run.steps(),
-        violations: run.violations().iter().map(|v| v.to_string()).collect(),
-        playing: player.playing(),
-    });
+    embed::publish(
+        player.topic(),
+        ApiState {
+            topic: player.topic().slug.to_string(),
+            link: player.link(embed),
+            time_us: player.time().as_micros(),
+            steps: run.steps(),
+            violations: run.violations().iter().map(|v| v.to_string()).collect(),
+            playing: player.playing(),
+        },
+    );
 }
 
 /// The title of the preset being played, if any.

@@ -27,16 +27,29 @@ pub fn StateTableView(props: &StateTableProps) -> Html {
         let down = !props.up.get(i).copied().unwrap_or(true);
         let cells = row.iter().enumerate().map(|(j, cell)| match cell {
             Cell::Text(text) => html! { <td key={j}>{ text }</td> },
-            Cell::Log(entries) => {
-                let boxes = entries.iter().enumerate().map(|(k, entry)| {
+            Cell::Log(log) => {
+                let boxes = log.entries.iter().enumerate().map(|(k, entry)| {
                     let class = format!(
                         "entry c{}{}",
                         palette_for(entry.colour),
                         if entry.committed { " committed" } else { "" }
                     );
-                    html! { <span key={k} class={class} title={entry.detail.clone()}>{ &entry.text }</span> }
+                    let position = log.first + k;
+                    // The commit point: a mark after the last committed entry.
+                    let commit = (position + 1 == log.committed).then(|| {
+                        html! { <span class="commit-point" title={format!("committed up to index {}", log.committed)}></span> }
+                    });
+                    html! {
+                        <>
+                            <span key={position} class={class} title={entry.detail.clone()}>{ &entry.text }</span>
+                            { for commit }
+                        </>
+                    }
                 });
-                html! { <td key={j} class="log">{ for boxes }</td> }
+                let earlier = (log.first > 0).then(|| {
+                    html! { <span class="earlier" title={format!("{} entries in all, {} committed", log.total, log.committed)}>{ format!("{} more ·", log.first) }</span> }
+                });
+                html! { <td key={j} class="log" data-entries={log.total.to_string()}>{ for earlier }{ for boxes }</td> }
             }
         });
         html! { <tr key={i} class={classes!(down.then_some("down"))}>{ for cells }</tr> }

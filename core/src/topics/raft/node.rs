@@ -6,7 +6,7 @@
 //! The bugs in [`RaftBugs`] each remove one rule the paper says is needed.
 
 use crate::sim::node::{Cx, Node};
-use crate::sim::view::{Cell, LogEntryCell, NodeSummary};
+use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary};
 use crate::sim::time::{Duration, NodeId};
 
 use super::message::{vote_text, Entry, LogIndex, RaftMessage, RaftOp, RaftTimer, Role, Term};
@@ -548,20 +548,14 @@ impl Node for RaftNode {
     }
 
     fn state_row(&self) -> Vec<Cell> {
-        let log = self
-            .log
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| LogEntryCell {
-                text: entry.term.to_string(),
-                colour: entry.term.0,
-                committed: (i as u64) < self.commit_index.0,
-                detail: format!("index {}: v{} (term {})", i + 1, entry.value, entry.term),
-            })
-            .collect();
+        let commit = self.commit_index.0 as usize;
+        let log = LogCell::tail(&self.log, commit, |i, entry| LogEntryCell {
+            text: entry.term.to_string(),
+            colour: entry.term.0,
+            committed: i < commit,
+            detail: format!("index {}: v{} (term {})", i + 1, entry.value, entry.term),
+        });
         vec![
-            Cell::Text(self.id.to_string()),
-            Cell::Text(self.role.as_str().to_string()),
             Cell::Text(self.current_term.to_string()),
             Cell::Text(vote_text(self.voted_for)),
             Cell::Text(self.commit_index.to_string()),
