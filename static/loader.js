@@ -1,20 +1,31 @@
-// distlab's loader. The home route is the static page above, its cards fetched
-// from the home page's own file; a topic route imports that topic's bundle (and
-// fetches its WebAssembly at the same time), which replaces the static page with
-// the lab. Only the route's own files are fetched.
+// distlab's loader, first in the page's head so a topic's bundle is fetched while
+// the page and its stylesheet load. The home route is the static page below, its
+// cards fetched from the home page's own file; a topic route imports that topic's
+// bundle (and fetches its WebAssembly at the same time), which replaces the static
+// page with the lab once the page is parsed. Only the route's own files are fetched.
+(() => {
 const bundles = JSON.parse(document.getElementById("distlab-bundles").textContent);
 const homeFile = JSON.parse(document.getElementById("distlab-home").textContent);
 let homeShown = false;
+
+// Runs `then` once the document is parsed (the lab and the home page need <body>).
+const parsed = (then) => {
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", then, { once: true });
+  } else {
+    then();
+  }
+};
 
 const showHome = () => {
   if (homeShown) return;
   homeShown = true;
   fetch("./" + homeFile)
     .then((response) => response.text())
-    .then((markup) => {
+    .then((markup) => parsed(() => {
       const home = document.getElementById("home");
       if (home) home.innerHTML = markup;
-    })
+    }))
     .catch(() => { homeShown = false; });
 };
 
@@ -28,31 +39,40 @@ let loading = false;
 const show = (slug) => {
   if (loading) return;
   const bundle = bundles[slug];
-  const notice = document.getElementById("route-notice");
   if (!bundle) {
     showHome();
-    if (notice) {
-      notice.hidden = slug === "";
-      notice.textContent = slug === "" ? "" : "There is no topic '" + slug.slice(0, 64) + "'. Every topic is listed below.";
-    }
+    parsed(() => {
+      const notice = document.getElementById("route-notice");
+      if (notice) {
+        notice.hidden = slug === "";
+        notice.textContent = slug === "" ? "" : "There is no topic '" + slug.slice(0, 64) + "'. Every topic is listed below.";
+      }
+    });
     return;
   }
   loading = true;
-  const wasm = fetch("./" + bundle.wasm);
+  // Compiling starts as the bytes arrive, while the JavaScript is fetched.
+  const url = "./" + bundle.wasm;
+  const compiled = WebAssembly.compileStreaming(fetch(url)).catch(() =>
+    fetch(url).then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes)));
   import("./" + bundle.js)
-    .then((module) => module.default({ module_or_path: wasm }))
+    .then((module) => new Promise((resolve) => parsed(resolve)).then(() => module.default({ module_or_path: compiled })))
     .catch((error) => {
       loading = false;
-      if (notice) {
-        notice.hidden = false;
-        notice.textContent = "This page could not load (" + error + "). Reload to try again.";
-      }
+      parsed(() => {
+        const notice = document.getElementById("route-notice");
+        if (notice) {
+          notice.hidden = false;
+          notice.textContent = "This page could not load (" + error + "). Reload to try again.";
+        }
+      });
     });
 };
 
 addEventListener("hashchange", () => show(route()));
 show(route());
 
+parsed(() => {
 const theme = document.getElementById("theme");
 if (theme) {
   const label = () => {
@@ -66,3 +86,5 @@ if (theme) {
     label();
   });
 }
+});
+})();

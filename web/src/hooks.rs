@@ -67,7 +67,17 @@ pub fn use_player(
     embed: bool,
     start: StartAt,
 ) -> PlayerHandle {
-    let player = use_mut_ref(|| Player::from_link(topic, link.as_deref()));
+    // The player starts as the page should open (playing, paused, or at an
+    // instant), so the first render already shows it and needs no second one.
+    let player = use_mut_ref(|| {
+        let mut player = Player::from_link(topic, link.as_deref());
+        match start {
+            StartAt::Playing => player.play(),
+            StartAt::Paused => {}
+            StartAt::Time(time) => player.seek_time(time),
+        }
+        player
+    });
     let seen_link = use_mut_ref(|| link.clone());
     let update = use_force_update();
     let span = use_state(|| DEFAULT_SPAN);
@@ -111,19 +121,18 @@ pub fn use_player(
     };
 
     // The URL reflects the scenario from the first render on (a bad link is
-    // replaced by the default scenario it fell back to), and the run starts
-    // playing, as a person opening a lab expects.
+    // replaced by the default scenario it fell back to). The first frame after
+    // the page is in the document is marked `distlab-first-render` for `measure`.
     {
         let player = player.clone();
-        let update = update.clone();
         use_effect_with(topic.slug, move |_| {
             write_url(&player.borrow().link(embed));
-            match start {
-                StartAt::Playing => player.borrow_mut().play(),
-                StartAt::Paused => {}
-                StartAt::Time(time) => player.borrow_mut().seek_time(time),
-            }
-            update.force_update();
+            let frame = gloo_render::request_animation_frame(|_| {
+                if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = performance.mark("distlab-first-render");
+                }
+            });
+            move || drop(frame)
         });
     }
 

@@ -282,7 +282,14 @@ impl Player {
     }
 
     fn replay_to_step(&mut self, step: u64) {
-        if step < self.run.steps() {
+        let now = self.run.steps();
+        // Back to a snapshot when going back, or when one is well ahead.
+        if step < now
+            || self
+                .snapshots
+                .iter()
+                .any(|s| s.steps <= step && s.steps > now + SNAPSHOT_EVERY)
+        {
             self.restore(|snapshot| snapshot.steps <= step);
         }
         while self.run.steps() < step && self.run.step() {
@@ -295,21 +302,28 @@ impl Player {
     /// snapshot.
     pub fn seek_time(&mut self, time: Time) {
         let time = time.min(MAX_TIME);
-        if time < self.run.now() {
+        let steps = self.run.steps();
+        let ahead = self
+            .snapshots
+            .iter()
+            .any(|s| s.time <= time && s.steps > steps + SNAPSHOT_EVERY);
+        if time < self.run.now() || ahead {
             self.restore(|snapshot| snapshot.time <= time);
         }
         self.run_to(time);
     }
 
-    /// Goes back to the latest snapshot that `fits`. The trace is rewound to it
-    /// when it still holds that point; otherwise the run restarts from a snapshot
-    /// far enough back to fill the timeline, with the messages then in flight.
+    /// Goes to the latest snapshot that `fits` (back, or ahead over a stretch
+    /// already run). Going back, the trace is rewound to it when it still holds that
+    /// point; otherwise the run restarts from a snapshot a little earlier, so the
+    /// timeline has its recent past, with the messages then in flight.
     fn restore(&mut self, fits: impl Fn(&Snapshot) -> bool) {
         let Some(index) = self.snapshots.iter().rposition(&fits) else {
             return;
         };
         let trace = self.run.trace();
-        let (index, trace) = if trace.holds(&self.snapshots[index].mark) {
+        let behind = self.snapshots[index].steps <= self.run.steps();
+        let (index, trace) = if behind && trace.holds(&self.snapshots[index].mark) {
             let mut trace = std::mem::take(self.run.trace_mut());
             trace.rewind(&self.snapshots[index].mark);
             (index, trace)
@@ -721,6 +735,11 @@ mod tests {
             fresh.seek_time(Time::from_millis(ms));
             assert_eq!(view(&player), view(&fresh), "at {ms} ms");
         }
+        // Forward again over a stretch already run: from a snapshot ahead.
+        player.seek_time(Time::from_millis(38_000));
+        let mut fresh = busy_raft();
+        fresh.seek_time(Time::from_millis(38_000));
+        assert_eq!(view(&player), view(&fresh), "forward to 38 s");
         // Step back from a point past several snapshots, then forward again.
         player.seek_time(Time::from_millis(30_000));
         let steps = player.run().steps();
