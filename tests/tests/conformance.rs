@@ -5,7 +5,7 @@
 //!   and holds every invariant unless it switches a bug on, in which case the bug
 //!   is caught by one of the invariants that bug declares;
 //! - every bug is caught by a heavy-fault seed sweep within its declared budget,
-//!   by one of its declared invariants;
+//!   by one of its declared invariants, and has a preset that shows it caught;
 //! - the correct model is clean over a heavy-fault sweep;
 //! - every topic's default link round-trips through the scenario codec and builds;
 //! - every topic has golden trace hashes (checked natively and in wasm by
@@ -120,6 +120,12 @@ fn every_bug_is_caught_within_its_budget() {
         }
         for bug in topic.bugs {
             assert!(!bug.caught_by.is_empty(), "{}: {}", topic.slug, bug.name);
+            assert!(
+                topic.presets().any(|p| p.bug == Some(bug.name)),
+                "{}: {} has no preset that shows it being caught",
+                topic.slug,
+                bug.name
+            );
             for invariant in bug.caught_by {
                 assert!(
                     topic.invariants.iter().any(|i| i.name == *invariant),

@@ -18,6 +18,7 @@ use yew::prelude::*;
 use crate::command::Command;
 use crate::embed;
 use crate::player::Player;
+use crate::views::controls::Shared;
 
 /// The timeline window's span: default, narrowest and widest.
 pub const DEFAULT_SPAN: Duration = Duration::from_millis(800);
@@ -55,7 +56,8 @@ pub struct PlayerHandle {
     pub player: Rc<RefCell<Player>>,
     pub on_command: Callback<Command>,
     pub timeline_span: Duration,
-    pub link_copied: bool,
+    /// What the Share button last did.
+    pub shared: Shared,
 }
 
 /// The player of a topic page, built from the link and rebuilt when the link
@@ -81,7 +83,7 @@ pub fn use_player(
     let seen_link = use_mut_ref(|| link.clone());
     let update = use_force_update();
     let span = use_state(|| DEFAULT_SPAN);
-    let copied = use_state(|| false);
+    let shared = use_state(Shared::default);
 
     if *seen_link.borrow() != link {
         *seen_link.borrow_mut() = link.clone();
@@ -94,7 +96,7 @@ pub fn use_player(
         let player = player.clone();
         let update = update.clone();
         let span = span.clone();
-        let copied = copied.clone();
+        let shared = shared.clone();
         Callback::from(move |command: Command| {
             match command {
                 Command::Zoom(factor) => {
@@ -105,13 +107,12 @@ pub fn use_player(
                 }
                 Command::RandomSeed => player.borrow_mut().apply(Command::Seed(random_seed())),
                 Command::CopyLink => {
+                    // The link opens the full page (never the embed), paused at
+                    // the instant shown.
                     let player = player.borrow();
-                    let at =
-                        crate::route::with_time(&player.link(embed), player.time().as_millis());
-                    copy_link(&at);
-                    copied.set(true);
-                    let copied = copied.clone();
-                    gloo_timers::callback::Timeout::new(2_000, move || copied.set(false)).forget();
+                    let hash =
+                        crate::route::with_time(&player.link(false), player.time().as_millis());
+                    share_link(full_page_url(&hash), shared.clone());
                 }
                 other => player.borrow_mut().apply(other),
             }
@@ -171,7 +172,7 @@ pub fn use_player(
         player,
         on_command,
         timeline_span: *span,
-        link_copied: *copied,
+        shared: (*shared).clone(),
     }
 }
 
@@ -280,19 +281,50 @@ fn random_seed() -> u64 {
     }
 }
 
-fn copy_link(hash: &str) {
+/// The address of the full page (no `embed`) showing `hash`.
+fn full_page_url(hash: &str) -> String {
     let Some(window) = web_sys::window() else {
-        return;
+        return hash.to_string();
     };
     let location = window.location();
-    let base = format!(
-        "{}{}{}",
+    let search: Vec<String> = location
+        .search()
+        .unwrap_or_default()
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty() && *pair != "embed" && !pair.starts_with("embed="))
+        .map(str::to_string)
+        .collect();
+    let search = if search.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", search.join("&"))
+    };
+    format!(
+        "{}{}{search}{hash}",
         location.origin().unwrap_or_default(),
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
-    );
-    let _ = window
-        .navigator()
-        .clipboard()
-        .write_text(&format!("{base}{hash}"));
+        location.pathname().unwrap_or_default()
+    )
+}
+
+/// Copies `link` to the clipboard and says whether it worked: "Link copied" for
+/// a while, or the link itself to copy by hand when the clipboard is refused (an
+/// iframe without permission, an insecure page).
+fn share_link(link: String, shared: UseStateHandle<Shared>) {
+    let Some(window) = web_sys::window() else {
+        shared.set(Shared::Manual(link));
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(&link);
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => {
+                shared.set(Shared::Copied);
+                let shared = shared.clone();
+                gloo_timers::callback::Timeout::new(2_000, move || shared.set(Shared::Idle))
+                    .forget();
+            }
+            Err(_) => shared.set(Shared::Manual(link)),
+        }
+    });
 }

@@ -203,6 +203,15 @@ impl Player {
         preset.narration.iter().rev().find(|n| n.at <= self.time)
     }
 
+    /// The person's latest action at or before the instant shown, if any.
+    pub fn last_action(&self) -> Option<&TimedAction> {
+        self.scenario
+            .actions
+            .iter()
+            .rev()
+            .find(|a| a.at <= self.time)
+    }
+
     pub fn set_speed(&mut self, speed: f64) {
         if speed == AS_FAST_AS_POSSIBLE || (speed.is_finite() && speed > 0.0) {
             self.speed = speed.min(AS_FAST_AS_POSSIBLE);
@@ -468,7 +477,9 @@ impl Player {
         // Strictly after everything already processed, so a replay of the link puts
         // it in the same place.
         let at = self.time.max(self.run.now()).after(Duration(1));
-        let rewound = self.scenario.actions.iter().any(|a| a.at >= at);
+        // Only actions after this instant are undone: several actions at the same
+        // instant (both directions of a link) all stay.
+        let rewound = self.scenario.actions.iter().any(|a| a.at > at);
         if rewound {
             // The run branches: later actions go, and so does every snapshot that
             // saw them; the run is rebuilt up to the instant shown.

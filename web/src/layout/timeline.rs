@@ -35,6 +35,9 @@ pub struct TimelineLayout {
     pub arrows: Vec<Arrow>,
     pub marks: Vec<Mark>,
     pub ticks: Vec<Tick>,
+    /// Where the shown instant is (the window starts at 0 until the run is older
+    /// than the window, so early on it is not at the right edge).
+    pub now_x: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +101,8 @@ pub struct Mark {
 pub struct Tick {
     pub x: f64,
     pub label: String,
+    /// The label ends at the tick (near the right edge, so it is not cut off).
+    pub end_anchored: bool,
 }
 
 /// Lays out the window `[end - span, end]` (clamped at zero) of `trace` over
@@ -105,12 +110,13 @@ pub struct Tick {
 pub fn layout(
     trace: &Trace,
     cluster: &ClusterState,
-    end: Time,
+    now: Time,
     span: Duration,
     width: f64,
 ) -> TimelineLayout {
     let span = Duration(span.as_micros().max(1_000));
-    let start = Time(end.as_micros().saturating_sub(span.as_micros()));
+    // The window ends at `now`, or starts at 0 while the run is younger than it.
+    let start = Time(now.as_micros().saturating_sub(span.as_micros()));
     let end = start.after(span);
     let plot = (width - LABEL_WIDTH - 6.0).max(10.0);
     let x = |t: Time| {
@@ -122,14 +128,14 @@ pub fn layout(
     let lane_y = |node: usize| TOP + LANE_HEIGHT * (node as f64 + 0.5);
 
     let first = trace.events.partition_point(|e| e.time < start);
-    let visible = trace.events[first..].iter().take_while(|e| e.time <= end);
+    let visible = trace.events[first..].iter().take_while(|e| e.time <= now);
 
-    // Down spans, swept backwards from the known state at `end`.
+    // Down spans, swept backwards from the known state at `now`.
     let mut down: Vec<Vec<(f64, f64)>> = vec![Vec::new(); count];
     let mut down_until: Vec<Option<f64>> = cluster
         .nodes
         .iter()
-        .map(|n| (!n.up).then(|| x(end)))
+        .map(|n| (!n.up).then(|| x(now)))
         .collect();
     let mut marks = Vec::new();
     for event in visible.clone().collect::<Vec<_>>().into_iter().rev() {
@@ -180,7 +186,7 @@ pub fn layout(
         .iter()
         .rev()
         .take_while(|m| m.sent_at >= oldest)
-        .filter(|m| m.sent_at <= end && m.ends_at() >= start)
+        .filter(|m| m.sent_at <= now && m.ends_at() >= start)
         .filter(|m| m.from.index() < count && m.to.index() < count)
         .take(MAX_ARROWS)
         .map(|m| {
@@ -198,7 +204,7 @@ pub fn layout(
                 .as_micros()
                 .saturating_sub(m.sent_at.as_micros())
                 .max(1) as f64;
-            let shown_until = arrival.min(end);
+            let shown_until = arrival.min(now);
             let fraction = shown_until
                 .as_micros()
                 .saturating_sub(m.sent_at.as_micros()) as f64
@@ -215,8 +221,8 @@ pub fn layout(
                 y2: y1 + (y_end - y1) * fraction.clamp(0.0, 1.0),
                 colour: palette_index(m.kind),
                 label: m.label.clone(),
-                lost: lost && arrival <= end,
-                in_flight: arrival > end,
+                lost: lost && arrival <= now,
+                in_flight: arrival > now,
             }
         })
         .collect();
@@ -239,6 +245,7 @@ pub fn layout(
         arrows,
         marks,
         ticks: ticks(start, end, &x),
+        now_x: x(now.min(end)),
     }
 }
 
@@ -256,8 +263,10 @@ fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64) -> Vec<Tick> {
         } else {
             format!("{:.1}ms", t as f64 / 1000.0)
         };
+        let at = x(Time(t));
         ticks.push(Tick {
-            x: x(Time(t)),
+            x: at,
+            end_anchored: at > x(end) - 24.0,
             label,
         });
         t += step_us;

@@ -22,6 +22,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views::field::operand;
 use crate::layout::bits::{self, BitsLayout, Mark};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::views::bits::BitsView;
@@ -346,7 +347,7 @@ fn bytes(bits: usize) -> String {
 #[function_component]
 pub fn Body(props: &StructureProps<BloomFilterTopic>) -> Html {
     let item_text = use_state(String::new);
-    let batch = use_state(|| DEFAULT_BATCH);
+    let batch = use_state(|| DEFAULT_BATCH.to_string());
     let error = use_state(|| None::<String>);
     let model = &props.model;
     let state = props.state();
@@ -396,16 +397,22 @@ pub fn Body(props: &StructureProps<BloomFilterTopic>) -> Html {
     };
     let on_batch = {
         let batch = batch.clone();
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlInputElement>().value();
-            if let Ok(count) = value.trim().parse::<u64>() {
-                batch.set(count.clamp(1, MAX_BATCH));
+        Callback::from(move |e: InputEvent| {
+            batch.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let insert_batch = {
+        let (on_command, error, text) = (props.handle.on_command.clone(), error.clone(), (*batch).clone());
+        let most = (MAX_ITEMS.saturating_sub(live.len()) as u64).clamp(1, MAX_BATCH) as i64;
+        Callback::from(move |_: MouseEvent| {
+            if let Some(count) = operand(&text, 1, most, &error) {
+                let request = BloomOp::InsertBatch {
+                    count: count as u32,
+                };
+                on_command.emit(StructureProps::<BloomFilterTopic>::command(&request));
             }
         })
     };
-    let batch_count = (*batch)
-        .min(MAX_ITEMS.saturating_sub(live.len()) as u64)
-        .max(1);
 
     let operations = html! {
         <>
@@ -421,9 +428,9 @@ pub fn Body(props: &StructureProps<BloomFilterTopic>) -> Html {
             <button id="query-fresh" onclick={act(BloomOp::Query { item: fresh })}
                 title="Query an item never inserted: usually certainly absent">{ "Query a new item" }</button>
             <span class="field">
-                <input id="batch-count" type="number" min="1" max={MAX_BATCH.to_string()} value={batch.to_string()}
-                    onchange={on_batch} aria-label="items per batch" />
-                <button id="insert-batch" onclick={act(BloomOp::InsertBatch { count: batch_count as u32 })} disabled={full}>{ "Insert batch" }</button>
+                <input id="batch-count" type="text" inputmode="numeric" size="5" value={(*batch).clone()}
+                    oninput={on_batch} aria-label="items per batch" />
+                <button id="insert-batch" onclick={insert_batch} disabled={full}>{ "Insert batch" }</button>
             </span>
             <button id="find-fp" onclick={act(BloomOp::FindFalsePositive)}
                 title="Try never-inserted items until one tests positive, and explain it">{ "Find a false positive" }</button>

@@ -17,6 +17,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views::field::{operand, operand_error};
 use crate::layout::bars::{self, Bar, BarGroup, BarsLayout, Reference};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::ring::{
@@ -338,7 +339,8 @@ impl StructurePage for ConsistentHashingTopic {
 pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
     let selected = use_state(|| None::<String>);
     let vnodes_preview = use_state(|| None::<u32>);
-    let keys_to_add = use_state(|| DEFAULT_KEYS_TO_ADD);
+    let keys_to_add = use_state(|| DEFAULT_KEYS_TO_ADD.to_string());
+    let keys_error = use_state(|| None::<String>);
     let model = &props.model;
     let on_command = props.handle.on_command.clone();
     let operation =
@@ -412,17 +414,22 @@ pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
     });
     let on_keys_count = {
         let keys_to_add = keys_to_add.clone();
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlInputElement>().value();
-            if let Ok(count) = value.trim().parse::<u64>() {
-                keys_to_add.set(count.clamp(1, MAX_KEYS_PER_OP));
-            }
+        Callback::from(move |e: InputEvent| {
+            keys_to_add.set(e.target_unchecked_into::<HtmlInputElement>().value());
         })
     };
     let room = MAX_KEYS.saturating_sub(model.keys) as u64;
-    let add_count = (*keys_to_add).min(room).max(1);
-    let add_keys = on_command
-        .reform(move |_: MouseEvent| operation(RingRequest::AddKeys { count: add_count }));
+    let add_keys = {
+        let (on_command, error, text) = (on_command.clone(), keys_error.clone(), (*keys_to_add).clone());
+        let most = MAX_KEYS_PER_OP.min(room).max(1) as i64;
+        Callback::from(move |_: MouseEvent| {
+            if let Some(count) = operand(&text, 1, most, &error) {
+                on_command.emit(operation(RingRequest::AddKeys {
+                    count: count as u64,
+                }));
+            }
+        })
+    };
 
     let operations = html! {
         <>
@@ -441,9 +448,10 @@ pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
             </label>
             if let Some(text) = preview_theory { <small class="hint">{ text }</small> }
             <span class="field">
-                <input id="keys-count" type="number" min="1" max={MAX_KEYS_PER_OP.to_string()}
-                    value={keys_to_add.to_string()} onchange={on_keys_count} aria-label="keys to add" />
+                <input id="keys-count" type="text" inputmode="numeric" size="5"
+                    value={(*keys_to_add).clone()} oninput={on_keys_count} aria-label="keys to add" />
                 <button id="add-keys" onclick={add_keys} disabled={room == 0}>{ "Add keys" }</button>
+                { operand_error("keys-count", &keys_error) }
             </span>
         </>
     };

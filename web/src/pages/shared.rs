@@ -12,7 +12,7 @@ use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
 use crate::views::controls::{Controls, ControlsState, TopicRef};
-use crate::views::narration::NarrationView;
+use crate::views::narration::{self, NarrationView};
 
 /// The top of every topic page: the header (not in embed mode), the controls, the
 /// notice and the preset's narration.
@@ -30,7 +30,8 @@ pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
             }
             <Controls state={controls_state(handle, player)} on_command={on_command.clone()} />
             { notice(player, on_command) }
-            <NarrationView title={preset_title(player)} text={player.narration().map(|n| n.text)} />
+            <NarrationView title={preset_title(player)} text={player.narration().map(|n| n.text)}
+                action={player.last_action().map(|a| (AttrValue::from(a.at.to_string()), AttrValue::from(narration::meaning(&a.action))))} />
         </>
     }
 }
@@ -52,7 +53,7 @@ pub fn controls_state(handle: &PlayerHandle, player: &Player) -> ControlsState {
             .collect(),
         bug: player.scenario().bug.clone(),
         preset: player.scenario().preset.clone(),
-        link_copied: handle.link_copied,
+        shared: handle.shared.clone(),
     }
 }
 

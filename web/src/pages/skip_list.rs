@@ -17,6 +17,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views::field::{operand, operand_error};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::skip_lanes::{self, LanesInput, LanesLayout};
 use crate::views::chart::ChartView;
@@ -214,12 +215,19 @@ pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
     let views = &props.model;
     let on_command = props.handle.on_command.clone();
     let max_key = views.max_key;
-    let typed: Option<u64> = key.trim().parse().ok();
-    let act = |request: Option<SkipListOp>| {
+    let error = use_state(|| None::<String>);
+    // A request on the typed key (or batch size), refused with a message when the
+    // field holds no whole number in range.
+    let act = |field: &'static str, make: fn(u64) -> SkipListOp| {
         let on_command = on_command.clone();
+        let error = error.clone();
+        let (text, max) = match field {
+            "skip-key" => ((*key).clone(), max_key as i64),
+            _ => ((*batch).clone(), MAX_BATCH as i64),
+        };
         Callback::from(move |_: MouseEvent| {
-            if let Some(request) = &request {
-                on_command.emit(StructureProps::<SkipListTopic>::command(request));
+            if let Some(value) = operand(&text, 1, max, &error) {
+                on_command.emit(StructureProps::<SkipListTopic>::command(&make(value as u64)));
             }
         })
     };
@@ -259,25 +267,21 @@ pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
             batch.set(e.target_unchecked_into::<HtmlInputElement>().value())
         })
     };
-    let batch_count = batch
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|c| (1..=MAX_BATCH).contains(c));
     let operations = html! {
         <>
             <label class="field" title={format!("A key from 1 to {max_key}")}>
-                { "Key " }<input id="skip-key" type="number" min="1" max={max_key.to_string()} value={(*key).clone()} oninput={on_key} />
+                { "Key " }<input id="skip-key" type="text" inputmode="numeric" size="6" value={(*key).clone()} oninput={on_key} />
             </label>
-            <button id="skip-insert" onclick={act(typed.map(|key| SkipListOp::Insert { key }))} disabled={typed.is_none()}>{ "Insert" }</button>
+            <button id="skip-insert" onclick={act("skip-key", |key| SkipListOp::Insert { key })}>{ "Insert" }</button>
             <button id="skip-insert-random" onclick={random_insert} title="Insert a random key not yet in the list">{ "Insert random" }</button>
-            <button id="skip-search" onclick={act(typed.map(|key| SkipListOp::Search { key }))} disabled={typed.is_none()}>{ "Search" }</button>
-            <button id="skip-remove" onclick={act(typed.map(|key| SkipListOp::Remove { key }))} disabled={typed.is_none()}>{ "Remove" }</button>
+            <button id="skip-search" onclick={act("skip-key", |key| SkipListOp::Search { key })}>{ "Search" }</button>
+            <button id="skip-remove" onclick={act("skip-key", |key| SkipListOp::Remove { key })}>{ "Remove" }</button>
             <span class="op-sep"></span>
             <label class="field" title={format!("1 to {MAX_BATCH} new random keys")}>
-                { "Batch " }<input id="skip-batch-count" type="number" min="1" max={MAX_BATCH.to_string()} value={(*batch).clone()} oninput={on_batch} />
+                { "Batch " }<input id="skip-batch-count" type="text" inputmode="numeric" size="5" value={(*batch).clone()} oninput={on_batch} />
             </label>
-            <button id="skip-batch" onclick={act(batch_count.map(|count| SkipListOp::InsertBatch { count: count as u32 }))} disabled={batch_count.is_none()}>{ "Insert batch" }</button>
+            <button id="skip-batch" onclick={act("skip-batch-count", |count| SkipListOp::InsertBatch { count: count as u32 })}>{ "Insert batch" }</button>
+            { operand_error("skip-operand", &error) }
         </>
     };
     let shown = if views.lanes.shown < views.lanes.total {

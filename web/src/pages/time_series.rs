@@ -14,6 +14,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views::field::{operand, operand_error};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::gorilla_bits::{self, BitsLayout};
 use crate::views::chart::ChartView;
@@ -311,11 +312,18 @@ pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
             }
         })
     };
-    let batch = count
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|c| (1..=MAX_BATCH as u64).contains(c));
+    let error = use_state(|| None::<String>);
+    let append = {
+        let (on_command, error, text) = (on_command.clone(), error.clone(), (*count).clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(count) = operand(&text, 1, MAX_BATCH as i64, &error) {
+                let request = SeriesRequest::Append {
+                    count: count as u64,
+                };
+                on_command.emit(StructureProps::<TimeSeriesTopic>::command(&request));
+            }
+        })
+    };
     let on_count = {
         let count = count.clone();
         Callback::from(move |e: InputEvent| {
@@ -350,9 +358,10 @@ pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
     let operations = html! {
         <>
             <label class="field" title={format!("1 to {MAX_BATCH} points from the gauge stream")}>
-                { "Points " }<input id="ts-count" type="number" min="1" max={MAX_BATCH.to_string()} value={(*count).clone()} oninput={on_count} />
+                { "Points " }<input id="ts-count" type="text" inputmode="numeric" size="6" value={(*count).clone()} oninput={on_count} />
             </label>
-            <button id="ts-append" onclick={act(batch.map(|count| SeriesRequest::Append { count }))} disabled={batch.is_none()}>{ "Append batch" }</button>
+            <button id="ts-append" onclick={append}>{ "Append batch" }</button>
+            { operand_error("ts-count", &error) }
             <span class="op-sep"></span>
             <label class="field" title="Which range to query, relative to the newest point">
                 { "Range " }<select id="ts-range" onchange={chooser(&range)}>{ for range_options }</select>

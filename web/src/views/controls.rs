@@ -1,12 +1,16 @@
 //! The controls bar shared by every topic page: play/pause, step, step back, speed,
 //! reset, seed (with a fresh random seed), parameters, scenario picker, bug switch
-//! and share.
+//! (with the preset that shows each bug being caught) and share.
+//!
+//! Every field shows the scenario actually running and can be used while the run
+//! plays: numbers are committed with Enter or by leaving the field, menus follow
+//! the scenario whatever the person picked before (see [`super::field`]).
 
 use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::time::Time;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::field::{Choice, NumberField, SelectField};
 use crate::command::Command;
 use crate::player::{AS_FAST_AS_POSSIBLE, SPEEDS};
 
@@ -18,6 +22,18 @@ impl PartialEq for TopicRef {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self.0, other.0)
     }
+}
+
+/// What the Share button last did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Shared {
+    #[default]
+    Idle,
+    /// The link is on the clipboard.
+    Copied,
+    /// The clipboard was refused (an iframe without permission): the link is
+    /// shown to be selected and copied by hand.
+    Manual(String),
 }
 
 /// What the controls show; compared to skip re-rendering when nothing changed.
@@ -32,13 +48,27 @@ pub struct ControlsState {
     pub params: Vec<(&'static str, i64)>,
     pub bug: Option<String>,
     pub preset: Option<String>,
-    pub link_copied: bool,
+    pub shared: Shared,
 }
 
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub state: ControlsState,
     pub on_command: Callback<Command>,
+}
+
+/// The value a speed has in the menu.
+fn speed_value(speed: f64) -> String {
+    if speed == AS_FAST_AS_POSSIBLE {
+        "max".to_string()
+    } else {
+        speed.to_string()
+    }
+}
+
+/// The preset that switches `bug` on, if there is one.
+fn showcase(topic: &TopicInfo, bug: &str) -> Option<&'static str> {
+    topic.presets().find(|p| p.bug == Some(bug)).map(|p| p.name)
 }
 
 #[function_component]
@@ -52,47 +82,37 @@ pub fn Controls(props: &ControlsProps) -> Html {
     };
 
     let speed = {
-        let on_command = props.on_command.clone();
-        let onchange = Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            let speed = match value.as_str() {
-                "max" => Some(AS_FAST_AS_POSSIBLE),
-                other => other.parse::<f64>().ok(),
-            };
-            if let Some(speed) = speed {
-                on_command.emit(Command::Speed(speed));
-            }
-        });
-        let options = SPEEDS.iter().map(|&s| {
-            let (value, label) = if s == AS_FAST_AS_POSSIBLE {
-                ("max".to_string(), "as fast as possible".to_string())
-            } else {
-                (s.to_string(), format!("{s}x"))
-            };
-            html! { <option {value} selected={s == state.speed}>{ label }</option> }
+        let choices: Vec<Choice> = SPEEDS
+            .iter()
+            .map(|&s| {
+                let label = if s == AS_FAST_AS_POSSIBLE {
+                    "as fast as possible".to_string()
+                } else {
+                    format!("{s}x")
+                };
+                Choice::new(speed_value(s), label)
+            })
+            .collect();
+        let on_change = props.on_command.reform(|value: String| {
+            Command::Speed(match value.as_str() {
+                "max" => AS_FAST_AS_POSSIBLE,
+                other => other.parse().unwrap_or(1.0),
+            })
         });
         html! {
             <label class="field" title="Virtual time per real second">{ "Speed " }
-                <select id="speed" {onchange}>{ for options }</select>
+                <SelectField id="speed" label="Speed" value={speed_value(state.speed)} {choices} {on_change} />
             </label>
         }
     };
 
-    let seed = {
-        let on_command = props.on_command.clone();
-        let onchange = Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlInputElement>().value();
-            if let Ok(seed) = value.trim().parse::<u64>() {
-                on_command.emit(Command::Seed(seed));
-            }
-        });
-        html! {
-            <span class="field">
-                <label for="seed">{ "Seed " }</label>
-                <input id="seed" type="number" min="0" value={state.seed.to_string()} {onchange} />
-                <button id="random-seed" title="A fresh random seed" onclick={send(Command::RandomSeed)}>{ "Random" }</button>
-            </span>
-        }
+    let seed = html! {
+        <span class="field">
+            <label for="seed">{ "Seed " }</label>
+            <NumberField id="seed" label="Seed" value={state.seed.min(i64::MAX as u64) as i64} min={0} max={i64::MAX}
+                on_commit={props.on_command.reform(|seed: i64| Command::Seed(seed as u64))} />
+            <button id="random-seed" title="A fresh random seed" onclick={send(Command::RandomSeed)}>{ "Random" }</button>
+        </span>
     };
 
     let params = topic.params.iter().map(|spec| {
@@ -103,87 +123,113 @@ pub fn Controls(props: &ControlsProps) -> Html {
             .map(|&(_, v)| v)
             .unwrap_or(spec.default);
         let name = spec.name;
-        let on_command = props.on_command.clone();
+        let id = format!("param-{name}");
         let choices = (spec.max - spec.min) / spec.step.max(1) + 1;
         let input = if choices <= 8 {
-            let onchange = Callback::from(move |e: Event| {
-                if let Ok(v) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
-                    on_command.emit(Command::Param(name, v));
-                }
+            let choices: Vec<Choice> = (0..choices)
+                .map(|i| {
+                    let v = spec.min + i * spec.step.max(1);
+                    Choice::new(v.to_string(), v.to_string())
+                })
+                .collect();
+            let on_change = props.on_command.reform(move |value: String| {
+                Command::Param(name, value.parse().unwrap_or(spec.default))
             });
-            let options = (0..choices).map(|i| {
-                let v = spec.min + i * spec.step.max(1);
-                html! { <option value={v.to_string()} selected={v == value}>{ v }</option> }
-            });
-            html! { <select id={format!("param-{name}")} {onchange}>{ for options }</select> }
+            html! { <SelectField {id} label={spec.label} value={value.to_string()} {choices} {on_change} /> }
         } else {
-            let onchange = Callback::from(move |e: Event| {
-                if let Ok(v) = e.target_unchecked_into::<HtmlInputElement>().value().parse() {
-                    on_command.emit(Command::Param(name, v));
-                }
-            });
             html! {
-                <input id={format!("param-{name}")} type="number" min={spec.min.to_string()} max={spec.max.to_string()}
-                    step={spec.step.to_string()} value={value.to_string()} {onchange} />
+                <NumberField {id} label={spec.label} {value} min={spec.min} max={spec.max} step={spec.step}
+                    on_commit={props.on_command.reform(move |v: i64| Command::Param(name, v))} />
             }
         };
         html! { <label key={name} class="field" title={spec.help}>{ format!("{} ", spec.label) }{ input }</label> }
     });
 
     let preset = {
-        let on_command = props.on_command.clone();
-        let onchange = Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            on_command.emit(Command::Preset((!value.is_empty()).then_some(value)));
-        });
-        let current = state.preset.as_deref().unwrap_or("");
-        let options = topic.presets().map(|p| {
-            html! { <option key={p.name} value={p.name} selected={p.name == current} title={p.summary}>{ p.title }</option> }
-        });
+        let mut choices = vec![Choice::new("", "Free play")];
+        choices.extend(
+            topic
+                .presets()
+                .map(|p| Choice::new(p.name, p.title).titled(p.summary)),
+        );
+        let on_change = props
+            .on_command
+            .reform(|value: String| Command::Preset((!value.is_empty()).then_some(value)));
         html! {
             <label class="field">{ "Scenario " }
-                <select id="preset" {onchange}>
-                    <option value="" selected={current.is_empty()}>{ "Free play" }</option>
-                    { for options }
-                </select>
+                <SelectField id="preset" label="Scenario" value={state.preset.clone().unwrap_or_default()} {choices} {on_change} />
             </label>
         }
     };
 
     let bug = (!topic.bugs.is_empty()).then(|| {
-        let on_command = props.on_command.clone();
-        let onchange = Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            on_command.emit(Command::Bug((!value.is_empty()).then_some(value)));
-        });
-        let current = state.bug.as_deref().unwrap_or("");
-        let options = topic.bugs.iter().map(|b| {
-            html! { <option key={b.name} value={b.name} selected={b.name == current} title={b.summary}>{ b.name }</option> }
-        });
+        let current = state.bug.clone().unwrap_or_default();
+        let mut choices = vec![Choice::new("", "none (correct)")];
+        choices.extend(topic.bugs.iter().map(|b| {
+            let label = match showcase(topic, b.name) {
+                Some(_) => format!("{} (has a preset)", b.name),
+                None => b.name.to_string(),
+            };
+            Choice::new(b.name, label).titled(b.summary)
+        }));
+        let on_change = props
+            .on_command
+            .reform(|value: String| Command::Bug((!value.is_empty()).then_some(value)));
+        // The preset that shows the chosen bug (or, with none chosen, the first
+        // bug's) being caught, unless it is already playing.
+        let wanted = if current.is_empty() {
+            topic.bugs.first().map(|b| b.name)
+        } else {
+            Some(current.as_str())
+        };
+        let show = wanted
+            .and_then(|bug| showcase(topic, bug).map(|preset| (bug, preset)))
+            .filter(|(_, preset)| state.preset.as_deref() != Some(*preset))
+            .map(|(bug, preset)| {
+                html! {
+                    <button id="show-bug" onclick={send(Command::Preset(Some(preset.to_string())))}
+                        title={format!("Load the preset that shows {bug} being caught")}>{ "Show me" }</button>
+                }
+            });
         html! {
-            <label class={classes!("field", "bug", (!current.is_empty()).then_some("on"))} title="Switch on a deliberately broken variant">{ "Bug " }
-                <select id="bug" {onchange}>
-                    <option value="" selected={current.is_empty()}>{ "none (correct)" }</option>
-                    { for options }
-                </select>
-            </label>
+            <span class={classes!("field", "bug", (!current.is_empty()).then_some("on"))} title="Switch on a deliberately broken variant">
+                <label for="bug">{ "Bug " }</label>
+                <SelectField id="bug" label="Bug" value={current} {choices} {on_change} />
+                { for show }
+            </span>
         }
     });
+
+    let share = match &state.shared {
+        Shared::Manual(link) => html! {
+            <span class="field share-manual" role="status">
+                <label for="share-link">{ "Copy this link: " }</label>
+                <input id="share-link" type="text" readonly=true value={link.clone()} size="40"
+                    onfocus={Callback::from(|e: FocusEvent| {
+                        if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                            input.select();
+                        }
+                    })} />
+            </span>
+        },
+        _ => html! {},
+    };
 
     html! {
         <div class="controls" role="toolbar" aria-label="player controls">
             <div class="row transport">
-                <button id="reset" title="Back to the start" onclick={send(Command::Reset)}>{ "Reset" }</button>
-                <button id="step-back" title="Step back one event (←)" onclick={send(Command::StepBack)}>{ "◀|" }</button>
-                <button id="play" class="primary" title="Play / pause (space)" onclick={send(Command::TogglePlay)}>
+                <button id="reset" title="Back to the start" aria-label="Reset to the start" onclick={send(Command::Reset)}>{ "Reset" }</button>
+                <button id="step-back" title="Step back one event (←)" aria-label="Step back one event" onclick={send(Command::StepBack)}>{ "◀|" }</button>
+                <button id="play" class="primary" title="Play / pause (space)" aria-pressed={state.playing.to_string()} onclick={send(Command::TogglePlay)}>
                     { if state.playing { "Pause" } else { "Play" } }
                 </button>
-                <button id="step" title="Step one event (→)" onclick={send(Command::Step)}>{ "|▶" }</button>
+                <button id="step" title="Step one event (→)" aria-label="Step one event" onclick={send(Command::Step)}>{ "|▶" }</button>
                 { speed }
-                <span class="clock" id="clock">{ format!("t = {} · step {}", state.time, state.steps) }</span>
+                <span class="clock" id="clock" aria-live="off">{ format!("t = {} · step {}", state.time, state.steps) }</span>
                 <button id="share" title="Copy a link to exactly this run" onclick={send(Command::CopyLink)}>
-                    { if state.link_copied { "Link copied" } else { "Share" } }
+                    { match state.shared { Shared::Copied => "Link copied", _ => "Share" } }
                 </button>
+                { share }
             </div>
             <div class="row setup">
                 { preset }

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cluster;
 pub mod controls;
 pub mod event_log;
+pub mod field;
 pub mod gorilla_bits;
 pub mod hash_tree;
 pub mod invariants;

@@ -60,7 +60,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         html! {
             <g class="tick" key={tick.label.clone()}>
                 <line x1={fmt(tick.x)} y1={fmt(TOP - 4.0)} x2={fmt(tick.x)} y2={fmt(bottom)} />
-                <text x={fmt(tick.x)} y="11">{ &tick.label }</text>
+                <text x={fmt(tick.x)} y="11" class={tick.end_anchored.then_some("end")}>{ &tick.label }</text>
             </g>
         }
     });
@@ -125,7 +125,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
             <g class="lanes">{ for lanes }</g>
             <g class="arrows">{ for arrows }</g>
             <g class="marks">{ for marks }</g>
-            <line class="now" x1={fmt(width - 6.0)} y1={fmt(TOP - 4.0)} x2={fmt(width - 6.0)} y2={fmt(bottom)} />
+            <line class="now" x1={fmt(layout.now_x)} y1={fmt(TOP - 4.0)} x2={fmt(layout.now_x)} y2={fmt(bottom)} />
         </svg>
     }
 }

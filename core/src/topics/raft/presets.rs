@@ -10,7 +10,7 @@ use crate::sim::action::{Action, TimedAction};
 use crate::sim::time::{NodeId, Time};
 
 use super::message::RaftOp;
-use super::BUG_COMMIT_OLD_TERM;
+use super::{BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_VOTE_WITHOUT_LOG_CHECK};
 
 const fn say(ms: u64, text: &'static str) -> Narration {
     Narration {
@@ -129,6 +129,40 @@ pub const PRESETS: &[ProtocolPreset] = &[
         },
         script: figure_8,
     },
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "stale-leader-unsafe",
+            title: "A stale log wins (bug)",
+            summary: "With votes granted without the log check, a server that missed committed entries is elected and the checker flags leader completeness.",
+            seed: 6,
+            params: &[("nodes", 5), ("rate", 0)],
+            bug: Some(BUG_VOTE_WITHOUT_LOG_CHECK),
+            narration: &[
+                say(0, "n4 is cut off from the others from the start; n0 is forced to time out and leads term 1 with n1, n2 and n3."),
+                say(200, "Three client requests reach n0. A majority (n0 to n3) stores them, so they are committed; n4, cut off, has none of them."),
+                say(600, "The leader n0 crashes and the network heals. n4, which kept timing out alone and raising its term, is forced to time out first and asks for votes with an empty log."),
+                say(620, "With the bug, servers grant their vote without checking that n4's log is at least as up-to-date as their own (section 5.4.1). n4 wins without the committed entries: the checker flags leader completeness. Switch the bug off and replay: nobody votes for n4, and a server with the entries wins instead."),
+            ],
+        },
+        script: stale_leader,
+    },
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "double-vote-unsafe",
+            title: "A forgotten vote (bug)",
+            summary: "With votedFor kept only in memory, a server that restarts votes again in the same term, and two leaders of term 1 are elected.",
+            seed: 7,
+            params: &[("nodes", 5), ("rate", 0)],
+            bug: Some(BUG_FORGET_VOTE_ON_RESTART),
+            narration: &[
+                say(0, "n3 and n4 are cut off from n0, n1 and n2. n0 is forced to time out: n1 and n2 vote for it, and it leads term 1."),
+                say(70, "The partition moves: now n0 and n2 are on one side, n1, n3 and n4 on the other. n1 crashes and restarts. With the bug it kept its term but not its vote."),
+                say(90, "n4, which never heard of term 1, is forced to time out and asks for votes in term 1. n3 grants it, and so does n1: it no longer remembers voting for n0."),
+                say(140, "n4 becomes a second leader of term 1, and the checker flags election safety. Switch the bug off and replay: n1 remembers its vote and refuses, so n4 cannot win term 1."),
+            ],
+        },
+        script: double_vote,
+    },
 ];
 
 const FIGURE_8_COMMON: [Narration; 5] = [
@@ -233,5 +267,33 @@ fn figure_8(_: &Setup) -> Vec<TimedAction> {
         at(610, Timeout(node(4))),
         at(650, Timeout(node(4))),
         at(750, request(4, 4)),
+    ]
+}
+
+/// n4 misses committed entries, then wins an election it should lose.
+fn stale_leader(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(0, Partition(vec![0, 0, 0, 0, 1])),
+        at(20, Timeout(node(0))),
+        at(200, request(0, 1)),
+        at(250, request(0, 2)),
+        at(300, request(0, 3)),
+        at(600, Crash(node(0))),
+        at(600, Heal),
+        at(605, Timeout(node(4))),
+    ]
+}
+
+/// n1 votes for n0, restarts, and votes for n4 in the same term.
+fn double_vote(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(0, Partition(vec![0, 0, 0, 1, 1])),
+        at(20, Timeout(node(0))),
+        at(70, Partition(vec![0, 1, 0, 1, 1])),
+        at(75, Crash(node(1))),
+        at(80, Restart(node(1))),
+        at(90, Timeout(node(4))),
     ]
 }

@@ -854,10 +854,13 @@ impl Structure for TimeSeries {
                 fits.then_some(SeriesOp::Append { count })
             }
             SeriesRequest::RangeQuery { span, back } => {
+                // The stream has no data before its start: a range reaching back
+                // further ("everything", the last hour of a younger stream) starts
+                // there, so it reads as the data it covers.
                 let newest = self.store.last_timestamp()?;
                 let to = newest.saturating_sub(back as i64);
                 Some(SeriesOp::RangeQuery {
-                    from: to.saturating_sub(span as i64),
+                    from: to.saturating_sub(span as i64).max(STREAM_START.min(to)),
                     to,
                 })
             }
