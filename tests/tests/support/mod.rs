@@ -37,14 +37,20 @@ pub fn Mounted(props: &MountProps) -> Html {
 
 /// Mounts the page of `slug` and waits until it has rendered.
 pub async fn mount(slug: &'static str, link: Option<String>, start: StartAt) -> Element {
+    mount_as(slug, link, start, false).await
+}
+
+/// Mounts the page of `slug`, embedded or not, and waits until it has rendered.
+pub async fn mount_as(
+    slug: &'static str,
+    link: Option<String>,
+    start: StartAt,
+    embed: bool,
+) -> Element {
     let root = root();
     let props = MountProps {
         slug,
-        page: TopicPageProps {
-            link,
-            embed: false,
-            start,
-        },
+        page: TopicPageProps { link, embed, start },
     };
     yew::Renderer::<Mounted>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;
@@ -120,4 +126,45 @@ pub async fn choose(root: &Element, css: &str, value: &str) {
     let select = find(root, css);
     select.unchecked_ref::<HtmlSelectElement>().set_value(value);
     fire(&select, "change").await;
+}
+
+/// Waits `ms` of real time (animation frames run meanwhile).
+pub async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+    yew::scheduler::flush().await;
+}
+
+/// The scenario the page wrote into the address bar.
+pub fn scenario_in_url() -> distlab_core::lab::scenario::Scenario {
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    let link = hash
+        .split(['?', '&'])
+        .find_map(|part| part.strip_prefix("s="))
+        .unwrap_or_else(|| panic!("no scenario in {hash}"));
+    distlab_core::lab::scenario::Scenario::decode(link).expect("the URL holds a scenario")
+}
+
+/// The value of the input or select `css`.
+pub fn value(root: &Element, css: &str) -> String {
+    let element = find(root, css);
+    match element.dyn_ref::<HtmlInputElement>() {
+        Some(input) => input.value(),
+        None => element.unchecked_ref::<HtmlSelectElement>().value(),
+    }
+}
+
+/// The shown instant in microseconds, read off the clock (`t = 1234.567ms · ...`).
+pub fn shown_time_us(root: &Element) -> u64 {
+    let clock = text(root, "#clock");
+    let ms = clock
+        .trim_start_matches("t = ")
+        .split("ms")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let (whole, fraction) = ms.split_once('.').unwrap_or((&ms, "0"));
+    let whole: u64 = whole.parse().unwrap_or_else(|_| panic!("clock {clock}"));
+    let fraction: u64 = format!("{fraction:0<3}")[..3].parse().unwrap_or(0);
+    whole * 1000 + fraction
 }

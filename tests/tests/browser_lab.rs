@@ -1,0 +1,246 @@
+//! Browser tests of the lab under a person's hands: every page plays on load, so
+//! these act while the run plays, as a person does. Each reproduces a defect found
+//! by trying the lab as a new user (typing into fields, clicking the cluster, the
+//! bug menu, sharing from an embed, narration, labels, bad input) and checks it
+//! is gone.
+#![cfg(target_arch = "wasm32")]
+
+use distlab_core::sim::action::Action;
+use distlab_core::sim::time::{NodeId, Time};
+use distlab_web::hooks::StartAt;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod support;
+use support::*;
+
+#[wasm_bindgen_test]
+async fn typing_into_setup_fields_while_playing_is_kept_until_committed() {
+    let root = mount("raft", None, StartAt::Playing).await;
+    assert_eq!(text(&root, "#play"), "Pause");
+    type_in(&root, "#seed", "4242").await;
+    type_in(&root, "#param-rate", "7").await;
+    // Frames go by and re-render the controls; what was typed stays.
+    sleep(300).await;
+    assert_eq!(value(&root, "#seed"), "4242");
+    assert_eq!(value(&root, "#param-rate"), "7");
+    // Committing (Enter or leaving the field fires `change`) applies each.
+    fire(&find(&root, "#param-rate"), "change").await;
+    assert_eq!(scenario_in_url().param("rate"), Some(7));
+    fire(&find(&root, "#seed"), "change").await;
+    assert_eq!(scenario_in_url().seed, 4242);
+    sleep(100).await;
+    assert_eq!(value(&root, "#seed"), "4242");
+    // Text that is not a number in range is refused, with a message.
+    type_in(&root, "#param-rate", "lots").await;
+    fire(&find(&root, "#param-rate"), "change").await;
+    assert!(text(&root, "#param-rate-error").contains("not a whole number"));
+    assert_eq!(scenario_in_url().param("rate"), Some(7));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn clicking_a_link_while_playing_cuts_both_directions_at_the_instant_shown() {
+    let root = mount("raft", None, StartAt::Playing).await;
+    sleep(200).await;
+    let shown = shown_time_us(&root);
+    click(&find(&root, "svg.cluster g.link")).await;
+    let cuts: Vec<_> = scenario_in_url()
+        .actions
+        .into_iter()
+        .filter(|a| matches!(a.action, Action::Cut { .. }))
+        .collect();
+    assert_eq!(cuts.len(), 2, "{cuts:?}");
+    assert_eq!(cuts[0].at, cuts[1].at);
+    assert_eq!(cuts[0].at, Time(shown + 1));
+    sleep(150).await;
+    assert_eq!(count(&root, "svg.cluster g.link.cut"), 1);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn crashing_then_restarting_a_node_while_playing_applies_each_click_at_once() {
+    let root = mount("raft", None, StartAt::Playing).await;
+    sleep(200).await;
+    let node = "svg.cluster .node[data-node='2']";
+    click(&find(&root, node)).await;
+    sleep(50).await;
+    assert!(find(&root, node).class_list().contains("down"));
+    let shown = shown_time_us(&root);
+    click(&find(&root, node)).await;
+    let restart = scenario_in_url()
+        .actions
+        .into_iter()
+        .find(|a| a.action == Action::Restart(NodeId(2)))
+        .expect("the restart is in the scenario");
+    assert_eq!(restart.at, Time(shown + 1), "recorded at the instant shown");
+    sleep(50).await;
+    assert!(!find(&root, node).class_list().contains("down"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_bug_menu_always_shows_the_bug_that_is_running() {
+    let root = mount("raft", None, StartAt::Playing).await;
+    choose(&root, "#bug", "commit-old-term").await;
+    choose(&root, "#bug", "").await;
+    assert_eq!(value(&root, "#bug"), "");
+    choose(&root, "#preset", "figure-8-unsafe").await;
+    assert_eq!(scenario_in_url().bug.as_deref(), Some("commit-old-term"));
+    assert_eq!(value(&root, "#bug"), "commit-old-term");
+    assert_eq!(value(&root, "#preset"), "figure-8-unsafe");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn every_bug_can_be_shown_being_caught() {
+    let root = mount("raft", None, StartAt::Paused).await;
+    for (bug, preset) in [
+        ("vote-without-log-check", "stale-leader-unsafe"),
+        ("forget-vote-on-restart", "double-vote-unsafe"),
+        ("commit-old-term", "figure-8-unsafe"),
+    ] {
+        choose(&root, "#bug", bug).await;
+        press(&root, "#show-bug").await;
+        assert_eq!(value(&root, "#preset"), preset);
+        assert_eq!(value(&root, "#bug"), bug);
+        // Played to its end, the story ends with the checker catching the bug.
+        let scenario = scenario_in_url();
+        assert_eq!(scenario.preset.as_deref(), Some(preset));
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn share_in_an_embed_says_what_happened_and_links_the_full_page() {
+    let root = mount_as("raft", None, StartAt::Paused, true).await;
+    press(&root, "#share").await;
+    sleep(200).await;
+    if count(&root, "#share-link") == 1 {
+        // The clipboard was refused: the link is there to copy by hand.
+        let link = value(&root, "#share-link");
+        assert!(link.contains("#/raft?s="), "{link}");
+        assert!(!link.contains("embed"), "{link}");
+        assert_ne!(text(&root, "#share"), "Link copied");
+    } else {
+        assert_eq!(text(&root, "#share"), "Link copied");
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_state_table_shows_a_bounded_window_of_each_log() {
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 3);
+    scenario.set_param("rate", 50);
+    let root = mount(
+        "raft",
+        Some(scenario.encode()),
+        StartAt::Time(Time::from_millis(20_000)),
+    )
+    .await;
+    let logs = root.query_selector_all(".state-table td.log").unwrap();
+    assert_eq!(logs.length(), 5);
+    for i in 0..logs.length() {
+        let log: web_sys::Element = wasm_bindgen::JsCast::dyn_into(logs.item(i).unwrap()).unwrap();
+        let boxes = log.query_selector_all(".entry").unwrap().length();
+        assert!(boxes <= 16, "{boxes} boxes");
+    }
+    assert!(text(&root, ".state-table td.log .earlier").contains("more"));
+    assert!(count(&root, ".state-table .commit-point") >= 1);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_timeline_marks_the_instant_shown_and_its_last_label_fits() {
+    let root = mount("raft", None, StartAt::Time(Time::from_millis(300))).await;
+    let view_box = attr(&root, "svg.timeline", "viewBox");
+    let width: f64 = view_box.split(' ').nth(2).unwrap().parse().unwrap();
+    let now: f64 = attr(&root, "svg.timeline line.now", "x1").parse().unwrap();
+    // 300 ms into an 800 ms window: well left of the right edge.
+    assert!(now < width * 0.6, "now at {now} of {width}");
+    let last = root.query_selector_all("svg.timeline .tick text").unwrap();
+    let last: web_sys::Element =
+        wasm_bindgen::JsCast::dyn_into(last.item(last.length() - 1).unwrap()).unwrap();
+    assert!(
+        last.class_list().contains("end"),
+        "{:?}",
+        last.text_content()
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn time_series_ranges_read_as_times_of_the_data() {
+    let root = mount("time-series", None, StartAt::Paused).await;
+    press(&root, "#ts-append").await;
+    for range in ["1", "5"] {
+        choose(&root, "#ts-range", range).await;
+        press(&root, "#ts-query").await;
+        let page = root.text_content().unwrap_or_default();
+        assert!(!page.contains("day -"), "{range}: a range before the data");
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn bad_keys_and_counts_are_explained_not_ignored() {
+    let root = mount("skip-list", None, StartAt::Paused).await;
+    let steps = text(&root, "#clock");
+    for (typed, says) in [
+        ("-5", "outside"),
+        ("abc", "not a whole number"),
+        ("3.7", "not a whole number"),
+    ] {
+        type_in(&root, "#skip-key", typed).await;
+        press(&root, "#skip-insert").await;
+        assert!(text(&root, "#skip-operand-error").contains(says), "{typed}");
+        assert_eq!(text(&root, "#clock"), steps, "{typed} changed the run");
+    }
+    type_in(&root, "#skip-batch-count", "0").await;
+    press(&root, "#skip-batch").await;
+    assert!(text(&root, "#skip-operand-error").contains("outside"));
+    type_in(&root, "#skip-key", "42").await;
+    press(&root, "#skip-insert").await;
+    assert_eq!(count(&root, "#skip-operand-error"), 0);
+    root.remove();
+
+    let root = mount("time-series", None, StartAt::Paused).await;
+    type_in(&root, "#ts-count", "many").await;
+    press(&root, "#ts-append").await;
+    assert!(text(&root, "#ts-count-error").contains("not a whole number"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn narration_says_what_the_person_did_and_a_crashed_node_is_crashed() {
+    let root = mount("raft", None, StartAt::Time(Time::from_millis(1_000))).await;
+    assert!(!text(&root, ".narration").contains("You"));
+    let leader = find(&root, "svg.cluster .node.slot-lead");
+    let id = leader.get_attribute("data-node").unwrap();
+    click(&leader).await;
+    assert!(text(&root, "#your-action").contains("crashed"));
+    assert_eq!(count(&root, ".narration .story-left"), 1);
+    let row = root
+        .query_selector_all(".state-table tbody tr")
+        .unwrap()
+        .item(id.parse().unwrap())
+        .unwrap();
+    assert!(row.text_content().unwrap().contains("crashed"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn speeds_go_beyond_real_time() {
+    let root = mount("raft", None, StartAt::Playing).await;
+    choose(&root, "#speed", "100").await;
+    sleep(400).await;
+    assert!(
+        shown_time_us(&root) > 5_000_000,
+        "{}",
+        text(&root, "#clock")
+    );
+    choose(&root, "#speed", "max").await;
+    assert_eq!(value(&root, "#speed"), "max");
+    root.remove();
+}
