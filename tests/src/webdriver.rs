@@ -130,6 +130,11 @@ fn dechunk(body: &str) -> String {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session with a fresh profile.
     pub fn start() -> Result<Browser> {
+        Browser::start_with(&[])
+    }
+
+    /// The same, with extra Chromium flags (`--force-prefers-reduced-motion`).
+    pub fn start_with(flags: &[&str]) -> Result<Browser> {
         let port = free_port()?;
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -148,6 +153,7 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&profile);
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(flags.iter().map(|f| f.to_string()));
         let mut options = json!({ "args": args });
         if std::path::Path::new("/usr/bin/chromium").exists() {
             options["binary"] = json!("/usr/bin/chromium");
@@ -198,6 +204,27 @@ impl Browser {
         Ok(response.get("value").cloned().unwrap_or(Value::Null))
     }
 
+    /// Runs `script` asynchronously: it gets a callback as its last argument and
+    /// calls it with the result.
+    pub fn eval_async(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        let response = self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )?;
+        Ok(response.get("value").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Resizes the window, as a phone's screen would be.
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .map(|_| ())
+    }
+
     /// Clicks the first element matching `css` (a real WebDriver click).
     pub fn click(&self, css: &str) -> Result<()> {
         let found = self.call(
@@ -240,6 +267,12 @@ impl Browser {
 
     /// Browser console entries at level SEVERE (errors) since the last call.
     pub fn console_errors(&self) -> Result<Vec<String>> {
+        self.console(&["SEVERE"])
+    }
+
+    /// Browser console entries at `levels` (`SEVERE`, `WARNING`, `INFO`) since the
+    /// last call.
+    pub fn console(&self, levels: &[&str]) -> Result<Vec<String>> {
         let logs = self.call("POST", "/se/log", Some(json!({ "type": "browser" })))?;
         Ok(logs
             .get("value")
@@ -247,7 +280,11 @@ impl Browser {
             .map(|entries| {
                 entries
                     .iter()
-                    .filter(|e| e.get("level").and_then(Value::as_str) == Some("SEVERE"))
+                    .filter(|e| {
+                        e.get("level")
+                            .and_then(Value::as_str)
+                            .is_some_and(|level| levels.contains(&level))
+                    })
                     .map(|e| {
                         e.get("message")
                             .and_then(Value::as_str)

@@ -244,3 +244,19 @@ async fn speeds_go_beyond_real_time() {
     assert_eq!(value(&root, "#speed"), "max");
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn nodes_and_links_work_from_the_keyboard() {
+    let root = mount("raft", None, StartAt::Paused).await;
+    let node = find(&root, "svg.cluster .node[data-node='1']");
+    assert_eq!(node.get_attribute("tabindex").as_deref(), Some("0"));
+    assert!(node.get_attribute("aria-label").unwrap().contains("crash"));
+    key(&node, "Enter").await;
+    assert!(find(&root, "svg.cluster .node[data-node='1']")
+        .class_list()
+        .contains("down"));
+    let link = find(&root, "svg.cluster g.link");
+    key(&link, " ").await;
+    assert!(count(&root, "svg.cluster g.link.cut") == 1);
+    root.remove();
+}

@@ -272,3 +272,122 @@ fn from_a_docs_folder_each_route_downloads_only_its_own_bundle() {
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn on_a_phone_the_protocol_page_is_readable_and_fits() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let browser = Browser::start().expect("start headless chromium");
+    browser.set_window_size(390, 844).unwrap();
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft"))
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.querySelector('svg.timeline .lane') ? true : null",
+            Duration::from_secs(30),
+        )
+        .expect("the page renders");
+    let layout = browser
+        .eval(
+            "var t = document.querySelector('svg.timeline').getBoundingClientRect(); \
+             var c = document.getElementById('clock'); var line = parseFloat(getComputedStyle(c).lineHeight) || 20; \
+             return { width: innerWidth, scroll: document.documentElement.scrollWidth, timeline: t.height, \
+                      clockLines: Math.round(c.getBoundingClientRect().height / line) };",
+            vec![],
+        )
+        .unwrap();
+    assert!(
+        layout["timeline"].as_f64().unwrap() >= 110.0,
+        "the timeline is {layout}"
+    );
+    assert_eq!(layout["clockLines"], Value::from(1), "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= layout["width"].as_f64().unwrap(),
+        "the page overflows sideways: {layout}"
+    );
+}
+
+/// What axe-core (installed by scripts/setup into .tools/) finds serious or
+/// critical on the page now, as `rule: targets` lines.
+fn accessibility_problems(browser: &Browser) -> Vec<String> {
+    let axe = std::fs::read_to_string(workspace().join(".tools/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core is installed (scripts/setup --test)");
+    browser
+        .eval(
+            "var s = document.createElement('script'); s.textContent = arguments[0]; document.head.appendChild(s); return true;",
+            vec![Value::from(axe)],
+        )
+        .unwrap();
+    let found = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then(function (r) { \
+               done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; }) \
+                 .map(function (v) { return v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); }).join(', '); })); \
+             }).catch(function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .unwrap();
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_route_is_accessible_and_quiet_in_the_console() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let mut routes = vec![("#/".to_string(), ".home .card")];
+    for topic in distlab_core::catalog::topics() {
+        routes.push((format!("#/{}", topic.slug), ".lab .controls"));
+    }
+    let mut problems = Vec::new();
+    for (route, ready) in routes {
+        let browser = Browser::start().expect("start headless chromium");
+        browser
+            .goto(&format!("http://127.0.0.1:{port}/{route}"))
+            .unwrap();
+        browser
+            .wait_for(
+                &format!("return document.querySelector('{ready}') ? true : null"),
+                Duration::from_secs(30),
+            )
+            .unwrap_or_else(|e| panic!("{route}: {e}"));
+        std::thread::sleep(Duration::from_millis(300));
+        for problem in accessibility_problems(&browser) {
+            problems.push(format!("{route}: {problem}"));
+        }
+        let console = browser.console(&["SEVERE", "WARNING"]).unwrap();
+        for message in console {
+            problems.push(format!("{route}: console: {message}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn reduced_motion_shows_busy_links_instead_of_moving_messages() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let browser =
+        Browser::start_with(&["--force-prefers-reduced-motion"]).expect("start headless chromium");
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft?t=1000"))
+        .unwrap();
+    let state = browser
+        .wait_for(
+            "var m = document.querySelectorAll('svg.cluster .message'); var b = document.querySelectorAll('svg.cluster .link.busy'); \
+             if (!m.length || !b.length) return null; \
+             return { shown: Array.from(m).filter(function (e) { return getComputedStyle(e).display !== 'none'; }).length, busy: b.length };",
+            Duration::from_secs(30),
+        )
+        .expect("messages are in flight at 1 s");
+    assert_eq!(state["shown"], Value::from(0), "{state}");
+    assert!(state["busy"].as_u64().unwrap() > 0, "{state}");
+}

@@ -168,3 +168,14 @@ pub fn shown_time_us(root: &Element) -> u64 {
     let fraction: u64 = format!("{fraction:0<3}")[..3].parse().unwrap_or(0);
     whole * 1000 + fraction
 }
+
+/// A key pressed on `element` (a bubbling `keydown`).
+pub async fn key(element: &Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+}

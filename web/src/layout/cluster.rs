@@ -59,6 +59,9 @@ pub struct LinkGlyph {
     pub x2: f64,
     pub y2: f64,
     pub state: LinkState,
+    /// Messages on this link right now (either way): what a view without
+    /// moving messages (reduced motion) shows instead.
+    pub in_flight: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +119,10 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
                 (false, true, false) | (false, false, true) => LinkState::HalfCut,
                 (false, false, false) => LinkState::Open,
             };
+            let in_flight = flying
+                .iter()
+                .filter(|m| (m.from, m.to) == (na.id, nb.id) || (m.from, m.to) == (nb.id, na.id))
+                .count();
             links.push(LinkGlyph {
                 a: na.id,
                 b: nb.id,
@@ -124,6 +131,7 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
                 x2: nb.x,
                 y2: nb.y,
                 state,
+                in_flight,
             });
         }
     }

@@ -244,16 +244,17 @@ pub fn layout(
         lanes,
         arrows,
         marks,
-        ticks: ticks(start, end, &x),
+        ticks: ticks(start, end, &x, (plot / 90.0).clamp(3.0, 8.0)),
         now_x: x(now.min(end)),
     }
 }
 
 /// Round tick marks (1, 2 or 5 times a power of ten milliseconds), about eight of
 /// them across the window.
-fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64) -> Vec<Tick> {
+/// Round-numbered ticks, about `count` of them.
+fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64, count: f64) -> Vec<Tick> {
     let span_ms = (end.as_micros() - start.as_micros()) as f64 / 1000.0;
-    let step_ms = super::nice_step((span_ms / 8.0).max(0.001));
+    let step_ms = super::nice_step((span_ms / count).max(0.001));
     let step_us = ((step_ms * 1000.0).round() as u64).max(1);
     let mut t = start.as_micros().div_ceil(step_us) * step_us;
     let mut ticks = Vec::new();
@@ -367,7 +368,7 @@ mod tests {
     #[test]
     fn ticks_are_round_numbers() {
         let x = |t: Time| t.as_micros() as f64;
-        let t = ticks(Time::from_millis(1_234), Time::from_millis(2_234), &x);
+        let t = ticks(Time::from_millis(1_234), Time::from_millis(2_234), &x, 8.0);
         assert!(
             t.iter()
                 .all(|tick| tick.label.ends_with("00ms") || tick.label.ends_with("50ms")),

@@ -25,8 +25,23 @@ use crate::views::timeline::TimelineView;
 const FLIGHT_HORIZON: Duration = Duration::from_millis(3_000);
 /// Lines in the event log.
 const LOG_LINES: usize = 14;
-/// Width of the timeline in SVG units (it scales to its box).
+/// Width of the timeline in SVG units (it scales to its box): narrower on a
+/// phone, so its labels and lanes stay readable when scaled down.
 const TIMELINE_WIDTH: f64 = 900.0;
+const NARROW_TIMELINE_WIDTH: f64 = 440.0;
+
+/// The timeline's width for this window.
+fn timeline_width() -> f64 {
+    let narrow = web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < 600.0);
+    if narrow {
+        NARROW_TIMELINE_WIDTH
+    } else {
+        TIMELINE_WIDTH
+    }
+}
 
 /// What every topic page is opened with.
 #[derive(Clone, Properties, PartialEq)]
@@ -62,7 +77,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
         &state,
         now,
         handle.timeline_span,
-        TIMELINE_WIDTH,
+        timeline_width(),
     ));
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use distlab_core::sim::time::NodeId;
 use yew::prelude::*;
 
+use super::activate;
 use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
 
 #[derive(Properties, PartialEq)]
@@ -22,17 +23,27 @@ pub fn ClusterView(props: &ClusterProps) -> Html {
     let links = layout.links.iter().map(|link| {
         let (a, b) = (link.a, link.b);
         let onclick = props.on_link.reform(move |_: MouseEvent| (a, b));
-        let class = match link.state {
-            LinkState::Open => "link",
-            LinkState::HalfCut => "link half-cut",
-            LinkState::Cut => "link cut",
-        };
+        let onkeydown = activate(props.on_link.reform(move |()| (a, b)));
+        let class = classes!(
+            "link",
+            match link.state {
+                LinkState::Open => None,
+                LinkState::HalfCut => Some("half-cut"),
+                LinkState::Cut => Some("cut"),
+            },
+            (link.in_flight > 0).then_some("busy")
+        );
         let title = match link.state {
             LinkState::Open => format!("{a} - {b}: click to cut this link"),
             _ => format!("{a} - {b}: cut; click to heal this link"),
         };
+        let label = match link.state {
+            LinkState::Open => format!("Cut the link between {a} and {b} ({} messages in flight)", link.in_flight),
+            _ => format!("Heal the link between {a} and {b}"),
+        };
         html! {
-            <g key={format!("l{}-{}", a.0, b.0)} class={class} {onclick}>
+            <g key={format!("l{}-{}", a.0, b.0)} class={class} {onclick} {onkeydown}
+                tabindex="0" role="button" aria-label={label}>
                 <title>{ title }</title>
                 <line class="link-hit" x1={fmt(link.x1)} y1={fmt(link.y1)} x2={fmt(link.x2)} y2={fmt(link.y2)} />
                 <line class="link-line" x1={fmt(link.x1)} y1={fmt(link.y1)} x2={fmt(link.x2)} y2={fmt(link.y2)} />
@@ -42,10 +53,13 @@ pub fn ClusterView(props: &ClusterProps) -> Html {
     let nodes = layout.nodes.iter().map(|node| {
         let id = node.id;
         let onclick = props.on_node.reform(move |_: MouseEvent| id);
+        let onkeydown = activate(props.on_node.reform(move |()| id));
         let class = classes!("node", format!("slot-{}", node.palette.as_str()), (!node.up).then_some("down"));
         let action = if node.up { "click to crash it" } else { "click to restart it" };
         html! {
-            <g key={format!("n{}", id.0)} class={class} {onclick} data-node={id.0.to_string()}>
+            <g key={format!("n{}", id.0)} class={class} {onclick} {onkeydown} data-node={id.0.to_string()}
+                tabindex="0" role="button"
+                aria-label={format!("{}: {action}", node.detail)}>
                 <title>{ format!("{}: {action}", node.detail) }</title>
                 <circle cx={fmt(node.x)} cy={fmt(node.y)} r={fmt(node.radius)} />
                 <text class="badge" x={fmt(node.x)} y={fmt(node.y + 4.0)}>{ &node.badge }</text>
@@ -62,7 +76,7 @@ pub fn ClusterView(props: &ClusterProps) -> Html {
         }
     });
     html! {
-        <svg class="cluster" viewBox={format!("0 0 {SIZE} {SIZE}")} role="img" aria-label="cluster view">
+        <svg class="cluster" viewBox={format!("0 0 {SIZE} {SIZE}")} role="group" aria-label="cluster view">
             <g class="links">{ for links }</g>
             <g class="nodes">{ for nodes }</g>
             <g class="messages">{ for messages }</g>

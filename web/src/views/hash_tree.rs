@@ -56,13 +56,17 @@ pub fn HashTreeView(props: &HashTreeProps) -> Html {
     });
     let nodes = tree.nodes.iter().map(|node| {
         let key = format!("n{}.{}", node.id.level, node.id.index);
-        let onclick = match (&props.on_leaf, node.leaf) {
+        let (onclick, onkeydown) = match (&props.on_leaf, node.leaf) {
             (Some(on_leaf), true) => {
                 let leaf = node.start;
-                Some(on_leaf.reform(move |_: MouseEvent| leaf))
+                (
+                    Some(on_leaf.reform(move |_: MouseEvent| leaf)),
+                    Some(super::activate(on_leaf.reform(move |()| leaf))),
+                )
             }
-            _ => None,
+            _ => (None, None),
         };
+        let focusable = onclick.is_some();
         // A number beside the node: its place in the proof or in the walk.
         let badge = node
             .proof
@@ -94,7 +98,9 @@ pub fn HashTreeView(props: &HashTreeProps) -> Html {
             }
         };
         html! {
-            <g key={key} class={classes_of(node, props.selected)} data-level={node.id.level.to_string()} data-index={node.id.index.to_string()} {onclick}>
+            <g key={key} class={classes_of(node, props.selected)} data-level={node.id.level.to_string()} data-index={node.id.index.to_string()} {onclick} {onkeydown}
+                tabindex={focusable.then_some("0")} role={focusable.then_some("button")}
+                aria-label={focusable.then(|| format!("Pick leaf {}", node.start))}>
                 <title>{ node.title() }</title>
                 { shape }
             </g>
@@ -115,7 +121,7 @@ pub fn HashTreeView(props: &HashTreeProps) -> Html {
     html! {
         <svg class="hash-tree" viewBox={format!("0 0 {} {}", fmt(tree.width), fmt(tree.height))}
             style={format!("max-width: {}px", fmt(tree.width))}
-            role="img" aria-label={format!("{} hash tree", props.name)} data-tree={props.name.clone()}>
+            role={if props.on_leaf.is_some() { "group" } else { "img" }} aria-label={format!("{} hash tree", props.name)} data-tree={props.name.clone()}>
             { for boundary }
             <g class="edges">{ for edges }</g>
             <g class="nodes">{ for nodes }</g>

@@ -16,3 +16,17 @@ pub mod ring;
 pub mod skip_lanes;
 pub mod state_table;
 pub mod timeline;
+
+use yew::prelude::*;
+
+/// A keyboard handler that does what a click does, on Enter or Space: for the
+/// parts of a drawing a person can click (nodes, links, leaves), which are
+/// focusable buttons too.
+pub fn activate(on: Callback<()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |event: KeyboardEvent| {
+        if matches!(event.key().as_str(), "Enter" | " ") {
+            event.prevent_default();
+            on.emit(());
+        }
+    })
+}
