@@ -16,7 +16,6 @@
 
 use std::cell::RefCell;
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::Callback;
@@ -33,7 +32,7 @@ thread_local! {
 }
 
 /// What `window.distlab.state()` returns.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ApiState {
     pub topic: String,
     pub link: String,
@@ -41,6 +40,28 @@ pub struct ApiState {
     pub steps: u64,
     pub violations: Vec<String>,
     pub playing: bool,
+}
+
+impl ApiState {
+    /// The state as a plain JavaScript object.
+    fn to_js(&self) -> JsValue {
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = js_sys::Reflect::set(&object, &key.into(), &value);
+        };
+        set("topic", self.topic.as_str().into());
+        set("link", self.link.as_str().into());
+        set("time_us", (self.time_us as f64).into());
+        set("steps", (self.steps as f64).into());
+        let violations: js_sys::Array = self
+            .violations
+            .iter()
+            .map(|v| JsValue::from(v.as_str()))
+            .collect();
+        set("violations", violations.into());
+        set("playing", self.playing.into());
+        object.into()
+    }
 }
 
 /// Makes `commands` the target of the JavaScript API (the page now showing).
@@ -143,7 +164,7 @@ pub fn install_api() {
         STATE.with(|s| {
             s.borrow()
                 .as_ref()
-                .and_then(|state| serde_wasm_bindgen::to_value(state).ok())
+                .map(ApiState::to_js)
                 .unwrap_or(JsValue::NULL)
         })
     });

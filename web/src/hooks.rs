@@ -272,13 +272,10 @@ pub fn write_url(hash: &str) {
     }
 }
 
-/// A fresh random seed from the browser's CSPRNG (32 bits: easy to read and type).
+/// A fresh random seed (32 bits: easy to read and type). A seed only has to be
+/// new, not secret, so the browser's `Math.random` does.
 fn random_seed() -> u64 {
-    let mut bytes = [0u8; 4];
-    match getrandom::fill(&mut bytes) {
-        Ok(()) => u32::from_le_bytes(bytes) as u64,
-        Err(_) => (js_sys::Math::random() * u32::MAX as f64) as u64,
-    }
+    (js_sys::Math::random() * u32::MAX as f64) as u64
 }
 
 /// The address of the full page (no `embed`) showing `hash`.

@@ -35,6 +35,11 @@ pub fn Mounted(props: &MountProps) -> Html {
     }
 }
 
+thread_local! {
+    static MOUNTED: std::cell::RefCell<Option<yew::AppHandle<Mounted>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Mounts the page of `slug` and waits until it has rendered.
 pub async fn mount(slug: &'static str, link: Option<String>, start: StartAt) -> Element {
     mount_as(slug, link, start, false).await
@@ -47,12 +52,18 @@ pub async fn mount_as(
     start: StartAt,
     embed: bool,
 ) -> Element {
+    // Tests run one after another in one page: a page left playing by an earlier
+    // test would keep taking frames from this one, so it is taken down first.
+    if let Some(earlier) = MOUNTED.with(|app| app.borrow_mut().take()) {
+        earlier.destroy();
+    }
     let root = root();
     let props = MountProps {
         slug,
         page: TopicPageProps { link, embed, start },
     };
-    yew::Renderer::<Mounted>::with_root_and_props(root.clone(), props).render();
+    let app = yew::Renderer::<Mounted>::with_root_and_props(root.clone(), props).render();
+    MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(app));
     yew::scheduler::flush().await;
     root
 }

@@ -22,11 +22,12 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views;
 use crate::views::field::operand;
 use crate::layout::bits::{self, BitsLayout, Mark};
 use crate::layout::chart::{self, ChartLayout, Series};
-use crate::views::bits::BitsView;
-use crate::views::chart::ChartView;
+use crate::views::bits::BitsProps;
+use crate::views::chart::ChartProps;
 
 /// Items a batch inserts unless the person picks another number.
 const DEFAULT_BATCH: u64 = 20;
@@ -470,14 +471,14 @@ pub fn Body(props: &StructureProps<BloomFilterTopic>) -> Html {
                 <h3>{ if counting { "Counters" } else { "Bit array" } }<small>{
                     " filled: set; amber: the last insert's k positions; green / red outline: a query's positions, set / clear"
                 }</small></h3>
-                <BitsView layout={model.grid.clone()} />
+                { views::bits::draw(&BitsProps { layout: model.grid.clone() }) }
                 <p class="stats" id="bloom-stats">{ stats }</p>
                 if let Some(BloomEvent::Query(record)) = state.last() {
                     <div class="last-query" id="last-query">{ query_view(record, counting, &filter.cells()) }</div>
                 }
             </section>
             <section class="panel fp-panel" aria-label="false-positive rate">
-                <ChartView layout={model.chart.clone()} title="False-positive rate: measured vs (1 − e^(−kn/m))^k" />
+                { views::chart::draw(&ChartProps { layout: model.chart.clone(), title: "False-positive rate: measured vs (1 − e^(−kn/m))^k".into() }) }
                 <h3 class="sizing-title">{ "Sizing calculator" }<small>{ " m = −n ln p / (ln 2)², k = (m/n) ln 2" }</small></h3>
                 <SizingCalculator own={*state.sizing()} />
             </section>

@@ -17,15 +17,16 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views;
 use crate::views::field::{operand, operand_error};
 use crate::layout::bars::{self, Bar, BarGroup, BarsLayout, Reference};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::ring::{
     self, node_colour, ArcInput, KeyInput, NodeInput, RingInput, RingLayout,
 };
-use crate::views::bars::BarsView;
-use crate::views::chart::ChartView;
-use crate::views::ring::RingView;
+use crate::views::bars::BarsProps;
+use crate::views::chart::ChartProps;
+use crate::views::ring::RingProps;
 
 /// Keys a click on "Add keys" adds unless the person picks another number.
 const DEFAULT_KEYS_TO_ADD: u64 = 100;
@@ -493,7 +494,7 @@ pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
                 } else {
                     " the bug places keys by hash mod N: dot colours no longer match the arcs they sit on"
                 } }</small></h3>
-                <RingView layout={model.ring.clone()} label="ring" centre={centre} />
+                { views::ring::draw(&RingProps { layout: model.ring.clone(), label: "ring".into(), centre, arcs: true }) }
                 <p class="ring-legend">{ for legend }</p>
                 if let Some(caption) = &model.caption { <p class="moved-caption" id="moved-caption">{ caption }</p> }
                 if let Some(flows) = &model.flows { <p class="flows">{ flows }</p> }
@@ -501,7 +502,7 @@ pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
             </section>
             <section class="panel load-panel" aria-label="load per node">
                 <h3>{ "Load per node" }<small>{ " solid: as placed; hollow: the same keys under mod-N" }</small></h3>
-                <BarsView layout={model.bars.clone()} label="keys per node" />
+                { views::bars::draw(&BarsProps { layout: model.bars.clone(), label: "keys per node".into() }) }
                 <p class="load-caption" id="load-caption">{ &model.load_caption }</p>
                 <table class="schemes" id="schemes">
                     <thead><tr>
@@ -514,12 +515,12 @@ pub fn Body(props: &StructureProps<ConsistentHashingTopic>) -> Html {
             </section>
             <section class="panel mod-n-panel" aria-label="mod-N">
                 <h3>{ "The same keys under mod-N" }<small>{ " hash(key) mod N; ringed keys would move" }</small></h3>
-                <RingView layout={model.mod_n.clone()} label="mod-N" arcs={false}
-                    centre={vec![AttrValue::from("mod-N"), AttrValue::from(format!("{} nodes", model.nodes.len()))]} />
+                { views::ring::draw(&RingProps { layout: model.mod_n.clone(), label: "mod-N".into(), arcs: false,
+                    centre: vec![AttrValue::from("mod-N"), AttrValue::from(format!("{} nodes", model.nodes.len()))] }) }
                 <p class="moved-caption" id="mod-n-caption">{ &model.mod_n_caption }</p>
             </section>
             <section class="panel balance-panel" aria-label="balance">
-                <ChartView layout={model.chart.clone()} title="Spread of load: measured vs theory sqrt((n−1)/(n·v+1) + (n−1)/K)" />
+                { views::chart::draw(&ChartProps { layout: model.chart.clone(), title: "Spread of load: measured vs theory sqrt((n−1)/(n·v+1) + (n−1)/K)".into() }) }
             </section>
         </>
     };

@@ -14,8 +14,9 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views;
 use crate::layout::hash_tree::{self, HashTreeLayout, Marks};
-use crate::views::hash_tree::HashTreeView;
+use crate::views::hash_tree::HashTreeProps;
 
 /// The width the trees are laid out for (the SVG scales to its box).
 const TREE_WIDTH: f64 = 1200.0;
@@ -188,13 +189,11 @@ fn verdict(ok: bool) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
 struct ProofPanelProps {
     info: Rc<ProofInfo>,
 }
 
-#[function_component]
-fn ProofPanel(props: &ProofPanelProps) -> Html {
+fn proof_panel(props: &ProofPanelProps) -> Html {
     let hashes = |items: &[ProofHash], class: &'static str| {
         let rows = items.iter().enumerate().map(|(i, p)| {
             html! {
@@ -251,13 +250,11 @@ fn ProofPanel(props: &ProofPanelProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
 struct ComparisonPanelProps {
     info: Rc<ComparisonInfo>,
 }
 
-#[function_component]
-fn ComparisonPanel(props: &ComparisonPanelProps) -> Html {
+fn comparison_panel(props: &ComparisonPanelProps) -> Html {
     let info = &props.info;
     let body = match &info.comparison {
         Some(c) => html! {
@@ -395,11 +392,11 @@ pub fn Body(props: &StructureProps<MerkleTreeTopic>) -> Html {
                     { "Primary" }
                     <small>{ format!(" {n} leaves · root ") }<code>{ &views.primary_root }</code>{ " · hover a node for its full hash, click a leaf to pick it" }</small>
                 </h3>
-                <HashTreeView layout={views.primary.clone()} name="primary" selected={(!empty).then_some(picked)} on_leaf={on_leaf.clone()} />
+                { views::hash_tree::draw(&HashTreeProps { layout: views.primary.clone(), name: "primary".into(), selected: (!empty).then_some(picked), on_leaf: Some(on_leaf.clone()) }) }
                 { legend() }
             </section>
-            <ProofPanel info={views.proof.clone()} />
-            <ComparisonPanel info={views.comparison.clone()} />
+            { proof_panel(&ProofPanelProps { info: views.proof.clone() }) }
+            { comparison_panel(&ComparisonPanelProps { info: views.comparison.clone() }) }
             <section class="panel wide merkle-replica" aria-label="replica tree">
                 <h3>
                     { "Replica" }
@@ -408,7 +405,7 @@ pub fn Body(props: &StructureProps<MerkleTreeTopic>) -> Html {
                         if same_roots { { " · same root as the primary" } } else { <span class="differs">{ " · root differs from the primary" }</span> }
                     </small>
                 </h3>
-                <HashTreeView layout={views.replica.clone()} name="replica" selected={(!empty).then_some(picked)} {on_leaf} />
+                { views::hash_tree::draw(&HashTreeProps { layout: views.replica.clone(), name: "replica".into(), selected: (!empty).then_some(picked), on_leaf: Some(on_leaf) }) }
             </section>
         </>
     };

@@ -15,11 +15,12 @@ use super::shared;
 use crate::command::Command;
 use crate::hooks::{use_player, StartAt};
 use crate::layout::{cluster, timeline};
-use crate::views::cluster::ClusterView;
-use crate::views::event_log::EventLog;
-use crate::views::invariants::InvariantsView;
-use crate::views::state_table::StateTableView;
-use crate::views::timeline::TimelineView;
+use crate::views;
+use crate::views::cluster::ClusterProps;
+use crate::views::event_log::EventLogProps;
+use crate::views::invariants::InvariantsProps;
+use crate::views::state_table::StateTableProps;
+use crate::views::timeline::TimelineProps;
 
 /// How far back to look for messages still in flight.
 const FLIGHT_HORIZON: Duration = Duration::from_millis(3_000);
@@ -129,8 +130,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             <div class="views">
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
-                    <ClusterView layout={cluster_layout} {on_node} {on_link} />
-                    <FaultPanel on_command={on_command.clone()} drop_rate={current_drop_percent(&player)} {request} />
+                    { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
+                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request }) }
                 </section>
                 <section class="panel timeline-panel" aria-label="timeline">
                     <h3>
@@ -141,13 +142,13 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                             <button id="zoom-out" title="Zoom out" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(2.0))}>{ "−" }</button>
                         </span>
                     </h3>
-                    <TimelineView layout={timeline_layout} on_seek_time={on_command.reform(Command::SeekTime)} on_seek_step={on_command.reform(Command::SeekStep)} />
-                    <StateTableView {table} {up} />
+                    { views::timeline::draw(&TimelineProps { layout: timeline_layout, on_seek_time: on_command.reform(Command::SeekTime), on_seek_step: on_command.reform(Command::SeekStep) }) }
+                    { views::state_table::draw(&StateTableProps { table, up }) }
                 </section>
             </div>
             <div class="panels">
-                <InvariantsView invariants={topic.invariants} {violations} on_seek_step={on_command.reform(Command::SeekStep)} />
-                <EventLog lines={shared::recent_events(trace, LOG_LINES)} />
+                { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations, on_seek_step: on_command.reform(Command::SeekStep) }) }
+                { views::event_log::draw(&EventLogProps { lines: shared::recent_events(trace, LOG_LINES) }) }
             </div>
         </div>
     }
@@ -168,7 +169,6 @@ fn current_drop_percent(player: &crate::player::Player) -> i64 {
         .unwrap_or_else(|| player.topic().param(player.scenario(), "drop"))
 }
 
-#[derive(Properties, PartialEq)]
 struct FaultPanelProps {
     on_command: Callback<Command>,
     drop_rate: i64,
@@ -177,8 +177,7 @@ struct FaultPanelProps {
 }
 
 /// Fault injection and client input: a client request, message loss, healing.
-#[function_component]
-fn FaultPanel(props: &FaultPanelProps) -> Html {
+fn fault_panel(props: &FaultPanelProps) -> Html {
     let request = props.request.clone().map(|action| {
         let onclick = props
             .on_command

@@ -11,8 +11,9 @@ use crate::command::Command;
 use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
-use crate::views::controls::{Controls, ControlsState, TopicRef};
-use crate::views::narration::{self, NarrationView};
+use crate::views;
+use crate::views::controls::{self, ControlsProps, ControlsState, TopicRef};
+use crate::views::narration::NarrationProps;
 
 /// The top of every topic page: the header (not in embed mode), the controls, the
 /// notice and the preset's narration.
@@ -28,10 +29,13 @@ pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
                     <p class="reference">{ "Follows " }{ topic.reference }</p>
                 </header>
             }
-            <Controls state={controls_state(handle, player)} on_command={on_command.clone()} />
+            { controls::draw(&ControlsProps { state: controls_state(handle, player), on_command: on_command.clone() }) }
             { notice(player, on_command) }
-            <NarrationView title={preset_title(player)} text={player.narration().map(|n| n.text)}
-                action={player.last_action().map(|a| (AttrValue::from(a.at.to_string()), AttrValue::from(narration::meaning(&a.action))))} />
+            { views::narration::draw(&NarrationProps {
+                title: preset_title(player),
+                text: player.narration().map(|n| n.text),
+                action: player.last_action().map(|a| (AttrValue::from(a.at.to_string()), AttrValue::from(views::narration::meaning(&a.action)))),
+            }) }
         </>
     }
 }

@@ -17,12 +17,13 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views;
 use crate::views::field::{operand, operand_error};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::skip_lanes::{self, LanesInput, LanesLayout};
-use crate::views::chart::ChartView;
-use crate::views::skip_lanes::SkipLanesView;
-use crate::views::state_table::StateTableView;
+use crate::views::chart::ChartProps;
+use crate::views::skip_lanes::SkipLanesProps;
+use crate::views::state_table::StateTableProps;
 
 /// Most key columns drawn; longer lists show a window around the last operation.
 const MAX_COLUMNS: usize = 30;
@@ -314,7 +315,7 @@ pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
                     <small>{ format!(" {} keys on {} lane(s){shown}", views.len, views.height) }</small>
                 </h3>
                 { last_figures(&views.summary) }
-                <SkipLanesView layout={views.lanes.clone()} />
+                { views::skip_lanes::draw(&SkipLanesProps { layout: views.lanes.clone() }) }
                 <p class="legend-line muted">
                     <span class="sl-key highlighted"></span>{ " new tower " }
                     <span class="sl-key on-path"></span>{ " search stood here " }
@@ -325,7 +326,7 @@ pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
             </section>
             <section class="panel skip-cost" aria-label="search cost">
                 if views.measured {
-                    <ChartView layout={views.chart.clone()} title="Mean search cost against log2 n" />
+                    { views::chart::draw(&ChartProps { layout: views.chart.clone(), title: "Mean search cost against log2 n".into() }) }
                 } else {
                     <h3>{ "Mean search cost against log2 n" }</h3>
                     <p class="muted">{ "The list is empty: insert keys and the mean search cost is measured at every size." }</p>
@@ -334,7 +335,7 @@ pub fn Body(props: &StructureProps<SkipListTopic>) -> Html {
             </section>
             <section class="panel skip-table" aria-label="lanes table">
                 <h3>{ "Nodes per lane" }<small>{ " each lane holds about half the lane below" }</small></h3>
-                <StateTableView table={views.table.clone()} up={Rc::new(Vec::new())} />
+                { views::state_table::draw(&StateTableProps { table: views.table.clone(), up: Rc::new(Vec::new()) }) }
             </section>
         </>
     };

@@ -22,8 +22,9 @@ use super::protocol::TopicPageProps;
 use super::shared;
 use crate::command::Command;
 use crate::hooks::{use_player, PlayerHandle};
-use crate::views::event_log::EventLog;
-use crate::views::invariants::InvariantsView;
+use crate::views;
+use crate::views::event_log::EventLogProps;
+use crate::views::invariants::InvariantsProps;
 
 /// Lines in the event log.
 const LOG_LINES: usize = 12;
@@ -146,8 +147,8 @@ pub fn StructureLab<T: StructurePage>(props: &TopicPageProps) -> Html {
             { shared::last_step(run.trace(), run.steps()) }
             { body }
             <div class="panels">
-                <InvariantsView invariants={topic.invariants} violations={Rc::new(run.violations().to_vec())} on_seek_step={on_command.reform(Command::SeekStep)} />
-                <EventLog lines={shared::recent_events(run.trace(), LOG_LINES)} />
+                { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations: Rc::new(run.violations().to_vec()), on_seek_step: on_command.reform(Command::SeekStep) }) }
+                { views::event_log::draw(&EventLogProps { lines: shared::recent_events(run.trace(), LOG_LINES) }) }
             </div>
         </div>
     }

@@ -14,11 +14,12 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::structure::{self, StructurePage, StructureProps};
+use crate::views;
 use crate::views::field::{operand, operand_error};
 use crate::layout::chart::{self, ChartLayout, Series};
 use crate::layout::gorilla_bits::{self, BitsLayout};
-use crate::views::chart::ChartView;
-use crate::views::gorilla_bits::GorillaBitsView;
+use crate::views::chart::ChartProps;
+use crate::views::gorilla_bits::GorillaBitsProps;
 
 /// Uncompressed size of a point: a 64-bit timestamp and a 64-bit float.
 const RAW_BYTES: f64 = 16.0;
@@ -223,13 +224,11 @@ fn build_views(series: &TimeSeries) -> SeriesViews {
     }
 }
 
-#[derive(Properties, PartialEq)]
 struct BlocksProps {
     rows: Rc<Vec<BlockRow>>,
 }
 
-#[function_component]
-fn BlocksTable(props: &BlocksProps) -> Html {
+fn blocks_table(props: &BlocksProps) -> Html {
     let rows = props.rows.iter().map(|row| {
         let b = &row.block;
         let state = match row.state {
@@ -262,13 +261,11 @@ fn value(v: f64) -> String {
         .to_string()
 }
 
-#[derive(Properties, PartialEq)]
 struct BucketsProps {
     buckets: Rc<Vec<Bucket>>,
 }
 
-#[function_component]
-fn BucketsTable(props: &BucketsProps) -> Html {
+fn buckets_table(props: &BucketsProps) -> Html {
     let n = props.buckets.len();
     // The newest buckets: what a dashboard shows first.
     let shown = &props.buckets[n.saturating_sub(TABLE_BUCKETS)..];
@@ -386,7 +383,7 @@ pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
                     { "Newest block, bit by bit" }
                     <small>{ format!(" window {} .. {} · its first {shown} point(s) of {} · hover a field for its meaning", clock(block.start), clock(block.end), block.points) }</small>
                 </h3>
-                <GorillaBitsView layout={layout.clone()} />
+                { views::gorilla_bits::draw(&GorillaBitsProps { layout: layout.clone() }) }
             </>
         },
         None => html! {
@@ -417,7 +414,7 @@ pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
                     <p class="muted">{ format!("Nothing stored ({} appended in all): append points to measure.", views.appended) }</p>
                 }
                 if views.appended > 0 {
-                    <ChartView layout={views.bytes_chart.clone()} title="Compressed size per point as the store fills" />
+                    { views::chart::draw(&ChartProps { layout: views.bytes_chart.clone(), title: "Compressed size per point as the store fills".into() }) }
                 }
             </section>
             <section class="panel ts-blocks" aria-label="blocks">
@@ -428,14 +425,14 @@ pub fn Body(props: &StructureProps<TimeSeriesTopic>) -> Html {
                 if let Some(text) = &views.retention {
                     <p id="retention-result" class={classes!("op-result", emphasis(LastOp::Retention).then_some("current"))}>{ text }</p>
                 }
-                <BlocksTable rows={views.blocks.clone()} />
+                { blocks_table(&BlocksProps { rows: views.blocks.clone() }) }
             </section>
             <section class="panel ts-downsample" aria-label="downsampling">
                 <h3>{ "Downsampling" }<small>{ " min, avg and max per bucket" }</small></h3>
                 if let Some((chart, buckets, text)) = &views.downsample {
                     <p id="downsample-result" class={classes!("op-result", emphasis(LastOp::Downsample).then_some("current"))}>{ text.clone() }{ format!("; the newest {} below.", buckets.len().min(TABLE_BUCKETS)) }</p>
-                    <ChartView layout={chart.clone()} title="Buckets over time" />
-                    <BucketsTable buckets={buckets.clone()} />
+                    { views::chart::draw(&ChartProps { layout: chart.clone(), title: "Buckets over time".into() }) }
+                    { buckets_table(&BucketsProps { buckets: buckets.clone() }) }
                 } else {
                     <p class="muted">{ "No downsample yet: pick a resolution and press Downsample." }</p>
                 }

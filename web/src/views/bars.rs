@@ -8,14 +8,14 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::bars::BarsLayout;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BarsProps {
     pub layout: Rc<BarsLayout>,
     pub label: AttrValue,
 }
 
-#[function_component]
-pub fn BarsView(props: &BarsProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &BarsProps) -> Html {
     let chart = &props.layout;
     let (left, top, right, bottom) = chart.plot;
     let ticks = chart.y_ticks.iter().map(|(y, label)| {

@@ -9,13 +9,13 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::bits::BitsLayout;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BitsProps {
     pub layout: Rc<BitsLayout>,
 }
 
-#[function_component]
-pub fn BitsView(props: &BitsProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &BitsProps) -> Html {
     let grid = &props.layout;
     let size = grid.cell;
     let inset = (size * 0.08).clamp(0.5, 1.5);

@@ -7,14 +7,14 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::chart::ChartLayout;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChartProps {
     pub layout: Rc<ChartLayout>,
     pub title: AttrValue,
 }
 
-#[function_component]
-pub fn ChartView(props: &ChartProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &ChartProps) -> Html {
     let chart = &props.layout;
     let (left, top, right, bottom) = chart.plot;
     let x_ticks = chart.x_ticks.iter().map(|(x, label)| {

@@ -10,15 +10,15 @@ use yew::prelude::*;
 use super::activate;
 use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClusterProps {
     pub layout: Rc<ClusterLayout>,
     pub on_node: Callback<NodeId>,
     pub on_link: Callback<(NodeId, NodeId)>,
 }
 
-#[function_component]
-pub fn ClusterView(props: &ClusterProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &ClusterProps) -> Html {
     let layout = &props.layout;
     let links = layout.links.iter().map(|link| {
         let (a, b) = (link.a, link.b);

@@ -51,7 +51,6 @@ pub struct ControlsState {
     pub shared: Shared,
 }
 
-#[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub state: ControlsState,
     pub on_command: Callback<Command>,
@@ -71,8 +70,7 @@ fn showcase(topic: &TopicInfo, bug: &str) -> Option<&'static str> {
     topic.presets().find(|p| p.bug == Some(bug)).map(|p| p.name)
 }
 
-#[function_component]
-pub fn Controls(props: &ControlsProps) -> Html {
+pub fn draw(props: &ControlsProps) -> Html {
     let state = &props.state;
     let topic = state.topic.0;
     let send = |command: Command| {

@@ -4,14 +4,14 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EventLogProps {
     /// (step, line, is a violation).
     pub lines: Rc<Vec<(u64, String, bool)>>,
 }
 
-#[function_component]
-pub fn EventLog(props: &EventLogProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &EventLogProps) -> Html {
     let lines = props.lines.iter().enumerate().map(|(i, (step, line, violation))| {
         html! { <li key={i} class={classes!(violation.then_some("violation"))} data-step={step.to_string()}>{ line }</li> }
     });

@@ -9,13 +9,13 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::gorilla_bits::{BitsLayout, FieldKind, BOX_HEIGHT};
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GorillaBitsProps {
     pub layout: Rc<BitsLayout>,
 }
 
-#[function_component]
-pub fn GorillaBitsView(props: &GorillaBitsProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &GorillaBitsProps) -> Html {
     let l = &props.layout;
     let legend = FieldKind::LEGEND.iter().map(|(kind, label)| {
         html! {

@@ -12,16 +12,14 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::hash_tree::{HashTreeLayout, PlacedNode, BOX_HEIGHT, BOX_WIDTH};
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HashTreeProps {
     pub layout: Rc<HashTreeLayout>,
     /// What the drawing is (its accessible name), e.g. "primary".
     pub name: AttrValue,
     /// The leaf the person picked, outlined.
-    #[prop_or_default]
     pub selected: Option<usize>,
     /// Called with a leaf's index when it is clicked.
-    #[prop_or_default]
     pub on_leaf: Option<Callback<usize>>,
 }
 
@@ -40,8 +38,8 @@ fn classes_of(node: &PlacedNode, selected: Option<usize>) -> Classes {
     )
 }
 
-#[function_component]
-pub fn HashTreeView(props: &HashTreeProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &HashTreeProps) -> Html {
     let tree = &props.layout;
     let edges = tree.edges.iter().map(|edge| {
         let class = classes!(

@@ -7,15 +7,15 @@ use distlab_core::lab::topic::InvariantInfo;
 use distlab_core::sim::checker::ViolationReport;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InvariantsProps {
     pub invariants: &'static [InvariantInfo],
     pub violations: Rc<Vec<ViolationReport>>,
     pub on_seek_step: Callback<u64>,
 }
 
-#[function_component]
-pub fn InvariantsView(props: &InvariantsProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &InvariantsProps) -> Html {
     let items = props.invariants.iter().map(|invariant| {
         let broken: Vec<&ViolationReport> = props
             .violations

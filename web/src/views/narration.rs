@@ -24,17 +24,16 @@ pub fn meaning(action: &Action) -> String {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct NarrationProps {
     pub title: Option<&'static str>,
     pub text: Option<&'static str>,
     /// The person's latest action so far, already explained, and when it was.
-    #[prop_or_default]
     pub action: Option<(AttrValue, AttrValue)>,
 }
 
-#[function_component]
-pub fn NarrationView(props: &NarrationProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &NarrationProps) -> Html {
     let action = props.action.as_ref().map(|(when, meaning)| {
         html! {
             <p class="your-action" id="your-action">

@@ -9,21 +9,19 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::ring::RingLayout;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RingProps {
     pub layout: Rc<RingLayout>,
     /// What the drawing shows, for screen readers and the `data-ring` attribute.
     pub label: AttrValue,
     /// Short lines written in the middle of the ring.
-    #[prop_or_default]
     pub centre: Vec<AttrValue>,
     /// Whether the nodes own arcs (a mod-N placement has none to draw).
-    #[prop_or(true)]
     pub arcs: bool,
 }
 
-#[function_component]
-pub fn RingView(props: &RingProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &RingProps) -> Html {
     let ring = &props.layout;
     let c = ring.centre;
     let arcs = ring.nodes.iter().filter(|n| !n.arc_path.is_empty()).map(|node| {

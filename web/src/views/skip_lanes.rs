@@ -10,13 +10,13 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::skip_lanes::{LanesLayout, BOX_HEIGHT, BOX_WIDTH};
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SkipLanesProps {
     pub layout: Rc<LanesLayout>,
 }
 
-#[function_component]
-pub fn SkipLanesView(props: &SkipLanesProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &SkipLanesProps) -> Html {
     let l = &props.layout;
     let labels = l.lane_labels.iter().map(|(y, level)| {
         html! { <text key={*level} class="lane-name" x="6" y={fmt(*y + 4.0)}>{ format!("lane {level}") }</text> }

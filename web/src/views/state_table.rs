@@ -9,15 +9,15 @@ use yew::prelude::*;
 
 use crate::layout::palette_for;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct StateTableProps {
     pub table: Rc<StateTable>,
     /// Whether each row's node is up (greyed when down).
     pub up: Rc<Vec<bool>>,
 }
 
-#[function_component]
-pub fn StateTableView(props: &StateTableProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &StateTableProps) -> Html {
     let table = &props.table;
     let header = table
         .columns

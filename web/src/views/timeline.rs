@@ -11,15 +11,15 @@ use yew::prelude::*;
 use super::cluster::fmt;
 use crate::layout::timeline::{MarkKind, TimelineLayout, LABEL_WIDTH, TOP};
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TimelineProps {
     pub layout: Rc<TimelineLayout>,
     pub on_seek_time: Callback<Time>,
     pub on_seek_step: Callback<u64>,
 }
 
-#[function_component]
-pub fn TimelineView(props: &TimelineProps) -> Html {
+/// Draws the view.
+pub fn draw(props: &TimelineProps) -> Html {
     let layout = &props.layout;
     let bottom = layout.height - 4.0;
     let (start, end, width) = (layout.start, layout.end, layout.width);
