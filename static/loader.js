@@ -6,6 +6,9 @@
 (() => {
 const bundles = JSON.parse(document.getElementById("distlab-bundles").textContent);
 const homeFile = JSON.parse(document.getElementById("distlab-home").textContent);
+const picturesFile = JSON.parse(document.getElementById("distlab-pictures").textContent);
+// The Export menu's pictures are made by a module loaded on first use.
+window.distlabPicture = (...args) => import("./" + picturesFile).then((module) => module.picture(...args));
 let homeShown = false;
 
 // Runs `then` once the document is parsed (the lab and the home page need <body>).

@@ -16,7 +16,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use distlab_core::catalog;
-use distlab_core::lab::run::RunOptions;
+use distlab_core::lab::export;
 use distlab_core::lab::scenario::Scenario;
 use distlab_core::lab::sweep::{self, SweepConfig};
 use distlab_core::lab::topic::TopicInfo;
@@ -173,14 +173,8 @@ fn run(args: &Args) -> Result<ExitCode, UsageError> {
     let seed = args.number("seed")?.unwrap_or(1);
     let scenario = scenario_from(args, topic, seed)?;
     let until = Time::from_millis(args.number("until-ms")?.unwrap_or(DEFAULT_RUN_MS));
-    // Seeded plans are drawn up to `until`; a plan's prefix does not depend on how
-    // far it is drawn, so this replays a sweep's seed exactly.
-    let options = RunOptions {
-        horizon: until,
-        ..RunOptions::default()
-    };
-    let mut run = (topic.build)(&scenario, options).map_err(|e| UsageError(e.to_string()))?;
-    run.run_until(until);
+    // The same replay a page exports, so `--json` prints the file it downloads.
+    let run = export::replay(topic, &scenario, until).map_err(|e| UsageError(e.to_string()))?;
     let trace = run.trace();
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

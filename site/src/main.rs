@@ -215,6 +215,9 @@ fn build(dist: &Path) -> Result<(), String> {
         "favicon.svg",
         &read(&root.join("static/favicon.svg"))?,
     )?;
+    let pictures = String::from_utf8(read(&root.join("static/pictures.js"))?)
+        .map_err(|_| "static/pictures.js is not UTF-8")?;
+    let pictures = hashed_write(dist, "pictures.js", compact_js(&pictures).as_bytes())?;
     let home = hashed_write(
         dist,
         "home.html",
@@ -267,6 +270,7 @@ fn build(dist: &Path) -> Result<(), String> {
         .replace("{{style}}", &style)
         .replace("{{favicon}}", &favicon)
         .replace("{{home}}", &json(&home))
+        .replace("{{pictures}}", &json(&pictures))
         .replace("{{bundles}}", &format!("{{{bundles}}}"))
         .replace("{{loader}}", &loader);
     write(&dist.join("index.html"), index.as_bytes())?;
@@ -278,9 +282,11 @@ fn build(dist: &Path) -> Result<(), String> {
         json(&style),
         json(&favicon)
     );
+    // Pictures are fetched only when a person exports one, so no route counts them.
     let manifest = format!(
-        "{{\"shared\":{shared},\"home\":[{}],\"bundles\":{{{bundles}}}}}\n",
-        json(&home)
+        "{{\"shared\":{shared},\"home\":[{}],\"on_demand\":[{}],\"bundles\":{{{bundles}}}}}\n",
+        json(&home),
+        json(&pictures)
     );
     write(&dist.join("manifest.json"), manifest.as_bytes())?;
     eprintln!(

@@ -182,6 +182,82 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
+/// The lines `distlab run --json` prints for `args`.
+fn cli_json(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args(["run", "--release", "--quiet", "-p", "distlab", "--", "run"])
+        .args(args)
+        .arg("--json")
+        .current_dir(workspace())
+        .output()
+        .expect("cargo runs the command line");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the trace is UTF-8")
+}
+
+#[test]
+fn the_page_exports_the_trace_the_command_line_prints() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let browser = Browser::start().expect("start headless chromium");
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 9);
+    scenario.push_action(
+        distlab_core::sim::time::Time::from_millis(700),
+        distlab_core::sim::action::Action::Crash(distlab_core::sim::time::NodeId(1)),
+    );
+    let link = scenario.encode();
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/#/raft?s={link}&t=1500"))
+        .unwrap();
+    browser
+        .wait_for(
+            "var c = document.getElementById('clock'); return c && c.textContent.indexOf('t = 1500.000ms') >= 0 ? true : null;",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    let page = browser
+        .eval("return window.distlab.exportTrace()", vec![])
+        .unwrap();
+    let page = page.as_str().expect("the page exports text");
+    let printed = cli_json(&["raft", "--scenario", &link, "--until-ms", "1500"]);
+    assert!(printed.lines().count() > 100, "a real trace: {printed}");
+    assert!(
+        page == printed,
+        "the page's export differs from distlab run --json"
+    );
+    // The Export menu is in the controls; its trace button makes no complaint,
+    // and its pictures load the picture module only then.
+    let before = fetched(&browser);
+    assert!(
+        !before.iter().any(|f| f.contains("/pictures-")),
+        "{before:?}"
+    );
+    browser.click("#files summary").unwrap();
+    browser.click("#export-trace").unwrap();
+    browser.click("#export-timeline").unwrap();
+    browser.click("#export-png").unwrap();
+    browser
+        .wait_for(
+            "return performance.getEntriesByType('resource').some(function (e) { return e.name.indexOf('/pictures-') >= 0; }) || null",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let notices = browser
+        .eval(
+            "var n = document.getElementById('notice'); return n ? n.textContent : ''",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(notices, Value::from(""));
+    let errors = browser.console_errors().unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
 /// The files the page has fetched so far (the Resource Timing entries).
 const FETCHED: &str =
     "return performance.getEntriesByType('resource').map(function (e) { return e.name; })";

@@ -4,6 +4,8 @@
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::Time;
 
+use crate::export::ExportKind;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     TogglePlay,
@@ -25,4 +27,8 @@ pub enum Command {
     Zoom(f64),
     DismissNotice,
     CopyLink,
+    /// Say something in the notice banner.
+    Tell(String),
+    /// Download the trace or a picture of the page (see [`crate::export`]).
+    Export(ExportKind),
 }

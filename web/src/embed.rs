@@ -12,6 +12,8 @@
 //!   milliseconds it took; `.memory()` the bytes of WebAssembly memory;
 //!   `.bench(seeds)` runs the simulator benchmark workload of the page's topic
 //!   (trace and checker off) and returns `{ steps, ms }` (the `measure` tool's);
+//! - `window.distlab.exportTrace()` returns the trace up to the instant shown as
+//!   JSON lines, the text the Export menu downloads;
 //! - the same commands as messages: `iframe.contentWindow.postMessage({ distlab: "play" }, "*")`.
 
 use std::cell::RefCell;
@@ -40,6 +42,8 @@ pub struct ApiState {
     pub steps: u64,
     pub violations: Vec<String>,
     pub playing: bool,
+    /// The scenario running, for `exportTrace`.
+    pub scenario: distlab_core::lab::scenario::Scenario,
 }
 
 impl ApiState {
@@ -86,6 +90,20 @@ fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
+}
+
+/// The trace of the page's run up to the instant shown, as JSON lines.
+fn export_trace() -> JsValue {
+    let Some(topic) = TOPIC.with(|t| *t.borrow()) else {
+        return JsValue::NULL;
+    };
+    let Some((scenario, time_us)) =
+        STATE.with(|s| s.borrow().as_ref().map(|s| (s.scenario.clone(), s.time_us)))
+    else {
+        return JsValue::NULL;
+    };
+    distlab_core::lab::export::trace_until(topic, &scenario, Time(time_us))
+        .map_or(JsValue::NULL, |export| export.text.into())
 }
 
 /// Runs `seeds` seeds of the benchmark workload of the page's topic, timed.
@@ -194,6 +212,9 @@ pub fn install_api() {
     let bench = Closure::<dyn Fn(f64) -> JsValue>::new(bench);
     let _ = js_sys::Reflect::set(&api, &"bench".into(), bench.as_ref());
     bench.forget();
+    let export = Closure::<dyn Fn() -> JsValue>::new(export_trace);
+    let _ = js_sys::Reflect::set(&api, &"exportTrace".into(), export.as_ref());
+    export.forget();
     let _ = js_sys::Reflect::set(&window, &"distlab".into(), &api);
 
     let on_message =

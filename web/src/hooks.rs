@@ -17,6 +17,7 @@ use yew::prelude::*;
 
 use crate::command::Command;
 use crate::embed;
+use crate::export::{self, ExportKind};
 use crate::player::Player;
 use crate::views::controls::Shared;
 
@@ -114,6 +115,7 @@ pub fn use_player(
                         crate::route::with_time(&player.link(false), player.time().as_millis());
                     share_link(full_page_url(&hash), shared.clone());
                 }
+                Command::Export(kind) => export(kind, player.clone(), update.clone()),
                 other => player.borrow_mut().apply(other),
             }
             write_url(&player.borrow().link(embed));
@@ -307,6 +309,68 @@ fn full_page_url(hash: &str) -> String {
 /// Copies `link` to the clipboard and says whether it worked: "Link copied" for
 /// a while, or the link itself to copy by hand when the clipboard is refused (an
 /// iframe without permission, an insecure page).
+/// Makes the file `kind` asks for and offers it as a download; what goes wrong
+/// is said in the notice banner.
+fn export(kind: ExportKind, player: Rc<RefCell<Player>>, update: UseForceUpdateHandle) {
+    let (slug, seed, at_ms) = {
+        let player = player.borrow();
+        (
+            player.topic().slug,
+            player.scenario().seed,
+            player.time().as_millis(),
+        )
+    };
+    let lab = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(&format!(".lab[data-topic='{slug}']"))
+            .ok()
+            .flatten()
+    });
+    let result = match kind {
+        ExportKind::Trace => {
+            let exported = player.borrow().export_trace();
+            exported.and_then(|trace| {
+                if !trace.complete {
+                    player.borrow_mut().tell(format!(
+                        "The run is too long to export whole: the file holds its first {} events.",
+                        trace.events
+                    ));
+                }
+                let name = export::file_name(slug, seed, at_ms, "", "jsonl");
+                export::download(
+                    &name,
+                    &export::text_blob(&trace.text, "application/x-ndjson")?,
+                )
+            })
+        }
+        picture => {
+            let Some(lab) = lab else {
+                return;
+            };
+            let stem = match picture {
+                ExportKind::Svg(picture) => picture.stem,
+                _ => "views",
+            };
+            let extension = if picture == ExportKind::Png {
+                "png"
+            } else {
+                "svg"
+            };
+            let name = export::file_name(slug, seed, at_ms, stem, extension);
+            let player = player.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = export::picture(picture, &lab, &name).await {
+                    player.borrow_mut().tell(format!("Export failed: {error}"));
+                    update.force_update();
+                }
+            });
+            Ok(())
+        }
+    };
+    if let Err(error) = result {
+        player.borrow_mut().tell(format!("Export failed: {error}"));
+    }
+}
+
 fn share_link(link: String, shared: UseStateHandle<Shared>) {
     let Some(window) = web_sys::window() else {
         shared.set(Shared::Manual(link));

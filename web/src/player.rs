@@ -37,21 +37,23 @@ pub const KEEP_SPAN: Duration = Duration::from_millis(30_000);
 /// around the instant has its recent past.
 const REFILL_SPAN: Duration = Duration::from_millis(2_000);
 
-/// Speeds offered in the UI: virtual milliseconds per real millisecond.
-/// [`AS_FAST_AS_POSSIBLE`] runs as many steps as the frame budget allows.
-pub const SPEEDS: [f64; 12] = [
-    0.01,
-    0.02,
-    0.05,
-    0.1,
-    0.25,
-    0.5,
-    1.0,
-    2.0,
-    5.0,
-    10.0,
-    100.0,
-    AS_FAST_AS_POSSIBLE,
+/// Speeds offered in the UI: virtual milliseconds per real millisecond, with the
+/// menu's value and words for each (written out, so the page needs no float
+/// formatting or parsing code). [`AS_FAST_AS_POSSIBLE`] runs as many steps as
+/// the frame budget allows.
+pub const SPEEDS: [(f64, &str, &str); 12] = [
+    (0.01, "0.01", "0.01x"),
+    (0.02, "0.02", "0.02x"),
+    (0.05, "0.05", "0.05x"),
+    (0.1, "0.1", "0.1x"),
+    (0.25, "0.25", "0.25x"),
+    (0.5, "0.5", "0.5x"),
+    (1.0, "1", "1x"),
+    (2.0, "2", "2x"),
+    (5.0, "5", "5x"),
+    (10.0, "10", "10x"),
+    (100.0, "100", "100x"),
+    (AS_FAST_AS_POSSIBLE, "max", "as fast as possible"),
 ];
 /// The speed that is "as fast as the frame budget allows".
 pub const AS_FAST_AS_POSSIBLE: f64 = f64::INFINITY;
@@ -191,6 +193,18 @@ impl Player {
 
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()
+    }
+
+    /// Shows `text` in the notice banner (something the page could not do).
+    pub fn tell(&mut self, text: String) {
+        self.notice = Some(text);
+    }
+
+    /// The trace of this run up to the instant shown, as JSON lines: the same
+    /// bytes as `distlab run --json` for this scenario up to this instant.
+    pub fn export_trace(&self) -> Result<distlab_core::lab::export::Export, String> {
+        distlab_core::lab::export::trace_until(self.topic, &self.scenario, self.time())
+            .map_err(|e| e.to_string())
     }
 
     pub fn dismiss_notice(&mut self) {
@@ -554,11 +568,17 @@ impl Player {
                 self.seek_step(step);
                 Ok(())
             }
+            Command::Tell(text) => {
+                self.tell(text);
+                Ok(())
+            }
             Command::DismissNotice => {
                 self.dismiss_notice();
                 Ok(())
             }
-            Command::RandomSeed | Command::Zoom(_) | Command::CopyLink => Ok(()),
+            Command::RandomSeed | Command::Zoom(_) | Command::CopyLink | Command::Export(_) => {
+                Ok(())
+            }
         };
         if let Err(error) = result {
             self.notice = Some(error);

@@ -7,12 +7,14 @@
 //!   trait and one generic build;
 //! - [`params`]: the parameters protocol topics share;
 //! - [`sweep`]: seed sweeps with the checker on;
-//! - [`bench`]: the simulator's benchmark workload.
+//! - [`bench`]: the simulator's benchmark workload;
+//! - [`export`]: a run's trace as JSON lines, for the command line and the pages.
 //!
 //! It uses the simulator below it and knows no topic: topics use it, and the
 //! catalog lists them.
 
 pub mod bench;
+pub mod export;
 pub mod params;
 pub mod protocol;
 pub mod run;

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod rng;
 pub mod time;
 pub mod trace;
+pub mod trace_import;
 pub mod view;
 pub mod world;
 

@@ -1,22 +1,26 @@
 //! The lab page of a protocol topic: controls, narration, the cluster view, the
-//! space-time timeline, the state table, the invariant panel, the event log, and
-//! fault injection. Every protocol topic gets this page from its catalog line
+//! space-time timeline, the state table, the invariant panel, the event log,
+//! fault injection; the timeline can show an imported trace file instead,
+//! read-only. Every protocol topic gets this page from its catalog line
 //! (`=> protocol`); it holds no protocol logic.
 
 use std::rc::Rc;
 
 use distlab_core::lab::protocol::ProtocolTopic;
 use distlab_core::sim::action::Action;
-use distlab_core::sim::time::{Duration, NodeId};
+use distlab_core::sim::time::{Duration, NodeId, Time};
+use distlab_core::sim::trace_import::{self, ImportedTrace};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::shared;
 use crate::command::Command;
+use crate::export::Picture;
 use crate::hooks::{use_player, StartAt};
 use crate::layout::{cluster, timeline};
 use crate::views;
 use crate::views::cluster::ClusterProps;
+use crate::views::controls::FileTools;
 use crate::views::event_log::EventLogProps;
 use crate::views::invariants::InvariantsProps;
 use crate::views::state_table::StateTableProps;
@@ -44,6 +48,29 @@ fn timeline_width() -> f64 {
     }
 }
 
+/// The pictures a protocol page offers as SVG files.
+const PICTURES: &[Picture] = &[
+    Picture {
+        selector: ".views svg.cluster",
+        stem: "cluster",
+        label: "Cluster (SVG)",
+    },
+    Picture {
+        selector: ".views svg.timeline",
+        stem: "timeline",
+        label: "Timeline (SVG)",
+    },
+];
+
+/// The largest trace file read (a 10-minute run of seven servers is ~100 MB).
+const MAX_IMPORT_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// A trace file the person imported.
+pub struct Imported {
+    pub name: String,
+    pub file: ImportedTrace,
+}
+
 /// What every topic page is opened with.
 #[derive(Clone, Properties, PartialEq)]
 pub struct TopicPageProps {
@@ -64,7 +91,42 @@ pub fn page<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let topic = T::INFO;
     let handle = use_player(topic, props.link.clone(), props.embed, props.start);
+    let imported = use_state(|| None::<Rc<Imported>>);
+    let imported_now = use_state(|| Time::ZERO);
     let on_command = handle.on_command.clone();
+    let on_import = {
+        let imported = imported.clone();
+        let imported_now = imported_now.clone();
+        let on_command = on_command.clone();
+        Callback::from(move |file: web_sys::File| {
+            let (imported, imported_now, on_command) =
+                (imported.clone(), imported_now.clone(), on_command.clone());
+            if file.size() > MAX_IMPORT_BYTES {
+                on_command.emit(Command::Tell(format!(
+                    "{} is too large to import ({:.0} MB; at most {:.0} MB).",
+                    file.name(),
+                    file.size() / 1e6,
+                    MAX_IMPORT_BYTES / 1e6
+                )));
+                return;
+            }
+            wasm_bindgen_futures::spawn_local(async move {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                let Some(text) = text.ok().and_then(|t| t.as_string()) else {
+                    on_command.emit(Command::Tell(format!("{} could not be read.", file.name())));
+                    return;
+                };
+                let read = trace_import::read(&text);
+                // The live run waits while the person looks at the file.
+                on_command.emit(Command::Pause);
+                imported_now.set(read.end);
+                imported.set(Some(Rc::new(Imported {
+                    name: file.name(),
+                    file: read,
+                })));
+            });
+        })
+    };
     let player = handle.player.borrow();
     let run = player.run();
     let now = player.time();
@@ -73,13 +135,50 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 
     let flying = trace.in_flight(now, FLIGHT_HORIZON);
     let cluster_layout = Rc::new(cluster::layout(&state, &flying, now));
-    let timeline_layout = Rc::new(timeline::layout(
-        trace,
-        &state,
-        now,
-        handle.timeline_span,
-        timeline_width(),
-    ));
+    // The timeline shows the live run, or an imported file read-only (one
+    // timeline either way: the person looks at one or the other).
+    let shown_import = (*imported).clone();
+    let timeline_props = match &shown_import {
+        Some(shown) => {
+            let file = &shown.file;
+            let at = *imported_now;
+            TimelineProps {
+                layout: Rc::new(timeline::layout(
+                    &file.trace,
+                    &file.cluster_at(at),
+                    at,
+                    handle.timeline_span,
+                    timeline_width(),
+                )),
+                on_seek_time: {
+                    let imported_now = imported_now.clone();
+                    Callback::from(move |time: Time| imported_now.set(time))
+                },
+                on_seek_step: {
+                    let imported_now = imported_now.clone();
+                    let shown = shown.clone();
+                    Callback::from(move |step: u64| {
+                        let events = &shown.file.trace.events;
+                        let index = events.partition_point(|e| e.step < step);
+                        if let Some(event) = events.get(index) {
+                            imported_now.set(event.time);
+                        }
+                    })
+                },
+            }
+        }
+        None => TimelineProps {
+            layout: Rc::new(timeline::layout(
+                trace,
+                &state,
+                now,
+                handle.timeline_span,
+                timeline_width(),
+            )),
+            on_seek_time: on_command.reform(Command::SeekTime),
+            on_seek_step: on_command.reform(Command::SeekStep),
+        },
+    };
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
@@ -126,14 +225,17 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 
     html! {
         <div class="lab protocol" data-topic={topic.slug}>
-            { shared::page_top(&handle, &player, props.embed) }
+            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: Some(on_import) }) }
+            if let Some(shown) = &shown_import {
+                { imported_bar(shown, *imported_now, imported.clone(), imported_now.clone()) }
+            }
             <div class="views">
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
                     { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
                     { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request }) }
                 </section>
-                <section class="panel timeline-panel" aria-label="timeline">
+                <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
                         { "Timeline" }
                         <small>{ " click to jump in time" }</small>
@@ -142,8 +244,10 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                             <button id="zoom-out" title="Zoom out" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(2.0))}>{ "−" }</button>
                         </span>
                     </h3>
-                    { views::timeline::draw(&TimelineProps { layout: timeline_layout, on_seek_time: on_command.reform(Command::SeekTime), on_seek_step: on_command.reform(Command::SeekStep) }) }
-                    { views::state_table::draw(&StateTableProps { table, up }) }
+                    { views::timeline::draw(&timeline_props) }
+                    if shown_import.is_none() {
+                        { views::state_table::draw(&StateTableProps { table, up }) }
+                    }
                 </section>
             </div>
             <div class="panels">
@@ -151,6 +255,45 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 { views::event_log::draw(&EventLogProps { lines: shared::recent_events(trace, LOG_LINES) }) }
             </div>
         </div>
+    }
+}
+
+/// What is known of an imported trace file, the instant the timeline shows of
+/// it, and the ways out: a slider over its time, and Close (back to the live run).
+fn imported_bar(
+    shown: &Imported,
+    now: Time,
+    imported: UseStateHandle<Option<Rc<Imported>>>,
+    imported_now: UseStateHandle<Time>,
+) -> Html {
+    let file = &shown.file;
+    let on_slide = Callback::from(move |event: InputEvent| {
+        let value = event.target_unchecked_into::<HtmlInputElement>().value();
+        if let Ok(ms) = value.parse::<u64>() {
+            imported_now.set(Time::from_millis(ms));
+        }
+    });
+    let close = Callback::from(move |_: MouseEvent| imported.set(None));
+    let problems = (file.skipped > 0).then(|| {
+        html! {
+            <p class="import-problems" role="status">
+                { format!("{} line(s) could not be read and were left out: {}", file.skipped, file.problems.join("; ")) }
+            </p>
+        }
+    });
+    html! {
+        <section class="panel imported-panel" id="imported" aria-label="imported trace">
+            <h3>
+                { "Imported trace " }
+                <small>{ format!("{}: {} events, {} nodes, up to {}; the timeline shows it, read-only", shown.name, file.trace.events.len(), file.nodes, file.end) }</small>
+                <button id="close-import" onclick={close}>{ "Close" }</button>
+            </h3>
+            { for problems }
+            <label class="field import-time">{ format!("Instant shown {now} ") }
+                <input id="import-time" type="range" min="0" max={file.end.as_millis().to_string()}
+                    value={now.as_millis().to_string()} oninput={on_slide} />
+            </label>
+        </section>
     }
 }
 

@@ -12,12 +12,12 @@ use crate::embed::{self, ApiState};
 use crate::hooks::PlayerHandle;
 use crate::player::Player;
 use crate::views;
-use crate::views::controls::{self, ControlsProps, ControlsState, TopicRef};
+use crate::views::controls::{self, ControlsProps, ControlsState, FileTools, TopicRef};
 use crate::views::narration::NarrationProps;
 
 /// The top of every topic page: the header (not in embed mode), the controls, the
 /// notice and the preset's narration.
-pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
+pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool, files: FileTools) -> Html {
     let topic = player.topic();
     let on_command = &handle.on_command;
     html! {
@@ -29,7 +29,7 @@ pub fn page_top(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
                     <p class="reference">{ "Follows " }{ topic.reference }</p>
                 </header>
             }
-            { controls::draw(&ControlsProps { state: controls_state(handle, player), on_command: on_command.clone() }) }
+            { controls::draw(&ControlsProps { state: controls_state(handle, player), on_command: on_command.clone(), files }) }
             { notice(player, on_command) }
             { views::narration::draw(&NarrationProps {
                 title: preset_title(player),
@@ -135,6 +135,7 @@ pub fn publish(player: &Player, embed: bool) {
             steps: run.steps(),
             violations: run.violations().iter().map(|v| v.to_string()).collect(),
             playing: player.playing(),
+            scenario: player.scenario().clone(),
         },
     );
 }

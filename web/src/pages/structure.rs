@@ -21,8 +21,10 @@ use yew::virtual_dom::VComp;
 use super::protocol::TopicPageProps;
 use super::shared;
 use crate::command::Command;
+use crate::export::Picture;
 use crate::hooks::{use_player, PlayerHandle};
 use crate::views;
+use crate::views::controls::FileTools;
 use crate::views::event_log::EventLogProps;
 use crate::views::invariants::InvariantsProps;
 
@@ -104,6 +106,13 @@ impl<T: StructurePage> Properties for StructureProps<T> {
 #[doc(hidden)]
 pub struct StructurePropsBuilder;
 
+/// The pictures every data-structure page offers: its views, stacked.
+const PICTURES: &[Picture] = &[Picture {
+    selector: ".structure-views svg",
+    stem: "views",
+    label: "Views (SVG)",
+}];
+
 /// The page of data-structure topic `T`.
 pub fn page<T: StructurePage>(props: &TopicPageProps) -> Html {
     html! { <StructureLab<T> ..props.clone() /> }
@@ -143,7 +152,7 @@ pub fn StructureLab<T: StructurePage>(props: &TopicPageProps) -> Html {
     };
     html! {
         <div class="lab structure" data-topic={topic.slug}>
-            { shared::page_top(&handle, &player, props.embed) }
+            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: None }) }
             { shared::last_step(run.trace(), run.steps()) }
             { body }
             <div class="panels">

@@ -1,6 +1,7 @@
 //! The controls bar shared by every topic page: play/pause, step, step back, speed,
 //! reset, seed (with a fresh random seed), parameters, scenario picker, bug switch
-//! (with the preset that shows each bug being caught) and share.
+//! (with the preset that shows each bug being caught), share, and the Export menu
+//! (trace, pictures, and on pages with a timeline, importing a trace file).
 //!
 //! Every field shows the scenario actually running and can be used while the run
 //! plays: numbers are committed with Enter or by leaving the field, menus follow
@@ -12,7 +13,8 @@ use yew::prelude::*;
 
 use super::field::{Choice, NumberField, SelectField};
 use crate::command::Command;
-use crate::player::{AS_FAST_AS_POSSIBLE, SPEEDS};
+use crate::export::{ExportKind, Picture};
+use crate::player::SPEEDS;
 
 /// A topic, compared by identity (there is one `INFO` per topic).
 #[derive(Clone, Copy, Debug)]
@@ -54,15 +56,64 @@ pub struct ControlsState {
 pub struct ControlsProps {
     pub state: ControlsState,
     pub on_command: Callback<Command>,
+    pub files: FileTools,
 }
 
-/// The value a speed has in the menu.
-fn speed_value(speed: f64) -> String {
-    if speed == AS_FAST_AS_POSSIBLE {
-        "max".to_string()
-    } else {
-        speed.to_string()
+/// What a page offers in its Export menu beyond the trace and the PNG.
+#[derive(Clone, Default)]
+pub struct FileTools {
+    /// Views offered as SVG files.
+    pub pictures: &'static [Picture],
+    /// Reads a trace file the person picked, on pages that can show one.
+    pub on_import: Option<Callback<web_sys::File>>,
+}
+
+/// The Export menu: the trace as JSON lines, each picture as SVG, the views as
+/// PNG, and importing a trace where the page can show one.
+fn file_menu(files: &FileTools, on_command: &Callback<Command>) -> Html {
+    let export = |kind: ExportKind| on_command.reform(move |_: MouseEvent| Command::Export(kind));
+    let pictures = files.pictures.iter().map(|picture| {
+        html! {
+            <button id={format!("export-{}", picture.stem)} onclick={export(ExportKind::Svg(*picture))}>{ picture.label }</button>
+        }
+    });
+    let import = files.on_import.clone().map(|on_import| {
+        let onchange = Callback::from(move |event: Event| {
+            let input = event.target_unchecked_into::<web_sys::HtmlInputElement>();
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                on_import.emit(file);
+            }
+            // The same file can be picked again after a change.
+            input.set_value("");
+        });
+        html! {
+            <label class="import" title="Show a trace file (JSON lines, as exported or printed by distlab run --json) in the timeline">
+                { "Import a trace… " }
+                <input id="import-trace" type="file" accept=".jsonl,.ndjson,.json,.txt,application/x-ndjson,text/plain" {onchange} />
+            </label>
+        }
+    });
+    html! {
+        <details class="files" id="files">
+            <summary title="Download this run's trace or pictures of it">{ "Export" }</summary>
+            <div class="menu">
+                <button id="export-trace" title="Every event up to the instant shown, one JSON object a line (as distlab run --json prints)"
+                    onclick={export(ExportKind::Trace)}>{ "Trace (JSON lines)" }</button>
+                { for pictures }
+                <button id="export-png" title="A picture of the views as they are now" onclick={export(ExportKind::Png)}>{ "Views (PNG)" }</button>
+                { for import }
+            </div>
+        </details>
     }
+}
+
+/// The value a speed has in the menu (a speed set from outside the menu shows
+/// as the nearest one above it).
+fn speed_value(speed: f64) -> &'static str {
+    SPEEDS
+        .iter()
+        .find(|(s, _, _)| *s >= speed)
+        .map_or("max", |(_, value, _)| value)
 }
 
 /// The preset that switches `bug` on, if there is one.
@@ -82,20 +133,15 @@ pub fn draw(props: &ControlsProps) -> Html {
     let speed = {
         let choices: Vec<Choice> = SPEEDS
             .iter()
-            .map(|&s| {
-                let label = if s == AS_FAST_AS_POSSIBLE {
-                    "as fast as possible".to_string()
-                } else {
-                    format!("{s}x")
-                };
-                Choice::new(speed_value(s), label)
-            })
+            .map(|&(_, value, label)| Choice::new(value, label))
             .collect();
         let on_change = props.on_command.reform(|value: String| {
-            Command::Speed(match value.as_str() {
-                "max" => AS_FAST_AS_POSSIBLE,
-                other => other.parse().unwrap_or(1.0),
-            })
+            Command::Speed(
+                SPEEDS
+                    .iter()
+                    .find(|(_, v, _)| *v == value)
+                    .map_or(1.0, |(speed, _, _)| *speed),
+            )
         });
         html! {
             <label class="field" title="Virtual time per real second">{ "Speed " }
@@ -228,6 +274,7 @@ pub fn draw(props: &ControlsProps) -> Html {
                     { match state.shared { Shared::Copied => "Link copied", _ => "Share" } }
                 </button>
                 { share }
+                { file_menu(&props.files, &props.on_command) }
             </div>
             <div class="row setup">
                 { preset }
