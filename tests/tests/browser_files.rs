@@ -234,6 +234,12 @@ async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
         "{heading}"
     );
     assert_eq!(count(&root, "#imported .import-problems"), 0);
+    assert!(text_of(&root, ".timeline-panel h3").starts_with("Timeline of the imported trace"));
+    assert_eq!(
+        count(&root, ".state-table"),
+        0,
+        "the live run's table is not shown beside a file"
+    );
     // It opens at the file's end; its timeline has messages and lanes.
     assert!(count(&root, ".timeline-panel.imported svg.timeline .arrow") > 0);
     assert_eq!(
@@ -249,6 +255,8 @@ async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
     assert_eq!(shown_time_us(&root), live);
     press(&root, "#close-import").await;
     assert_eq!(count(&root, "#imported"), 0);
+    assert!(text_of(&root, ".timeline-panel h3").starts_with("Timeline click"));
+    assert_eq!(count(&root, ".state-table"), 1);
     root.remove();
 }
 

@@ -237,7 +237,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 </section>
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
-                        { "Timeline" }
+                        { if shown_import.is_some() { "Timeline of the imported trace" } else { "Timeline" } }
                         <small>{ " click to jump in time" }</small>
                         <span class="zoom">
                             <button id="zoom-in" title="Zoom in" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(0.5))}>{ "+" }</button>
