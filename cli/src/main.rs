@@ -31,6 +31,7 @@ usage:
   distlab run TOPIC [--seed N] [--nodes N] [--until-ms N] [--faults none|light|heavy]
                     [--bug NAME] [--preset NAME] [--param NAME=VALUE]... [--scenario LINK]
                     [--json] [--hash]
+  distlab history TOPIC [the options of run] [--json]
   distlab check TOPIC [--seeds N] [--from-seed S] [--faults none|light|heavy] [--bug NAME]
                       [--nodes N] [--until-ms N] [--param NAME=VALUE]...
   distlab bugs TOPIC
@@ -75,6 +76,13 @@ fn dispatch(argv: &[String]) -> Result<ExitCode, UsageError> {
                 "seed", "nodes", "until-ms", "faults", "bug", "preset", "param", "scenario",
             ],
             &["json", "hash"],
+        )?),
+        "history" => history(&Args::parse(
+            rest,
+            &[
+                "seed", "nodes", "until-ms", "faults", "bug", "preset", "param", "scenario",
+            ],
+            &["json"],
         )?),
         "check" => check(&Args::parse(
             rest,
@@ -205,6 +213,40 @@ fn run(args: &Args) -> Result<ExitCode, UsageError> {
     if args.flag("hash") {
         println!("{:016x}", trace.hash());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the clients' history of the run `run` would make, as Jepsen's EDN (one
+/// op map a line) or, with `--json`, JSON lines with the same fields.
+fn history(args: &Args) -> Result<ExitCode, UsageError> {
+    let topic = args.topic()?;
+    let seed = args.number("seed")?.unwrap_or(1);
+    let scenario = scenario_from(args, topic, seed)?;
+    let until = Time::from_millis(args.number("until-ms")?.unwrap_or(DEFAULT_RUN_MS));
+    let run = export::replay(topic, &scenario, until).map_err(|e| UsageError(e.to_string()))?;
+    let Some(history) = run.history() else {
+        eprintln!(
+            "{}: no client operations in this run (the topic has no clients, or none acted)",
+            topic.slug
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let text = if args.flag("json") {
+        distlab_core::history::to_json_lines(history)
+    } else {
+        distlab_core::history::to_edn(history)
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    if out.write_all(text.as_bytes()).is_err() || out.flush().is_err() {
+        return Ok(ExitCode::SUCCESS); // stdout closed
+    }
+    eprintln!(
+        "{}: seed {}, {} history events until {}",
+        topic.slug,
+        scenario.seed,
+        history.events.len(),
+        until
+    );
     Ok(ExitCode::SUCCESS)
 }
 

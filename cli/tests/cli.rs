@@ -145,3 +145,76 @@ fn every_bug_is_caught_within_2000_heavy_seeds() {
         );
     }
 }
+
+#[test]
+fn history_prints_the_runs_client_operations_as_edn_and_json() {
+    let args = [
+        "raft",
+        "--seed",
+        "3",
+        "--faults",
+        "heavy",
+        "--until-ms",
+        "10000",
+    ];
+    let with = |first: &str, extra: &[&str]| {
+        let mut all = vec![first];
+        all.extend(args);
+        all.extend(extra);
+        let output = distlab(&all);
+        assert!(output.status.success(), "{all:?}");
+        stdout(&output)
+    };
+    let edn = with("history", &[]);
+    assert_eq!(
+        edn,
+        with("history", &[]),
+        "the same run gives the same history"
+    );
+    let ops: Vec<&str> = edn.lines().collect();
+    assert!(ops.len() > 20, "{edn}");
+    for op in &ops {
+        assert!(op.starts_with("{:process ") && op.ends_with('}'), "{op}");
+        assert!(
+            [":invoke", ":ok", ":fail", ":info"]
+                .iter()
+                .any(|kind| op.contains(&format!(":type {kind},"))),
+            "{op}"
+        );
+    }
+    // The JSON form has the same operations, and they are the run's client
+    // events, field for field.
+    let json = with("history", &["--json"]);
+    let trace = with("run", &["--json"]);
+    let in_trace: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("\"kind\":\"client\""))
+        .collect();
+    assert_eq!(json.lines().count(), ops.len());
+    assert_eq!(in_trace.len(), ops.len());
+    for (line, event) in json.lines().zip(&in_trace) {
+        assert!(
+            event.ends_with(line.trim_start_matches('{')),
+            "{event} vs {line}"
+        );
+    }
+}
+
+#[test]
+fn history_of_the_stale_read_preset_shows_the_old_value() {
+    let output = distlab(&["history", "raft", "--preset", "stale-read-unsafe"]);
+    let edn = stdout(&output);
+    let reads: Vec<&str> = edn
+        .lines()
+        .filter(|op| op.contains(":type :ok, :f :get"))
+        .collect();
+    assert_eq!(reads.len(), 2, "{edn}");
+    assert!(
+        reads[1].contains(":value 1,"),
+        "the deposed leader answers 1: {edn}"
+    );
+    assert!(
+        edn.contains(":type :ok, :f :put, :key \"0\", :value 2,"),
+        "{edn}"
+    );
+}

@@ -12,14 +12,17 @@
 //! - [`catalog`]: the one table of topics.
 //!
 //! Beside them, the data structures the topics teach, each a library with its own
-//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`].
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
+//! client histories of a key-value store and a linearizability checker for them.
 
 pub mod bloom;
 pub mod catalog;
 pub mod hashing;
+pub mod history;
 pub mod lab;
 pub mod merkle;
 pub mod sim;
 pub mod skiplist;
+pub mod sort;
 pub mod topics;
 pub mod tsdb;

@@ -23,9 +23,10 @@ async fn mount_raft(link: Option<String>, start: StartAt) -> Element {
 #[wasm_bindgen_test]
 async fn raft_page_steps_and_a_click_crashes_a_node() {
     let root = mount_raft(None, StartAt::Paused).await;
-    assert_eq!(count(&root, "svg.cluster .node"), 5);
+    assert_eq!(count(&root, "svg.cluster .node:not(.client)"), 5);
+    assert_eq!(count(&root, "svg.cluster .node.client"), 3);
     assert!(text(&root, "#clock").contains("step 0"));
-    assert_eq!(count(&root, ".invariant.holds"), 4);
+    assert_eq!(count(&root, ".invariant.holds"), 5);
 
     press_times(&root, "#step", 12).await;
     assert!(
@@ -114,7 +115,7 @@ async fn a_bad_link_shows_a_message_and_the_default_scenario() {
         "{}",
         text(&root, "#notice")
     );
-    assert_eq!(count(&root, "svg.cluster .node"), 5);
+    assert_eq!(count(&root, "svg.cluster .node:not(.client)"), 5);
     let mut wrong_topic = Scenario::new("paxos", 1);
     wrong_topic.set_param("nodes", 3);
     let root = mount_raft(Some(wrong_topic.encode()), StartAt::Paused).await;

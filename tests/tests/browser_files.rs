@@ -230,7 +230,7 @@ async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
     import(&root, "leader-crash.jsonl", &text).await;
     let heading = text_of(&root, "#imported h3");
     assert!(
-        heading.contains(&format!("leader-crash.jsonl: {events} events, 5 nodes")),
+        heading.contains(&format!("leader-crash.jsonl: {events} events, 8 nodes")),
         "{heading}"
     );
     assert_eq!(count(&root, "#imported .import-problems"), 0);
@@ -244,7 +244,12 @@ async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
     assert!(count(&root, ".timeline-panel.imported svg.timeline .arrow") > 0);
     assert_eq!(
         count(&root, ".timeline-panel.imported svg.timeline .lane"),
-        5
+        8,
+        "five servers and three clients"
+    );
+    assert!(
+        count(&root, "#history .operation") > 0,
+        "the file's client history is drawn under its timeline"
     );
     // The slider moves the instant shown; the live run does not move with it.
     let live = shown_time_us(&root);

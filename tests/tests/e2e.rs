@@ -70,7 +70,7 @@ fn raft_in_a_real_browser_elects_a_new_leader_after_the_leader_crashes() {
     // The lab renders and plays by itself.
     browser
         .wait_for(
-            "return document.querySelectorAll('svg.cluster .node').length === 5",
+            "return document.querySelectorAll('svg.cluster .node:not(.client)').length === 5",
             Duration::from_secs(30),
         )
         .expect("the cluster renders");
@@ -167,7 +167,7 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
         .unwrap();
     browser
         .wait_for(
-            "return document.querySelectorAll('svg.cluster .node').length === 5",
+            "return document.querySelectorAll('svg.cluster .node:not(.client)').length === 5",
             Duration::from_secs(30),
         )
         .unwrap();
@@ -180,6 +180,30 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
     assert_eq!(chrome, Value::from(0));
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// The history `distlab history` prints (EDN) for `args`.
+fn cli_history(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "distlab",
+            "--",
+            "history",
+        ])
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("cargo runs the command line");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the history is UTF-8")
 }
 
 /// The lines `distlab run --json` prints for `args`.
@@ -228,6 +252,17 @@ fn the_page_exports_the_trace_the_command_line_prints() {
     assert!(
         page == printed,
         "the page's export differs from distlab run --json"
+    );
+    // The clients' history is the one `distlab history` prints for the link.
+    let history = browser
+        .eval("return window.distlab.exportHistory()", vec![])
+        .unwrap();
+    let history = history.as_str().expect("raft has clients");
+    let printed = cli_history(&["raft", "--scenario", &link, "--until-ms", "1500"]);
+    assert!(printed.lines().count() >= 2, "a real history: {printed}");
+    assert!(
+        history == printed,
+        "the page's history differs from distlab history"
     );
     // The Export menu is in the controls; its trace button makes no complaint,
     // and its pictures load the picture module only then.

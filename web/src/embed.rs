@@ -13,7 +13,8 @@
 //!   `.bench(seeds)` runs the simulator benchmark workload of the page's topic
 //!   (trace and checker off) and returns `{ steps, ms }` (the `measure` tool's);
 //! - `window.distlab.exportTrace()` returns the trace up to the instant shown as
-//!   JSON lines, the text the Export menu downloads;
+//!   JSON lines, and `.exportHistory()` the clients' history as EDN (or `null`
+//!   for a topic without clients): the texts the Export menu downloads;
 //! - the same commands as messages: `iframe.contentWindow.postMessage({ distlab: "play" }, "*")`.
 
 use std::cell::RefCell;
@@ -92,18 +93,28 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// The page's run replayed up to the instant shown.
+fn replayed() -> Option<Box<dyn distlab_core::lab::run::Run>> {
+    let topic = TOPIC.with(|t| *t.borrow())?;
+    let (scenario, time_us) =
+        STATE.with(|s| s.borrow().as_ref().map(|s| (s.scenario.clone(), s.time_us)))?;
+    distlab_core::lab::export::replay(topic, &scenario, Time(time_us)).ok()
+}
+
 /// The trace of the page's run up to the instant shown, as JSON lines.
 fn export_trace() -> JsValue {
-    let Some(topic) = TOPIC.with(|t| *t.borrow()) else {
-        return JsValue::NULL;
-    };
-    let Some((scenario, time_us)) =
-        STATE.with(|s| s.borrow().as_ref().map(|s| (s.scenario.clone(), s.time_us)))
-    else {
-        return JsValue::NULL;
-    };
-    distlab_core::lab::export::trace_until(topic, &scenario, Time(time_us))
-        .map_or(JsValue::NULL, |export| export.text.into())
+    replayed().map_or(JsValue::NULL, |run| {
+        distlab_core::lab::export::json_lines(run.trace())
+            .text
+            .into()
+    })
+}
+
+/// The clients' history of the page's run up to the instant shown, as EDN.
+fn export_history() -> JsValue {
+    replayed()
+        .and_then(|run| run.history().map(distlab_core::history::to_edn))
+        .map_or(JsValue::NULL, JsValue::from)
 }
 
 /// Runs `seeds` seeds of the benchmark workload of the page's topic, timed.
@@ -215,6 +226,9 @@ pub fn install_api() {
     let export = Closure::<dyn Fn() -> JsValue>::new(export_trace);
     let _ = js_sys::Reflect::set(&api, &"exportTrace".into(), export.as_ref());
     export.forget();
+    let history = Closure::<dyn Fn() -> JsValue>::new(export_history);
+    let _ = js_sys::Reflect::set(&api, &"exportHistory".into(), history.as_ref());
+    history.forget();
     let _ = js_sys::Reflect::set(&window, &"distlab".into(), &api);
 
     let on_message =

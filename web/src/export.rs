@@ -26,6 +26,8 @@ pub struct Picture {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportKind {
     Trace,
+    /// The clients' history in Jepsen's EDN, for topics with clients.
+    History,
     Svg(Picture),
     Png,
 }
@@ -69,7 +71,9 @@ pub async fn picture(kind: ExportKind, lab: &Element, name: &str) -> Result<(), 
     let (kind, selector) = match kind {
         ExportKind::Svg(picture) => ("svg", picture.selector),
         ExportKind::Png => ("png", ""),
-        ExportKind::Trace => return Err("a trace is not a picture".to_string()),
+        ExportKind::Trace | ExportKind::History => {
+            return Err("a trace is not a picture".to_string())
+        }
     };
     let window = web_sys::window().ok_or("no window")?;
     let make = js_sys::Reflect::get(&window, &"distlabPicture".into())

@@ -342,6 +342,15 @@ fn export(kind: ExportKind, player: Rc<RefCell<Player>>, update: UseForceUpdateH
                 )
             })
         }
+        ExportKind::History => match player.borrow().run().history() {
+            Some(history) => {
+                let name = export::file_name(slug, seed, at_ms, "history", "edn");
+                let edn = distlab_core::history::to_edn(history);
+                export::text_blob(&edn, "application/edn")
+                    .and_then(|blob| export::download(&name, &blob))
+            }
+            None => Err("no client has acted yet".to_string()),
+        },
         picture => {
             let Some(lab) = lab else {
                 return;

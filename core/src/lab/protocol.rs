@@ -13,6 +13,7 @@ use super::params::{self, NODES, REQUEST_RATE};
 use super::run::{Run, RunOptions, USER_ACTION_RANK};
 use super::scenario::Scenario;
 use super::topic::{scripts, BuildError, Preset, TopicInfo};
+use crate::history::History;
 use crate::sim::action::{Action, TimedAction};
 use crate::sim::checker::{Checker, ViolationReport};
 use crate::sim::faults::{arrivals, fault_plan};
@@ -75,11 +76,19 @@ pub trait ProtocolTopic: 'static {
         up.iter().position(|&u| u).map(|i| NodeId(i as u32))
     }
 
-    /// The operation of request `index` (from 1) of the seeded client workload;
-    /// `None` if the topic has no workload.
+    /// The operation the page's Client request button sends, numbered `index`
+    /// (and, unless [`ProtocolTopic::planned_request`] says otherwise, request
+    /// `index` of the seeded workload); `None` if the topic takes no requests.
     fn client_request(index: u64) -> Option<<Self::Node as Node>::Op> {
         let _ = index;
         None
+    }
+
+    /// The seeded workload's request `index` (the `rate` parameter's arrivals):
+    /// by default the same as [`ProtocolTopic::client_request`]. A topic whose
+    /// own client processes run the workload returns `None`.
+    fn planned_request(index: u64) -> Option<<Self::Node as Node>::Op> {
+        Self::client_request(index)
     }
 }
 
@@ -120,6 +129,10 @@ impl<T: ProtocolTopic> Run for ProtocolRun<T> {
 
     fn trace(&self) -> &Trace {
         self.simulation.trace()
+    }
+
+    fn history(&self) -> Option<&History> {
+        Some(self.simulation.history()).filter(|history| !history.events.is_empty())
     }
 
     fn violations(&self) -> &[ViolationReport] {
@@ -210,7 +223,7 @@ pub fn build<T: ProtocolTopic>(
         let rate = topic.param(scenario, REQUEST_RATE).max(0) as u64;
         let instants = arrivals(scenario.seed, rate, Time::ZERO, options.horizon);
         for (index, at) in (1..).zip(instants) {
-            let Some(request) = T::client_request(index) else {
+            let Some(request) = T::planned_request(index) else {
                 break;
             };
             planned.push(TimedAction {
@@ -219,7 +232,7 @@ pub fn build<T: ProtocolTopic>(
             });
         }
     }
-    planned.sort_by_key(|action| action.at);
+    crate::sort::sort_stably_by(&mut planned, |action| action.at.as_micros());
     simulation.set_plan(planned);
     simulation.schedule_all(&scenario.actions, USER_ACTION_RANK);
     Ok(Box::new(ProtocolRun::<T> { simulation }))

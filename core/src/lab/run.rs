@@ -8,6 +8,7 @@
 
 use std::any::Any;
 
+use crate::history::History;
 use crate::sim::action::TimedAction;
 use crate::sim::checker::ViolationReport;
 use crate::sim::time::Time;
@@ -65,6 +66,12 @@ pub trait Run {
 
     /// Steps processed so far.
     fn steps(&self) -> u64;
+
+    /// The clients' history (invocations and completions), for topics whose
+    /// clients record one; `None` for the rest.
+    fn history(&self) -> Option<&History> {
+        None
+    }
 
     fn trace(&self) -> &Trace;
 

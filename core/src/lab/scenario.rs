@@ -142,7 +142,7 @@ impl Scenario {
             write_varint(&mut out, zigzag(*value));
         }
         let mut actions = self.actions.clone();
-        actions.sort_by_key(|a| a.at);
+        crate::sort::sort_stably_by(&mut actions, |a| a.at.as_micros());
         write_varint(&mut out, actions.len() as u64);
         let mut previous = Time::ZERO;
         for timed in &actions {

@@ -11,6 +11,7 @@ use std::fmt;
 
 use super::node::Node;
 use super::time::{NodeId, Time};
+use crate::history::History;
 
 /// What a checker found: which invariant, and one sentence on why it fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,4 +52,11 @@ pub trait Checker<N: Node> {
         now: Time,
         found: &mut Vec<Violation>,
     );
+
+    /// Called after a step in which a client operation completed, with the whole
+    /// client history so far. Topics with clients check it here (say, for
+    /// linearizability); the default checks nothing.
+    fn check_history(&mut self, history: &History, now: Time, found: &mut Vec<Violation>) {
+        let _ = (history, now, found);
+    }
 }

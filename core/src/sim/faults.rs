@@ -178,7 +178,7 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
             }
         }
     }
-    plan.sort_by_key(|a| a.at);
+    crate::sort::sort_stably_by(&mut plan, |a| a.at.as_micros());
     plan
 }
 

@@ -10,10 +10,9 @@
 //! (`from -> to` links that lose everything). A full partition is a grouping; a cut
 //! link in the UI is two one-way cuts.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::rng::{Rng, PPM};
 use super::time::{Duration, NodeId, Time};
+use super::view::OUTSIDE_PARTITION;
 
 /// The knobs of the network, all integers so runs are portable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,9 +76,11 @@ pub struct Network {
     /// Partition group per node; `None` means fully connected.
     groups: Option<Vec<u32>>,
     /// One-way cut links `(from, to)`.
-    cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Sorted and distinct. A handful of links at most: sorted vectors do as
+    /// well as tree maps here, with far less code in every page's bundle.
+    cuts: Vec<(NodeId, NodeId)>,
     /// Links with their own latency range `(min, max)`, overriding the config's.
-    link_latency: BTreeMap<(NodeId, NodeId), (Duration, Duration)>,
+    link_latency: Vec<((NodeId, NodeId), (Duration, Duration))>,
 }
 
 impl Network {
@@ -87,8 +88,8 @@ impl Network {
         Network {
             config,
             groups: None,
-            cuts: BTreeSet::new(),
-            link_latency: BTreeMap::new(),
+            cuts: Vec::new(),
+            link_latency: Vec::new(),
         }
     }
 
@@ -97,17 +98,23 @@ impl Network {
         if from == to {
             return true;
         }
-        if self.cuts.contains(&(from, to)) {
+        if self.cuts.binary_search(&(from, to)).is_ok() {
             return false;
         }
         match &self.groups {
             None => true,
-            Some(groups) => groups.get(from.index()) == groups.get(to.index()),
+            Some(groups) => match (groups.get(from.index()), groups.get(to.index())) {
+                (Some(a), Some(b)) => a == b,
+                // A node the partition does not list (a topic's client, say)
+                // stands outside it and reaches every side.
+                _ => true,
+            },
         }
     }
 
     /// Splits the nodes into groups: `groups[i]` is node i's group. Nodes missing from
-    /// the list are in group 0.
+    /// the list stand outside the partition: they reach, and are reached by, every
+    /// group (the cluster view draws them in group 0).
     pub fn partition(&mut self, groups: Vec<u32>) {
         self.groups = if groups
             .iter()
@@ -127,22 +134,25 @@ impl Network {
 
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
         if from != to {
-            self.cuts.insert((from, to));
+            if let Err(at) = self.cuts.binary_search(&(from, to)) {
+                self.cuts.insert(at, (from, to));
+            }
         }
     }
 
     pub fn restore(&mut self, from: NodeId, to: NodeId) {
-        self.cuts.remove(&(from, to));
+        if let Ok(at) = self.cuts.binary_search(&(from, to)) {
+            self.cuts.remove(at);
+        }
     }
 
-    /// The partition group of each node (all zero when fully connected).
+    /// The partition group of each node: all zero when fully connected, and
+    /// [`OUTSIDE_PARTITION`] for a node the partition does not list.
     pub fn groups(&self, nodes: usize) -> Vec<u32> {
         (0..nodes)
-            .map(|i| {
-                self.groups
-                    .as_ref()
-                    .and_then(|g| g.get(i).copied())
-                    .unwrap_or(0)
+            .map(|i| match &self.groups {
+                None => 0,
+                Some(groups) => groups.get(i).copied().unwrap_or(OUTSIDE_PARTITION),
             })
             .collect()
     }
@@ -155,14 +165,21 @@ impl Network {
         to: NodeId,
         range: Option<(Duration, Duration)>,
     ) {
-        match range {
-            Some((min, max)) => {
-                self.link_latency
-                    .insert((from, to), (min.min(max), max.max(min)));
+        let found = self
+            .link_latency
+            .binary_search_by(|(link, _)| link.cmp(&(from, to)));
+        match (range, found) {
+            (Some((min, max)), found) => {
+                let entry = ((from, to), (min.min(max), max.max(min)));
+                match found {
+                    Ok(at) => self.link_latency[at] = entry,
+                    Err(at) => self.link_latency.insert(at, entry),
+                }
             }
-            None => {
-                self.link_latency.remove(&(from, to));
+            (None, Ok(at)) => {
+                self.link_latency.remove(at);
             }
+            (None, Err(_)) => {}
         }
     }
 
@@ -178,9 +195,10 @@ impl Network {
         let config = &self.config;
         let (min, max) = self
             .link_latency
-            .get(&(from, to))
-            .copied()
-            .unwrap_or((config.latency_min, config.latency_max));
+            .binary_search_by(|(link, _)| link.cmp(&(from, to)))
+            .map_or((config.latency_min, config.latency_max), |at| {
+                self.link_latency[at].1
+            });
         let mut latency = rng.range_inclusive(min.as_micros(), max.as_micros());
         if rng.chance_ppm(config.reorder_ppm) {
             latency = latency.saturating_add(rng.range_inclusive(0, 2 * max.as_micros()));

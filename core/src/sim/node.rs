@@ -21,6 +21,7 @@ use super::action::Operation;
 use super::rng::Rng;
 use super::time::{Duration, NodeId, Time};
 use super::view::{Cell, NodeSummary};
+use crate::history::HistoryEvent;
 
 /// Something the trace can name and describe: messages and timers.
 pub trait Labelled {
@@ -44,6 +45,7 @@ pub(crate) struct Effects<M, T> {
     pub sends: Vec<(NodeId, M)>,
     pub timers: Vec<TimerOp<T>>,
     pub notes: Vec<String>,
+    pub history: Vec<HistoryEvent>,
 }
 
 impl<M, T> Default for Effects<M, T> {
@@ -52,6 +54,7 @@ impl<M, T> Default for Effects<M, T> {
             sends: Vec::new(),
             timers: Vec::new(),
             notes: Vec::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -137,6 +140,15 @@ impl<'a, N: Node> Cx<'a, N> {
         self.effects.timers.push(TimerOp::Cancel(timer));
     }
 
+    /// Records a client's invocation or completion in the run's history. The
+    /// simulator stamps it with the global virtual time (not the node's skewed
+    /// clock), so the history orders events as they really happened. Recorded
+    /// whether or not the trace is on: the history is what the linearizability
+    /// check reads.
+    pub fn record(&mut self, event: HistoryEvent) {
+        self.effects.history.push(event);
+    }
+
     /// Records an explanation in the trace. The closure runs only when the trace is
     /// on, so notes cost nothing in benchmarks and seed sweeps.
     pub fn note(&mut self, text: impl FnOnce() -> String) {
@@ -174,6 +186,12 @@ pub trait Node: Sized {
 
     /// What the cluster view draws.
     fn summary(&self) -> NodeSummary;
+
+    /// Whether this process is a client of the service (the view draws clients
+    /// beside the cluster). Most topics have none.
+    fn is_client(&self) -> bool {
+        false
+    }
 
     /// This node's cells in the state table, after the two the simulator fills:
     /// the node's id and its role (or "crashed" while it is down). The topic's

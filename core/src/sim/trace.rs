@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 
 use super::network::{DropReason, Fate};
 use super::time::{NodeId, Time};
+use crate::history::{self, HistoryEvent};
 
 /// Index of a message in [`Trace::messages`] (also counted when tracing is off).
 pub type MessageId = u32;
@@ -99,6 +100,11 @@ pub enum EventKind {
         invariant: &'static str,
         message: String,
     },
+    /// A client invoked or completed an operation (the run's history, in the
+    /// trace too).
+    Client {
+        event: HistoryEvent,
+    },
 }
 
 impl EventKind {
@@ -115,8 +121,39 @@ impl EventKind {
             EventKind::Network { .. } => "network",
             EventKind::Note { .. } => "note",
             EventKind::Violation { .. } => "violation",
+            EventKind::Client { .. } => "client",
         }
     }
+}
+
+/// A history event in a line of its own: `client p0 ok put k3 7`.
+fn client_text(event: &HistoryEvent) -> String {
+    use history::{EventKind as Kind, Function, Value};
+    let kind = match event.kind {
+        Kind::Invoke => "invoke",
+        Kind::Ok => "ok",
+        Kind::Fail => "fail",
+        Kind::Info => "info",
+    };
+    let function = match event.function {
+        Function::Get => "get",
+        Function::Put => "put",
+        Function::Cas => "cas",
+        Function::Append => "append",
+    };
+    let value = match &event.value {
+        Value::None => String::new(),
+        Value::Int(v) => format!(" {v}"),
+        Value::Pair(a, b) => format!(" {a}->{b}"),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+            format!(" [{}]", items.join(" "))
+        }
+    };
+    format!(
+        "client p{} {kind} {function} k{}{value}",
+        event.process, event.key
+    )
 }
 
 /// One entry of the trace.
@@ -376,6 +413,12 @@ impl Trace {
                 out.push_str(",\"message\":");
                 push_json_string(&mut out, message);
             }
+            EventKind::Client { event } => {
+                // The history's own JSON fields, after the trace's.
+                let fields = history::event_json(event);
+                out.push(',');
+                out.push_str(fields.trim_start_matches('{').trim_end_matches('}'));
+            }
         }
         out.push('}');
         out
@@ -426,6 +469,7 @@ impl Trace {
             EventKind::Violation { invariant, message } => {
                 format!("VIOLATION {invariant}: {message}")
             }
+            EventKind::Client { event } => client_text(event),
         };
         format!(
             "{:>6} {:>12} {:>4} {}",

@@ -12,6 +12,7 @@ use super::network::{DropReason, Fate};
 use super::time::{NodeId, Time};
 use super::trace::{EventKind, MessageId, MessageRecord, Trace, TraceEvent};
 use super::view::{ClusterState, NodeState, NodeSummary, Palette};
+use crate::history::{History, HistoryEvent};
 
 /// The most lines read from one file; the rest are counted as skipped.
 pub const MAX_LINES: usize = 2_000_000;
@@ -40,9 +41,17 @@ pub struct ImportedTrace {
 impl ImportedTrace {
     /// The cluster as far as the file tells: every node seen, each up or down at
     /// `at` by the crashes and restarts before it. Files carry no roles, so every
-    /// node is drawn plain.
+    /// node is drawn plain; a node with client lines is drawn as a client.
     pub fn cluster_at(&self, at: Time) -> ClusterState {
         let mut up = vec![true; self.nodes];
+        let mut client = vec![false; self.nodes];
+        for event in &self.trace.events {
+            if let (EventKind::Client { .. }, Some(node)) = (&event.kind, event.node) {
+                if let Some(client) = client.get_mut(node.index()) {
+                    *client = true;
+                }
+            }
+        }
         for event in self.trace.events.iter().take_while(|e| e.time <= at) {
             let Some(node) = event.node.and_then(|n| up.get_mut(n.index())) else {
                 continue;
@@ -56,8 +65,9 @@ impl ImportedTrace {
         ClusterState {
             nodes: up
                 .into_iter()
+                .zip(client)
                 .enumerate()
-                .map(|(index, up)| NodeState {
+                .map(|(index, (up, client))| NodeState {
                     id: NodeId(index as u32),
                     up,
                     summary: NodeSummary {
@@ -66,10 +76,29 @@ impl ImportedTrace {
                         badge: String::new(),
                         detail: String::new(),
                     },
+                    client,
                 })
                 .collect(),
             groups: vec![0; self.nodes],
             cuts: Vec::new(),
+        }
+    }
+}
+
+impl ImportedTrace {
+    /// The clients' history the file carries (its `client` lines, in order);
+    /// empty when the run had no clients.
+    pub fn history(&self) -> History {
+        History {
+            events: self
+                .trace
+                .events
+                .iter()
+                .filter_map(|event| match &event.kind {
+                    EventKind::Client { event } => Some(event.clone()),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 }
@@ -158,7 +187,13 @@ impl Reader {
         let lamport = fields.number("lamport")?;
         let clock = match fields.get("vc") {
             None => None,
-            Some(Value::Numbers(clock)) => Some(clock.clone().into_boxed_slice()),
+            Some(Value::Numbers(clock)) => Some(
+                clock
+                    .iter()
+                    .map(|&c| u32::try_from(c))
+                    .collect::<Result<Box<[u32]>, _>>()
+                    .map_err(|_| "a clock entry out of range")?,
+            ),
             Some(_) => return Err("vc is not a list of numbers"),
         };
         if let Some(last) = self.events.last() {
@@ -192,6 +227,9 @@ impl Reader {
             },
             "note" => EventKind::Note {
                 text: fields.text("text")?.to_string(),
+            },
+            "client" => EventKind::Client {
+                event: client_event(&fields, time)?,
             },
             "violation" => EventKind::Violation {
                 invariant: self.names.get(fields.text("invariant")?),
@@ -284,6 +322,52 @@ impl Reader {
     }
 }
 
+/// The history event a `client` line carries (its fields are the history's
+/// JSON fields; see [`crate::history::event_json`]).
+fn client_event(fields: &Fields, time: Time) -> Result<HistoryEvent, &'static str> {
+    use crate::history::{EventKind as Kind, Function, Value as HistoryValue};
+    let process = u32::try_from(fields.number("process")?).map_err(|_| "process too big")?;
+    let kind = match fields.text("type")? {
+        "invoke" => Kind::Invoke,
+        "ok" => Kind::Ok,
+        "fail" => Kind::Fail,
+        "info" => Kind::Info,
+        _ => return Err("unknown type of client event"),
+    };
+    let function = match fields.text("f")? {
+        "get" => Function::Get,
+        "put" => Function::Put,
+        "cas" => Function::Cas,
+        "append" => Function::Append,
+        _ => return Err("unknown client function"),
+    };
+    let key = fields
+        .text("key")?
+        .parse()
+        .map_err(|_| "a key that is not a number")?;
+    let value = match fields.get("value") {
+        None | Some(Value::Null) => HistoryValue::None,
+        Some(Value::Number(n)) => {
+            HistoryValue::Int(i64::try_from(*n).map_err(|_| "value too big")?)
+        }
+        Some(Value::Negative(n)) => HistoryValue::Int(*n),
+        // A cas carries [old new]; any other list is a list.
+        Some(Value::Numbers(items)) => match (function, items.as_slice()) {
+            (Function::Cas, &[old, new]) => HistoryValue::Pair(old, new),
+            _ => HistoryValue::List(items.clone()),
+        },
+        Some(_) => return Err("a client value the format does not have"),
+    };
+    Ok(HistoryEvent {
+        process,
+        kind,
+        function,
+        key,
+        value,
+        time,
+    })
+}
+
 fn drop_reason(text: &str) -> Result<DropReason, &'static str> {
     [
         DropReason::Loss,
@@ -301,7 +385,8 @@ enum Value {
     Null,
     Number(u64),
     Text(String),
-    Numbers(Vec<u32>),
+    Negative(i64),
+    Numbers(Vec<i64>),
 }
 
 struct Fields(Vec<(String, Value)>);
@@ -413,8 +498,7 @@ impl Cursor<'_> {
                     return Ok(Value::Numbers(numbers));
                 }
                 loop {
-                    let n = self.number()?;
-                    numbers.push(u32::try_from(n).map_err(|_| "a clock entry too big")?);
+                    numbers.push(self.signed()?);
                     match self.next() {
                         Some(b',') => continue,
                         Some(b']') => return Ok(Value::Numbers(numbers)),
@@ -423,6 +507,7 @@ impl Cursor<'_> {
                 }
             }
             Some(b'0'..=b'9') => self.number().map(Value::Number),
+            Some(b'-') => self.signed().map(Value::Negative),
             _ => Err("not a value of the trace format"),
         }
     }
@@ -430,6 +515,24 @@ impl Cursor<'_> {
     fn number(&mut self) -> Result<u64, &'static str> {
         self.skip_space();
         let start = self.at;
+        while matches!(self.bytes.get(self.at), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        if matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
+            return Err("not a whole number");
+        }
+        self.text[start..self.at]
+            .parse()
+            .map_err(|_| "not a whole number")
+    }
+
+    /// A whole number that may be negative (values in client histories).
+    fn signed(&mut self) -> Result<i64, &'static str> {
+        self.skip_space();
+        let start = self.at;
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
         while matches!(self.bytes.get(self.at), Some(b'0'..=b'9')) {
             self.at += 1;
         }

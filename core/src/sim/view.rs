@@ -122,11 +122,16 @@ pub struct LogEntryCell {
     pub detail: String,
 }
 
+/// The partition group of a node the partition leaves out (a topic's client,
+/// say): it reaches, and is reached by, every side.
+pub const OUTSIDE_PARTITION: u32 = u32::MAX;
+
 /// What the cluster view draws: nodes with their role and the network's shape.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClusterState {
     pub nodes: Vec<NodeState>,
-    /// Partition side of each node (all equal when fully connected).
+    /// Partition side of each node (all equal when fully connected), or
+    /// [`OUTSIDE_PARTITION`] for a node that reaches every side.
     pub groups: Vec<u32>,
     /// One-way cut links.
     pub cuts: Vec<(NodeId, NodeId)>,
@@ -137,6 +142,9 @@ pub struct NodeState {
     pub id: NodeId,
     pub up: bool,
     pub summary: NodeSummary,
+    /// A client of the service rather than one of its servers: drawn beside the
+    /// cluster, not in it.
+    pub client: bool,
 }
 
 /// The per-node state table: the topic's columns and one row per node.

@@ -28,6 +28,7 @@ use super::trace::{
     EventKind, MessageId, MessageRecord, Trace, TraceEvent, VECTOR_CLOCK_MAX_NODES,
 };
 use super::view::{Cell, ClusterState, NodeState};
+use crate::history::{EventKind as HistoryKind, History};
 
 /// The most violations a run keeps; past this the run is broken enough.
 pub const MAX_VIOLATIONS: usize = 64;
@@ -173,6 +174,12 @@ pub struct Simulation<N: Node, C: Checker<N>> {
     effects: Effects<N::Msg, N::Timer>,
     fates: Vec<Fate>,
     found: Vec<Violation>,
+    /// Every client invocation and completion so far (kept whole: the
+    /// linearizability check needs all of it, and it is small next to the trace).
+    history: History,
+    /// Whether an operation completed in the current step (the history check
+    /// runs then).
+    history_completed: bool,
 }
 
 fn first_up<N>(_nodes: &[N], up: &[bool]) -> Option<NodeId> {
@@ -220,6 +227,8 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             effects: Effects::default(),
             fates: Vec::with_capacity(2),
             found: Vec::new(),
+            history: History::new(),
+            history_completed: false,
             nodes,
         }
     }
@@ -325,6 +334,19 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         let mut effects = std::mem::take(&mut self.effects);
         for text in effects.notes.drain(..) {
             self.record(Some(node), EventKind::Note { text });
+        }
+        for mut event in effects.history.drain(..) {
+            event.time = self.now;
+            self.history_completed |= event.kind != HistoryKind::Invoke;
+            if self.options.trace {
+                self.record(
+                    Some(node),
+                    EventKind::Client {
+                        event: event.clone(),
+                    },
+                );
+            }
+            self.history.push(event);
         }
         for op in effects.timers.drain(..) {
             match op {
@@ -444,6 +466,10 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         let mut found = std::mem::take(&mut self.found);
         self.checker
             .check(&self.nodes, &self.up, changed, self.now, &mut found);
+        if std::mem::take(&mut self.history_completed) {
+            self.checker
+                .check_history(&self.history, self.now, &mut found);
+        }
         for violation in found.drain(..) {
             let repeated = self.violations.iter().any(|seen| {
                 seen.invariant == violation.invariant && seen.message == violation.message
@@ -596,8 +622,9 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                 );
             }
             Action::Partition(ref groups) => {
+                // Nodes past the end of the list stay outside the partition.
                 let mut groups = groups.clone();
-                groups.resize(self.nodes.len(), 0);
+                groups.truncate(self.nodes.len());
                 self.network.partition(groups);
                 self.record_network(&action);
             }
@@ -737,6 +764,8 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             effects: Effects::default(),
             fates: Vec::with_capacity(2),
             found: Vec::new(),
+            history: self.history.clone(),
+            history_completed: false,
         }
     }
 
@@ -782,6 +811,8 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                         self.trace.set_fate(message, fate);
                     }
                     self.record(Some(to), EventKind::Drop { message, reason });
+                    // A stale timer may be next in the queue now, as after any step.
+                    self.skip_stale_timers();
                     return true;
                 }
                 self.tick(to, Some((lamport, clock.as_deref())));
@@ -855,6 +886,11 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         &self.trace
     }
 
+    /// The clients' history: every invocation and completion so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
     /// Every invariant violation found so far.
     pub fn violations(&self) -> &[ViolationReport] {
         &self.violations
@@ -878,6 +914,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                     id: NodeId(i as u32),
                     up: self.up[i],
                     summary: node.summary(),
+                    client: node.is_client(),
                 })
                 .collect(),
             groups: self.network.groups(self.nodes.len()),

@@ -1,5 +1,10 @@
-//! Geometry of the cluster view: nodes on a circle, a link between every pair, and
-//! every message in flight at the shown instant placed on its link.
+//! Geometry of the cluster view: servers on a circle with a link between every
+//! pair, clients (if the topic has any) in a column to the left, and every message
+//! in flight at the shown instant placed on its link.
+//!
+//! A client's links to the servers are drawn only while they matter (a message on
+//! them, or a cut): five clients talking to seven servers would otherwise draw 35
+//! lines across the ring.
 //!
 //! A message's position is the fraction of its flight elapsed: `sent_at` at the
 //! sender, arrival at the receiver. A lost message dies halfway (the network decided
@@ -9,7 +14,7 @@ use distlab_core::sim::network::Fate;
 use distlab_core::sim::time::{NodeId, Time};
 use distlab_core::sim::trace::MessageRecord;
 use distlab_core::sim::view::ClusterState;
-use distlab_core::sim::view::Palette;
+use distlab_core::sim::view::{Palette, OUTSIDE_PARTITION};
 
 use super::palette_index;
 
@@ -38,6 +43,8 @@ pub struct NodeGlyph {
     pub detail: String,
     /// Partition side, for a subtle outline colour when partitioned.
     pub group: u32,
+    /// A client of the service, drawn in the column beside the ring.
+    pub client: bool,
 }
 
 /// The state of the link between two nodes.
@@ -78,42 +85,70 @@ pub struct MessageGlyph {
 
 /// Places `cluster`'s nodes and the messages of `flying` at instant `now`.
 pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> ClusterLayout {
-    let count = cluster.nodes.len().max(1);
-    let centre = SIZE / 2.0;
-    // Leave room for the node circles inside the box.
-    let radius = if count <= 1 { 0.0 } else { SIZE * 0.36 };
+    let clients = cluster.nodes.iter().filter(|n| n.client).count();
+    let servers = cluster.nodes.len() - clients;
+    let count = servers.max(1);
+    // With clients the ring moves right and shrinks to leave them a column.
+    let (centre_x, ring) = if clients > 0 {
+        (SIZE * 0.58, SIZE * 0.32)
+    } else {
+        (SIZE / 2.0, SIZE * 0.36)
+    };
+    let centre_y = SIZE / 2.0;
+    let radius = if count <= 1 { 0.0 } else { ring };
     let node_radius = (SIZE * 0.5 / count as f64).clamp(10.0, 30.0);
-    let position = |i: usize| {
-        let angle = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / count as f64;
-        (centre + radius * angle.cos(), centre + radius * angle.sin())
+    let client_radius = node_radius.min(SIZE * 0.4 / (clients.max(1) as f64 * 2.0));
+    let (mut server_index, mut client_index) = (0, 0);
+    let mut position = |client: bool| {
+        if client {
+            let i = client_index;
+            client_index += 1;
+            let gap = SIZE / (clients as f64 + 1.0);
+            (SIZE * 0.08, gap * (i as f64 + 1.0), client_radius)
+        } else {
+            let i = server_index;
+            server_index += 1;
+            let (cos, sin) = super::cos_sin(
+                -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / count as f64,
+            );
+            (
+                centre_x + radius * cos,
+                centre_y + radius * sin,
+                node_radius,
+            )
+        }
     };
     let nodes: Vec<NodeGlyph> = cluster
         .nodes
         .iter()
         .enumerate()
         .map(|(i, node)| {
-            let (x, y) = position(i);
+            let (x, y, radius) = position(node.client);
             NodeGlyph {
                 id: node.id,
                 x,
                 y,
-                radius: node_radius,
+                radius,
                 up: node.up,
                 role: node.summary.role,
                 palette: node.summary.palette,
                 badge: node.summary.badge.clone(),
                 detail: node.summary.detail.clone(),
                 group: cluster.groups.get(i).copied().unwrap_or(0),
+                client: node.client,
             }
         })
         .collect();
 
     let cut = |from: NodeId, to: NodeId| cluster.cuts.contains(&(from, to));
+    let is_client: Vec<bool> = cluster.nodes.iter().map(|n| n.client).collect();
     let mut links = Vec::new();
     for a in 0..nodes.len() {
         for b in a + 1..nodes.len() {
             let (na, nb) = (&nodes[a], &nodes[b]);
-            let separated = na.group != nb.group;
+            let separated = na.group != nb.group
+                && na.group != OUTSIDE_PARTITION
+                && nb.group != OUTSIDE_PARTITION;
             let state = match (separated, cut(na.id, nb.id), cut(nb.id, na.id)) {
                 (true, _, _) | (false, true, true) => LinkState::Cut,
                 (false, true, false) | (false, false, true) => LinkState::HalfCut,
@@ -123,6 +158,12 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
                 .iter()
                 .filter(|m| (m.from, m.to) == (na.id, nb.id) || (m.from, m.to) == (nb.id, na.id))
                 .count();
+            let client_link = is_client[a] || is_client[b];
+            if client_link
+                && (is_client[a] == is_client[b] || (state == LinkState::Open && in_flight == 0))
+            {
+                continue;
+            }
             links.push(LinkGlyph {
                 a: na.id,
                 b: nb.id,
@@ -194,6 +235,7 @@ mod tests {
                         badge: "T1".into(),
                         detail: String::new(),
                     },
+                    client: false,
                 })
                 .collect(),
             groups: vec![0; n as usize],
@@ -290,5 +332,37 @@ mod tests {
         assert_eq!(state(0, 1), LinkState::HalfCut);
         assert_eq!(state(0, 2), LinkState::Cut);
         assert_eq!(state(1, 2), LinkState::Cut);
+    }
+
+    #[test]
+    fn clients_stand_in_a_column_beside_the_ring_and_link_only_when_busy() {
+        let mut c = cluster(5);
+        for i in [3, 4] {
+            c.nodes[i].client = true;
+        }
+        // A partition that lists only the servers leaves the clients outside it.
+        c.groups = vec![0, 1, 1, OUTSIDE_PARTITION, OUTSIDE_PARTITION];
+        let mut to_client = message(Fate::Deliver { at: Time(3_000) });
+        to_client.to = NodeId(3);
+        let layout = layout(&c, &[&to_client], Time(2_000));
+        let (servers, clients) = layout.nodes.split_at(3);
+        for client in clients {
+            for server in servers {
+                assert!(client.x + client.radius < server.x - server.radius);
+            }
+            assert!((client.x - clients[0].x).abs() < 1e-9, "one column");
+        }
+        assert!(clients[0].y < clients[1].y);
+        // Three server links, and one client link: the one carrying a message.
+        assert_eq!(layout.links.len(), 4);
+        let busy = layout.links.iter().find(|l| l.b == NodeId(3)).unwrap();
+        assert_eq!((busy.a, busy.in_flight), (NodeId(0), 1));
+        assert_eq!(busy.state, LinkState::Open, "a client reaches every side");
+        let across = layout
+            .links
+            .iter()
+            .find(|l| (l.a, l.b) == (NodeId(0), NodeId(1)))
+            .unwrap();
+        assert_eq!(across.state, LinkState::Cut);
     }
 }

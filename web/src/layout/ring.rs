@@ -138,11 +138,8 @@ pub struct RingLayout {
 
 /// The point at `fraction` of the circle and `radius` from the centre.
 pub fn point(fraction: f64, radius: f64) -> (f64, f64) {
-    let angle = -FRAC_PI_2 + fraction * TAU;
-    (
-        SIZE / 2.0 + radius * angle.cos(),
-        SIZE / 2.0 + radius * angle.sin(),
-    )
+    let (cos, sin) = super::cos_sin(-FRAC_PI_2 + fraction * TAU);
+    (SIZE / 2.0 + radius * cos, SIZE / 2.0 + radius * sin)
 }
 
 /// Merges consecutive arcs (clockwise) of one owner into runs. Arcs of no width are

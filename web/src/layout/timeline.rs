@@ -262,7 +262,9 @@ fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64, count: f64) -> Vec<Tic
         let label = if step_us >= 1000 {
             format!("{}ms", t / 1000)
         } else {
-            format!("{:.1}ms", t as f64 / 1000.0)
+            // Tenths of a millisecond in integers (no float formatting code).
+            let tenths = (t + 50) / 100;
+            format!("{}.{}ms", tenths / 10, tenths % 10)
         };
         let at = x(Time(t));
         ticks.push(Tick {
@@ -304,7 +306,7 @@ mod tests {
             Duration::from_millis(500),
             600.0,
         );
-        assert_eq!(layout.lanes.len(), 5);
+        assert_eq!(layout.lanes.len(), 8, "five servers and three clients");
         assert!(!layout.arrows.is_empty());
         for arrow in &layout.arrows {
             assert!(

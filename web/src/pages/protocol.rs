@@ -6,6 +6,7 @@
 
 use std::rc::Rc;
 
+use distlab_core::history::LiveChecker;
 use distlab_core::lab::protocol::ProtocolTopic;
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, NodeId, Time};
@@ -22,6 +23,7 @@ use crate::views;
 use crate::views::cluster::ClusterProps;
 use crate::views::controls::FileTools;
 use crate::views::event_log::EventLogProps;
+use crate::views::history::HistoryProps;
 use crate::views::invariants::InvariantsProps;
 use crate::views::state_table::StateTableProps;
 use crate::views::timeline::TimelineProps;
@@ -93,6 +95,9 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let handle = use_player(topic, props.link.clone(), props.embed, props.start);
     let imported = use_state(|| None::<Rc<Imported>>);
     let imported_now = use_state(|| Time::ZERO);
+    // The linearizability search over the live run's history, kept between
+    // frames so only keys with new operations are searched again.
+    let linearizability = use_mut_ref(LiveChecker::new);
     let on_command = handle.on_command.clone();
     let on_import = {
         let imported = imported.clone();
@@ -103,10 +108,10 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 (imported.clone(), imported_now.clone(), on_command.clone());
             if file.size() > MAX_IMPORT_BYTES {
                 on_command.emit(Command::Tell(format!(
-                    "{} is too large to import ({:.0} MB; at most {:.0} MB).",
+                    "{} is too large to import ({} MB; at most {} MB).",
                     file.name(),
-                    file.size() / 1e6,
-                    MAX_IMPORT_BYTES / 1e6
+                    (file.size() / 1e6) as u64,
+                    (MAX_IMPORT_BYTES / 1e6) as u64
                 )));
                 return;
             }
@@ -179,6 +184,35 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             on_seek_step: on_command.reform(Command::SeekStep),
         },
     };
+    // The clients' history under the timeline, over the same window: the live
+    // run's, or the imported file's client events.
+    let imported_history = shown_import.as_ref().map(|shown| shown.file.history());
+    let history = match &imported_history {
+        Some(history) => Some(history),
+        None => run.history(),
+    }
+    .filter(|history| !history.events.is_empty());
+    let history_layout = history.map(|history| {
+        let verdict = if imported_history.is_some() {
+            distlab_core::history::check(history)
+        } else {
+            linearizability.borrow_mut().check(history).clone()
+        };
+        let window = &timeline_props.layout;
+        let at = if shown_import.is_some() {
+            *imported_now
+        } else {
+            now
+        };
+        Rc::new(crate::layout::history::layout(
+            history,
+            Some(&verdict),
+            window.start,
+            window.end,
+            at,
+            window.width,
+        ))
+    });
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
@@ -225,7 +259,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 
     html! {
         <div class="lab protocol" data-topic={topic.slug}>
-            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: Some(on_import) }) }
+            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: Some(on_import), history: run.history().is_some() }) }
             if let Some(shown) = &shown_import {
                 { imported_bar(shown, *imported_now, imported.clone(), imported_now.clone()) }
             }
@@ -245,6 +279,9 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                         </span>
                     </h3>
                     { views::timeline::draw(&timeline_props) }
+                    if let Some(layout) = history_layout {
+                        { views::history::draw(&HistoryProps { layout }) }
+                    }
                     if shown_import.is_none() {
                         { views::state_table::draw(&StateTableProps { table, up }) }
                     }

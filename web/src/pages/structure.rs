@@ -152,7 +152,7 @@ pub fn StructureLab<T: StructurePage>(props: &TopicPageProps) -> Html {
     };
     html! {
         <div class="lab structure" data-topic={topic.slug}>
-            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: None }) }
+            { shared::page_top(&handle, &player, props.embed, FileTools { pictures: PICTURES, on_import: None, history: false }) }
             { shared::last_step(run.trace(), run.steps()) }
             { body }
             <div class="panels">

@@ -8,7 +8,7 @@ use distlab_core::sim::time::NodeId;
 use yew::prelude::*;
 
 use super::activate;
-use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
+use crate::layout::cluster::{ClusterLayout, LinkState};
 
 #[derive(Clone, PartialEq)]
 pub struct ClusterProps {
@@ -54,7 +54,7 @@ pub fn draw(props: &ClusterProps) -> Html {
         let id = node.id;
         let onclick = props.on_node.reform(move |_: MouseEvent| id);
         let onkeydown = activate(props.on_node.reform(move |()| id));
-        let class = classes!("node", format!("slot-{}", node.palette.as_str()), (!node.up).then_some("down"));
+        let class = classes!("node", format!("slot-{}", node.palette.as_str()), (!node.up).then_some("down"), node.client.then_some("client"));
         let action = if node.up { "click to crash it" } else { "click to restart it" };
         html! {
             <g key={format!("n{}", id.0)} class={class} {onclick} {onkeydown} data-node={id.0.to_string()}
@@ -76,7 +76,7 @@ pub fn draw(props: &ClusterProps) -> Html {
         }
     });
     html! {
-        <svg class="cluster" viewBox={format!("0 0 {SIZE} {SIZE}")} role="group" aria-label="cluster view">
+        <svg class="cluster" viewBox={VIEW_BOX} role="group" aria-label="cluster view">
             <g class="links">{ for links }</g>
             <g class="nodes">{ for nodes }</g>
             <g class="messages">{ for messages }</g>
@@ -84,7 +84,38 @@ pub fn draw(props: &ClusterProps) -> Html {
     }
 }
 
-/// SVG coordinates with one decimal: enough precision, shorter DOM diffs.
+/// The view box of [`crate::layout::cluster::SIZE`] units (written out: formatting the float would pull
+/// float formatting into the bundle).
+const VIEW_BOX: &str = "0 0 400 400";
+
+/// SVG coordinates with one decimal: enough precision, shorter DOM diffs. Done in
+/// integers: float formatting would add about 10 KB to every bundle.
 pub fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+    if !value.is_finite() {
+        return "0".to_string();
+    }
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let tenths = tenths.unsigned_abs();
+    format!("{sign}{}.{}", tenths / 10, tenths % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::cluster::SIZE;
+
+    #[test]
+    fn the_written_out_view_box_matches_the_layout_size() {
+        assert_eq!(VIEW_BOX, format!("0 0 {SIZE} {SIZE}"));
+    }
+
+    #[test]
+    fn coordinates_have_one_decimal() {
+        assert_eq!(fmt(12.34), "12.3");
+        assert_eq!(fmt(12.35 + 1e-9), "12.4");
+        assert_eq!(fmt(-3.06), "-3.1");
+        assert_eq!(fmt(0.0), "0.0");
+        assert_eq!(fmt(f64::NAN), "0");
+    }
 }

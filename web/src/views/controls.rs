@@ -66,6 +66,8 @@ pub struct FileTools {
     pub pictures: &'static [Picture],
     /// Reads a trace file the person picked, on pages that can show one.
     pub on_import: Option<Callback<web_sys::File>>,
+    /// The run has a client history to download.
+    pub history: bool,
 }
 
 /// The Export menu: the trace as JSON lines, each picture as SVG, the views as
@@ -99,6 +101,10 @@ fn file_menu(files: &FileTools, on_command: &Callback<Command>) -> Html {
             <div class="menu">
                 <button id="export-trace" title="Every event up to the instant shown, one JSON object a line (as distlab run --json prints)"
                     onclick={export(ExportKind::Trace)}>{ "Trace (JSON lines)" }</button>
+                if files.history {
+                    <button id="export-history" title="The clients' operations in Jepsen's EDN history format (as distlab history prints), for Knossos, Elle or Porcupine"
+                        onclick={export(ExportKind::History)}>{ "History (EDN)" }</button>
+                }
                 { for pictures }
                 <button id="export-png" title="A picture of the views as they are now" onclick={export(ExportKind::Png)}>{ "Views (PNG)" }</button>
                 { for import }

@@ -10,6 +10,7 @@ pub mod event_log;
 pub mod field;
 pub mod gorilla_bits;
 pub mod hash_tree;
+pub mod history;
 pub mod invariants;
 pub mod narration;
 pub mod ring;

@@ -13,20 +13,28 @@
 //! "Seen committed in term T" is the term of the server when it first knew the entry
 //! was committed; the true commit term is never later, so the check never blames a
 //! correct server.
+//!
+//! And over the clients' history (after every step in which an operation
+//! completed):
+//! - **linearizable**: the key-value operations can be put in one order, each
+//!   taking effect at an instant between its invocation and its completion, that
+//!   the store's model explains ([`crate::history::check`]).
 
-use std::collections::BTreeMap;
 
+use crate::history::{History, LiveChecker, Verdict};
 use crate::lab::topic::InvariantInfo;
 use crate::sim::checker::{Checker, Violation};
 use crate::sim::time::{NodeId, Time};
 
 use super::message::{Entry, LogIndex, Role, Term};
 use super::node::RaftNode;
+use super::process::RaftProcess;
 
 pub const ELECTION_SAFETY: &str = "election-safety";
 pub const LOG_MATCHING: &str = "log-matching";
 pub const LEADER_COMPLETENESS: &str = "leader-completeness";
 pub const STATE_MACHINE_SAFETY: &str = "state-machine-safety";
+pub const LINEARIZABLE: &str = "linearizable";
 
 pub const INVARIANTS: &[InvariantInfo] = &[
     InvariantInfo {
@@ -45,6 +53,10 @@ pub const INVARIANTS: &[InvariantInfo] = &[
         name: STATE_MACHINE_SAFETY,
         summary: "If a server has applied an entry at an index, no other server ever applies a different entry at that index.",
     },
+    InvariantInfo {
+        name: LINEARIZABLE,
+        summary: "Every client operation appears to take effect at one instant between its invocation and its completion, in an order the key-value store explains.",
+    },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -55,10 +67,20 @@ struct Committed {
     seen_by: NodeId,
 }
 
+/// Histories longer than this are not checked live (the search could take
+/// seconds); the CLI's `history` command exports them for an offline checker.
+pub const MAX_CHECKED_HISTORY: usize = 20_000;
+
 /// The incremental checker for [`RaftNode`] clusters.
 #[derive(Clone, Debug, Default)]
 pub struct RaftChecker {
-    leaders: BTreeMap<Term, NodeId>,
+    /// The linearizability search, re-checking only the keys that changed.
+    linearizability: LiveChecker,
+    /// Set once the history is found not linearizable: a longer history stays
+    /// so, and the violation is reported once.
+    history_broken: bool,
+    /// Sorted by term (terms mostly grow, so inserts land at the end).
+    leaders: Vec<(Term, NodeId)>,
     /// Committed entries by index - 1.
     committed: Vec<Committed>,
     /// Per node: the commit index already compared with the registry.
@@ -82,7 +104,16 @@ impl RaftChecker {
         if node.role() != Role::Leader {
             return;
         }
-        let leader = *self.leaders.entry(node.term()).or_insert(node.id());
+        let leader = match self
+            .leaders
+            .binary_search_by(|(term, _)| term.cmp(&node.term()))
+        {
+            Ok(at) => self.leaders[at].1,
+            Err(at) => {
+                self.leaders.insert(at, (node.term(), node.id()));
+                node.id()
+            }
+        };
         if leader != node.id() {
             found.push(Violation {
                 invariant: ELECTION_SAFETY,
@@ -98,16 +129,17 @@ impl RaftChecker {
 
     fn check_log_matching(
         &mut self,
-        nodes: &[RaftNode],
-        changed: usize,
+        nodes: &[RaftProcess],
+        node: &RaftNode,
         found: &mut Vec<Violation>,
     ) {
-        let node = &nodes[changed];
+        let changed = node.id().index();
         if self.checked_log[changed] == Some(node.log_version()) {
             return;
         }
         self.checked_log[changed] = Some(node.log_version());
-        for other in nodes.iter().filter(|o| o.id() != node.id()) {
+        let others = nodes.iter().filter_map(RaftProcess::server);
+        for other in others.filter(|o| o.id() != node.id()) {
             let (a, b) = (node.log(), other.log());
             let shared = a.len().min(b.len());
             // The highest index where both logs have an entry of the same term.
@@ -207,10 +239,23 @@ impl RaftChecker {
     }
 }
 
-impl Checker<RaftNode> for RaftChecker {
+impl Checker<RaftProcess> for RaftChecker {
+    fn check_history(&mut self, history: &History, _now: Time, found: &mut Vec<Violation>) {
+        if self.history_broken || history.events.len() > MAX_CHECKED_HISTORY {
+            return;
+        }
+        if let Verdict::NotLinearizable(counterexample) = self.linearizability.check(history) {
+            self.history_broken = true;
+            found.push(Violation {
+                invariant: LINEARIZABLE,
+                message: counterexample.explanation.clone(),
+            });
+        }
+    }
+
     fn check(
         &mut self,
-        nodes: &[RaftNode],
+        nodes: &[RaftProcess],
         up: &[bool],
         changed: NodeId,
         _now: Time,
@@ -218,11 +263,12 @@ impl Checker<RaftNode> for RaftChecker {
     ) {
         self.ensure_size(nodes.len());
         let me = changed.index();
-        let Some(node) = nodes.get(me) else {
+        // Clients hold no log: only a server's step can break these.
+        let Some(node) = nodes.get(me).and_then(RaftProcess::server) else {
             return;
         };
         self.check_election_safety(node, found);
-        self.check_log_matching(nodes, me, found);
+        self.check_log_matching(nodes, node, found);
         let registry_grew = self.check_state_machine(node, found);
 
         // A new leader must hold everything committed before its term.
@@ -233,6 +279,9 @@ impl Checker<RaftNode> for RaftChecker {
         // A newly committed entry must already be in every later-term leader's log.
         if registry_grew {
             for (i, other) in nodes.iter().enumerate() {
+                let Some(other) = other.server() else {
+                    continue;
+                };
                 if i != me && up[i] && other.role() == Role::Leader {
                     self.check_leader_completeness(other, found);
                 }

@@ -1,9 +1,11 @@
 //! Raft's vocabulary: terms, log indexes, entries, the four RPC messages and the two
 //! timers (Ongaro and Ousterhout, "In Search of an Understandable Consensus
-//! Algorithm", 2014, Figure 2).
+//! Algorithm", 2014, Figure 2), and the key-value service on top: clients'
+//! commands, their requests and replies (Ongaro's thesis, chapter 6).
 
 use std::fmt;
 
+use crate::history::{Function, Key, Value};
 use crate::lab::scenario::CLIENT_REQUEST_CODE;
 use crate::sim::action::{Operation, RawOperation};
 use crate::sim::node::Labelled;
@@ -36,17 +38,105 @@ impl LogIndex {
     }
 }
 
-/// One log entry: the term it was created in and the client's command.
+/// A client process of the key-value service.
+pub type ClientId = u32;
+
+/// What a key-value client asks for (the model of [`crate::history`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KvCommand {
+    Get { key: Key },
+    Put { key: Key, value: i64 },
+    Cas { key: Key, expected: i64, new: i64 },
+    Append { key: Key, value: i64 },
+}
+
+impl KvCommand {
+    pub fn key(self) -> Key {
+        match self {
+            KvCommand::Get { key }
+            | KvCommand::Put { key, .. }
+            | KvCommand::Cas { key, .. }
+            | KvCommand::Append { key, .. } => key,
+        }
+    }
+
+    /// The history's function and invocation value of this command.
+    pub fn invocation(self) -> (Function, Value) {
+        match self {
+            KvCommand::Get { .. } => (Function::Get, Value::None),
+            KvCommand::Put { value, .. } => (Function::Put, Value::Int(value)),
+            KvCommand::Cas { expected, new, .. } => (Function::Cas, Value::Pair(expected, new)),
+            KvCommand::Append { value, .. } => (Function::Append, Value::Int(value)),
+        }
+    }
+}
+
+impl fmt::Display for KvCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KvCommand::Get { key } => write!(f, "get k{key}"),
+            KvCommand::Put { key, value } => write!(f, "put k{key}={value}"),
+            KvCommand::Cas { key, expected, new } => write!(f, "cas k{key} {expected}->{new}"),
+            KvCommand::Append { key, value } => write!(f, "append k{key}+{value}"),
+        }
+    }
+}
+
+/// One client request: the client, its sequence number (a retry of the same
+/// request keeps it, so the service can apply it once), and the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    pub client: ClientId,
+    pub sequence: u64,
+    pub command: KvCommand,
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (c{}#{})", self.command, self.client, self.sequence)
+    }
+}
+
+/// What the service answers a request: whether it took effect, and the value
+/// (the value read, for a get).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub ok: bool,
+    pub value: Value,
+}
+
+/// What a log entry carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// A bare value from the page's Client request button (no client waits).
+    Value(u64),
+    /// A key-value client's request.
+    Kv(Request),
+}
+
+/// One log entry: the term it was created in and the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub term: Term,
-    /// The client's command, a number for display (`v7`).
-    pub value: u64,
+    pub command: Command,
+}
+
+impl Entry {
+    /// An entry carrying a bare value, as the Client request button makes.
+    pub fn value(term: Term, value: u64) -> Entry {
+        Entry {
+            term,
+            command: Command::Value(value),
+        }
+    }
 }
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t{}:v{}", self.term, self.value)
+        match self.command {
+            Command::Value(value) => write!(f, "t{}:v{value}", self.term),
+            Command::Kv(request) => write!(f, "t{}:{request}", self.term),
+        }
     }
 }
 
@@ -77,6 +167,15 @@ pub enum RaftMessage {
         success: bool,
         match_index: LogIndex,
     },
+    /// A client's request to the server it believes leads.
+    ClientRequest(Request),
+    /// The leader's answer, once the request's entry is applied.
+    ClientReply { sequence: u64, reply: Reply },
+    /// "I do not lead; try `hint`", from a server that is not the leader.
+    NotLeader {
+        sequence: u64,
+        hint: Option<NodeId>,
+    },
 }
 
 impl Labelled for RaftMessage {
@@ -86,6 +185,9 @@ impl Labelled for RaftMessage {
             RaftMessage::VoteReply { .. } => "VoteReply",
             RaftMessage::AppendEntries { .. } => "AppendEntries",
             RaftMessage::AppendReply { .. } => "AppendReply",
+            RaftMessage::ClientRequest(_) => "ClientRequest",
+            RaftMessage::ClientReply { .. } => "ClientReply",
+            RaftMessage::NotLeader { .. } => "NotLeader",
         }
     }
 
@@ -124,11 +226,20 @@ impl Labelled for RaftMessage {
                 "AppendReply t{term} {} match={match_index}",
                 if *success { "ok" } else { "reject" }
             ),
+            RaftMessage::ClientRequest(request) => format!("ClientRequest {request}"),
+            RaftMessage::ClientReply { sequence, reply } => format!(
+                "ClientReply #{sequence} {} {}",
+                if reply.ok { "ok" } else { "fail" },
+                reply.value
+            ),
+            RaftMessage::NotLeader { sequence, hint } => {
+                format!("NotLeader #{sequence} try {}", vote_text(*hint))
+            }
         }
     }
 }
 
-/// Raft's two timers.
+/// Raft's two timers, and a client's two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RaftTimer {
     /// Fires when a follower or candidate has heard from no leader for a randomised
@@ -136,6 +247,10 @@ pub enum RaftTimer {
     Election,
     /// The leader's heartbeat period.
     Heartbeat,
+    /// A client's pause between operations.
+    Think,
+    /// A client's wait for an answer before it asks again (or gives up).
+    Attempt,
 }
 
 impl Labelled for RaftTimer {
@@ -143,6 +258,8 @@ impl Labelled for RaftTimer {
         match self {
             RaftTimer::Election => "election",
             RaftTimer::Heartbeat => "heartbeat",
+            RaftTimer::Think => "think",
+            RaftTimer::Attempt => "attempt",
         }
     }
 
@@ -150,16 +267,19 @@ impl Labelled for RaftTimer {
         match self {
             RaftTimer::Election => "election timeout".to_string(),
             RaftTimer::Heartbeat => "heartbeat".to_string(),
+            RaftTimer::Think => "next operation".to_string(),
+            RaftTimer::Attempt => "no answer yet".to_string(),
         }
     }
 }
 
-/// A node's role.
+/// A node's role (clients are processes of their own, drawn as `client`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Follower,
     Candidate,
     Leader,
+    Client,
 }
 
 impl Role {
@@ -168,6 +288,7 @@ impl Role {
             Role::Follower => "follower",
             Role::Candidate => "candidate",
             Role::Leader => "leader",
+            Role::Client => "client",
         }
     }
 
@@ -177,40 +298,76 @@ impl Role {
             Role::Follower => Palette::Plain,
             Role::Candidate => Palette::Contend,
             Role::Leader => Palette::Lead,
+            Role::Client => Palette::Done,
         }
     }
 }
 
-/// What a client asks of the cluster: append a command to the replicated log.
+/// What a person (or a preset) can ask of a Raft run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RaftOp {
-    /// A command carrying `value`, sent to the leader (followers refuse it with a
-    /// hint).
+    /// A bare value for the leader to log (followers refuse it with a hint); no
+    /// client waits for it.
     Request { value: u64 },
+    /// A client process starts this key-value operation now.
+    Invoke(KvCommand),
 }
 
 impl fmt::Display for RaftOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RaftOp::Request { value } => write!(f, "client request {value}"),
+            RaftOp::Invoke(command) => write!(f, "invoke {command}"),
         }
     }
 }
+
+/// The scenario code of [`RaftOp::Invoke`]; its arguments are the command's
+/// function (0 get, 1 put, 2 cas, 3 append), key and values (as two's
+/// complement).
+const INVOKE_CODE: u32 = 1;
 
 impl Operation for RaftOp {
     fn to_raw(&self) -> RawOperation {
         match self {
             RaftOp::Request { value } => RawOperation::new(CLIENT_REQUEST_CODE, &[*value]),
+            RaftOp::Invoke(command) => {
+                let args = match *command {
+                    KvCommand::Get { key } => [0, key as u64, 0, 0],
+                    KvCommand::Put { key, value } => [1, key as u64, value as u64, 0],
+                    KvCommand::Cas { key, expected, new } => {
+                        [2, key as u64, expected as u64, new as u64]
+                    }
+                    KvCommand::Append { key, value } => [3, key as u64, value as u64, 0],
+                };
+                RawOperation::new(INVOKE_CODE, &args)
+            }
         }
     }
 
     fn from_raw(raw: &RawOperation) -> Option<Self> {
         match (raw.code, raw.args.as_slice()) {
             (CLIENT_REQUEST_CODE, &[value]) => Some(RaftOp::Request { value }),
+            (INVOKE_CODE, &[function, key, a, b]) => {
+                let key = Key::try_from(key).ok()?;
+                let (a, b) = (a as i64, b as i64);
+                Some(RaftOp::Invoke(match function {
+                    0 => KvCommand::Get { key },
+                    1 => KvCommand::Put { key, value: a },
+                    2 => KvCommand::Cas {
+                        key,
+                        expected: a,
+                        new: b,
+                    },
+                    3 => KvCommand::Append { key, value: a },
+                    _ => return None,
+                }))
+            }
             _ => None,
         }
     }
 }
+
 
 /// Who a node voted for, for display.
 pub fn vote_text(vote: Option<NodeId>) -> String {

@@ -2,14 +2,24 @@
 //! [`Node`].
 //!
 //! Durable state (kept across a crash): `current_term`, `voted_for`, `log`.
-//! Volatile state: role, commit index, votes, `next_index`/`match_index`, leader hint.
-//! The bugs in [`RaftBugs`] each remove one rule the paper says is needed.
+//! Volatile state: role, commit index, votes, `next_index`/`match_index`, leader
+//! hint, and the key-value store the committed entries are applied to.
+//! The bugs in [`RaftBugs`] each remove one rule the paper (or, for the
+//! key-value service, Ongaro's thesis, chapter 6) says is needed.
+//!
+//! Reads go through the log: a `get` is an entry like any write, answered when
+//! it is applied, so it sees every write committed before it (thesis §6.4 gives
+//! the faster ReadIndex; the log is the simpler of the two safe ways).
 
-use crate::sim::node::{Cx, Node};
+use crate::sim::node::Cx;
 use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary};
 use crate::sim::time::{Duration, NodeId};
 
-use super::message::{vote_text, Entry, LogIndex, RaftMessage, RaftOp, RaftTimer, Role, Term};
+use super::kv::KvStore;
+use super::message::{
+    vote_text, Command, Entry, KvCommand, LogIndex, RaftMessage, RaftTimer, Request, Role, Term,
+};
+use super::process::RaftProcess;
 
 /// Timing of one server, in virtual time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +52,12 @@ pub struct RaftBugs {
     pub vote_without_log_check: bool,
     /// Treat `voted_for` as volatile, so a restarted server can vote twice in a term.
     pub forget_vote_on_restart: bool,
+    /// Answer a `get` at once from the leader's own store, without going through
+    /// the log; a deposed leader that does not know it yet serves old values.
+    pub stale_read: bool,
+    /// Apply every committed request, even one already applied for its client
+    /// and sequence number, so a retried append is applied twice.
+    pub no_dedup: bool,
 }
 
 /// A Raft server.
@@ -64,6 +80,9 @@ pub struct RaftNode {
     match_index: Vec<LogIndex>,
     /// Counts every change to `log`, so the checker can skip unchanged logs.
     log_version: u64,
+    /// The state machine and the index of the last entry applied to it.
+    store: KvStore,
+    last_applied: LogIndex,
 }
 
 impl RaftNode {
@@ -83,6 +102,8 @@ impl RaftNode {
             next_index: Vec::new(),
             match_index: Vec::new(),
             log_version: 0,
+            store: KvStore::default(),
+            last_applied: LogIndex(0),
         }
     }
 
@@ -109,6 +130,13 @@ impl RaftNode {
     }
     pub fn log_version(&self) -> u64 {
         self.log_version
+    }
+    /// The key-value store, as applied up to [`RaftNode::last_applied`].
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+    pub fn last_applied(&self) -> LogIndex {
+        self.last_applied
     }
     /// The leader's view of each follower's replication, empty unless leader.
     pub fn match_index(&self) -> &[LogIndex] {
@@ -160,7 +188,7 @@ impl RaftNode {
         self.cluster_size / 2 + 1
     }
 
-    fn reset_election_timer(&mut self, cx: &mut Cx<Self>) {
+    fn reset_election_timer(&mut self, cx: &mut Cx<RaftProcess>) {
         let wait = cx.rng.range_inclusive(
             self.timing.election_min.as_micros(),
             self.timing.election_max.as_micros(),
@@ -169,7 +197,7 @@ impl RaftNode {
     }
 
     /// §5.1: any message with a higher term makes us a follower of that term.
-    fn observe_term(&mut self, term: Term, cx: &mut Cx<Self>) {
+    fn observe_term(&mut self, term: Term, cx: &mut Cx<RaftProcess>) {
         if term > self.current_term {
             let was = self.role;
             self.current_term = term;
@@ -186,7 +214,7 @@ impl RaftNode {
         }
     }
 
-    fn start_election(&mut self, cx: &mut Cx<Self>) {
+    fn start_election(&mut self, cx: &mut Cx<RaftProcess>) {
         self.current_term = Term(self.current_term.0 + 1);
         self.role = Role::Candidate;
         self.voted_for = Some(self.id);
@@ -199,14 +227,20 @@ impl RaftNode {
             self.become_leader(cx);
             return;
         }
-        cx.broadcast(RaftMessage::RequestVote {
+        // To the other servers only: clients share the network but do not vote.
+        let request = RaftMessage::RequestVote {
             term,
             last_log_index: self.last_index(),
             last_log_term: self.last_term(),
-        });
+        };
+        for peer in (0..self.cluster_size as u32).map(NodeId) {
+            if peer != self.id {
+                cx.send(peer, request.clone());
+            }
+        }
     }
 
-    fn become_leader(&mut self, cx: &mut Cx<Self>) {
+    fn become_leader(&mut self, cx: &mut Cx<RaftProcess>) {
         self.role = Role::Leader;
         self.leader_hint = Some(self.id);
         self.next_index = vec![self.last_index().next(); self.cluster_size];
@@ -220,7 +254,7 @@ impl RaftNode {
         cx.set_timer(RaftTimer::Heartbeat, self.timing.heartbeat);
     }
 
-    fn send_append(&mut self, to: NodeId, cx: &mut Cx<Self>) {
+    fn send_append(&mut self, to: NodeId, cx: &mut Cx<RaftProcess>) {
         let next = self.next_index[to.index()].max(LogIndex(1));
         let prev_log_index = LogIndex(next.0 - 1);
         let prev_log_term = self.term_at(prev_log_index).unwrap_or(Term(0));
@@ -237,7 +271,7 @@ impl RaftNode {
         );
     }
 
-    fn broadcast_append(&mut self, cx: &mut Cx<Self>) {
+    fn broadcast_append(&mut self, cx: &mut Cx<RaftProcess>) {
         for peer in 0..self.cluster_size as u32 {
             if peer != self.id.0 {
                 self.send_append(NodeId(peer), cx);
@@ -247,7 +281,7 @@ impl RaftNode {
 
     /// §5.3/§5.4.2: the highest index stored on a majority whose entry is from the
     /// current term becomes committed (and with it everything before it).
-    fn advance_commit(&mut self, cx: &mut Cx<Self>) {
+    fn advance_commit(&mut self, cx: &mut Cx<RaftProcess>) {
         let mut candidate = self.last_index();
         while candidate > self.commit_index {
             let replicas = self.match_index.iter().filter(|&&m| m >= candidate).count();
@@ -259,6 +293,7 @@ impl RaftNode {
                 cx.note(|| {
                     format!("commits up to index {candidate} (entry of term {term}), was {old}")
                 });
+                self.apply_committed(cx);
                 return;
             }
             candidate = LogIndex(candidate.0 - 1);
@@ -271,7 +306,7 @@ impl RaftNode {
         term: Term,
         last_log_index: LogIndex,
         last_log_term: Term,
-        cx: &mut Cx<Self>,
+        cx: &mut Cx<RaftProcess>,
     ) {
         self.observe_term(term, cx);
         let up_to_date = (last_log_term, last_log_index) >= (self.last_term(), self.last_index());
@@ -294,7 +329,7 @@ impl RaftNode {
         );
     }
 
-    fn on_vote_reply(&mut self, from: NodeId, term: Term, granted: bool, cx: &mut Cx<Self>) {
+    fn on_vote_reply(&mut self, from: NodeId, term: Term, granted: bool, cx: &mut Cx<RaftProcess>) {
         self.observe_term(term, cx);
         if self.role != Role::Candidate || term != self.current_term || !granted {
             return;
@@ -311,7 +346,7 @@ impl RaftNode {
         &mut self,
         from: NodeId,
         message: (Term, LogIndex, Term, Vec<Entry>, LogIndex),
-        cx: &mut Cx<Self>,
+        cx: &mut Cx<RaftProcess>,
     ) {
         let (term, prev_log_index, prev_log_term, entries, leader_commit) = message;
         self.observe_term(term, cx);
@@ -384,6 +419,7 @@ impl RaftNode {
             if target > self.commit_index {
                 self.commit_index = target;
                 cx.note(|| format!("learns commit index {target}"));
+                self.apply_committed(cx);
             }
         }
         cx.send(
@@ -402,7 +438,7 @@ impl RaftNode {
         term: Term,
         success: bool,
         match_index: LogIndex,
-        cx: &mut Cx<Self>,
+        cx: &mut Cx<RaftProcess>,
     ) {
         self.observe_term(term, cx);
         if self.role != Role::Leader || term != self.current_term {
@@ -435,17 +471,14 @@ impl RaftNode {
     }
 }
 
-impl Node for RaftNode {
-    type Msg = RaftMessage;
-    type Timer = RaftTimer;
-    type Op = RaftOp;
-
-    fn on_start(&mut self, cx: &mut Cx<Self>) {
+/// The handlers, called by [`RaftProcess`] (the node type of a Raft run).
+impl RaftNode {
+    pub fn on_start(&mut self, cx: &mut Cx<RaftProcess>) {
         self.role = Role::Follower;
         self.reset_election_timer(cx);
     }
 
-    fn on_message(&mut self, from: NodeId, msg: RaftMessage, cx: &mut Cx<Self>) {
+    pub fn on_message(&mut self, from: NodeId, msg: RaftMessage, cx: &mut Cx<RaftProcess>) {
         match msg {
             RaftMessage::RequestVote {
                 term,
@@ -469,10 +502,13 @@ impl Node for RaftNode {
                 success,
                 match_index,
             } => self.on_append_reply(from, term, success, match_index, cx),
+            RaftMessage::ClientRequest(request) => self.on_client_request(from, request, cx),
+            // Answers are for clients; a server that gets one ignores it.
+            RaftMessage::ClientReply { .. } | RaftMessage::NotLeader { .. } => {}
         }
     }
 
-    fn on_timer(&mut self, timer: RaftTimer, cx: &mut Cx<Self>) {
+    pub fn on_timer(&mut self, timer: RaftTimer, cx: &mut Cx<RaftProcess>) {
         match timer {
             RaftTimer::Election => {
                 if self.role != Role::Leader {
@@ -485,11 +521,13 @@ impl Node for RaftNode {
                     cx.set_timer(RaftTimer::Heartbeat, self.timing.heartbeat);
                 }
             }
+            RaftTimer::Think | RaftTimer::Attempt => {}
         }
     }
 
-    fn on_operation(&mut self, operation: RaftOp, cx: &mut Cx<Self>) {
-        let RaftOp::Request { value } = operation;
+    /// A bare value from the page's Client request button: appended by the
+    /// leader, with no client waiting for it.
+    pub fn on_bare_request(&mut self, value: u64, cx: &mut Cx<RaftProcess>) {
         if self.role != Role::Leader {
             let hint = self.leader_hint;
             cx.note(|| match hint {
@@ -498,19 +536,111 @@ impl Node for RaftNode {
             });
             return;
         }
-        self.log.push(Entry {
+        self.append_as_leader(Command::Value(value), cx);
+    }
+
+    /// Appends `command` to the leader's log and starts replicating it.
+    fn append_as_leader(&mut self, command: Command, cx: &mut Cx<RaftProcess>) {
+        let entry = Entry {
             term: self.current_term,
-            value,
-        });
+            command,
+        };
+        self.log.push(entry);
         self.log_version += 1;
         let index = self.last_index();
         self.match_index[self.id.index()] = index;
-        cx.note(|| format!("appends v{value} at index {index}"));
+        cx.note(|| format!("appends {entry} at index {index}"));
         self.advance_commit(cx);
         self.broadcast_append(cx);
     }
 
-    fn on_timeout_now(&mut self, cx: &mut Cx<Self>) {
+    /// The node id of client process `client` (clients follow the servers).
+    fn client_node(&self, client: u32) -> NodeId {
+        NodeId(self.cluster_size as u32 + client)
+    }
+
+    /// A client's request: the leader logs it (or, already applied, answers at
+    /// once from the session); anyone else points to the leader it knows.
+    fn on_client_request(&mut self, from: NodeId, request: Request, cx: &mut Cx<RaftProcess>) {
+        if self.role != Role::Leader {
+            let hint = self.leader_hint.filter(|&h| h != self.id);
+            cx.send(
+                from,
+                RaftMessage::NotLeader {
+                    sequence: request.sequence,
+                    hint,
+                },
+            );
+            return;
+        }
+        if self.bugs.stale_read {
+            if let KvCommand::Get { key } = request.command {
+                // The bug: no round through the log, so no check that this
+                // server still leads.
+                let value = self.store.get(key);
+                cx.note(|| format!("answers {request} from its own store, without the log"));
+                cx.send(
+                    from,
+                    RaftMessage::ClientReply {
+                        sequence: request.sequence,
+                        reply: super::message::Reply { ok: true, value },
+                    },
+                );
+                return;
+            }
+        }
+        if let Some(reply) = self
+            .store
+            .applied_reply(&request)
+            .filter(|_| !self.bugs.no_dedup)
+        {
+            cx.note(|| format!("already applied {request}: answers again"));
+            cx.send(
+                from,
+                RaftMessage::ClientReply {
+                    sequence: request.sequence,
+                    reply,
+                },
+            );
+            return;
+        }
+        let waiting = self.log[self.last_applied.0 as usize..]
+            .iter()
+            .any(|e| e.command == Command::Kv(request));
+        if waiting && !self.bugs.no_dedup {
+            // In the log already, not yet applied: the answer comes when it is.
+            return;
+        }
+        self.append_as_leader(Command::Kv(request), cx);
+    }
+
+    /// Applies the entries committed since the last call, in order; the leader
+    /// answers each client whose request it applies.
+    fn apply_committed(&mut self, cx: &mut Cx<RaftProcess>) {
+        while self.last_applied < self.commit_index {
+            let index = self.last_applied.next();
+            let Some(entry) = self.entry(index).copied() else {
+                break;
+            };
+            self.last_applied = index;
+            let Command::Kv(request) = entry.command else {
+                continue;
+            };
+            let reply = self.store.apply(&request, !self.bugs.no_dedup);
+            if self.role == Role::Leader {
+                let to = self.client_node(request.client);
+                cx.send(
+                    to,
+                    RaftMessage::ClientReply {
+                        sequence: request.sequence,
+                        reply,
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn on_timeout_now(&mut self, cx: &mut Cx<RaftProcess>) {
         if self.role == Role::Leader {
             cx.note(|| "is already the leader".to_string());
         } else {
@@ -518,7 +648,9 @@ impl Node for RaftNode {
         }
     }
 
-    fn on_crash(&mut self) {
+    pub fn on_crash(&mut self) {
+        self.store = KvStore::default();
+        self.last_applied = LogIndex(0);
         self.role = Role::Follower;
         self.commit_index = LogIndex(0);
         self.leader_hint = None;
@@ -530,7 +662,7 @@ impl Node for RaftNode {
         }
     }
 
-    fn summary(&self) -> NodeSummary {
+    pub fn summary(&self) -> NodeSummary {
         NodeSummary {
             role: self.role.as_str(),
             palette: self.role.palette(),
@@ -547,13 +679,13 @@ impl Node for RaftNode {
         }
     }
 
-    fn state_row(&self) -> Vec<Cell> {
+    pub fn state_row(&self) -> Vec<Cell> {
         let commit = self.commit_index.0 as usize;
         let log = LogCell::tail(&self.log, commit, |i, entry| LogEntryCell {
             text: entry.term.to_string(),
             colour: entry.term.0,
             committed: i < commit,
-            detail: format!("index {}: v{} (term {})", i + 1, entry.value, entry.term),
+            detail: format!("index {}: {entry}", i + 1),
         });
         vec![
             Cell::Text(self.current_term.to_string()),

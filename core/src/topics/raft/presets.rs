@@ -9,8 +9,12 @@ use crate::lab::topic::{Narration, PresetInfo};
 use crate::sim::action::{Action, TimedAction};
 use crate::sim::time::{NodeId, Time};
 
-use super::message::RaftOp;
-use super::{BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_VOTE_WITHOUT_LOG_CHECK};
+use super::message::{KvCommand, RaftOp};
+use super::client::LIST;
+use super::{
+    BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_NO_DEDUP, BUG_STALE_READ,
+    BUG_VOTE_WITHOUT_LOG_CHECK,
+};
 
 const fn say(ms: u64, text: &'static str) -> Narration {
     Narration {
@@ -60,7 +64,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "Split vote",
             summary: "Four servers become candidates at once; nobody gets a majority; randomised timeouts break the tie.",
             seed: 3,
-            params: &[("nodes", 5), ("rate", 0)],
+            params: &[("nodes", 5), ("rate", 0), ("clients", 0)],
             bug: None,
             narration: &[
                 say(0, "At 100 ms four of the five servers are forced to time out at the same instant."),
@@ -111,7 +115,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "Figure 8 (safe rule)",
             summary: "The paper's Figure 8: an old-term entry reaches a majority but is not committed by counting, so a later leader may safely overwrite it.",
             seed: 8,
-            params: &[("nodes", 5), ("rate", 0)],
+            params: &[("nodes", 5), ("rate", 0), ("clients", 0)],
             bug: None,
             narration: FIGURE_8_SAFE,
         },
@@ -123,7 +127,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "Figure 8 with the bug",
             summary: "The same story with commit-by-counting for old-term entries: a committed entry is overwritten and the checker catches it.",
             seed: 8,
-            params: &[("nodes", 5), ("rate", 0)],
+            params: &[("nodes", 5), ("rate", 0), ("clients", 0)],
             bug: Some(BUG_COMMIT_OLD_TERM),
             narration: FIGURE_8_UNSAFE,
         },
@@ -135,7 +139,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "A stale log wins (bug)",
             summary: "With votes granted without the log check, a server that missed committed entries is elected and the checker flags leader completeness.",
             seed: 6,
-            params: &[("nodes", 5), ("rate", 0)],
+            params: &[("nodes", 5), ("rate", 0), ("clients", 0)],
             bug: Some(BUG_VOTE_WITHOUT_LOG_CHECK),
             narration: &[
                 say(0, "n4 is cut off from the others from the start; n0 is forced to time out and leads term 1 with n1, n2 and n3."),
@@ -152,7 +156,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "A forgotten vote (bug)",
             summary: "With votedFor kept only in memory, a server that restarts votes again in the same term, and two leaders of term 1 are elected.",
             seed: 7,
-            params: &[("nodes", 5), ("rate", 0)],
+            params: &[("nodes", 5), ("rate", 0), ("clients", 0)],
             bug: Some(BUG_FORGET_VOTE_ON_RESTART),
             narration: &[
                 say(0, "n3 and n4 are cut off from n0, n1 and n2. n0 is forced to time out: n1 and n2 vote for it, and it leads term 1."),
@@ -162,6 +166,43 @@ pub const PRESETS: &[ProtocolPreset] = &[
             ],
         },
         script: double_vote,
+    },
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "stale-read-unsafe",
+            title: "A stale read (bug)",
+            summary: "With reads answered by the leader without the log, a deposed leader behind a partition serves an old value after a newer write completed, and the history is not linearizable.",
+            seed: 5,
+            params: &[("nodes", 5), ("rate", 0), ("clients", 2)],
+            bug: Some(BUG_STALE_READ),
+            narration: &[
+                say(0, "Five servers and two clients, c0 and c1 (the two lanes under the servers). n0 is forced to time out and leads term 1."),
+                say(200, "c1 writes 1 to key k0 and c0 reads it back. Each operation goes into the log and is answered when it is applied, so the history below the timeline shows two bars, both ok."),
+                say(600, "A partition cuts n0 off from the other servers; the clients still reach everyone. n0 hears no higher term, so it still believes it leads."),
+                say(620, "n1 is forced to time out and wins term 2 with n2, n3 and n4."),
+                say(700, "c1 writes 2 to k0. It asks n0 first, which cannot commit anything; after 300 ms without an answer c1 asks n1, the real leader, and the write completes."),
+                say(1200, "c0 reads k0 and asks n0. With the bug n0 answers at once from its own store: 1, although the write of 2 completed before this read began. No order of the operations explains that, and the checker flags linearizability. Switch the bug off and replay: n0 puts the read in its log, cannot commit it, and c0 gets 2 from n1."),
+            ],
+        },
+        script: stale_read,
+    },
+    ProtocolPreset {
+        info: PresetInfo {
+            name: "duplicate-append-unsafe",
+            title: "An append applied twice (bug)",
+            summary: "The leader's answer to an append is lost, the client asks again, and without duplicate suppression the retry is applied a second time; a later read sees the value twice.",
+            seed: 6,
+            params: &[("nodes", 5), ("rate", 0), ("clients", 2)],
+            bug: Some(BUG_NO_DEDUP),
+            narration: &[
+                say(0, "Five servers and two clients, c0 and c1. n0 is forced to time out and leads term 1."),
+                say(200, "c0 appends 7 to the list k2 and sends it to n0. The link from n0 back to c0 is cut, so the answer will be lost: the append is committed and applied, but c0 does not know."),
+                say(500, "No answer after 300 ms: c0 asks again with the same client id and sequence number. n1 points it back to n0. The link is restored meanwhile."),
+                say(560, "With the bug, n0 logs the retry as a new command and applies it again: the list is now [7, 7]. Without it, the store remembers c0's last sequence number and answers the retry with the first result."),
+                say(900, "c1 reads k2 and gets [7, 7], although 7 was appended by one operation. No order of the operations explains that, and the checker flags linearizability. Switch the bug off and replay: the read returns [7]."),
+            ],
+        },
+        script: duplicate_append,
     },
 ];
 
@@ -282,6 +323,60 @@ fn stale_leader(_: &Setup) -> Vec<TimedAction> {
         at(600, Crash(node(0))),
         at(600, Heal),
         at(605, Timeout(node(4))),
+    ]
+}
+
+/// Client `client` (node 5 + client, after five servers) starts `command`.
+fn invoke(client: u32, command: KvCommand) -> Action {
+    Action::operation(Some(node(5 + client)), &RaftOp::Invoke(command))
+}
+
+/// n0 is deposed behind a partition and, with the bug, still answers a read.
+fn stale_read(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    vec![
+        at(20, Timeout(node(0))),
+        at(200, invoke(1, KvCommand::Put { key: 0, value: 1 })),
+        at(400, invoke(0, KvCommand::Get { key: 0 })),
+        at(600, Partition(vec![0, 1, 1, 1, 1])),
+        at(620, Timeout(node(1))),
+        at(700, invoke(1, KvCommand::Put { key: 0, value: 2 })),
+        at(1200, invoke(0, KvCommand::Get { key: 0 })),
+        at(2000, Heal),
+    ]
+}
+
+/// n0's answer to c0's append is lost, so c0 asks again.
+fn duplicate_append(_: &Setup) -> Vec<TimedAction> {
+    use Action::*;
+    let client = |i: u32| node(5 + i);
+    vec![
+        at(20, Timeout(node(0))),
+        at(
+            200,
+            invoke(
+                0,
+                KvCommand::Append {
+                    key: LIST,
+                    value: 7,
+                },
+            ),
+        ),
+        at(
+            200,
+            Cut {
+                from: node(0),
+                to: client(0),
+            },
+        ),
+        at(
+            450,
+            Restore {
+                from: node(0),
+                to: client(0),
+            },
+        ),
+        at(900, invoke(1, KvCommand::Get { key: LIST })),
     ]
 }
 

@@ -4,8 +4,9 @@
 use super::checker::{
     RaftChecker, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
-use super::message::{Entry, LogIndex, RaftOp, Role, Term};
+use super::message::{Command, Entry, LogIndex, RaftOp, Role, Term};
 use super::node::{RaftBugs, RaftNode, RaftTiming};
+use super::process::RaftProcess;
 use super::{RaftTopic, INFO};
 use crate::lab::protocol::simulation;
 use crate::lab::run::{Run, RunOptions};
@@ -16,8 +17,13 @@ use crate::sim::faults::FaultLevel;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::world::Simulation;
 
-fn sim(run: &dyn Run) -> &Simulation<RaftNode, RaftChecker> {
+fn sim(run: &dyn Run) -> &Simulation<RaftProcess, RaftChecker> {
     simulation::<RaftTopic>(run).expect("a raft run")
+}
+
+/// The servers of a run, in id order (clients follow them).
+fn servers(run: &dyn Run) -> Vec<&RaftNode> {
+    sim(run).nodes().iter().filter_map(RaftProcess::server).collect()
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
@@ -27,15 +33,21 @@ fn preset_run(name: &str) -> Box<dyn Run> {
 
 fn leaders(run: &dyn Run) -> Vec<(NodeId, Term)> {
     let sim = sim(run);
-    sim.nodes()
-        .iter()
+    servers(run)
+        .into_iter()
         .filter(|n| sim.is_up(n.id()) && n.role() == Role::Leader)
         .map(|n| (n.id(), n.term()))
         .collect()
 }
 
 fn values(node: &RaftNode) -> Vec<u64> {
-    node.log().iter().map(|e| e.value).collect()
+    node.log()
+        .iter()
+        .filter_map(|e| match e.command {
+            Command::Value(value) => Some(value),
+            Command::Kv(_) => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -45,14 +57,14 @@ fn a_quiet_cluster_elects_exactly_one_leader_and_commits_requests() {
         run.run_until(Time::from_millis(5_000));
         let leaders = leaders(run.as_ref());
         assert_eq!(leaders.len(), 1, "seed {seed}: {leaders:?}");
-        let sim = sim(run.as_ref());
-        let leader = &sim.nodes()[leaders[0].0.index()];
+        let servers = servers(run.as_ref());
+        let leader = servers[leaders[0].0.index()];
         assert!(
             leader.commit_index() >= LogIndex(5),
             "seed {seed}: only {} committed",
             leader.commit_index()
         );
-        for node in sim.nodes() {
+        for node in &servers {
             let committed = node.commit_index().0 as usize;
             assert_eq!(
                 node.log()[..committed],
@@ -75,7 +87,7 @@ fn every_cluster_size_works() {
         scenario.set_param("nodes", nodes);
         let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
         run.run_until(Time::from_millis(3_000));
-        assert_eq!(sim(run.as_ref()).nodes().len(), nodes as usize);
+        assert_eq!(servers(run.as_ref()).len(), nodes as usize);
         assert_eq!(leaders(run.as_ref()).len(), 1);
     }
 }
@@ -91,8 +103,7 @@ fn leader_crash_elects_a_new_leader_and_the_old_one_rejoins() {
     assert_ne!(after[0].0, NodeId(0));
     assert!(after[0].1 >= Term(2));
     run.run_until(Time::from_millis(4_000));
-    let sim = sim(run.as_ref());
-    let old = &sim.nodes()[0];
+    let old = servers(run.as_ref())[0];
     assert_eq!(old.role(), Role::Follower);
     assert_eq!(old.term(), leaders(run.as_ref())[0].1);
     assert!(
@@ -106,10 +117,8 @@ fn leader_crash_elects_a_new_leader_and_the_old_one_rejoins() {
 fn split_vote_has_no_winner_in_term_one_then_randomness_breaks_the_tie() {
     let mut run = preset_run("split-vote");
     run.run_until(Time::from_millis(220));
-    let sim_now = sim(run.as_ref());
-    let candidates = sim_now
-        .nodes()
-        .iter()
+    let candidates = servers(run.as_ref())
+        .into_iter()
         .filter(|n| n.role() == Role::Candidate && n.term() == Term(1))
         .count();
     assert_eq!(candidates, 4);
@@ -125,16 +134,16 @@ fn split_vote_has_no_winner_in_term_one_then_randomness_breaks_the_tie() {
 fn minority_partition_keeps_committing_and_disrupts_on_heal() {
     let mut run = preset_run("minority-partition");
     run.run_until(Time::from_millis(990));
-    let commit_before = sim(run.as_ref()).nodes()[0].commit_index();
+    let commit_before = servers(run.as_ref())[0].commit_index();
     run.run_until(Time::from_millis(2_900));
-    let sim_mid = sim(run.as_ref());
+    let sim_mid = servers(run.as_ref());
     assert_eq!(leaders(run.as_ref()), vec![(NodeId(0), Term(1))]);
     assert!(
-        sim_mid.nodes()[0].commit_index() > commit_before,
+        sim_mid[0].commit_index() > commit_before,
         "the majority side commits"
     );
     assert!(
-        sim_mid.nodes()[3].term() > Term(2),
+        sim_mid[3].term() > Term(2),
         "the cut-off side inflates its term"
     );
     run.run_until(Time::from_millis(5_000));
@@ -152,8 +161,7 @@ fn minority_partition_keeps_committing_and_disrupts_on_heal() {
 fn majority_partition_discards_the_old_leaders_uncommitted_entries() {
     let mut run = preset_run("majority-partition");
     run.run_until(Time::from_millis(3_400));
-    let sim_mid = sim(run.as_ref());
-    let old = &sim_mid.nodes()[0];
+    let old = servers(run.as_ref())[0];
     assert!(values(old).contains(&100) && values(old).contains(&101));
     assert!(
         old.commit_index().0 < old.log().len() as u64,
@@ -165,7 +173,7 @@ fn majority_partition_discards_the_old_leaders_uncommitted_entries() {
         .collect();
     assert_eq!(majority_leaders.len(), 1);
     run.run_until(Time::from_millis(5_000));
-    for node in sim(run.as_ref()).nodes() {
+    for node in servers(run.as_ref()) {
         assert!(
             !values(node).contains(&100),
             "{} still holds v100",
@@ -180,20 +188,13 @@ fn majority_partition_discards_the_old_leaders_uncommitted_entries() {
 fn figure_8_with_the_safe_rule_overwrites_only_uncommitted_entries() {
     let mut run = preset_run("figure-8");
     run.run_until(Time::from_millis(590));
-    let before = sim(run.as_ref());
-    let n0 = &before.nodes()[0];
+    let before = servers(run.as_ref());
+    let n0 = before[0];
     assert_eq!(n0.role(), Role::Leader);
     assert_eq!(n0.term(), Term(3));
     let holders = before
-        .nodes()
         .iter()
-        .filter(|n| {
-            n.entry(LogIndex(2))
-                == Some(&Entry {
-                    term: Term(1),
-                    value: 2,
-                })
-        })
+        .filter(|n| n.entry(LogIndex(2)) == Some(&Entry::value(Term(1), 2)))
         .count();
     assert!(holders >= 3, "v2 reached a majority ({holders})");
     assert!(
@@ -201,16 +202,12 @@ fn figure_8_with_the_safe_rule_overwrites_only_uncommitted_entries() {
         "but is not committed by counting"
     );
     run.run_until(Time::from_millis(1_500));
-    let after = sim(run.as_ref());
+    let after = servers(run.as_ref());
     assert_eq!(leaders(run.as_ref()), vec![(NodeId(4), Term(4))]);
-    for id in 1..=4 {
-        let node = &after.nodes()[id];
+    for (id, node) in after.iter().enumerate().take(5).skip(1) {
         assert_eq!(
             node.entry(LogIndex(2)),
-            Some(&Entry {
-                term: Term(2),
-                value: 3
-            }),
+            Some(&Entry::value(Term(2), 3)),
             "n{id}"
         );
         assert!(node.commit_index() >= LogIndex(3), "n{id}");
@@ -234,9 +231,8 @@ fn same_scenario_same_trace_and_trace_off_changes_nothing() {
     let run_it = |options: RunOptions| {
         let mut run = (INFO.build)(&scenario, options).unwrap();
         run.run_until(Time::from_millis(5_000));
-        let logs: Vec<Vec<Entry>> = sim(run.as_ref())
-            .nodes()
-            .iter()
+        let logs: Vec<Vec<Entry>> = servers(run.as_ref())
+            .into_iter()
             .map(|n| n.log().to_vec())
             .collect();
         (run.steps(), run.trace().hash(), logs)
@@ -279,12 +275,9 @@ fn a_live_action_equals_the_same_action_in_the_scenario() {
 #[test]
 fn crash_keeps_durable_state_only() {
     let mut node = RaftNode::new(NodeId(0), 3, RaftTiming::default(), RaftBugs::default());
-    let log = vec![Entry {
-        term: Term(2),
-        value: 9,
-    }];
+    let log = vec![Entry::value(Term(2), 9)];
     node.force_state(Term(3), Role::Leader, log.clone(), LogIndex(1));
-    crate::sim::node::Node::on_crash(&mut node);
+    node.on_crash();
     assert_eq!(node.term(), Term(3));
     assert_eq!(node.log(), &log[..]);
     assert_eq!(node.role(), Role::Follower);
@@ -293,6 +286,8 @@ fn crash_keeps_durable_state_only() {
 
 /// Checks `nodes` after a step on `changed`, from a fresh checker.
 fn check(nodes: &[RaftNode], changed: u32) -> Vec<Violation> {
+    let nodes: Vec<RaftProcess> = nodes.iter().cloned().map(RaftProcess::Server).collect();
+    let nodes = &nodes[..];
     let mut checker = RaftChecker::default();
     let mut found = Vec::new();
     let up = vec![true; nodes.len()];
@@ -310,10 +305,7 @@ fn node(id: u32, term: u64, role: Role, log: &[(u64, u64)], commit: u64) -> Raft
     let mut node = RaftNode::new(NodeId(id), 3, RaftTiming::default(), RaftBugs::default());
     let log = log
         .iter()
-        .map(|&(t, v)| Entry {
-            term: Term(t),
-            value: v,
-        })
+        .map(|&(t, v)| Entry::value(Term(t), v))
         .collect();
     node.force_state(Term(term), role, log, LogIndex(commit));
     node
@@ -372,7 +364,7 @@ fn bad_actions_are_ignored_not_fatal() {
         },
         Action::Partition(vec![0; 100]),
         Action::operation(Some(NodeId(77)), &RaftOp::Request { value: 1 }),
-        Action::Timeout(NodeId(3)),
+        Action::Timeout(NodeId(30)),
     ] {
         scenario.push_action(Time::from_millis(500), action);
     }
@@ -389,4 +381,21 @@ fn bad_actions_are_ignored_not_fatal() {
         "the 100-node partition is truncated, the rest ignored"
     );
     assert_eq!(leaders(run.as_ref()).len(), 1);
+}
+
+/// The player seeks by stepping while `next_time` is before the target, so a step
+/// must never happen later than `next_time` said (a stale timer left at the head
+/// of the queue once made it jump past the target).
+#[test]
+fn every_step_happens_when_next_time_said() {
+    let mut scenario = Scenario::new("raft", 1);
+    scenario.set_param("rate", 50);
+    scenario.set_param("nodes", 7);
+    scenario.faults = FaultLevel::Heavy;
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    for _ in 0..50_000 {
+        let next = run.next_time().unwrap();
+        assert!(run.step());
+        assert_eq!(run.now(), next, "step {}", run.steps());
+    }
 }
