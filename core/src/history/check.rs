@@ -2,9 +2,11 @@
 //! shrunk to a small counterexample with a sentence that explains it.
 
 use super::event::{Function, History, Key, Operation, Outcome, Value};
+use super::hash::FixedState;
 use super::model::KeyValue;
 use super::search::{role, search, Role, SearchOutcome, Watched};
 use crate::sim::time::Time;
+use std::collections::HashMap;
 
 /// The search budget of [`check`]: new configurations explored per key before giving
 /// up. A linearizable history of n operations usually needs about n; a memo entry
@@ -35,7 +37,7 @@ pub struct Counterexample {
     /// state it must start from), the writes concurrent with it, and the write that
     /// produced the value it returned.
     pub operations: Vec<usize>,
-    /// One sentence a person understands, e.g. "p2's get of key 3 returned 5 at
+    /// One sentence a person understands, e.g. "c2's get of key 3 returned 5 at
     /// 1200.000ms, but every order of the operations before it leaves key 3 holding 7."
     pub explanation: String,
 }
@@ -90,17 +92,20 @@ pub fn check_with_budget(history: &History, max_states: u64) -> Verdict {
 }
 
 /// Indices of the operations of each key, in invoke order, by ascending key.
+///
+/// Linear in the operations (this runs after every completion in a live run);
+/// only the keys are sorted.
 pub(crate) fn operations_by_key(operations: &[Operation]) -> Vec<(Key, Vec<usize>)> {
-    let mut order: Vec<usize> = (0..operations.len()).collect();
-    crate::sort::sort_stably_by(&mut order, |&index| u64::from(operations[index].key));
+    let mut bucket_of: HashMap<Key, usize, FixedState> = HashMap::with_hasher(FixedState);
     let mut by_key: Vec<(Key, Vec<usize>)> = Vec::new();
-    for index in order {
-        let key = operations[index].key;
-        match by_key.last_mut() {
-            Some((last, indices)) if *last == key => indices.push(index),
-            _ => by_key.push((key, vec![index])),
-        }
+    for (index, operation) in operations.iter().enumerate() {
+        let bucket = *bucket_of.entry(operation.key).or_insert_with(|| {
+            by_key.push((operation.key, Vec::new()));
+            by_key.len() - 1
+        });
+        by_key[bucket].1.push(index);
     }
+    crate::sort::sort_stably_by(&mut by_key, |(key, _)| u64::from(*key));
     by_key
 }
 
@@ -422,7 +427,7 @@ fn explain(key: Key, culprit: &Operation, cut: usize, watched: &Watched) -> Stri
          returned"
             .to_string()
     };
-    format!("p{process}'s {what} at {when}, {why}.")
+    format!("c{process}'s {what} at {when}, {why}.")
 }
 
 /// A value as a sentence names it: `nothing` for nil.

@@ -71,7 +71,7 @@
 //! match check(&history) {
 //!     Verdict::NotLinearizable(counterexample) => assert_eq!(
 //!         counterexample.explanation,
-//!         "p1's get of key 3 returned nothing at 4.000ms, but every order of the \
+//!         "c1's get of key 3 returned nothing at 4.000ms, but every order of the \
 //!          operations before it leaves key 3 holding 7."
 //!     ),
 //!     other => panic!("{other:?}"),

@@ -376,7 +376,7 @@ fn a_stale_read_after_a_completed_put_is_caught() {
     assert_eq!(found.key, 3);
     assert_eq!(
         found.explanation,
-        "p2's get of key 3 returned 5 at 1200.000ms, but every order of the operations \
+        "c2's get of key 3 returned 5 at 1200.000ms, but every order of the operations \
          before it leaves key 3 holding 7."
     );
     // The read, the put it missed, and the put whose value it saw.
@@ -398,7 +398,7 @@ fn a_lost_append_is_caught() {
     assert_eq!(found.operations, vec![0, 1, 2]);
     assert_eq!(
         found.explanation,
-        "p0's get of key 2 returned [1] at 0.005ms, but every order of the operations \
+        "c0's get of key 2 returned [1] at 0.005ms, but every order of the operations \
          before it leaves key 2 holding [1 2]."
     );
 }
@@ -418,7 +418,7 @@ fn two_cas_succeeding_from_the_same_old_value_are_caught() {
     assert_eq!(found.operations, vec![1, 2]);
     assert_eq!(
         found.explanation,
-        "p2's cas of key 4 from 0 to 2 succeeded at 0.005ms, but every order of the \
+        "c2's cas of key 4 from 0 to 2 succeeded at 0.005ms, but every order of the \
          operations before it leaves key 4 holding 1."
     );
     // Had they overlapped, one could have gone first and the other failed... but both
@@ -522,7 +522,7 @@ fn info_operations_are_used_at_most_once() {
     let found = counterexample(&verdict);
     assert_eq!(
         found.explanation,
-        "p3's get of key 1 returned 5 at 0.021ms, but every order of the operations \
+        "c3's get of key 1 returned 5 at 0.021ms, but every order of the operations \
          before it leaves key 1 holding 6."
     );
     // The read, the one before it, and the info writes that might have intervened.
@@ -541,7 +541,7 @@ fn a_failed_cas_is_a_read_of_another_value() {
     let found = counterexample(&verdict);
     assert_eq!(
         found.explanation,
-        "p1's cas of key 2 from 1 to 3 failed at 0.003ms, but every order of the \
+        "c1's cas of key 2 from 1 to 3 failed at 0.003ms, but every order of the \
          operations before it leaves key 2 holding 1."
     );
     assert_eq!(found.operations, vec![0, 1]);
@@ -580,7 +580,7 @@ fn failed_puts_gets_and_appends_never_happened() {
     let found = counterexample(&verdict);
     assert_eq!(
         found.explanation,
-        "p1's get of key 1 returned 5 at 0.007ms, but every order of the operations \
+        "c1's get of key 1 returned 5 at 0.007ms, but every order of the operations \
          before it leaves key 1 holding nothing."
     );
 }
@@ -596,7 +596,7 @@ fn an_ok_append_to_an_integer_is_impossible() {
     let verdict = check(&h);
     assert_eq!(
         counterexample(&verdict).explanation,
-        "p0's append of 6 to key 1 completed at 0.003ms, but every order of the operations \
+        "c0's append of 6 to key 1 completed at 0.003ms, but every order of the operations \
          before it leaves key 1 holding 5."
     );
     let mut failed = h.clone();
@@ -613,7 +613,7 @@ fn malformed_ok_operations_are_impossible_and_say_so() {
     let verdict = check(&h);
     assert_eq!(
         counterexample(&verdict).explanation,
-        "p0's put of [1 2] to key 1 completed at 0.001ms, but the model has no such \
+        "c0's put of [1 2] to key 1 completed at 0.001ms, but the model has no such \
          operation (put and append take an integer, cas takes [old new])."
     );
     // Not completed ok, they cannot matter.
@@ -927,7 +927,7 @@ fn generated_histories_are_linearizable_and_corrupted_reads_are_caught() {
             found.operations.contains(&read),
             "seed {seed}: {found:?} misses read {read}"
         );
-        let process = format!("p{}'s get of key {}", operations[read].process, found.key);
+        let process = format!("c{}'s get of key {}", operations[read].process, found.key);
         assert!(
             found.explanation.starts_with(&process),
             "{}",

@@ -131,7 +131,7 @@ mod native {
             .expect("open the long run");
         browser
             .wait_for(
-                "return document.querySelectorAll('svg.cluster .node').length === 7 ? true : null",
+                "return document.querySelectorAll('svg.cluster .node:not(.client)').length === 7 ? true : null",
                 Duration::from_secs(30),
             )
             .expect("renders");
