@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use distlab_core::catalog;
 use distlab_core::lab::export;
 use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::shrink;
 use distlab_core::lab::sweep::{self, SweepConfig};
 use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::faults::FaultLevel;
@@ -33,7 +34,8 @@ usage:
                     [--json] [--hash]
   distlab history TOPIC [the options of run] [--json]
   distlab check TOPIC [--seeds N] [--from-seed S] [--faults none|light|heavy] [--bug NAME]
-                      [--nodes N] [--until-ms N] [--param NAME=VALUE]...
+                      [--nodes N] [--until-ms N] [--param NAME=VALUE]... [--jobs N] [--shrink]
+  distlab shrink LINK [--until-ms N]
   distlab bugs TOPIC
   distlab bench [TOPIC] [--seconds S]";
 
@@ -94,9 +96,11 @@ fn dispatch(argv: &[String]) -> Result<ExitCode, UsageError> {
                 "nodes",
                 "until-ms",
                 "param",
+                "jobs",
             ],
-            &[],
+            &["shrink"],
         )?),
+        "shrink" => shrink_link(&Args::parse(rest, &["until-ms"], &[])?),
         "bench" => {
             let args = Args::parse(rest, &["seconds"], &[])?;
             let topic = match args.positionals.first() {
@@ -265,25 +269,30 @@ fn check(args: &Args) -> Result<ExitCode, UsageError> {
         params: template.params.clone(),
         until: Time::from_millis(until_ms),
     };
+    let jobs = match args.number("jobs")? {
+        Some(0) => return Err(UsageError("--jobs must be at least 1".into())),
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+    };
     let replay_options = replay_flags(&template, until_ms);
     let started = std::time::Instant::now();
-    let report = sweep::sweep(&config, |seed, failure| {
-        if let Some(failure) = failure {
-            println!(
-                "seed {seed}: {} violated at {} (step {}): {}",
-                failure.violation.invariant,
-                failure.violation.time,
-                failure.violation.step,
-                failure.violation.message
-            );
-            println!(
-                "  replay: distlab run {} --seed {seed}{replay_options}",
-                topic.slug
-            );
-        }
-    })
-    .map_err(|e| UsageError(e.to_string()))?;
+    let report = sweep_in_parallel(&config, jobs).map_err(|e| UsageError(e.to_string()))?;
     let elapsed = started.elapsed().as_secs_f64();
+    // Printed after the sweep, in seed order, so any number of jobs prints the same.
+    for failure in &report.failures {
+        println!(
+            "seed {}: {} violated at {} (step {}): {}",
+            failure.seed,
+            failure.violation.invariant,
+            failure.violation.time,
+            failure.violation.step,
+            failure.violation.message
+        );
+        println!(
+            "  replay: distlab run {} --seed {}{replay_options}",
+            topic.slug, failure.seed
+        );
+    }
     eprintln!(
         "{} seeds in {:.2} s ({:.0} seeds/s, {:.0} steps/s)",
         report.seeds,
@@ -297,11 +306,120 @@ fn check(args: &Args) -> Result<ExitCode, UsageError> {
         report.seeds,
         report.failures.len()
     );
+    if args.flag("shrink") && !report.failures.is_empty() {
+        let failures: Vec<(Scenario, Time)> = report
+            .failures
+            .iter()
+            .map(|failure| (config.scenario(failure.seed), failure.violation.time))
+            .collect();
+        print_shrunk(topic, &failures, config.until)?;
+    }
     Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Sweeps `config` on `jobs` threads, each a contiguous range of seeds; the
+/// report is the one a single thread gives (ranges are merged in seed order).
+fn sweep_in_parallel(
+    config: &SweepConfig,
+    jobs: u64,
+) -> Result<sweep::SweepReport, sweep::SweepError> {
+    let jobs = jobs.clamp(1, config.seeds.max(1));
+    let per_job = config.seeds.div_ceil(jobs);
+    let ranges: Vec<SweepConfig> = (0..jobs)
+        .map(|job| {
+            let mut range = config.clone();
+            range.from_seed = config.from_seed.saturating_add(job * per_job);
+            range.seeds = per_job.min(config.seeds.saturating_sub(job * per_job));
+            range
+        })
+        .filter(|range| range.seeds > 0)
+        .collect();
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|range| scope.spawn(move || sweep::sweep(range, |_, _| {})))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a sweep thread panicked"))
+            .collect()
+    });
+    let mut merged = sweep::SweepReport::default();
+    for report in reports {
+        let report = report?;
+        merged.seeds += report.seeds;
+        merged.steps += report.steps;
+        merged.failures.extend(report.failures);
+    }
+    Ok(merged)
+}
+
+/// `distlab shrink LINK`: shrinks the run a share link describes.
+fn shrink_link(args: &Args) -> Result<ExitCode, UsageError> {
+    let [link] = args.positionals.as_slice() else {
+        return Err(UsageError("shrink takes one share link".into()));
+    };
+    // Accept the whole address, the hash, or only the scenario.
+    let encoded = link
+        .rsplit_once("s=")
+        .map_or(link.as_str(), |(_, rest)| rest)
+        .split('&')
+        .next()
+        .unwrap_or_default();
+    let scenario = Scenario::decode(encoded).map_err(|e| UsageError(format!("bad link: {e}")))?;
+    let topic = catalog::find(&scenario.topic)
+        .ok_or_else(|| UsageError(format!("no topic '{}'", scenario.topic)))?;
+    let until = Time::from_millis(args.number("until-ms")?.unwrap_or(DEFAULT_CHECK_MS));
+    print_shrunk(topic, &[(scenario, until)], until)
+}
+
+/// Shrinks the failing runs (progress on stderr; see [`shrink::shrink_smallest`])
+/// and prints the smallest result's size, replay command and link.
+fn print_shrunk(
+    topic: &TopicInfo,
+    failures: &[(Scenario, Time)],
+    until: Time,
+) -> Result<ExitCode, UsageError> {
+    let started = std::time::Instant::now();
+    let shrunk = shrink::shrink_smallest(topic, failures, until, |progress| {
+        eprintln!(
+            "shrinking: {} ({} actions, {} runs)",
+            progress.stage, progress.actions, progress.trials
+        );
+    })
+    .map_err(|e| UsageError(e.to_string()))?;
+    let link = shrunk.scenario.encode();
+    println!(
+        "seed {} shrunk to {} actions (from {}), {} events (from {}), violation at {} (from {}): {}",
+        shrunk.scenario.seed,
+        shrunk.after.actions,
+        shrunk.before.actions,
+        shrunk.after.events,
+        shrunk.before.events,
+        shrunk.after.time,
+        shrunk.before.time,
+        shrunk.violation
+    );
+    println!(
+        "  replay: distlab run {} --scenario {link} --until-ms {}",
+        topic.slug,
+        shrunk.until.as_micros().div_ceil(1000)
+    );
+    println!(
+        "  link: #/{}?s={link}&t={}",
+        topic.slug,
+        shrunk.violation.time.as_micros() / 1000
+    );
+    eprintln!(
+        "shrunk in {:.2} s ({} runs)",
+        started.elapsed().as_secs_f64(),
+        shrunk.trials
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The `run` flags that reproduce one seed of a sweep.

@@ -218,3 +218,68 @@ fn history_of_the_stale_read_preset_shows_the_old_value() {
         "{edn}"
     );
 }
+
+#[test]
+fn check_gives_the_same_report_on_any_number_of_threads() {
+    let with = |jobs: &str| {
+        let output = distlab(&[
+            "check",
+            "raft",
+            "--seeds",
+            "120",
+            "--faults",
+            "heavy",
+            "--bug",
+            "vote-without-log-check",
+            "--jobs",
+            jobs,
+        ]);
+        assert_eq!(output.status.code(), Some(1));
+        stdout(&output)
+    };
+    let one = with("1");
+    assert!(
+        one.lines().filter(|l| l.starts_with("seed ")).count() > 10,
+        "{one}"
+    );
+    assert_eq!(one, with("2"));
+    assert_eq!(one, with("3"));
+}
+
+#[test]
+fn shrink_makes_a_small_run_that_still_fails_and_replays() {
+    let output = distlab(&[
+        "check",
+        "raft",
+        "--seeds",
+        "300",
+        "--faults",
+        "heavy",
+        "--bug",
+        "stale-read",
+        "--shrink",
+    ]);
+    let text = stdout(&output);
+    let summary = text
+        .lines()
+        .find(|l| l.contains(" shrunk to "))
+        .expect("prints the shrunk run");
+    assert!(summary.contains("linearizable violated"), "{summary}");
+    let replay = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: distlab "))
+        .expect("prints the replay command");
+    let args: Vec<&str> = replay.split(' ').collect();
+    let replayed = distlab(&args);
+    assert!(
+        stdout(&replayed).contains("VIOLATION linearizable"),
+        "{replay}"
+    );
+    // Shrinking the shrunk link again keeps it failing, and no bigger.
+    let link = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("link: "))
+        .expect("prints the link");
+    let again = stdout(&distlab(&["shrink", link]));
+    assert!(again.contains("linearizable violated"), "{again}");
+}

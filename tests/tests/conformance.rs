@@ -14,6 +14,7 @@
 use distlab_core::catalog;
 use distlab_core::lab::run::RunOptions;
 use distlab_core::lab::scenario::Scenario;
+use distlab_core::lab::shrink::{first_violation, shrink_with_budget};
 use distlab_core::lab::sweep::{sweep, SweepConfig};
 use distlab_core::lab::topic::{PresetInfo, TopicInfo, TopicKind};
 use distlab_core::sim::time::{Duration, Time};
@@ -241,4 +242,78 @@ fn every_topic_resumes_exactly_from_a_snapshot() {
         assert_eq!(resumed.trace().hash(), straight, "{}", topic.slug);
         assert_eq!(resumed.steps(), total, "{}", topic.slug);
     }
+}
+
+/// Candidate runs per shrink in the test below: enough to shrink every bug's
+/// counterexample a lot, few enough for CI (the README's figures use the full
+/// budget of `distlab check --shrink`).
+const TRIALS: u32 = 300;
+
+/// One counterexample per bug, shrunk: the result still breaks the same
+/// invariant when replayed, is no bigger, and shrinking again from the same
+/// input gives the same scenario.
+#[test]
+fn every_bugs_counterexample_shrinks_and_replays() {
+    let mut failures = Vec::new();
+    for topic in catalog::topics() {
+        for bug in topic.bugs {
+            let mut config = SweepConfig::new(topic, 1);
+            config.bug = Some(bug.name.to_string());
+            let Some(failure) = (0..bug.budget).find_map(|seed| {
+                config.from_seed = seed;
+                sweep(&config, |_, _| {}).ok()?.failures.into_iter().next()
+            }) else {
+                continue; // every_bug_is_caught_within_its_budget reports it
+            };
+            let scenario = config.scenario(failure.seed);
+            let shrunk = shrink_with_budget(topic, &scenario, config.until, TRIALS, |_| {})
+                .expect("it shrinks");
+            let name = format!("{}: {} (seed {})", topic.slug, bug.name, failure.seed);
+            if shrunk.violation.invariant != failure.violation.invariant {
+                failures.push(format!(
+                    "{name}: shrunk to {} instead of {}",
+                    shrunk.violation.invariant, failure.violation.invariant
+                ));
+            }
+            let replayed = first_violation(topic, &shrunk.scenario, shrunk.until)
+                .expect("the shrunk scenario builds")
+                .map(|(violation, _)| violation.invariant);
+            if replayed != Some(failure.violation.invariant) {
+                failures.push(format!(
+                    "{name}: the shrunk scenario replays as {replayed:?}"
+                ));
+            }
+            if shrunk.after.actions > shrunk.before.actions
+                || shrunk.after.time > shrunk.before.time
+            {
+                failures.push(format!(
+                    "{name}: grew from {:?} to {:?}",
+                    shrunk.before, shrunk.after
+                ));
+            }
+            // The link round-trips, so the page can open exactly this run.
+            let link = shrunk.scenario.encode();
+            assert_eq!(
+                Scenario::decode(&link).as_ref(),
+                Ok(&shrunk.scenario),
+                "{name}"
+            );
+            let again = shrink_with_budget(topic, &scenario, config.until, TRIALS, |_| {})
+                .expect("it shrinks");
+            if again.scenario != shrunk.scenario {
+                failures.push(format!("{name}: shrinking twice gave two results"));
+            }
+            println!(
+                "{name}: {} -> {} actions, {} -> {} events, {} -> {}, {} trials",
+                shrunk.before.actions,
+                shrunk.after.actions,
+                shrunk.before.events,
+                shrunk.after.events,
+                shrunk.before.time,
+                shrunk.after.time,
+                shrunk.trials
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

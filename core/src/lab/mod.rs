@@ -7,6 +7,7 @@
 //!   trait and one generic build;
 //! - [`params`]: the parameters protocol topics share;
 //! - [`sweep`]: seed sweeps with the checker on;
+//! - [`shrink`]: a failing run made small (delta debugging over the scenario);
 //! - [`bench`]: the simulator's benchmark workload;
 //! - [`export`]: a run's trace as JSON lines, for the command line and the pages.
 //!
@@ -19,6 +20,7 @@ pub mod params;
 pub mod protocol;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod structure;
 pub mod sweep;
 pub mod topic;
