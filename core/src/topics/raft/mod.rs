@@ -80,7 +80,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Raft",
     category: Category::Consensus,
     kind: TopicKind::Protocol,
-    summary: "Leader election, log replication and commitment in the consensus algorithm designed to be understandable. Crash the leader, partition the cluster, replay the paper's Figure 8, and switch on a broken rule to watch the checker catch it.",
+    summary: "Leader election, log replication and commitment in the consensus algorithm designed to be understandable. Crash the leader, partition the cluster, replay the paper's Figure 8, and switch on a broken rule to watch the checker catch it. Clients use a key-value store kept on the log; their reads go through the log too (not ReadIndex), and what they saw is checked for linearizability.",
     reference: "Ongaro & Ousterhout, In Search of an Understandable Consensus Algorithm, USENIX ATC 2014 (Figures 2, 3 and 8)",
     params: &[
         params::nodes(5, 3, 7, 2),
