@@ -97,3 +97,30 @@ async fn the_history_downloads_from_the_export_menu() {
     assert_eq!(count(&root, "#export-history"), 0);
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_violation_keeps_its_causal_past_on_the_timeline_and_fades_the_rest() {
+    let root = mount(
+        "raft",
+        Some(stale_read_link(true)),
+        StartAt::Time(Time::from_millis(1_300)),
+    )
+    .await;
+    sleep(50).await;
+    assert_eq!(count(&root, "svg.timeline.causal-view"), 1);
+    let causal = count(&root, "svg.timeline .arrow.causal");
+    let all = count(&root, "svg.timeline .arrow");
+    assert!(causal > 0 && causal < all, "{causal} of {all} arrows");
+    assert!(count(&root, "svg.timeline .mark.violation.causal") >= 1);
+    root.remove();
+    // Without a violation in the window nothing fades.
+    let root = mount(
+        "raft",
+        Some(stale_read_link(false)),
+        StartAt::Time(Time::from_millis(1_300)),
+    )
+    .await;
+    sleep(50).await;
+    assert_eq!(count(&root, "svg.timeline.causal-view"), 0);
+    root.remove();
+}

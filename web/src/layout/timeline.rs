@@ -8,7 +8,7 @@
 
 use distlab_core::sim::network::{DropReason, Fate};
 use distlab_core::sim::time::{Duration, Time};
-use distlab_core::sim::trace::{EventKind, Trace};
+use distlab_core::sim::trace::{EventKind, Trace, TraceEvent};
 use distlab_core::sim::view::ClusterState;
 
 use super::palette_index;
@@ -38,6 +38,9 @@ pub struct TimelineLayout {
     /// Where the shown instant is (the window starts at 0 until the run is older
     /// than the window, so early on it is not at the right edge).
     pub now_x: f64,
+    /// The step of the violation whose causal past is marked (`causal` on arrows
+    /// and marks): the latest one in the window, when its node has a vector clock.
+    pub causal_of: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +64,9 @@ pub struct Arrow {
     pub lost: bool,
     /// Still travelling at the window's end.
     pub in_flight: bool,
+    /// Delivered in the causal past of the marked violation (see
+    /// [`TimelineLayout::causal_of`]).
+    pub causal: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +101,8 @@ pub struct Mark {
     pub label: String,
     /// The step to seek to when the mark is clicked.
     pub step: u64,
+    /// In the causal past of the marked violation (or the violation itself).
+    pub causal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -129,6 +137,30 @@ pub fn layout(
 
     let first = trace.events.partition_point(|e| e.time < start);
     let visible = trace.events[first..].iter().take_while(|e| e.time <= now);
+
+    // The events that matter for the latest violation in the window: those that
+    // happened before it (Lamport's relation, read from the vector clocks: an
+    // event at node i precedes v when its own entry is at most v's entry for i).
+    let violation = visible
+        .clone()
+        .filter(|e| matches!(e.kind, EventKind::Violation { .. }))
+        .filter_map(|e| Some((e.step, e.node?, e.clock.as_ref()?)))
+        .last();
+    let in_past = |event: &TraceEvent| match (violation, event.node, &event.clock) {
+        (Some((_, _, of)), Some(node), Some(clock)) => {
+            let i = node.index();
+            matches!((clock.get(i), of.get(i)), (Some(mine), Some(theirs)) if mine <= theirs)
+        }
+        _ => false,
+    };
+    let mut causal_messages: Vec<u32> = visible
+        .clone()
+        .filter_map(|e| match e.kind {
+            EventKind::Deliver { message } if in_past(e) => Some(message),
+            _ => None,
+        })
+        .collect();
+    distlab_core::sort::sort_stably_by(&mut causal_messages, |&id| u64::from(id));
 
     // Down spans, swept backwards from the known state at `now`.
     let mut down: Vec<Vec<(f64, f64)>> = vec![Vec::new(); count];
@@ -177,6 +209,7 @@ pub fn layout(
             kind,
             label: format!("{} {}", event.time, label),
             step: event.step,
+            causal: in_past(event),
         });
     }
 
@@ -223,6 +256,7 @@ pub fn layout(
                 label: m.label.clone(),
                 lost: lost && arrival <= now,
                 in_flight: arrival > now,
+                causal: causal_messages.binary_search(&m.id).is_ok(),
             }
         })
         .collect();
@@ -246,6 +280,7 @@ pub fn layout(
         marks,
         ticks: ticks(start, end, &x, (plot / 90.0).clamp(3.0, 8.0)),
         now_x: x(now.min(end)),
+        causal_of: violation.map(|(step, ..)| step),
     }
 }
 
@@ -376,5 +411,42 @@ mod tests {
                 .all(|tick| tick.label.ends_with("00ms") || tick.label.ends_with("50ms")),
             "{t:?}"
         );
+    }
+
+    #[test]
+    fn a_violation_marks_its_causal_past() {
+        let topic = catalog::find("raft").unwrap();
+        let preset = topic.preset("figure-8-unsafe").unwrap();
+        let scenario = topic.preset_scenario(preset);
+        let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
+        let violation = run.run_until_violation(Time::from_millis(1_500)).unwrap();
+        let layout = layout(
+            run.trace(),
+            &run.cluster(),
+            violation.time,
+            Duration::from_millis(800),
+            900.0,
+        );
+        assert_eq!(layout.causal_of, Some(violation.step));
+        let causal: Vec<&Arrow> = layout.arrows.iter().filter(|a| a.causal).collect();
+        assert!(!causal.is_empty(), "messages led to the violation");
+        assert!(causal.len() < layout.arrows.len(), "and some did not");
+        assert!(causal.iter().all(|a| !a.in_flight && !a.lost));
+        let marks = |causal: bool| layout.marks.iter().filter(|m| m.causal == causal).count();
+        assert!(marks(true) > 0, "the violation and what led to it");
+        // Before any violation nothing is marked.
+        let calm = layout_at(run.as_ref(), Time::from_millis(300));
+        assert_eq!(calm.causal_of, None);
+        assert!(calm.arrows.iter().all(|a| !a.causal));
+    }
+
+    fn layout_at(run: &dyn distlab_core::lab::run::Run, now: Time) -> TimelineLayout {
+        layout(
+            run.trace(),
+            &run.cluster(),
+            now,
+            Duration::from_millis(300),
+            900.0,
+        )
     }
 }

@@ -66,10 +66,11 @@ pub fn draw(props: &TimelineProps) -> Html {
     });
     let arrows = layout.arrows.iter().map(|arrow| {
         let class = format!(
-            "arrow c{}{}{}",
+            "arrow c{}{}{}{}",
             arrow.colour,
             if arrow.lost { " lost" } else { "" },
-            if arrow.in_flight { " flying" } else { "" }
+            if arrow.in_flight { " flying" } else { "" },
+            if arrow.causal { " causal" } else { "" }
         );
         let cross = arrow.lost.then(|| {
             let (x, y) = (arrow.x2, arrow.y2);
@@ -90,7 +91,11 @@ pub fn draw(props: &TimelineProps) -> Html {
         }
     });
     let marks = layout.marks.iter().enumerate().map(|(i, mark)| {
-        let class = format!("mark {}", mark.kind.class());
+        let class = format!(
+            "mark {}{}",
+            mark.kind.class(),
+            if mark.causal { " causal" } else { "" }
+        );
         let (x, y) = (mark.x, mark.y);
         let shape = match mark.kind {
             MarkKind::Timer => html! { <circle cx={fmt(x)} cy={fmt(y)} r="3" /> },
@@ -120,7 +125,7 @@ pub fn draw(props: &TimelineProps) -> Html {
         }
     });
     html! {
-        <svg class="timeline" viewBox={format!("0 0 {} {}", fmt(width), fmt(layout.height))} {onclick} role="img" aria-label="space-time timeline">
+        <svg class={classes!("timeline", layout.causal_of.is_some().then_some("causal-view"))} viewBox={format!("0 0 {} {}", fmt(width), fmt(layout.height))} {onclick} role="img" aria-label="space-time timeline">
             <g class="ticks">{ for ticks }</g>
             <g class="lanes">{ for lanes }</g>
             <g class="arrows">{ for arrows }</g>
