@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use distlab_core::history::LiveChecker;
+use distlab_core::history::{History, LiveChecker, Verdict};
 use distlab_core::lab::protocol::ProtocolTopic;
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, NodeId, Time};
@@ -71,6 +71,10 @@ const MAX_IMPORT_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
 pub struct Imported {
     pub name: String,
     pub file: ImportedTrace,
+    /// The file's client history and its verdict, worked out once when it is
+    /// read: a big file's search must not run again on every frame of the slider.
+    pub history: History,
+    pub verdict: Verdict,
 }
 
 /// What every topic page is opened with.
@@ -125,9 +129,13 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 // The live run waits while the person looks at the file.
                 on_command.emit(Command::Pause);
                 imported_now.set(read.end);
+                let history = read.history();
+                let verdict = distlab_core::history::check(&history);
                 imported.set(Some(Rc::new(Imported {
                     name: file.name(),
                     file: read,
+                    history,
+                    verdict,
                 })));
             });
         })
@@ -186,17 +194,15 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     };
     // The clients' history under the timeline, over the same window: the live
     // run's, or the imported file's client events.
-    let imported_history = shown_import.as_ref().map(|shown| shown.file.history());
-    let history = match &imported_history {
-        Some(history) => Some(history),
+    let history = match &shown_import {
+        Some(shown) => Some(&shown.history),
         None => run.history(),
     }
     .filter(|history| !history.events.is_empty());
     let history_layout = history.map(|history| {
-        let verdict = if imported_history.is_some() {
-            distlab_core::history::check(history)
-        } else {
-            linearizability.borrow_mut().check(history).clone()
+        let verdict = match &shown_import {
+            Some(shown) => shown.verdict.clone(),
+            None => linearizability.borrow_mut().check(history).clone(),
         };
         let window = &timeline_props.layout;
         let at = if shown_import.is_some() {
