@@ -200,7 +200,7 @@ impl History {
 }
 
 /// How an operation ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// It took effect, with the recorded output.
     Ok,
@@ -213,7 +213,7 @@ pub enum Outcome {
 }
 
 /// An invoke paired with its completion.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Operation {
     pub process: ProcessId,
     pub function: Function,

@@ -1,12 +1,17 @@
 //! Checking a history while it grows, for a page that re-checks after every step.
 //!
 //! A key's verdict depends only on that key's operations (and their indices), so the
-//! live checker keeps each key's operations with its verdict and searches again only
-//! the keys whose operations differ from last time: the key of a new invoke, or of an
-//! operation that just completed.
+//! live checker keeps, per key, its verdict and a 64-bit fingerprint of each of its
+//! operations (not the operations: the simulator's checker is copied into every
+//! snapshot of a run, and a list's reads carry the whole list), and searches again
+//! only the keys whose operations differ from last time: the key of a new invoke,
+//! or of an operation that just completed.
+
+use std::hash::BuildHasher;
 
 use super::check::{check_key, operations_by_key, Combined, KeyResult, DEFAULT_MAX_STATES};
-use super::event::{History, Key, Operation};
+use super::event::{History, Key};
+use super::hash::FixedState;
 use super::Verdict;
 
 /// A checker that remembers each key's verdict between calls.
@@ -23,7 +28,8 @@ pub struct LiveChecker {
 
 #[derive(Clone, Debug)]
 struct CachedKey {
-    operations: Vec<(usize, Operation)>,
+    /// Each operation's index and fingerprint.
+    operations: Vec<(usize, u64)>,
     result: KeyResult,
 }
 
@@ -55,8 +61,9 @@ impl LiveChecker {
     /// history and budget.
     ///
     /// Histories are expected to grow by appended events; one shorter than last time
-    /// (the player rewound) starts over. Any other change is still caught, since each
-    /// key's operations are compared, not assumed.
+    /// (the player rewound) starts over. Any other change is still caught (but for
+    /// a 64-bit fingerprint collision), since each key's operations are compared,
+    /// not assumed.
     pub fn check(&mut self, history: &History) -> &Verdict {
         if history.events.len() < self.events {
             self.keys.clear();
@@ -76,8 +83,11 @@ impl LiveChecker {
                 slot.ok().map(|at| &self.keys[at].1).is_some_and(|cached| {
                     cached.operations.len() == indices.len()
                         && cached.operations.iter().zip(indices).all(
-                            |((index, operation), &now)| {
-                                *index == now && operations.get(now) == Some(operation)
+                            |(&(index, fingerprint), &now)| {
+                                index == now
+                                    && operations
+                                        .get(now)
+                                        .is_some_and(|op| FixedState.hash_one(op) == fingerprint)
                             },
                         )
                 });
@@ -86,7 +96,7 @@ impl LiveChecker {
                 let result = check_key(*key, &operations, indices, self.max_states);
                 let own = indices
                     .iter()
-                    .filter_map(|&i| operations.get(i).map(|op| (i, op.clone())))
+                    .filter_map(|&i| operations.get(i).map(|op| (i, FixedState.hash_one(op))))
                     .collect();
                 let cached = CachedKey {
                     operations: own,
