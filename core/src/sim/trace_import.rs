@@ -21,6 +21,9 @@ pub const MAX_LINES: usize = 2_000_000;
 const MAX_NAMES: usize = 256;
 /// The longest such name kept.
 const MAX_NAME_LENGTH: usize = 64;
+/// The highest node id a file may name, plus one: the views draw one lane and
+/// one circle per node, so a hostile id must not make them allocate billions.
+pub const MAX_NODES: u32 = 1_024;
 /// How many problems are described; the rest are only counted.
 const MAX_PROBLEMS: usize = 5;
 
@@ -181,7 +184,7 @@ impl Reader {
         let time = Time(fields.number("t")?);
         let node = match fields.get("node") {
             Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(NodeId(u32::try_from(*n).map_err(|_| "node too big")?)),
+            Some(Value::Number(_)) => Some(fields.node("node")?),
             _ => return Err("no node"),
         };
         let lamport = fields.number("lamport")?;
@@ -405,8 +408,10 @@ impl Fields {
 
     fn node(&self, key: &'static str) -> Result<NodeId, &'static str> {
         u32::try_from(self.number(key)?)
+            .ok()
+            .filter(|&node| node < MAX_NODES)
             .map(NodeId)
-            .map_err(|_| "node too big")
+            .ok_or("node too big")
     }
 
     fn text(&self, key: &'static str) -> Result<&str, &'static str> {
@@ -680,6 +685,19 @@ mod tests {
                 label: String::new()
             }
         );
+    }
+
+    #[test]
+    fn a_hostile_node_id_is_a_skipped_line_not_a_huge_cluster() {
+        let text = [
+            r#"{"step":1,"t":0,"node":4294967295,"lamport":0,"kind":"start"}"#,
+            r#"{"step":2,"t":0,"node":1,"lamport":0,"kind":"start"}"#,
+        ]
+        .join("\n");
+        let imported = read(&text);
+        assert_eq!(imported.skipped, 1, "{:?}", imported.problems);
+        assert_eq!(imported.nodes, 2);
+        assert_eq!(imported.cluster_at(Time::ZERO).nodes.len(), 2);
     }
 
     #[test]

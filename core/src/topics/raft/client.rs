@@ -230,7 +230,8 @@ impl KvClient {
                         cx.set_timer(RaftTimer::Attempt, ATTEMPT_TIMEOUT);
                     }
                     None => {
-                        self.leader_guess = NodeId((from.0 + 1) % self.servers as u32);
+                        // The backoff's timer moves on to the next server.
+                        self.leader_guess = from;
                         cx.set_timer(RaftTimer::Attempt, NO_LEADER_BACKOFF);
                     }
                 }

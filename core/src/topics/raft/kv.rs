@@ -68,12 +68,15 @@ impl KvStore {
         reply
     }
 
-    /// The reply `request` got, if it was the last one applied for its client.
+    /// The reply to give `request` without applying it, if its client's session
+    /// has already applied it: the last request applied (its own reply) or an
+    /// older one, a late duplicate the client no longer waits for (it gets the
+    /// last reply, which it ignores; what matters is that it is not applied).
     pub fn applied_reply(&self, request: &Request) -> Option<Reply> {
         self.sessions
             .iter()
             .find(|(client, sequence, _)| {
-                *client == request.client && *sequence == request.sequence
+                *client == request.client && request.sequence <= *sequence
             })
             .map(|(.., reply)| reply.clone())
     }
@@ -151,5 +154,11 @@ mod tests {
         careless.apply(&append, false);
         careless.apply(&append, false);
         assert_eq!(careless.get(0), Value::List(vec![1, 1]));
+        // A late duplicate of an older request, after the client moved on, is
+        // not applied either.
+        let next = request(3, 8, KvCommand::Append { key: 0, value: 2 });
+        store.apply(&next, true);
+        store.apply(&append, true);
+        assert_eq!(store.get(0), Value::List(vec![1, 2]));
     }
 }

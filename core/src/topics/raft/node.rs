@@ -604,11 +604,17 @@ impl RaftNode {
             );
             return;
         }
-        let waiting = self.log[self.last_applied.0 as usize..]
+        // Already in the log, not yet applied: the answer comes when it is. But
+        // an entry of an earlier term is only committed by one of this term, so
+        // the request is logged again (the session applies it once).
+        let current = self.current_term;
+        let waiting = self
+            .log
+            .get(self.last_applied.0 as usize..)
+            .unwrap_or(&[])
             .iter()
-            .any(|e| e.command == Command::Kv(request));
+            .any(|e| e.command == Command::Kv(request) && e.term == current);
         if waiting && !self.bugs.no_dedup {
-            // In the log already, not yet applied: the answer comes when it is.
             return;
         }
         self.append_as_leader(Command::Kv(request), cx);
