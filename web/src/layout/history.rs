@@ -148,26 +148,32 @@ pub fn layout(
 
     let mut bars = Vec::new();
     for (index, operation) in operations.iter().enumerate() {
-        let finished = operation.completed;
-        if operation.invoked > end || finished.is_some_and(|t| t < start) {
+        // Only what had happened by `now` (an imported file's history runs past
+        // the instant its slider shows): later completions are still waiting.
+        let finished = operation.completed.filter(|&t| t <= now);
+        if operation.invoked > end.min(now) || finished.is_some_and(|t| t < start) {
             continue;
         }
         if bars.len() >= MAX_BARS {
             break;
         }
         let (kind, outcome) = match operation.outcome {
+            _ if finished.is_none() && operation.completed.is_some() => {
+                (BarKind::Unknown, "still waiting")
+            }
             Outcome::Ok => (BarKind::Ok, "ok"),
             Outcome::Fail => (BarKind::Fail, "failed"),
             Outcome::Info => (BarKind::Unknown, "outcome unknown (the client gave up)"),
             Outcome::Open => (BarKind::Unknown, "still waiting"),
         };
+        let point = points[index].filter(|&(_, at)| at <= now);
         let until = finished.unwrap_or(now.max(operation.invoked));
         let asked = operation_text(operation);
         let text = match (operation.function, kind) {
             (Function::Get, BarKind::Ok) => format!("{asked} → {}", operation.output),
             _ => asked.clone(),
         };
-        let place = match points[index] {
+        let place = match point {
             Some((order, at)) => format!(", takes effect at {at} (#{order} in the order)"),
             None => String::new(),
         };
@@ -185,7 +191,7 @@ pub fn layout(
             open: finished.is_none(),
             text,
             detail,
-            point_x: points[index].map(|(_, at)| x(at)),
+            point_x: point.map(|(_, at)| x(at)),
             bad: bad[index],
         });
     }
@@ -263,6 +269,35 @@ mod tests {
             let point = bar.point_x.expect("every ok operation has its point");
             assert!(point >= bar.x1 - 0.01 && point <= bar.x2 + 0.01, "{bar:?}");
         }
+    }
+
+    #[test]
+    fn only_what_happened_by_the_instant_shown_is_drawn() {
+        // An imported file's whole history, shown at 250 ms: the put is still
+        // waiting and the get has not been invoked yet.
+        let h = history(vec![
+            event(0, EventKind::Invoke, Function::Put, Value::Int(1), 100),
+            event(0, EventKind::Ok, Function::Put, Value::Int(1), 300),
+            event(1, EventKind::Invoke, Function::Get, Value::None, 400),
+            event(1, EventKind::Ok, Function::Get, Value::Int(1), 500),
+        ]);
+        let verdict = check(&h);
+        let l = layout(
+            &h,
+            Some(&verdict),
+            Time::ZERO,
+            Time::from_millis(1_000),
+            Time::from_millis(250),
+            1_000.0,
+        );
+        assert_eq!(l.bars.len(), 1);
+        let put = &l.bars[0];
+        assert!(put.open && put.kind == BarKind::Unknown, "{put:?}");
+        let now_x = LABEL_WIDTH + 0.25 * (1_000.0 - LABEL_WIDTH - 6.0);
+        assert!(
+            put.point_x.is_none_or(|x| x <= now_x + 0.01),
+            "no point after the instant shown: {put:?}"
+        );
     }
 
     #[test]
