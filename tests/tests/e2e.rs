@@ -182,8 +182,8 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
-/// The history `distlab history` prints (EDN) for `args`.
-fn cli_history(args: &[&str]) -> String {
+/// What `distlab COMMAND ARGS...` prints on stdout (it must succeed).
+fn cli(command: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO"))
         .args([
             "run",
@@ -192,7 +192,7 @@ fn cli_history(args: &[&str]) -> String {
             "-p",
             "distlab",
             "--",
-            "history",
+            command,
         ])
         .args(args)
         .current_dir(workspace())
@@ -203,24 +203,19 @@ fn cli_history(args: &[&str]) -> String {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("the history is UTF-8")
+    String::from_utf8(output.stdout).expect("the output is UTF-8")
+}
+
+/// The history `distlab history` prints (EDN) for `args`.
+fn cli_history(args: &[&str]) -> String {
+    cli("history", args)
 }
 
 /// The lines `distlab run --json` prints for `args`.
 fn cli_json(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--release", "--quiet", "-p", "distlab", "--", "run"])
-        .args(args)
-        .arg("--json")
-        .current_dir(workspace())
-        .output()
-        .expect("cargo runs the command line");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("the trace is UTF-8")
+    let mut args = args.to_vec();
+    args.push("--json");
+    cli("run", &args)
 }
 
 #[test]

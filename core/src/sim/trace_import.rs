@@ -518,24 +518,19 @@ impl Cursor<'_> {
     }
 
     fn number(&mut self) -> Result<u64, &'static str> {
-        self.skip_space();
-        let start = self.at;
-        while matches!(self.bytes.get(self.at), Some(b'0'..=b'9')) {
-            self.at += 1;
-        }
-        if matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
-            return Err("not a whole number");
-        }
-        self.text[start..self.at]
-            .parse()
-            .map_err(|_| "not a whole number")
+        self.whole(false)
     }
 
     /// A whole number that may be negative (values in client histories).
     fn signed(&mut self) -> Result<i64, &'static str> {
+        self.whole(true)
+    }
+
+    /// The digits of a whole number (after a minus sign if `signed`), parsed.
+    fn whole<N: std::str::FromStr>(&mut self, signed: bool) -> Result<N, &'static str> {
         self.skip_space();
         let start = self.at;
-        if self.bytes.get(self.at) == Some(&b'-') {
+        if signed && self.bytes.get(self.at) == Some(&b'-') {
             self.at += 1;
         }
         while matches!(self.bytes.get(self.at), Some(b'0'..=b'9')) {
