@@ -4,12 +4,29 @@
 // bundle (and fetches its WebAssembly at the same time), which replaces the static
 // page with the lab once the page is parsed. Only the route's own files are fetched.
 (() => {
-const bundles = JSON.parse(document.getElementById("distlab-bundles").textContent);
-const homeFile = JSON.parse(document.getElementById("distlab-home").textContent);
+// Each route's [bundle hash, stylesheet] (distlab-site).
+const routes = JSON.parse(document.getElementById("distlab-bundles").textContent);
+const bundleOf = (slug) => {
+  const entry = Object.hasOwn(routes, slug) && routes[slug];
+  if (!entry) return null;
+  const [hash, css] = entry;
+  return { js: slug + "-" + hash + ".js", wasm: slug + "-" + hash + "_bg.wasm", css };
+};
+const home = JSON.parse(document.getElementById("distlab-home").textContent);
 const picturesFile = JSON.parse(document.getElementById("distlab-pictures").textContent);
 // The Export menu's pictures are made by a module loaded on first use.
 window.distlabPicture = (...args) => import("./" + picturesFile).then((module) => module.picture(...args));
 let homeShown = false;
+
+// A page family's stylesheet (the home page's, the protocol pages', ...), added
+// with the route that needs it.
+const style = (file) => {
+  if (!file || document.querySelector("link[href='./" + file + "']")) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = "./" + file;
+  document.head.appendChild(link);
+};
 
 // Runs `then` once the document is parsed (the lab and the home page need <body>).
 const parsed = (then) => {
@@ -23,7 +40,8 @@ const parsed = (then) => {
 const showHome = () => {
   if (homeShown) return;
   homeShown = true;
-  fetch("./" + homeFile)
+  style(home.css);
+  fetch("./" + home.html)
     .then((response) => response.text())
     .then((markup) => parsed(() => {
       const home = document.getElementById("home");
@@ -41,7 +59,7 @@ let loading = false;
 
 const show = (slug) => {
   if (loading) return;
-  const bundle = bundles[slug];
+  const bundle = bundleOf(slug);
   if (!bundle) {
     showHome();
     parsed(() => {
@@ -54,6 +72,7 @@ const show = (slug) => {
     return;
   }
   loading = true;
+  style(bundle.css);
   // Compiling starts as the bytes arrive, while the JavaScript is fetched.
   const url = "./" + bundle.wasm;
   const compiled = WebAssembly.compileStreaming(fetch(url)).catch(() =>

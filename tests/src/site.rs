@@ -80,7 +80,7 @@ pub fn routes(dist: &Path) -> Result<Vec<Route>, String> {
         .ok_or("manifest.json has no bundles")?;
     for (slug, bundle) in bundles {
         let mut files = shared.clone();
-        for key in ["js", "wasm"] {
+        for key in ["css", "js", "wasm"] {
             let name = bundle[key]
                 .as_str()
                 .ok_or_else(|| format!("{slug} has no {key} file"))?;

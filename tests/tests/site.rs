@@ -30,7 +30,12 @@ fn every_topic_has_a_bundle_and_a_route() {
     let Some(dist) = dist() else { return };
     let routes = routes(&dist).expect("the manifest reads");
     let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
-    let home = &routes[0].files.last().expect("the home page's file").0;
+    let home = &routes[0]
+        .files
+        .iter()
+        .find(|(name, ..)| name.starts_with("home-") && name.ends_with(".html"))
+        .expect("the home page's file")
+        .0;
     let home = std::fs::read_to_string(dist.join(home)).expect("the home page");
     for topic in catalog::topics() {
         let route = routes
@@ -47,7 +52,7 @@ fn every_topic_has_a_bundle_and_a_route() {
             topic.slug
         );
         assert!(
-            index.contains(&format!("\"{}\":{{\"js\"", topic.slug)),
+            index.contains(&format!("\"{}\":[\"", topic.slug)),
             "{}",
             topic.slug
         );
