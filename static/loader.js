@@ -4,18 +4,38 @@
 // bundle (and fetches its WebAssembly at the same time), which replaces the static
 // page with the lab once the page is parsed. Only the route's own files are fetched.
 (() => {
-// Each route's [bundle hash, stylesheet] (distlab-site).
+// Each route's [page bundle hash, worker bundle hash, stylesheet] (distlab-site).
 const routes = JSON.parse(document.getElementById("distlab-bundles").textContent);
 const bundleOf = (slug) => {
   const entry = Object.hasOwn(routes, slug) && routes[slug];
   if (!entry) return null;
-  const [hash, css] = entry;
-  return { js: slug + "-" + hash + ".js", wasm: slug + "-" + hash + "_bg.wasm", css };
+  const [page, worker, css] = entry;
+  return {
+    js: slug + "-" + page + ".js",
+    wasm: slug + "-" + page + "_bg.wasm",
+    css,
+    worker: { js: slug + "-worker-" + worker + ".js", wasm: slug + "-worker-" + worker + "_bg.wasm" },
+  };
 };
 const home = JSON.parse(document.getElementById("distlab-home").textContent);
-const picturesFile = JSON.parse(document.getElementById("distlab-pictures").textContent);
+// Files fetched only when a person needs them: the pictures module and the hunt
+// worker's script.
+const onDemand = JSON.parse(document.getElementById("distlab-on-demand").textContent);
 // The Export menu's pictures are made by a module loaded on first use.
-window.distlabPicture = (...args) => import("./" + picturesFile).then((module) => module.picture(...args));
+window.distlabPicture = (...args) => import("./" + onDemand.pictures).then((module) => module.picture(...args));
+// Hunts and shrinks run in a Web Worker (static/worker.js) with the route's worker
+// bundle; every line the worker posts goes to `onLines`. Returns the worker
+// (terminate() stops it).
+window.distlabWorker = (task, onLines) => {
+  const bundle = bundleOf(route());
+  if (!bundle) return null;
+  const url = (file) => new URL("./" + file, location.href).href;
+  const worker = new Worker(url(onDemand.worker), { type: "module" });
+  worker.onmessage = ({ data }) => onLines(String(data));
+  worker.onerror = () => onLines("error: the worker stopped");
+  worker.postMessage({ ...task, bundle: { js: url(bundle.worker.js), wasm: url(bundle.worker.wasm) } });
+  return worker;
+};
 let homeShown = false;
 
 // A page family's stylesheet (the home page's, the protocol pages', ...), added

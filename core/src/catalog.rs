@@ -42,7 +42,42 @@ macro_rules! catalog_lists {
         /// Every topic's slug, in catalog order: all a bundle needs to know which
         /// routes exist elsewhere.
         pub static SLUGS: &[&str] = &[$(crate::topics::$module::INFO.slug),*];
+
+        /// One list per topic, named like its module: that topic alone.
+        #[allow(non_upper_case_globals)]
+        mod single {
+            use super::TopicInfo;
+            $(pub static $module: &[&TopicInfo] = &[&crate::topics::$module::INFO];)*
+        }
+
+        /// The topic whose module is `module`, alone, chosen at compile time so a
+        /// binary that keeps the result in a static holds only that topic's code
+        /// (a route's worker does); any other name gives every topic.
+        pub const fn topics_of_module(module: &str) -> &'static [&'static TopicInfo] {
+            $(
+                if same(module.as_bytes(), stringify!($module).as_bytes()) {
+                    return single::$module;
+                }
+            )*
+            TOPICS
+        }
     };
+}
+
+/// Whether two byte strings are equal, in a constant context (choosing a topic by
+/// its module name at compile time).
+pub const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 with_topics!(catalog_lists);

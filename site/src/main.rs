@@ -9,10 +9,10 @@
 //!   `DISTLAB_BUNDLE=<module>`, which holds that topic's page and nothing of any
 //!   other topic, then `wasm-bindgen --target web` and `wasm-opt` for size;
 //! - a small inline loader reads the route and imports the topic's bundle,
-//!   fetching its WebAssembly at the same time, and the stylesheet of its page
-//!   family (every route loads `style.css`; `home.css`, `protocol.css` and
-//!   `structure.css` come with the routes that use them);
-//! - JavaScript is minified by esbuild when `scripts/setup` has installed it.
+//!   fetching its WebAssembly at the same time;
+//! - each topic also has a worker bundle (`distlab-worker`: the topic and its
+//!   hunt and shrink, no page code) that the Hunt panel starts in a Web Worker,
+//!   fetched only when a person hunts or shrinks.
 //!
 //! Every asset name carries a hash of its content, every URL is relative, and
 //! `manifest.json` lists each route's files (the budget test and `measure` read it).
@@ -31,8 +31,9 @@ use sha2::{Digest, Sha256};
 /// The cargo profile of the bundles: size over speed (see the workspace manifest).
 const PROFILE: &str = "wasm-release";
 const TARGET: &str = "wasm32-unknown-unknown";
-/// A topic's page bundle: (package, binary, file name suffix).
+/// The page bundle and the worker bundle: (package, binary, file name suffix).
 const BUNDLE: (&str, &str, &str) = ("distlab-web", "distlab-bundle", "");
+const WORKER: (&str, &str, &str) = ("distlab-worker", "distlab-worker", "-worker");
 
 fn main() -> ExitCode {
     let dist = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "dist".into()));
@@ -129,7 +130,7 @@ fn compact_js(js: &str) -> String {
     out
 }
 
-/// Compiles one topic's bundle (`kind`) and copies the raw
+/// Compiles one topic's page or worker bundle (`kind`) and copies the raw
 /// WebAssembly out of the way of the next build (every topic's is the same
 /// binary); returns where it went.
 fn compile(
@@ -300,13 +301,14 @@ fn build(dist: &Path) -> Result<(), String> {
         "favicon.svg",
         &read(&root.join("static/favicon.svg"))?,
     )?;
-    let pictures = String::from_utf8(read(&root.join("static/pictures.js"))?)
-        .map_err(|_| "static/pictures.js is not UTF-8")?;
-    let pictures = hashed_write(
-        dist,
-        "pictures.js",
-        minify_js(root.as_path(), &pictures)?.as_bytes(),
-    )?;
+    // Scripts fetched on demand: the pictures module and the hunt worker's script.
+    let script = |name: &str| -> Result<String, String> {
+        let js = String::from_utf8(read(&root.join("static").join(name))?)
+            .map_err(|_| format!("static/{name} is not UTF-8"))?;
+        hashed_write(dist, name, minify_js(root.as_path(), &js)?.as_bytes())
+    };
+    let pictures = script("pictures.js")?;
+    let worker_script = script("worker.js")?;
     let home = hashed_write(
         dist,
         "home.html",
@@ -315,56 +317,70 @@ fn build(dist: &Path) -> Result<(), String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    // Cargo builds one bundle at a time (they are the same binary); binding and
-    // optimising the last one overlaps the next compilation.
+    // Cargo builds one bundle at a time (each kind is one binary); binding and
+    // optimising the last one overlaps the next compilation. Each topic has a page
+    // bundle (what its route downloads) and a worker bundle (its hunts and
+    // shrinks, fetched only when a person starts one).
     let started = std::time::Instant::now();
     let routes = std::thread::scope(|scope| {
         let mut finishing = Vec::new();
         for topic in catalog::topics() {
             let root = &root;
             let slug = topic.slug;
-            let raw = compile(root, &target, slug, BUNDLE)?;
-            finishing.push((slug, scope.spawn(move || finish(root, dist, slug, &raw))));
+            let page = compile(root, &target, slug, BUNDLE)?;
+            let page = scope.spawn(move || finish(root, dist, slug, &page));
+            let worker = compile(root, &target, slug, WORKER)?;
+            let name = format!("{slug}{}", WORKER.2);
+            let worker = scope.spawn(move || finish(root, dist, &name, &worker));
+            finishing.push((slug, page, worker));
         }
         finishing
             .into_iter()
-            .map(|(slug, handle)| {
-                let (js, wasm) = handle.join().map_err(|_| format!("{slug}: panicked"))??;
-                Ok((slug, js, wasm))
+            .map(|(slug, page, worker)| {
+                let (js, wasm) = page.join().map_err(|_| format!("{slug}: panicked"))??;
+                let worker = worker.join().map_err(|_| format!("{slug}: panicked"))??;
+                Ok((slug, js, wasm, worker))
             })
             .collect::<Result<Vec<_>, String>>()
     })?;
     eprintln!(
-        "distlab-site: {} bundles in {:.1} s",
-        routes.len(),
+        "distlab-site: {} page and worker bundles in {:.1} s",
+        routes.len() * 2,
         started.elapsed().as_secs_f64()
     );
 
     let bundles = routes
         .iter()
-        .map(|(slug, js, wasm)| {
+        .map(|(slug, js, wasm, (worker_js, worker_wasm))| {
             let css = family_style(&family_styles, slug)?;
             Ok(format!(
-                "{}:{{\"js\":{},\"wasm\":{},\"css\":{}}}",
+                "{}:{{\"js\":{},\"wasm\":{},\"css\":{},\"worker\":{{\"js\":{},\"wasm\":{}}}}}",
                 json(slug),
                 json(js),
                 json(wasm),
-                json(css)
+                json(css),
+                json(worker_js),
+                json(worker_wasm)
             ))
         })
         .collect::<Result<Vec<_>, String>>()?
         .join(",");
     // What the loader needs of each route, short (every route downloads it):
-    // [bundle hash, stylesheet]; the file names follow from the slug and hash.
+    // [page bundle hash, worker bundle hash, stylesheet]; the file names follow
+    // from the slug and the hashes.
+    let hash_of =
+        |js: &str| js[js.len().saturating_sub(3 + 16)..js.len().saturating_sub(3)].to_string();
     let loader_routes = routes
         .iter()
-        .map(|(slug, js, _)| {
+        .map(|(slug, js, _, (worker_js, _))| {
             let css = family_style(&family_styles, slug)?;
-            let hash = js
-                .strip_prefix(&format!("{slug}-"))
-                .and_then(|rest| rest.strip_suffix(".js"))
-                .ok_or_else(|| format!("{js} is not named after {slug}"))?;
-            Ok(format!("{}:[{},{}]", json(slug), json(hash), json(css)))
+            Ok(format!(
+                "{}:[{},{},{}]",
+                json(slug),
+                json(&hash_of(js)),
+                json(&hash_of(worker_js)),
+                json(css)
+            ))
         })
         .collect::<Result<Vec<_>, String>>()?
         .join(",");
@@ -379,7 +395,14 @@ fn build(dist: &Path) -> Result<(), String> {
             "{{home}}",
             &format!("{{\"html\":{},\"css\":{}}}", json(&home), json(&home_style)),
         )
-        .replace("{{pictures}}", &json(&pictures))
+        .replace(
+            "{{on_demand}}",
+            &format!(
+                "{{\"pictures\":{},\"worker\":{}}}",
+                json(&pictures),
+                json(&worker_script)
+            ),
+        )
         .replace("{{bundles}}", &format!("{{{loader_routes}}}"))
         .replace("{{loader}}", &minify_js(&root, &loader)?);
     write(&dist.join("index.html"), index.as_bytes())?;
@@ -391,8 +414,17 @@ fn build(dist: &Path) -> Result<(), String> {
         json(&style),
         json(&favicon)
     );
-    // Pictures are fetched only when a person exports one, so no route counts them.
-    let on_demand = json(&pictures);
+    // Pictures are fetched only when a person exports one, and the worker script
+    // and a worker bundle when a person hunts or shrinks, so no route counts them.
+    let on_demand = [json(&pictures), json(&worker_script)]
+        .into_iter()
+        .chain(
+            routes
+                .iter()
+                .flat_map(|(_, _, _, (js, wasm))| [json(js), json(wasm)]),
+        )
+        .collect::<Vec<_>>()
+        .join(",");
     let manifest = format!(
         "{{\"shared\":{shared},\"home\":[{},{}],\"on_demand\":[{on_demand}],\"bundles\":{{{bundles}}}}}\n",
         json(&home),

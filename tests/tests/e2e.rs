@@ -184,7 +184,18 @@ fn a_shared_link_reproduces_the_run_and_a_bad_link_explains_itself() {
 
 /// What `distlab COMMAND ARGS...` prints on stdout (it must succeed).
 fn cli(command: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO"))
+    let output = cli_output(command, args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the output is UTF-8")
+}
+
+/// What `distlab COMMAND ARGS...` did, whatever its exit status.
+fn cli_output(command: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO"))
         .args([
             "run",
             "--release",
@@ -197,13 +208,7 @@ fn cli(command: &str, args: &[&str]) -> String {
         .args(args)
         .current_dir(workspace())
         .output()
-        .expect("cargo runs the command line");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("the output is UTF-8")
+        .expect("cargo runs the command line")
 }
 
 /// The history `distlab history` prints (EDN) for `args`.
@@ -496,4 +501,116 @@ fn reduced_motion_shows_busy_links_instead_of_moving_messages() {
         .expect("messages are in flight at 1 s");
     assert_eq!(state["shown"], Value::from(0), "{state}");
     assert!(state["busy"].as_u64().unwrap() > 0, "{state}");
+}
+
+/// The failing seeds `distlab check ARGS` reports (it exits 1 when there are any).
+fn check_failing_seeds(args: &[&str]) -> Vec<u64> {
+    let output = cli_output("check", args);
+    assert_eq!(output.status.code(), Some(1), "the check finds the bug");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("seed ")?.split(':').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_smaller_run() {
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let browser = Browser::start().expect("start headless chromium");
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 1);
+    scenario.bug = Some("stale-read".into());
+    browser
+        .goto(&format!(
+            "http://127.0.0.1:{port}/#/raft?s={}",
+            scenario.encode()
+        ))
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.getElementById('hunt-toggle')",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    browser.click("#hunt-toggle").unwrap();
+    let status = "var s = document.querySelector('#hunt span[role=status]'); return s && s.textContent.startsWith('2000 of 2000') ? s.textContent : null;";
+    let status = browser.wait_for(status, Duration::from_secs(300)).unwrap();
+    let status = status.as_str().unwrap().to_string();
+    eprintln!("hunt in the page: {status}");
+    let expected = check_failing_seeds(&[
+        "raft",
+        "--bug",
+        "stale-read",
+        "--seeds",
+        "2000",
+        "--faults",
+        "heavy",
+    ]);
+    assert!(
+        status.ends_with(&format!("{} counterexamples", expected.len())),
+        "{status} against {} from distlab check",
+        expected.len()
+    );
+    let listed = browser
+        .eval(
+            "return [...document.querySelectorAll('#hunt ol li')].map(li => li.textContent.split(':')[0])",
+            vec![],
+        )
+        .unwrap();
+    let listed: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seed| seed.as_str().unwrap().to_string())
+        .collect();
+    let first: Vec<String> = expected
+        .iter()
+        .take(listed.len())
+        .map(|seed| format!("seed {seed}"))
+        .collect();
+    assert!(!listed.is_empty());
+    assert_eq!(listed, first);
+
+    // Open the first failing seed: the player shows it, paused at the violation.
+    browser.click("#hunt ol li button").unwrap();
+    browser
+        .wait_for(
+            &format!("return location.hash.includes('s=') && !location.hash.includes('{}') && document.querySelector('.invariant.violated') ? true : null", scenario.encode()),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    // Shrink it: a smaller run that breaks the same invariant opens, with the
+    // events that led to the violation marked on the timeline.
+    let opened = browser.eval("return location.hash", vec![]).unwrap();
+    browser.click("#shrink-shown").unwrap();
+    let report = browser
+        .wait_for(
+            "var r = document.querySelector('#hunt .hunt-report'); return r && r.textContent.startsWith('Shrunk') ? r.textContent : null;",
+            Duration::from_secs(300),
+        )
+        .unwrap();
+    let report = report.as_str().unwrap().to_string();
+    eprintln!("shrink in the page: {report}");
+    assert!(report.contains("still breaks linearizable"), "{report}");
+    let numbers: Vec<u64> = report
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        numbers[0] <= numbers[1],
+        "no more actions than before: {report}"
+    );
+    let shrunk = browser.eval("return location.hash", vec![]).unwrap();
+    assert_ne!(
+        shrunk, opened,
+        "the shrunk run is opened and its link shown"
+    );
+    browser
+        .wait_for(
+            "return document.querySelector('.invariant.violated') && document.querySelector('svg.timeline.causal-view') ? true : null",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    let errors = browser.console_errors().unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

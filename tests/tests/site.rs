@@ -92,3 +92,35 @@ fn every_route_is_within_its_budget() {
     let over: Vec<_> = routes.iter().filter(|r| r.gzipped() > r.budget).collect();
     assert!(over.is_empty(), "routes over budget:\n{}", table(&routes));
 }
+
+#[test]
+fn every_topic_has_a_worker_bundle_fetched_only_on_demand() {
+    let Some(dist) = dist() else { return };
+    let text = std::fs::read_to_string(dist.join("manifest.json")).expect("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("the manifest reads");
+    let on_demand: Vec<&str> = manifest["on_demand"]
+        .as_array()
+        .expect("on_demand files")
+        .iter()
+        .filter_map(|name| name.as_str())
+        .collect();
+    let routes = routes(&dist).expect("the manifest reads");
+    for topic in catalog::topics() {
+        let worker = &manifest["bundles"][topic.slug]["worker"];
+        for key in ["js", "wasm"] {
+            let name = worker[key].as_str().expect("a worker file");
+            assert!(
+                name.starts_with(&format!("{}-worker-", topic.slug)),
+                "{name}"
+            );
+            assert!(dist.join(name).is_file(), "{name} is missing");
+            assert!(on_demand.contains(&name), "{name} is not on demand");
+            assert!(
+                routes
+                    .iter()
+                    .all(|r| r.files.iter().all(|(file, ..)| file != name)),
+                "a route downloads {name} on load"
+            );
+        }
+    }
+}

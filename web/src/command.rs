@@ -31,4 +31,12 @@ pub enum Command {
     Tell(String),
     /// Download the trace or a picture of the page (see [`crate::export`]).
     Export(ExportKind),
+    /// Hunt with the page's settings, or stop the hunt or shrink under way.
+    Hunt,
+    /// Shrink the run shown (when it breaks an invariant).
+    Shrink,
+    /// Open the hunt's failing seed at this index, paused at its violation.
+    OpenFound(usize),
+    /// Lines from the hunt's worker (see [`crate::hunt`]).
+    WorkerLines(String),
 }

@@ -18,6 +18,7 @@ use yew::prelude::*;
 use crate::command::Command;
 use crate::embed;
 use crate::export::{self, ExportKind};
+use crate::hunt;
 use crate::player::Player;
 use crate::views::controls::Shared;
 
@@ -89,13 +90,28 @@ pub fn use_player(
     if *seen_link.borrow() != link {
         *seen_link.borrow_mut() = link.clone();
         if link.as_deref() != Some(player.borrow().scenario().encode().as_str()) {
-            *player.borrow_mut() = Player::from_link(topic, link.as_deref());
+            let mut fresh = Player::from_link(topic, link.as_deref());
+            fresh.keep_hunt_of(&mut player.borrow_mut());
+            *player.borrow_mut() = fresh;
         }
+    }
+    // The Hunt panel's worker, while it works (see `crate::hunt`).
+    let worker = use_mut_ref(|| None::<hunt::Worker>);
+    {
+        let worker = worker.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some((worker, _)) = worker.borrow_mut().take() {
+                    hunt::terminate(&worker);
+                }
+            }
+        });
     }
 
     let on_command = {
         let player = player.clone();
         let update = update.clone();
+        let worker = worker.clone();
         let span = span.clone();
         let shared = shared.clone();
         Callback::from(move |command: Command| {
@@ -116,6 +132,11 @@ pub fn use_player(
                     share_link(full_page_url(&hash), shared.clone());
                 }
                 Command::Export(kind) => export(kind, player.clone(), update.clone()),
+                command @ (Command::Hunt | Command::Shrink) => {
+                    player.borrow_mut().apply(command);
+                    let task = player.borrow_mut().take_task();
+                    restart_worker(&worker, task, &player, &update, embed);
+                }
                 other => player.borrow_mut().apply(other),
             }
             write_url(&player.borrow().link(embed));
@@ -259,6 +280,41 @@ fn use_keyboard_shortcuts(on_command: Callback<Command>) {
             }
         }
     });
+}
+
+/// Ends the Hunt panel's worker and starts `task` in a new one, whose lines go to
+/// the player; when the task is over the worker is ended.
+fn restart_worker(
+    worker: &Rc<RefCell<Option<hunt::Worker>>>,
+    task: Option<hunt::Task>,
+    player: &Rc<RefCell<Player>>,
+    update: &UseForceUpdateHandle,
+    embed: bool,
+) {
+    if let Some((old, _)) = worker.borrow().as_ref() {
+        hunt::terminate(old);
+    }
+    let Some(task) = task else {
+        return;
+    };
+    let (shared, update, running) = (player.clone(), update.clone(), worker.clone());
+    let on_lines = Closure::<dyn FnMut(String)>::new(move |lines: String| {
+        shared.borrow_mut().apply(Command::WorkerLines(lines));
+        if !shared.borrow().hunt().busy() {
+            if let Some((worker, _)) = running.borrow().as_ref() {
+                hunt::terminate(worker);
+            }
+        }
+        write_url(&shared.borrow().link(embed));
+        update.force_update();
+    });
+    match hunt::start(&task, on_lines) {
+        Ok(started) => *worker.borrow_mut() = Some(started),
+        Err(problem) => {
+            let line = format!("error: {problem}");
+            player.borrow_mut().apply(Command::WorkerLines(line));
+        }
+    }
 }
 
 /// Replaces the URL's hash without adding a history entry or firing `hashchange`.

@@ -5,8 +5,8 @@
 //! - [`hooks`]: the player hook with its animation loop and URL sync;
 //! - [`layout`]: view geometry in plain Rust; [`views`]: the drawings and panels;
 //! - [`pages`]: one page per topic, picking views; [`embed`]: embed mode and the
-//!   JavaScript API; [`export`]: trace and picture files; [`panic`]: the error
-//!   banner.
+//!   JavaScript API; [`export`]: trace and picture files; [`hunt`]: what the
+//!   Hunt panel's worker reports; [`panic`]: the error banner.
 //!
 //! The web side holds no protocol logic: it reads traces, cluster states and state
 //! tables through `distlab_core::lab::run::Run`.
@@ -16,6 +16,7 @@ pub mod command;
 pub mod embed;
 pub mod export;
 pub mod hooks;
+pub mod hunt;
 pub mod layout;
 pub mod pages;
 pub mod panic;

@@ -15,14 +15,17 @@
 //!
 //! Plain Rust: no browser types, tested natively.
 
+use distlab_core::lab::hunt::replay_of;
 use distlab_core::lab::run::{Run, RunOptions, USER_ACTION_RANK};
 use distlab_core::lab::scenario::Scenario;
 use distlab_core::lab::topic::{Narration, TopicInfo};
 use distlab_core::sim::action::{Action, TimedAction};
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::{Duration, Time};
 use distlab_core::sim::trace::{MessageId, MessageRecord, TraceMark};
 
 use crate::command::Command;
+use crate::hunt::{HuntState, ShrinkState, Task};
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
@@ -101,6 +104,9 @@ pub struct Player {
     /// Trace events held before the window slides ([`KEEP_EVENTS`] unless a test
     /// lowers it).
     keep_events: usize,
+    /// The Hunt panel's hunt and shrink, and the worker task to start next.
+    hunt: HuntState,
+    task: Option<Task>,
 }
 
 impl Player {
@@ -124,6 +130,8 @@ impl Player {
             notice: None,
             snapshots,
             keep_events: KEEP_EVENTS,
+            hunt: HuntState::default(),
+            task: None,
         })
     }
 
@@ -572,6 +580,63 @@ impl Player {
                 self.tell(text);
                 Ok(())
             }
+            Command::Hunt if self.hunt.busy() => {
+                self.hunt.running = false;
+                self.hunt.shrink.running = false;
+                Ok(())
+            }
+            Command::Hunt => {
+                let link = self.scenario.encode();
+                self.hunt = HuntState {
+                    base: link.clone(),
+                    running: true,
+                    ..HuntState::default()
+                };
+                self.task = Some(Task::Hunt { link });
+                Ok(())
+            }
+            Command::Shrink => match self.run.violations().first() {
+                Some(violation) => {
+                    self.hunt.problem = None;
+                    self.hunt.running = false;
+                    self.hunt.shrink = ShrinkState {
+                        running: true,
+                        ..ShrinkState::default()
+                    };
+                    self.task = Some(Task::Shrink {
+                        link: self.scenario.encode(),
+                        violation: violation.time,
+                    });
+                    Ok(())
+                }
+                None => {
+                    Err("The run shown breaks no invariant, so there is nothing to shrink.".into())
+                }
+            },
+            Command::OpenFound(index) => {
+                let found = self.hunt.found.get(index).cloned();
+                let base = Scenario::decode(&self.hunt.base).ok();
+                match found.zip(base) {
+                    Some((found, base)) => {
+                        self.open(replay_of(&base, found.seed, FaultLevel::Heavy), found.time)
+                    }
+                    None => Ok(()),
+                }
+            }
+            Command::WorkerLines(lines) => {
+                let before = self.hunt.shrink.link.clone();
+                self.hunt.absorb(&lines);
+                // A shrink that just finished opens its result at the violation.
+                match (&self.hunt.shrink.link, self.hunt.shrink.after) {
+                    (Some((link, _)), Some(after)) if self.hunt.shrink.link != before => {
+                        match Scenario::decode(link) {
+                            Ok(scenario) => self.open(scenario, after.time),
+                            Err(error) => Err(error.to_string()),
+                        }
+                    }
+                    _ => Ok(()),
+                }
+            }
             Command::DismissNotice => {
                 self.dismiss_notice();
                 Ok(())
@@ -583,6 +648,30 @@ impl Player {
         if let Err(error) = result {
             self.notice = Some(error);
         }
+    }
+
+    /// Opens `scenario` paused at `time` (a hunt's or a shrink's counterexample).
+    fn open(&mut self, scenario: Scenario, time: Time) -> Result<(), String> {
+        self.replace_scenario(scenario)?;
+        self.pause();
+        self.seek_time(time);
+        Ok(())
+    }
+
+    /// The Hunt panel's state.
+    pub fn hunt(&self) -> &HuntState {
+        &self.hunt
+    }
+
+    /// The worker task the last command asked for, if any (the hook starts it).
+    pub fn take_task(&mut self) -> Option<Task> {
+        self.task.take()
+    }
+
+    /// Keeps `old`'s hunt when a new player replaces it (the link changed from
+    /// outside while a hunt may be running).
+    pub fn keep_hunt_of(&mut self, old: &mut Player) {
+        self.hunt = std::mem::take(&mut old.hunt);
     }
 
     /// The share link's hash for the current scenario.

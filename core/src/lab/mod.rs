@@ -8,6 +8,7 @@
 //! - [`params`]: the parameters protocol topics share;
 //! - [`sweep`]: seed sweeps with the checker on;
 //! - [`shrink`]: a failing run made small (delta debugging over the scenario);
+//! - [`hunt`]: hunts and shrinks as lines of text, for the page's worker;
 //! - [`bench`]: the simulator's benchmark workload;
 //! - [`export`]: a run's trace as JSON lines, for the command line and the pages.
 //!
@@ -16,6 +17,7 @@
 
 pub mod bench;
 pub mod export;
+pub mod hunt;
 pub mod params;
 pub mod protocol;
 pub mod run;

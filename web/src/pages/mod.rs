@@ -22,6 +22,7 @@ macro_rules! declare_page_modules {
 
 distlab_core::with_topics!(declare_page_modules);
 
+use distlab_core::catalog::same;
 use distlab_core::lab::topic::TopicInfo;
 use yew::prelude::*;
 
@@ -45,21 +46,6 @@ pub struct Page {
 pub struct Bundle {
     pub pages: &'static [Page],
     pub home: Option<fn() -> Html>,
-}
-
-/// Whether two byte strings are equal, in a constant context.
-const fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 macro_rules! pages_table {

@@ -308,6 +308,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations, on_seek_step: on_command.reform(Command::SeekStep) }) }
                 { views::event_log::draw(&EventLogProps { lines: shared::recent_events(trace, LOG_LINES) }) }
             </div>
+            { shared::hunt_panel(&handle, &player, props.embed) }
         </div>
     }
 }

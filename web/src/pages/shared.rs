@@ -145,3 +145,15 @@ pub fn preset_title(player: &Player) -> Option<&'static str> {
     let name = player.scenario().preset.as_deref()?;
     player.topic().preset(name).map(|p| p.title)
 }
+
+/// The Hunt and shrink panel of a topic with bugs (not in embed mode).
+pub fn hunt_panel(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
+    if embed || player.topic().bugs.is_empty() {
+        return Html::default();
+    }
+    views::hunt::draw(&views::hunt::HuntProps {
+        state: player.hunt(),
+        violated: !player.run().violations().is_empty(),
+        on_command: &handle.on_command,
+    })
+}

@@ -11,6 +11,7 @@ pub mod field;
 pub mod gorilla_bits;
 pub mod hash_tree;
 pub mod history;
+pub mod hunt;
 pub mod invariants;
 pub mod narration;
 pub mod ring;

@@ -1,0 +1,257 @@
+//! Hunting and shrinking from the page: the tasks given to the route's worker
+//! bundle (the `worker` crate, started by the release site's loader and fetched on
+//! first use) and what the page knows of them, read from the lines the worker posts
+//! (`distlab_core::lab::hunt` writes them). Besides those, the loader's worker
+//! script posts `hunt DONE ELAPSED_MS` (whole milliseconds) after each range of
+//! seeds and `end` when the hunt is over. The player keeps the [`HuntState`]; the
+//! player hook starts and stops the worker.
+
+use distlab_core::lab::shrink::RunSize;
+use distlab_core::sim::faults::FaultLevel;
+use distlab_core::sim::time::{Duration, Time};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Seeds one hunt sweeps, and how many the worker reports on at a time.
+pub const SEEDS: u32 = 2_000;
+const CHUNK: u32 = 10;
+
+/// Work for the worker: a hunt over a scenario's settings, or a shrink of a run
+/// up to its violation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Task {
+    Hunt { link: String },
+    Shrink { link: String, violation: Time },
+}
+
+/// A worker at work and the handler of its lines.
+pub type Worker = (JsValue, Closure<dyn FnMut(String)>);
+
+/// Ends a worker's work; its handler stays until the next task replaces it (it
+/// may be the code running now).
+pub fn terminate(worker: &JsValue) {
+    let terminate = js_sys::Reflect::get(worker, &"terminate".into());
+    if let Some(terminate) = terminate
+        .ok()
+        .and_then(|t| t.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = terminate.call0(worker);
+    }
+}
+
+/// Starts `task` in a worker made by the release site's loader (`distlabWorker`),
+/// giving its lines to `on_lines`; `Err` says why it cannot (the development
+/// build has no worker bundles).
+pub fn start(task: &Task, on_lines: Closure<dyn FnMut(String)>) -> Result<Worker, String> {
+    let make = web_sys::window()
+        .and_then(|window| js_sys::Reflect::get(&window, &"distlabWorker".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("hunts run in a Web Worker that the release site starts (scripts/build); this development build has none")?;
+    let fields: Vec<(&str, JsValue)> = match task {
+        Task::Hunt { link } => vec![
+            ("link", link.as_str().into()),
+            ("seeds", SEEDS.into()),
+            ("chunk", CHUNK.into()),
+            ("faults", FaultLevel::Heavy.as_str().into()),
+        ],
+        // One microsecond past the violation, so its step still runs.
+        Task::Shrink { link, violation } => vec![
+            ("shrink", true.into()),
+            ("link", link.as_str().into()),
+            (
+                "untilMicros",
+                (violation.after(Duration(1)).as_micros() as f64).into(),
+            ),
+        ],
+    };
+    let message = js_sys::Object::new();
+    for (field, value) in fields {
+        let _ = js_sys::Reflect::set(&message, &field.into(), &value);
+    }
+    let worker = make
+        .call2(&JsValue::NULL, &message, on_lines.as_ref())
+        .ok()
+        .filter(JsValue::is_object)
+        .ok_or("the worker could not start")?;
+    Ok((worker, on_lines))
+}
+
+/// A seed the hunt found failing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub seed: u64,
+    pub invariant: String,
+    pub time: Time,
+}
+
+/// What a shrink has done so far, or its result.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShrinkState {
+    pub running: bool,
+    /// The last stage reported, its actions and the runs tried so far.
+    pub stage: String,
+    pub actions: u64,
+    pub trials: u64,
+    /// The shrunk scenario's link and the invariant it breaks.
+    pub link: Option<(String, String)>,
+    pub before: Option<RunSize>,
+    pub after: Option<RunSize>,
+}
+
+/// What the Hunt panel shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HuntState {
+    /// The scenario the hunt sweeps (encoded): found seeds replay its settings.
+    pub base: String,
+    pub running: bool,
+    pub done: u64,
+    pub seeds_per_second: u64,
+    pub found: Vec<Found>,
+    pub shrink: ShrinkState,
+    /// Why the last task could not be done, if it could not.
+    pub problem: Option<String>,
+}
+
+/// A run's size from the words `ACTIONS EVENTS MICROS`.
+fn run_size(actions: &str, events: &str, micros: &str) -> Option<RunSize> {
+    Some(RunSize {
+        actions: actions.parse().ok()?,
+        events: events.parse().ok()?,
+        time: Time(micros.parse().ok()?),
+    })
+}
+
+impl HuntState {
+    /// Whether a hunt or a shrink is under way.
+    pub fn busy(&self) -> bool {
+        self.running || self.shrink.running
+    }
+
+    /// Reads the worker's lines (see the module's documentation). Lines it does
+    /// not know are dropped.
+    pub fn absorb(&mut self, lines: &str) {
+        for line in lines.lines() {
+            if let Some(problem) = line.strip_prefix("error: ") {
+                self.problem = Some(problem.to_string());
+                self.running = false;
+                self.shrink.running = false;
+                continue;
+            }
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["hunt", done, elapsed_ms] => {
+                    if let (Ok(done), Ok(elapsed_ms)) = (done.parse(), elapsed_ms.parse::<u64>()) {
+                        self.done = done;
+                        self.seeds_per_second = done * 1000 / elapsed_ms.max(1);
+                    }
+                }
+                ["found", seed, invariant, micros] => {
+                    if let (Ok(seed), Ok(micros)) = (seed.parse(), micros.parse()) {
+                        self.found.push(Found {
+                            seed,
+                            invariant: invariant.to_string(),
+                            time: Time(micros),
+                        });
+                    }
+                }
+                ["end"] => self.running = false,
+                ["stage", stage, actions, trials] => {
+                    self.shrink.stage = stage.replace('-', " ");
+                    self.shrink.actions = actions.parse().unwrap_or(0);
+                    self.shrink.trials = trials.parse().unwrap_or(0);
+                }
+                ["shrunk", link, invariant, a0, e0, t0, a1, e1, t1] => {
+                    self.shrink.link = Some((link.to_string(), invariant.to_string()));
+                    self.shrink.before = run_size(a0, e0, t0);
+                    self.shrink.after = run_size(a1, e1, t1);
+                    self.shrink.running = false;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use distlab_core::catalog;
+    use distlab_core::lab::hunt::{hunt_lines, replay_of, shrink_lines};
+    use distlab_core::lab::scenario::Scenario;
+    use distlab_core::lab::shrink;
+    use distlab_core::sim::faults::FaultLevel;
+    use distlab_core::sim::time::Duration;
+
+    use super::*;
+
+    fn hunted(bug: &str) -> (Scenario, HuntState) {
+        let mut scenario = Scenario::new("raft", 1);
+        scenario.bug = Some(bug.to_string());
+        let mut state = HuntState {
+            running: true,
+            ..HuntState::default()
+        };
+        let lines = hunt_lines(catalog::topics(), &scenario.encode(), 0, 40, "heavy");
+        state.absorb(&format!("hunt 40 2000\n{lines}"));
+        state.absorb("end");
+        (scenario, state)
+    }
+
+    #[test]
+    fn the_hunt_lines_read_back() {
+        let (_, state) = hunted("vote-without-log-check");
+        assert!(!state.running);
+        assert_eq!((state.done, state.seeds_per_second), (40, 20));
+        assert!(!state.found.is_empty());
+        let invariants = catalog::find("raft").unwrap().invariants;
+        assert!(state
+            .found
+            .iter()
+            .all(|f| invariants.iter().any(|i| i.name == f.invariant)));
+        assert_eq!(state.problem, None);
+    }
+
+    #[test]
+    fn unknown_or_broken_lines_are_dropped() {
+        let mut state = HuntState::default();
+        state.absorb("found x y z\nhunt 3\nstage\nshrunk a b 1 2\nwhat\n");
+        assert_eq!(state, HuntState::default());
+        state.running = true;
+        state.absorb("error: the link is not a scenario");
+        assert!(!state.running);
+        assert_eq!(state.problem.as_deref(), Some("the link is not a scenario"));
+    }
+
+    #[test]
+    fn the_shrink_lines_read_back_as_the_core_result() {
+        let (scenario, mut state) = hunted("vote-without-log-check");
+        let found = state.found[0].clone();
+        let replay = replay_of(&scenario, found.seed, FaultLevel::Heavy);
+        let until = found.time.after(Duration(1));
+        state.shrink.running = true;
+        let mut stages = 0;
+        let lines = shrink_lines(catalog::topics(), &replay.encode(), until, |line| {
+            stages += 1;
+            state.absorb(line);
+        });
+        assert!(stages >= 3, "{lines}");
+        assert!(
+            state.shrink.running,
+            "progress alone does not end the shrink"
+        );
+        state.absorb(&lines);
+        let topic = catalog::find("raft").unwrap();
+        let expected = shrink::shrink(topic, &replay, until, |_| {}).unwrap();
+        assert!(!state.shrink.running);
+        assert_eq!(
+            state.shrink.link,
+            Some((
+                expected.scenario.encode(),
+                expected.violation.invariant.to_string()
+            ))
+        );
+        assert_eq!(state.shrink.before, Some(expected.before));
+        assert_eq!(state.shrink.after, Some(expected.after));
+        assert_eq!(state.shrink.trials, u64::from(expected.trials));
+        assert_eq!(found.invariant, expected.violation.invariant);
+    }
+}
