@@ -7,7 +7,9 @@
 //! 1. the horizon becomes the instant of the violation;
 //! 2. the random faults drawn from the seed become explicit actions (when the run
 //!    still fails that way), so each can be dropped on its own;
-//! 3. delta debugging (Zeller and Hildebrandt's ddmin) over the action list;
+//! 3. delta debugging (Zeller and Hildebrandt's ddmin) over the action list: whole
+//!    faults first (a crash with its restart, a partition or cut with its heal, a
+//!    loss rate with its reset), then single actions;
 //! 4. each numeric parameter moves towards its simplest value (its minimum), first
 //!    all the way, then by halving the distance;
 //! 5. ddmin again, since fewer nodes or a lower rate can make more actions moot.
@@ -23,7 +25,7 @@ use super::params::NODES;
 use super::run::RunOptions;
 use super::scenario::Scenario;
 use super::topic::TopicInfo;
-use crate::sim::action::TimedAction;
+use crate::sim::action::{Action, TimedAction};
 use crate::sim::checker::ViolationReport;
 use crate::sim::faults::{fault_plan, FaultLevel};
 use crate::sim::time::{Duration, Time};
@@ -293,34 +295,75 @@ pub fn shrink_smallest(
     best.ok_or(ShrinkError::NoViolation)
 }
 
-/// ddmin over `scenario`'s actions: the smallest list found (1-minimal when the
-/// budget lasts) whose scenario still fails.
-fn ddmin<P: FnMut(ShrinkProgress)>(
+/// The actions of `actions` grouped into faults: a crash with the restart that
+/// ends it, a partition with the heal, a cut with its restore, a loss rate with
+/// the reset to zero; every other action alone. Dropping a crash but keeping its
+/// restart (or the other way round) makes a different fault, so ddmin first
+/// drops whole faults. Each group lists indices into `actions`, in order.
+fn fault_groups(actions: &[TimedAction]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    // The open group of each kind of fault: (what closes it, group index).
+    let mut open: Vec<(Action, usize)> = Vec::new();
+    for (index, timed) in actions.iter().enumerate() {
+        let closes = |opener: &Action| match (opener, &timed.action) {
+            (Action::Crash(a), Action::Restart(b)) => a == b,
+            (Action::Partition(_) | Action::Cut { .. }, Action::Heal) => true,
+            (Action::Cut { from, to }, Action::Restore { from: f, to: t }) => from == f && to == t,
+            (Action::SetDropRate(_), Action::SetDropRate(0)) => true,
+            _ => false,
+        };
+        if let Some(position) = open.iter().position(|(opener, _)| closes(opener)) {
+            let (_, group) = open.remove(position);
+            groups[group].push(index);
+            // A heal ends every partition and cut at once.
+            if timed.action == Action::Heal {
+                open.retain(|(opener, _)| {
+                    !matches!(opener, Action::Partition(_) | Action::Cut { .. })
+                });
+            }
+            continue;
+        }
+        groups.push(vec![index]);
+        if matches!(
+            timed.action,
+            Action::Crash(_) | Action::Partition(_) | Action::Cut { .. } | Action::SetDropRate(1..)
+        ) {
+            open.push((timed.action.clone(), groups.len() - 1));
+        }
+    }
+    groups
+}
+
+/// ddmin over `scenario`'s actions in `groups` (indices into its actions; a group
+/// is kept or dropped whole): the groups of the smallest list found (1-minimal
+/// when the budget lasts) whose scenario still fails.
+fn ddmin_groups<P: FnMut(ShrinkProgress)>(
     scenario: &Scenario,
+    mut groups: Vec<Vec<usize>>,
     trials: &mut Trials<'_, P>,
 ) -> Vec<TimedAction> {
-    let with = |actions: Vec<TimedAction>| {
+    let with = |groups: &[Vec<usize>]| {
+        let mut kept: Vec<usize> = groups.iter().flatten().copied().collect();
+        kept.sort_unstable();
         let mut candidate = scenario.clone();
-        candidate.actions = actions;
+        candidate.actions = kept.iter().map(|&i| scenario.actions[i].clone()).collect();
         candidate
     };
-    let mut actions = scenario.actions.clone();
-    if actions.is_empty() || trials.fails(&with(Vec::new())) {
+    if groups.is_empty() || trials.fails(&with(&[])) {
         return Vec::new();
     }
     let mut parts = 2usize;
-    while actions.len() >= 2 {
-        let chunk = actions.len().div_ceil(parts);
-        let ranges: Vec<(usize, usize)> = (0..actions.len())
+    while groups.len() >= 2 {
+        let chunk = groups.len().div_ceil(parts);
+        let ranges: Vec<(usize, usize)> = (0..groups.len())
             .step_by(chunk)
-            .map(|start| (start, (start + chunk).min(actions.len())))
+            .map(|start| (start, (start + chunk).min(groups.len())))
             .collect();
         let mut reduced = false;
         // A part alone that still fails.
         for &(start, end) in &ranges {
-            let subset = actions[start..end].to_vec();
-            if trials.fails(&with(subset.clone())) {
-                actions = subset;
+            if trials.fails(&with(&groups[start..end])) {
+                groups = groups[start..end].to_vec();
                 parts = 2;
                 reduced = true;
                 break;
@@ -329,13 +372,13 @@ fn ddmin<P: FnMut(ShrinkProgress)>(
         // Or everything but one part.
         if !reduced && ranges.len() > 2 {
             for &(start, end) in &ranges {
-                let complement: Vec<TimedAction> = actions[..start]
+                let complement: Vec<Vec<usize>> = groups[..start]
                     .iter()
-                    .chain(&actions[end..])
+                    .chain(&groups[end..])
                     .cloned()
                     .collect();
-                if trials.fails(&with(complement.clone())) {
-                    actions = complement;
+                if trials.fails(&with(&complement)) {
+                    groups = complement;
                     parts = (parts - 1).max(2);
                     reduced = true;
                     break;
@@ -343,11 +386,70 @@ fn ddmin<P: FnMut(ShrinkProgress)>(
             }
         }
         if !reduced {
-            if parts >= actions.len() {
+            if parts >= groups.len() {
                 break;
             }
-            parts = (parts * 2).min(actions.len());
+            parts = (parts * 2).min(groups.len());
         }
     }
-    actions
+    with(&groups).actions
+}
+
+/// ddmin over `scenario`'s actions: whole faults first, then single actions.
+fn ddmin<P: FnMut(ShrinkProgress)>(
+    scenario: &Scenario,
+    trials: &mut Trials<'_, P>,
+) -> Vec<TimedAction> {
+    let faults = ddmin_groups(scenario, fault_groups(&scenario.actions), trials);
+    let mut smaller = scenario.clone();
+    smaller.actions = faults;
+    let singles = (0..smaller.actions.len()).map(|i| vec![i]).collect();
+    ddmin_groups(&smaller, singles, trials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::time::NodeId;
+
+    fn at(ms: u64, action: Action) -> TimedAction {
+        TimedAction {
+            at: Time::from_millis(ms),
+            action,
+        }
+    }
+
+    #[test]
+    fn faults_are_grouped_with_what_ends_them() {
+        let cut = |a, b| Action::Cut {
+            from: NodeId(a),
+            to: NodeId(b),
+        };
+        let actions = [
+            at(1, Action::Crash(NodeId(1))),
+            at(2, Action::SetDropRate(50_000)),
+            at(3, cut(0, 2)),
+            at(4, Action::Crash(NodeId(2))),
+            at(5, Action::Restart(NodeId(1))),
+            at(6, Action::Partition(vec![0, 1, 1])),
+            at(7, Action::Heal),
+            at(8, Action::SetDropRate(0)),
+            at(9, Action::Restart(NodeId(3))),
+            at(10, Action::Heal),
+        ];
+        assert_eq!(
+            fault_groups(&actions),
+            [
+                vec![0, 4],
+                vec![1, 7],
+                // The first heal ends the cut (and the partition after it).
+                vec![2, 6],
+                // Node 2 never restarts; node 3 restarts without a crash.
+                vec![3],
+                vec![5],
+                vec![8],
+                vec![9],
+            ]
+        );
+    }
 }
