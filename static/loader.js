@@ -24,7 +24,8 @@ const onDemand = JSON.parse(document.getElementById("distlab-on-demand").textCon
 // The Export menu's pictures are made by a module loaded on first use.
 window.distlabPicture = (...args) => import("./" + onDemand.pictures).then((module) => module.picture(...args));
 // Hunts and shrinks run in a Web Worker (static/worker.js) with the route's worker
-// bundle; every line the worker posts goes to `onLines`. Returns the worker
+// bundle; `task` is a line the worker reads, and every line it posts goes to
+// `onLines`. Returns the worker
 // (terminate() stops it).
 window.distlabWorker = (task, onLines) => {
   const bundle = bundleOf(route());
@@ -33,7 +34,7 @@ window.distlabWorker = (task, onLines) => {
   const worker = new Worker(url(onDemand.worker), { type: "module" });
   worker.onmessage = ({ data }) => onLines(String(data));
   worker.onerror = () => onLines("error: the worker stopped");
-  worker.postMessage({ ...task, bundle: { js: url(bundle.worker.js), wasm: url(bundle.worker.wasm) } });
+  worker.postMessage({ task, bundle: { js: url(bundle.worker.js), wasm: url(bundle.worker.wasm) } });
   return worker;
 };
 let homeShown = false;

@@ -611,6 +611,35 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
             Duration::from_secs(30),
         )
         .unwrap();
+
+    // "Shrink the smallest" gives what `distlab check --shrink` gives.
+    let output = cli_output(
+        "check",
+        &[
+            "raft",
+            "--bug",
+            "stale-read",
+            "--seeds",
+            "2000",
+            "--faults",
+            "heavy",
+            "--shrink",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let link = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("link: #/raft?s="))
+        .and_then(|rest| rest.split('&').next())
+        .expect("check --shrink prints a link")
+        .to_string();
+    browser.click("#shrink-found").unwrap();
+    browser
+        .wait_for(
+            &format!("return location.hash.includes('s={link}') && document.querySelector('#hunt .hunt-report').textContent.startsWith('Shrunk') ? true : null"),
+            Duration::from_secs(300),
+        )
+        .unwrap();
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -35,6 +35,9 @@ pub enum Command {
     Hunt,
     /// Shrink the run shown (when it breaks an invariant).
     Shrink,
+    /// Shrink the hunt's soonest failures and keep the smallest, as
+    /// `distlab check --shrink` does.
+    ShrinkFound,
     /// Open the hunt's failing seed at this index, paused at its violation.
     OpenFound(usize),
     /// Lines from the hunt's worker (see [`crate::hunt`]).

@@ -7,21 +7,43 @@
 //! player hook starts and stops the worker.
 
 use distlab_core::lab::shrink::RunSize;
-use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::{Duration, Time};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Seeds one hunt sweeps, and how many the worker reports on at a time.
+/// Seeds one hunt sweeps.
 pub const SEEDS: u32 = 2_000;
-const CHUNK: u32 = 10;
 
-/// Work for the worker: a hunt over a scenario's settings, or a shrink of a run
-/// up to its violation.
+/// Work for the worker, as the line `static/worker.js` reads: `hunt LINK SEEDS
+/// FAULTS`, `shrink LINK UNTIL_MICROS`, or `smallest LINK FAULTS SEED MICROS...`
+/// (a hunt's failing seeds and their violations' instants).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Task {
-    Hunt { link: String },
-    Shrink { link: String, violation: Time },
+pub struct Task(pub String);
+
+impl Task {
+    /// A hunt over the settings of the scenario `link`, with heavy faults.
+    pub fn hunt(link: &str) -> Task {
+        Task(format!("hunt {link} {SEEDS} heavy"))
+    }
+
+    /// A shrink of the run `link` up to one microsecond past its violation (so
+    /// the violating step still runs).
+    pub fn shrink(link: &str, violation: Time) -> Task {
+        Task(format!(
+            "shrink {link} {}",
+            violation.after(Duration(1)).as_micros()
+        ))
+    }
+
+    /// A shrink of a hunt's soonest failures, keeping the smallest, as
+    /// `distlab check --shrink` does.
+    pub fn shrink_found(link: &str, found: &[Found]) -> Task {
+        let mut line = format!("smallest {link} heavy");
+        for found in found {
+            line.push_str(&format!(" {} {}", found.seed, found.time.as_micros()));
+        }
+        Task(line)
+    }
 }
 
 /// A worker at work and the handler of its lines.
@@ -46,30 +68,13 @@ pub fn start(task: &Task, on_lines: Closure<dyn FnMut(String)>) -> Result<Worker
     let make = web_sys::window()
         .and_then(|window| js_sys::Reflect::get(&window, &"distlabWorker".into()).ok())
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("hunts run in a Web Worker that the release site starts (scripts/build); this development build has none")?;
-    let fields: Vec<(&str, JsValue)> = match task {
-        Task::Hunt { link } => vec![
-            ("link", link.as_str().into()),
-            ("seeds", SEEDS.into()),
-            ("chunk", CHUNK.into()),
-            ("faults", FaultLevel::Heavy.as_str().into()),
-        ],
-        // One microsecond past the violation, so its step still runs.
-        Task::Shrink { link, violation } => vec![
-            ("shrink", true.into()),
-            ("link", link.as_str().into()),
-            (
-                "untilMicros",
-                (violation.after(Duration(1)).as_micros() as f64).into(),
-            ),
-        ],
-    };
-    let message = js_sys::Object::new();
-    for (field, value) in fields {
-        let _ = js_sys::Reflect::set(&message, &field.into(), &value);
-    }
+        .ok_or("hunts need the release site's Web Worker (scripts/build)")?;
     let worker = make
-        .call2(&JsValue::NULL, &message, on_lines.as_ref())
+        .call2(
+            &JsValue::NULL,
+            &JsValue::from_str(&task.0),
+            on_lines.as_ref(),
+        )
         .ok()
         .filter(JsValue::is_object)
         .ok_or("the worker could not start")?;
@@ -208,6 +213,21 @@ mod tests {
             .iter()
             .all(|f| invariants.iter().any(|i| i.name == f.invariant)));
         assert_eq!(state.problem, None);
+    }
+
+    #[test]
+    fn tasks_are_the_lines_the_worker_script_reads() {
+        assert_eq!(Task::hunt("L").0, "hunt L 2000 heavy");
+        assert_eq!(Task::shrink("L", Time(41)).0, "shrink L 42");
+        let found = |seed, micros| Found {
+            seed,
+            invariant: "x".into(),
+            time: Time(micros),
+        };
+        assert_eq!(
+            Task::shrink_found("L", &[found(3, 7), found(9, 1)]).0,
+            "smallest L heavy 3 7 9 1"
+        );
     }
 
     #[test]

@@ -592,7 +592,7 @@ impl Player {
                     running: true,
                     ..HuntState::default()
                 };
-                self.task = Some(Task::Hunt { link });
+                self.task = Some(Task::hunt(&link));
                 Ok(())
             }
             Command::Shrink => match self.run.violations().first() {
@@ -603,16 +603,24 @@ impl Player {
                         running: true,
                         ..ShrinkState::default()
                     };
-                    self.task = Some(Task::Shrink {
-                        link: self.scenario.encode(),
-                        violation: violation.time,
-                    });
+                    self.task = Some(Task::shrink(&self.scenario.encode(), violation.time));
                     Ok(())
                 }
                 None => {
                     Err("The run shown breaks no invariant, so there is nothing to shrink.".into())
                 }
             },
+            Command::ShrinkFound if !self.hunt.found.is_empty() => {
+                self.task = Some(Task::shrink_found(&self.hunt.base, &self.hunt.found));
+                self.hunt.problem = None;
+                self.hunt.running = false;
+                self.hunt.shrink = ShrinkState {
+                    running: true,
+                    ..ShrinkState::default()
+                };
+                Ok(())
+            }
+            Command::ShrinkFound => Ok(()),
             Command::OpenFound(index) => {
                 let found = self.hunt.found.get(index).cloned();
                 let base = Scenario::decode(&self.hunt.base).ok();

@@ -33,3 +33,17 @@ pub fn distlab_shrink(link: &str, until_micros: f64, progress: &js_sys::Function
         let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(line));
     })
 }
+
+/// Shrinks the hunt's failing seeds `failures` (`SEED MICROS` pairs) over `link`
+/// as `distlab check --shrink` does, calling `progress` with each `stage` line.
+#[wasm_bindgen]
+pub fn distlab_shrink_smallest(
+    link: &str,
+    failures: &str,
+    faults: &str,
+    progress: &js_sys::Function,
+) -> String {
+    hunt::shrink_smallest_lines(TOPICS, link, failures, faults, |line| {
+        let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(line));
+    })
+}

@@ -6,7 +6,9 @@
 //! `distlab shrink` run, so the page and the command line report the same seeds
 //! and the same shrunk scenarios. The lines:
 //! - `found SEED INVARIANT MICROS`: a failing seed of a hunt's range;
-//! - `stage STAGE ACTIONS TRIALS`: a shrink's progress (spaces in STAGE are `-`);
+//! - `stage STAGE ACTIONS TRIALS`: a shrink's progress (spaces in STAGE are `-`),
+//!   of one run ([`shrink_lines`]) or of a hunt's soonest failures, keeping the
+//!   smallest ([`shrink_smallest_lines`], as `distlab check --shrink`);
 //! - `shrunk LINK INVARIANT ACTIONS EVENTS MICROS ACTIONS EVENTS MICROS`: a
 //!   shrink's result, its size before and then after;
 //! - `error: WHY`: the task cannot be done (a bad link, an unknown topic, a run
@@ -15,7 +17,7 @@
 use std::fmt::Write as _;
 
 use super::scenario::Scenario;
-use super::shrink::{shrink, RunSize};
+use super::shrink::{shrink, shrink_smallest, RunSize, ShrinkError, ShrinkProgress, Shrunk};
 use super::sweep::{sweep, SweepConfig};
 use super::topic::TopicInfo;
 use crate::sim::faults::FaultLevel;
@@ -84,14 +86,51 @@ pub fn shrink_lines(
     let Some(topic) = topic_of(topics, &scenario.topic) else {
         return "error: no such topic here".into();
     };
-    let shrunk = shrink(topic, &scenario, until, |p| {
-        progress(&format!(
-            "stage {} {} {}",
-            p.stage.replace(' ', "-"),
-            p.actions,
-            p.trials
-        ))
-    });
+    result_lines(shrink(topic, &scenario, until, |p| {
+        progress(&stage_line(p))
+    }))
+}
+
+/// Shrinks the failing seeds `failures` of a hunt over `link` (`SEED MICROS` pairs,
+/// the seed and its violation's instant, separated by spaces) the way
+/// `distlab check --shrink` does: the soonest few, keeping the smallest result.
+pub fn shrink_smallest_lines(
+    topics: &[&'static TopicInfo],
+    link: &str,
+    failures: &str,
+    faults: &str,
+    mut progress: impl FnMut(&str),
+) -> String {
+    let (Ok(base), Some(faults)) = (Scenario::decode(link), FaultLevel::parse(faults)) else {
+        return "error: the link is not a scenario, or the fault level is unknown".into();
+    };
+    let Some(topic) = topic_of(topics, &base.topic) else {
+        return "error: no such topic here".into();
+    };
+    let numbers: Vec<u64> = failures
+        .split(' ')
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let failures: Vec<(Scenario, Time)> = numbers
+        .chunks_exact(2)
+        .map(|pair| (replay_of(&base, pair[0], faults), Time(pair[1])))
+        .collect();
+    let until = Time::from_millis(HUNT_MS);
+    result_lines(shrink_smallest(topic, &failures, until, |p| {
+        progress(&stage_line(p))
+    }))
+}
+
+fn stage_line(progress: ShrinkProgress) -> String {
+    format!(
+        "stage {} {} {}",
+        progress.stage.replace(' ', "-"),
+        progress.actions,
+        progress.trials
+    )
+}
+
+fn result_lines(shrunk: Result<Shrunk, ShrinkError>) -> String {
     match shrunk {
         Ok(shrunk) => {
             let size = |s: RunSize| format!("{} {} {}", s.actions, s.events, s.time.as_micros());
@@ -146,6 +185,39 @@ mod tests {
             .collect();
         assert!(!expected.is_empty());
         assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn shrinking_a_hunts_failures_gives_what_check_shrink_gives() {
+        let mut base = Scenario::new("raft", 1);
+        base.bug = Some("vote-without-log-check".into());
+        let topic = catalog::find("raft").unwrap();
+        let mut config = SweepConfig::new(topic, 20);
+        config.bug = base.bug.clone();
+        let report = sweep(&config, |_, _| {}).unwrap();
+        assert!(!report.failures.is_empty());
+        let failures: Vec<(Scenario, Time)> = report
+            .failures
+            .iter()
+            .map(|f| (config.scenario(f.seed), f.violation.time))
+            .collect();
+        let expected = result_lines(shrink_smallest(topic, &failures, config.until, |_| {}));
+        let pairs: Vec<String> = report
+            .failures
+            .iter()
+            .map(|f| format!("{} {}", f.seed, f.violation.time.as_micros()))
+            .collect();
+        let mut stages = 0;
+        let lines = shrink_smallest_lines(
+            catalog::topics(),
+            &base.encode(),
+            &pairs.join(" "),
+            "heavy",
+            |_| stages += 1,
+        );
+        assert!(lines.starts_with("shrunk "), "{lines}");
+        assert_eq!(lines, expected);
+        assert!(stages > 0);
     }
 
     #[test]

@@ -146,9 +146,9 @@ pub fn preset_title(player: &Player) -> Option<&'static str> {
     player.topic().preset(name).map(|p| p.title)
 }
 
-/// The Hunt and shrink panel of a topic with bugs (not in embed mode).
+/// The Hunt and shrink panel (not in embed mode).
 pub fn hunt_panel(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
-    if embed || player.topic().bugs.is_empty() {
+    if embed {
         return Html::default();
     }
     views::hunt::draw(&views::hunt::HuntProps {

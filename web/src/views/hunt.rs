@@ -1,7 +1,8 @@
 //! The Hunt and shrink panel: Hunt sweeps seeds with the page's settings in a Web
 //! Worker and lists each failing seed, which opens paused at its violation;
-//! "Shrink this run" makes the run shown smaller while it still breaks the same
-//! invariant, and the result opens paused at its violation. The player keeps the
+//! "Shrink the smallest" shrinks the soonest of them and keeps the smallest (as
+//! `distlab check --shrink`), "Shrink this run" the run shown; the result breaks
+//! the same invariant and opens paused at its violation. The player keeps the
 //! state and its hook runs the worker (see [`crate::hunt`]); this only draws.
 
 use distlab_core::lab::hunt::HUNT_MS;
@@ -50,7 +51,7 @@ pub fn draw(props: &HuntProps) -> Html {
             shrink.stage, shrink.actions, shrink.trials
         ),
         (_, Some((_, invariant)), Some(before), Some(after)) => format!(
-            "Shrunk to a run that still breaks {invariant}, opened paused at the violation: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs tried. The address is its share link.",
+            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown at the violation; the address is its link.",
             after.actions, before.actions, after.events, before.events, after.time, before.time, shrink.trials
         ),
         _ if more > 0 => format!("and {more} more"),
@@ -58,9 +59,10 @@ pub fn draw(props: &HuntProps) -> Html {
     };
     html! {
         <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
-            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds of these settings and heavy faults, {} s each, in the background", HUNT_MS / 1000) }</small></h3>
+            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, heavy faults, {} s each", HUNT_MS / 1000) }</small></h3>
             <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
-            <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated} title="Shrink the run shown to a smaller one that still breaks the same invariant">{ "Shrink this run" }</button>
+            <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
+            <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>
             <progress max={SEEDS.to_string()} value={state.done.to_string()} />
             <span role="status">
                 { format!("{} of {SEEDS} seeds · {} seeds/s · {} counterexamples", state.done, state.seeds_per_second, state.found.len()) }
