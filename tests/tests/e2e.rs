@@ -537,7 +537,8 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
     let status = browser.wait_for(status, Duration::from_secs(300)).unwrap();
     let status = status.as_str().unwrap().to_string();
     eprintln!("hunt in the page: {status}");
-    let expected = check_failing_seeds(&[
+    // The sweep the page's hunt makes: `distlab check` with these arguments.
+    let check = [
         "raft",
         "--bug",
         "stale-read",
@@ -545,7 +546,8 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
         "2000",
         "--faults",
         "heavy",
-    ]);
+    ];
+    let expected = check_failing_seeds(&check);
     assert!(
         status.ends_with(&format!("{} counterexamples", expected.len())),
         "{status} against {} from distlab check",
@@ -613,19 +615,7 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
         .unwrap();
 
     // "Shrink the smallest" gives what `distlab check --shrink` gives.
-    let output = cli_output(
-        "check",
-        &[
-            "raft",
-            "--bug",
-            "stale-read",
-            "--seeds",
-            "2000",
-            "--faults",
-            "heavy",
-            "--shrink",
-        ],
-    );
+    let output = cli_output("check", &[&check[..], &["--shrink"]].concat());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let link = stdout
         .lines()
