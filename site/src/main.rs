@@ -368,8 +368,13 @@ fn build(dist: &Path) -> Result<(), String> {
     // What the loader needs of each route, short (every route downloads it):
     // [page bundle hash, worker bundle hash, stylesheet]; the file names follow
     // from the slug and the hashes.
-    let hash_of =
-        |js: &str| js[js.len().saturating_sub(3 + 16)..js.len().saturating_sub(3)].to_string();
+    // `finish` names a bundle's script NAME-HASH.js.
+    let hash_of = |js: &str| -> Result<String, String> {
+        js.strip_suffix(".js")
+            .and_then(|stem| stem.rsplit_once('-'))
+            .map(|(_, hash)| hash.to_string())
+            .ok_or_else(|| format!("{js} is not named NAME-HASH.js"))
+    };
     let loader_routes = routes
         .iter()
         .map(|(slug, js, _, (worker_js, _))| {
@@ -377,8 +382,8 @@ fn build(dist: &Path) -> Result<(), String> {
             Ok(format!(
                 "{}:[{},{},{}]",
                 json(slug),
-                json(&hash_of(js)),
-                json(&hash_of(worker_js)),
+                json(&hash_of(js)?),
+                json(&hash_of(worker_js)?),
                 json(css)
             ))
         })

@@ -1,9 +1,9 @@
 //! Hunting and shrinking from the page: the tasks given to the route's worker
 //! bundle (the `worker` crate, started by the release site's loader and fetched on
 //! first use) and what the page knows of them, read from the lines the worker posts
-//! (`distlab_core::lab::hunt` writes them). Besides those, the loader's worker
-//! script posts `hunt DONE ELAPSED_MS` (whole milliseconds) after each range of
-//! seeds and `end` when the hunt is over. The player keeps the [`HuntState`]; the
+//! (`distlab_core::lab::hunt` writes them). Besides those, `static/worker.js`
+//! posts `hunt DONE ELAPSED_MS` (whole milliseconds) after each range of seeds
+//! and `end` when the hunt is over. The player keeps the [`HuntState`]; the
 //! player hook starts and stops the worker.
 
 use distlab_core::lab::shrink::RunSize;
