@@ -4,13 +4,19 @@
 //! - `distlab run TOPIC ...` — runs one scenario and prints its trace;
 //! - `distlab check TOPIC ...` — sweeps seeds with random faults and reports
 //!   violations with the command that replays each;
+//! - `distlab explore TOPIC ...` — visits every state within bounds and prints
+//!   the shortest path to a violation;
 //! - `distlab bugs TOPIC` — the deliberately broken variants;
 //! - `distlab bench [TOPIC]` — simulator events per second, trace on and off.
 //!
 //! Bad arguments print the usage and exit 2.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod bench;
+mod explore;
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -36,6 +42,8 @@ usage:
   distlab check TOPIC [--seeds N] [--from-seed S] [--faults none|light|heavy] [--bug NAME]
                       [--nodes N] [--until-ms N] [--param NAME=VALUE]... [--jobs N] [--shrink]
   distlab shrink LINK [--until-ms N]
+  distlab explore TOPIC [--nodes N] [--depth D] [--crashes C] [--requests R] [--bug NAME]
+                        [--jobs N] [--drop] [--duplicate] [--no-symmetry]
   distlab bugs TOPIC
   distlab bench [TOPIC] [--seconds S]";
 
@@ -100,6 +108,7 @@ fn dispatch(argv: &[String]) -> Result<ExitCode, UsageError> {
             ],
             &["shrink"],
         )?),
+        "explore" => explore::explore(&Args::parse(rest, explore::OPTIONS, explore::FLAGS)?),
         "shrink" => shrink_link(&Args::parse(rest, &["until-ms"], &[])?),
         "bench" => {
             let args = Args::parse(rest, &["seconds"], &[])?;

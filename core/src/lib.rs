@@ -17,6 +17,7 @@
 
 pub mod bloom;
 pub mod catalog;
+pub mod explore;
 pub mod hashing;
 pub mod history;
 pub mod lab;

@@ -317,3 +317,48 @@ fn every_bugs_counterexample_shrinks_and_replays() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every bug of a topic that opts in to exploration is found by the explorer
+/// within the bounds it declares, by one of the bug's invariants, and its
+/// counterexample replays in the simulator; the correct model explores clean
+/// within the same bounds.
+#[test]
+fn every_explorable_bug_is_found_within_its_declared_bounds() {
+    use distlab_core::explore::{self, ExploreRequest};
+    let mut failures = Vec::new();
+    for explorer in explore::EXPLORERS {
+        let topic = catalog::find(explorer.slug).expect("an explorer names a topic");
+        for bug in topic.bugs {
+            let Some(bounds) = (explorer.bug_bounds)(bug.name) else {
+                continue;
+            };
+            let request = |bug: Option<&str>| ExploreRequest {
+                bounds,
+                bug: bug.map(str::to_string),
+                jobs: 1,
+                symmetry: true,
+            };
+            let report = (explorer.explore)(&request(Some(bug.name)), &mut |_| true)
+                .expect("the explorer runs");
+            match report.counterexample {
+                Some(found) if bug.caught_by.contains(&found.invariant) && found.replays => {}
+                Some(found) => failures.push(format!(
+                    "{}/{}: found {} (replays: {})",
+                    topic.slug, bug.name, found.invariant, found.replays
+                )),
+                None => failures.push(format!(
+                    "{}/{}: not found in {bounds:?}",
+                    topic.slug, bug.name
+                )),
+            }
+            let clean = (explorer.explore)(&request(None), &mut |_| true).expect("runs");
+            if let Some(found) = clean.counterexample {
+                failures.push(format!(
+                    "{}: correct model breaks {}",
+                    topic.slug, found.invariant
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -11,6 +11,12 @@
 //! The web side holds no protocol logic: it reads traces, cluster states and state
 //! tables through `distlab_core::lab::run::Run`.
 
+// Talc instead of the default dlmalloc: a smaller module, and quick on the
+// page's many short-lived allocations (see the README's figures).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod app;
 pub mod command;
 pub mod embed;

@@ -82,7 +82,7 @@ mod check;
 mod event;
 mod format;
 pub mod generate;
-mod hash;
+pub(crate) mod hash;
 mod live;
 pub mod model;
 mod search;

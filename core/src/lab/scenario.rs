@@ -29,10 +29,11 @@
 //! assert!(Scenario::decode("not a scenario!").is_err());
 //! ```
 
-use crate::sim::action::{Action, RawOperation, TimedAction};
+use crate::sim::action::{Action, RawOperation, Release, TimedAction};
 use crate::sim::codec::{unzigzag, write_varint, zigzag, Reader};
 use crate::sim::faults::FaultLevel;
 use crate::sim::time::{Duration, NodeId, Time};
+use crate::sim::trace::MessageId;
 
 pub use crate::sim::codec::DecodeError;
 
@@ -65,6 +66,9 @@ mod tag {
     pub const LEGACY_OPERATION: u8 = 14;
     pub const LINK_LATENCY: u8 = 15;
     pub const OPERATION: u8 = 16;
+    pub const HOLD: u8 = 17;
+    pub const RELEASE: u8 = 18;
+    pub const FIRE: u8 = 19;
 }
 
 /// The operation code a legacy client request decodes to: topics that take client
@@ -312,6 +316,17 @@ fn write_action(out: &mut Vec<u8>, action: &Action) {
                 write_varint(out, arg);
             }
         }
+        Action::Hold => out.push(tag::HOLD),
+        Action::Release { message, fate } => {
+            out.push(tag::RELEASE);
+            write_varint(out, *message as u64);
+            out.push(*fate as u8);
+        }
+        Action::Fire { node, slot } => {
+            out.push(tag::FIRE);
+            write_node(out, *node);
+            write_varint(out, *slot as u64);
+        }
     }
 }
 
@@ -460,6 +475,25 @@ fn read_action(reader: &mut Reader) -> Result<Action, DecodeError> {
                 operation: RawOperation { code, args },
             }
         }
+        tag::HOLD => Action::Hold,
+        tag::RELEASE => {
+            let message = reader.varint()?;
+            let message = MessageId::try_from(message)
+                .map_err(|_| DecodeError::BadValue("message", message))?;
+            let fate = match reader.byte()? {
+                0 => Release::Deliver,
+                1 => Release::Duplicate,
+                2 => Release::Lose,
+                other => return Err(DecodeError::BadValue("release", other as u64)),
+            };
+            Action::Release { message, fate }
+        }
+        tag::FIRE => {
+            let node = read_node(reader)?;
+            let slot = reader.varint()?;
+            let slot = u32::try_from(slot).map_err(|_| DecodeError::BadValue("timer", slot))?;
+            Action::Fire { node, slot }
+        }
         other => return Err(DecodeError::UnknownAction(other)),
     })
 }
@@ -563,6 +597,23 @@ mod tests {
             Action::Timeout(NodeId(2)),
             Action::CrashFocus {
                 downtime: Duration(1_500),
+            },
+            Action::Hold,
+            Action::Release {
+                message: 0,
+                fate: Release::Deliver,
+            },
+            Action::Release {
+                message: MessageId::MAX,
+                fate: Release::Duplicate,
+            },
+            Action::Release {
+                message: 7,
+                fate: Release::Lose,
+            },
+            Action::Fire {
+                node: NodeId(2),
+                slot: 1,
             },
             Action::SetLinkLatency {
                 from: NodeId(1),

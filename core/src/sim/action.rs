@@ -10,6 +10,7 @@
 use std::fmt;
 
 use super::time::{Duration, NodeId, Time};
+use super::trace::MessageId;
 
 /// A topic operation as a scenario stores it: a code and numeric arguments. Every
 /// topic encodes its typed operations this way (see [`Operation`]).
@@ -131,6 +132,32 @@ pub enum Action {
         node: Option<NodeId>,
         operation: RawOperation,
     },
+    /// From now on every message is held in flight and every timer waits, until a
+    /// [`Action::Release`] or [`Action::Fire`] says what happens next: the run
+    /// follows a script step by step, as a model checker's counterexample does.
+    Hold,
+    /// What happens to a held message.
+    Release {
+        message: MessageId,
+        fate: Release,
+    },
+    /// Fires pending timer number `slot` of `node` (in the order the node's
+    /// pending timers are kept) while the run is held.
+    Fire {
+        node: NodeId,
+        slot: u32,
+    },
+}
+
+/// What happens to a held message (see [`Action::Hold`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Release {
+    /// It arrives and leaves the network.
+    Deliver,
+    /// A copy arrives; the message stays held and may arrive again.
+    Duplicate,
+    /// It is lost.
+    Lose,
 }
 
 impl Action {
@@ -148,7 +175,8 @@ impl Action {
             Action::Crash(node)
             | Action::Restart(node)
             | Action::Timeout(node)
-            | Action::SetClock { node, .. } => Some(*node),
+            | Action::SetClock { node, .. }
+            | Action::Fire { node, .. } => Some(*node),
             Action::Operation { node, .. } => *node,
             _ => None,
         }
@@ -204,6 +232,16 @@ impl fmt::Display for Action {
                 node: None,
                 operation,
             } => write!(f, "{operation}"),
+            Action::Hold => write!(f, "hold messages and timers for the script"),
+            Action::Release { message, fate } => {
+                let verb = match fate {
+                    Release::Deliver => "deliver",
+                    Release::Duplicate => "deliver a copy of",
+                    Release::Lose => "lose",
+                };
+                write!(f, "{verb} message #{message}")
+            }
+            Action::Fire { node, slot } => write!(f, "fire timer {slot} of {node}"),
         }
     }
 }

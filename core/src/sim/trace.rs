@@ -436,6 +436,9 @@ impl Trace {
             EventKind::Restart => "restart".to_string(),
             EventKind::Send { message } => match self.message(*message) {
                 Some(m) => match m.fate {
+                    Fate::Deliver { at: Time::NEVER } => {
+                        format!("send {} -> {} (held)", m.label, m.to)
+                    }
                     Fate::Deliver { at } => format!("send {} -> {} (arrives {at})", m.label, m.to),
                     Fate::Drop { at, reason } => {
                         format!(

@@ -17,7 +17,7 @@
 
 use std::rc::Rc;
 
-use super::action::{Action, Operation, TimedAction};
+use super::action::{Action, Operation, Release, TimedAction};
 use super::checker::{Checker, Violation, ViolationReport};
 use super::network::{DropReason, Fate, Network, NetworkConfig};
 use super::node::{Cx, Effects, Labelled, Node, TimerOp};
@@ -180,6 +180,9 @@ pub struct Simulation<N: Node, C: Checker<N>> {
     /// Whether an operation completed in the current step (the history check
     /// runs then).
     history_completed: bool,
+    /// Set by [`Action::Hold`]: the messages in flight (as their arrivals),
+    /// in the order they were sent, waiting for the script to release them.
+    held: Option<Vec<Entry<N>>>,
 }
 
 fn first_up<N>(_nodes: &[N], up: &[bool]) -> Option<NodeId> {
@@ -229,6 +232,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             found: Vec::new(),
             history: History::new(),
             history_completed: false,
+            held: None,
             nodes,
         }
     }
@@ -358,6 +362,9 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                         Some(slot) => slot.1 = generation,
                         None => pending.push((timer.clone(), generation)),
                     }
+                    if self.held.is_some() {
+                        continue;
+                    }
                     let at = self.now.after(self.clocks[i].global_span(after));
                     self.queue.push(
                         at,
@@ -389,8 +396,14 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             return;
         }
         let mut fates = std::mem::take(&mut self.fates);
-        self.network
-            .plan(from, to, self.now, &mut self.network_rng, &mut fates);
+        if self.held.is_some() {
+            // Held messages arrive when the script says; until then the trace
+            // shows them leaving and never arriving.
+            fates.push(Fate::Deliver { at: Time::NEVER });
+        } else {
+            self.network
+                .plan(from, to, self.now, &mut self.network_rng, &mut fates);
+        }
         self.tick(from, None);
         let lamport = self.lamport[from.index()];
         let first = self.next_message;
@@ -429,18 +442,18 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                         .vector_clocks
                         .as_ref()
                         .map(|clocks| clocks[from.index()].clone().into_boxed_slice());
-                    self.queue.push(
-                        at,
-                        Class::Event,
-                        Entry::Deliver {
-                            from,
-                            to,
-                            message,
-                            lamport,
-                            clock,
-                            msg: this_msg,
-                        },
-                    );
+                    let arrival = Entry::Deliver {
+                        from,
+                        to,
+                        message,
+                        lamport,
+                        clock,
+                        msg: this_msg,
+                    };
+                    match self.held.as_mut() {
+                        Some(held) => held.push(arrival),
+                        None => self.queue.push(at, Class::Event, arrival),
+                    }
                 }
                 Fate::Drop { at, reason } => {
                     self.queue.push(
@@ -621,6 +634,19 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                     },
                 );
             }
+            Action::Hold => {
+                self.held.get_or_insert_with(Vec::new);
+                self.record_network(&action);
+            }
+            Action::Release { message, fate } => self.release(message, fate),
+            Action::Fire { node, slot } => {
+                let pending = &mut self.timers[node.index()];
+                if self.held.is_none() || !self.up[node.index()] || slot as usize >= pending.len() {
+                    return self.ignore(&action, "no such held timer");
+                }
+                let (timer, _) = pending.remove(slot as usize);
+                self.fire(node, timer);
+            }
             Action::Partition(ref groups) => {
                 // Nodes past the end of the list stay outside the partition.
                 let mut groups = groups.clone();
@@ -670,10 +696,76 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         }
     }
 
+    /// Runs `node`'s timer, already taken from its pending timers.
+    fn fire(&mut self, node: NodeId, timer: N::Timer) {
+        self.tick(node, None);
+        if self.options.trace {
+            let kind = EventKind::Timer {
+                name: timer.kind(),
+                label: timer.label(),
+            };
+            self.record(Some(node), kind);
+        }
+        self.dispatch(node, |n, cx| n.on_timer(timer, cx));
+        self.check(node);
+    }
+
+    /// What the script does with held message `message` (see [`Action::Hold`]).
+    fn release(&mut self, message: MessageId, fate: Release) {
+        let arrival = self.held.as_mut().and_then(|held| {
+            let at = held
+                .iter()
+                .position(|e| matches!(e, Entry::Deliver { message: m, .. } if *m == message))?;
+            Some(match fate {
+                Release::Duplicate => held[at].clone(),
+                _ => held.remove(at),
+            })
+        });
+        let Some(arrival) = arrival else {
+            return self.ignore_described(&format!("message #{message}"), "no such held message");
+        };
+        let at = self.now;
+        if fate == Release::Lose {
+            let reason = DropReason::Loss;
+            self.trace.set_fate(message, Fate::Drop { at, reason });
+            self.record(None, EventKind::Drop { message, reason });
+        } else {
+            // A copy keeps the original's record: the trace shows it arriving twice.
+            self.trace.set_fate(message, Fate::Deliver { at });
+            self.process(arrival);
+        }
+    }
+
+    /// While the run is held ([`Action::Hold`]): the messages waiting, in the
+    /// order they were sent, as (id, from, to, message).
+    pub fn held_messages(&self) -> impl Iterator<Item = (MessageId, NodeId, NodeId, &N::Msg)> {
+        self.held.iter().flatten().filter_map(|entry| match entry {
+            Entry::Deliver {
+                from,
+                to,
+                message,
+                msg,
+                ..
+            } => Some((*message, *from, *to, msg)),
+            _ => None,
+        })
+    }
+
+    /// `node`'s pending timers, in the order [`Action::Fire`] numbers them.
+    pub fn pending_timers(&self, node: NodeId) -> impl Iterator<Item = &N::Timer> {
+        self.timers
+            .get(node.index())
+            .into_iter()
+            .flatten()
+            .map(|(timer, _)| timer)
+    }
+
     fn is_pending(&self, node: NodeId, timer: &N::Timer, generation: u64) -> bool {
-        self.timers[node.index()]
-            .iter()
-            .any(|(t, g)| *g == generation && t == timer)
+        // While the run is held, timers fire only when the script says.
+        self.held.is_none()
+            && self.timers[node.index()]
+                .iter()
+                .any(|(t, g)| *g == generation && t == timer)
     }
 
     /// Drops cancelled, replaced and crash-orphaned timers from the head of the
@@ -766,6 +858,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             found: Vec::new(),
             history: self.history.clone(),
             history_completed: false,
+            held: self.held.clone(),
         }
     }
 
@@ -785,6 +878,11 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             return false;
         };
         self.now = self.now.max(time);
+        self.process(entry)
+    }
+
+    /// Processes one queue entry (or a released held message) as a step.
+    fn process(&mut self, entry: Entry<N>) -> bool {
         self.steps += 1;
         match entry {
             Entry::Start(node) => {
@@ -844,16 +942,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                     return self.step();
                 };
                 pending.swap_remove(at);
-                self.tick(node, None);
-                if self.options.trace {
-                    let kind = EventKind::Timer {
-                        name: timer.kind(),
-                        label: timer.label(),
-                    };
-                    self.record(Some(node), kind);
-                }
-                self.dispatch(node, |n, cx| n.on_timer(timer, cx));
-                self.check(node);
+                self.fire(node, timer);
             }
             Entry::Planned(index) => {
                 self.push_planned(index + 1);
@@ -945,6 +1034,88 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::run::RunOptions;
+    use crate::lab::scenario::Scenario;
+
+    #[test]
+    fn a_held_run_does_only_what_its_script_says() {
+        let topic = crate::catalog::find("raft").unwrap();
+        let mut scenario = Scenario::new("raft", 3);
+        scenario.set_param("nodes", 3);
+        scenario.set_param("clients", 0);
+        scenario.push_action(Time::ZERO, Action::Hold);
+        let fire = |slot| Action::Fire {
+            node: NodeId(0),
+            slot,
+        };
+        let release = |message, fate| Action::Release { message, fate };
+        scenario.push_action(Time::from_millis(5_000), fire(7));
+        scenario.push_action(Time::from_millis(5_001), fire(0));
+        scenario.push_action(Time::from_millis(5_002), release(99, Release::Deliver));
+        scenario.push_action(Time::from_millis(5_003), release(0, Release::Duplicate));
+        scenario.push_action(Time::from_millis(5_004), release(0, Release::Deliver));
+        scenario.push_action(Time::from_millis(5_005), release(1, Release::Lose));
+        let mut run = (topic.build)(&scenario, RunOptions::default()).unwrap();
+        // Seconds of nothing: no timer fires and no election starts by itself.
+        run.run_until(Time::from_millis(4_999));
+        assert!(run.trace().messages.is_empty());
+        assert!(run
+            .cluster()
+            .nodes
+            .iter()
+            .all(|n| n.summary.role == "follower"));
+        run.run_until(Time::from_millis(6_000));
+        let notes: Vec<String> = run
+            .trace()
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Network { label } => Some(label.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            notes.iter().any(|n| n.contains("no such held timer")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("no such held message")),
+            "{notes:?}"
+        );
+        // n0's election sent a RequestVote to n1 (#0) and n2 (#1); n1 got #0
+        // twice (a copy first), and #1 was lost.
+        let trace = run.trace();
+        let fate = |id| trace.message(id).map(|m| m.fate);
+        assert!(matches!(fate(0), Some(Fate::Deliver { at }) if at == Time::from_millis(5_004)));
+        assert!(matches!(
+            fate(1),
+            Some(Fate::Drop {
+                reason: DropReason::Loss,
+                ..
+            })
+        ));
+        let arrivals = trace
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Deliver { message: 0 }))
+            .count();
+        assert_eq!(arrivals, 2);
+        // n1 answered twice; the answers wait, held.
+        let held: Vec<_> = protocol_simulation(&*run)
+            .held_messages()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(held.len(), 2);
+    }
+
+    fn protocol_simulation(
+        run: &dyn crate::lab::run::Run,
+    ) -> &Simulation<
+        crate::topics::raft::process::RaftProcess,
+        crate::topics::raft::checker::RaftChecker,
+    > {
+        crate::lab::protocol::simulation::<crate::topics::raft::RaftTopic>(run).unwrap()
+    }
 
     #[test]
     fn clock_skew_maps_local_and_global_time() {

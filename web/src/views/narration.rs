@@ -18,7 +18,9 @@ pub fn meaning(action: &Action) -> String {
         Action::SetLatency { .. } | Action::SetLinkLatency { .. } => format!("The network's latency changed ({action})."),
         Action::SetClock { .. } => format!("A clock changed ({action}): the node's timers and its idea of now follow it."),
         Action::Timeout(node) => format!("{node} acted as if its timeout fired, now."),
-        Action::CrashFocus { .. } => format!("{action}."),
+        Action::CrashFocus { .. } | Action::Hold | Action::Release { .. } | Action::Fire { .. } => {
+            format!("{action}.")
+        }
         Action::Operation { node: Some(node), .. } => format!("You sent an operation to {node}; the event log shows what it did."),
         Action::Operation { node: None, .. } => "You sent an operation; what it did is shown with the step, and in the event log.".to_string(),
     }

@@ -21,6 +21,9 @@
 //!   the store's model explains ([`crate::history::check`]).
 
 
+use std::hash::{Hash, Hasher};
+
+use crate::explore::fingerprint::{Fingerprint, Rename};
 use crate::history::{History, LiveChecker, Verdict};
 use crate::lab::topic::InvariantInfo;
 use crate::sim::checker::{Checker, Violation};
@@ -92,6 +95,23 @@ pub struct RaftChecker {
 }
 
 impl RaftChecker {
+    /// Feeds the registries into an exploration's fingerprint (not the caches,
+    /// which only save work, nor who first saw an entry committed, which only
+    /// goes into messages).
+    pub(crate) fn hash_explored(&self, rename: &Rename, hasher: &mut Fingerprint) {
+        hasher.write_usize(self.leaders.len());
+        for &(term, leader) in &self.leaders {
+            term.hash(hasher);
+            rename.write(Some(leader), hasher);
+        }
+        hasher.write_usize(self.committed.len());
+        for committed in &self.committed {
+            committed.entry.hash(hasher);
+            committed.seen_in.hash(hasher);
+        }
+        self.history_broken.hash(hasher);
+    }
+
     fn ensure_size(&mut self, nodes: usize) {
         if self.checked_commit.len() < nodes {
             self.checked_commit.resize(nodes, LogIndex(0));

@@ -14,7 +14,7 @@ use crate::history::{Key, Value};
 use super::message::{ClientId, KvCommand, Reply, Request};
 
 /// One server's key-value store and client sessions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KvStore {
     /// Sorted by key. A handful of keys and clients: sorted vectors are as quick
     /// as maps here and cost the page's bundle far less code.

@@ -99,7 +99,7 @@ impl fmt::Display for Request {
 
 /// What the service answers a request: whether it took effect, and the value
 /// (the value read, for a get).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reply {
     pub ok: bool,
     pub value: Value,
@@ -141,7 +141,7 @@ impl fmt::Display for Entry {
 }
 
 /// The messages of Figure 2. Replies carry the responder's term, as in the paper.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftMessage {
     RequestVote {
         term: Term,
@@ -240,7 +240,7 @@ impl Labelled for RaftMessage {
 }
 
 /// Raft's two timers, and a client's two.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RaftTimer {
     /// Fires when a follower or candidate has heard from no leader for a randomised
     /// election timeout.
@@ -274,7 +274,7 @@ impl Labelled for RaftTimer {
 }
 
 /// A node's role (clients are processes of their own, drawn as `client`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     Follower,
     Candidate,

@@ -30,6 +30,7 @@
 //! `stale-read`, `no-dedup`.
 
 pub mod checker;
+pub mod explore;
 pub mod client;
 pub mod kv;
 pub mod message;

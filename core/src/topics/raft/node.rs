@@ -11,6 +11,9 @@
 //! it is applied, so it sees every write committed before it (thesis §6.4 gives
 //! the faster ReadIndex; the log is the simpler of the two safe ways).
 
+use std::hash::{Hash, Hasher};
+
+use crate::explore::fingerprint::{self, Fingerprint, Rename};
 use crate::sim::node::Cx;
 use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary};
 use crate::sim::time::{Duration, NodeId};
@@ -683,6 +686,27 @@ impl RaftNode {
                 self.commit_index
             ),
         }
+    }
+
+    /// Feeds what decides this server's future into an exploration's fingerprint,
+    /// naming nodes as `rename` says: not its own id (its place in the state
+    /// says it), the constants, or `log_version`, which only counts changes.
+    pub(crate) fn hash_explored(&self, rename: &Rename, hasher: &mut Fingerprint) {
+        self.current_term.hash(hasher);
+        rename.write(self.voted_for, hasher);
+        self.log.hash(hasher);
+        self.role.hash(hasher);
+        self.commit_index.hash(hasher);
+        rename.write(self.leader_hint, hasher);
+        fingerprint::write_set(&self.votes, rename, hasher);
+        hasher.write_usize(self.next_index.len());
+        for new in 0..self.next_index.len() {
+            let old = rename.old(new);
+            self.next_index.get(old).hash(hasher);
+            self.match_index.get(old).hash(hasher);
+        }
+        self.store.hash(hasher);
+        self.last_applied.hash(hasher);
     }
 
     pub fn state_row(&self) -> Vec<Cell> {

@@ -1,0 +1,109 @@
+use super::*;
+use crate::lab::run::RunOptions;
+
+fn request(bug: Option<&str>, bounds: Bounds, jobs: usize, symmetry: bool) -> ExploreRequest {
+    ExploreRequest {
+        bounds,
+        bug: bug.map(str::to_string),
+        jobs,
+        symmetry,
+    }
+}
+
+fn raft() -> &'static Explorer {
+    find("raft").expect("raft opts in")
+}
+
+/// The default bounds to `depth` steps, with a lossy, duplicating network.
+fn small(depth: u32) -> Bounds {
+    Bounds {
+        depth,
+        drop: true,
+        duplicate: true,
+        ..raft().default_bounds
+    }
+}
+
+#[test]
+fn correct_raft_is_clean_and_counts_the_same_on_any_number_of_threads() {
+    let one = (raft().explore)(&request(None, small(6), 1, true), &mut |_| true).unwrap();
+    let two = (raft().explore)(&request(None, small(6), 2, true), &mut |_| true).unwrap();
+    assert!(one.counterexample.is_none());
+    assert_eq!(one, two);
+    assert_eq!(one.depth, 6);
+    assert!(one.unique > 1_000 && one.generated > one.unique);
+}
+
+#[test]
+fn symmetry_merges_renamed_states_and_loses_no_behaviour() {
+    let bounds = Bounds {
+        drop: false,
+        duplicate: false,
+        ..small(7)
+    };
+    let with = (raft().explore)(&request(None, bounds, 1, true), &mut |_| true).unwrap();
+    let without = (raft().explore)(&request(None, bounds, 1, false), &mut |_| true).unwrap();
+    // Three interchangeable servers: up to six renamings of each state.
+    assert!(with.unique * 3 < without.unique, "{with:?} {without:?}");
+    assert!(with.unique * 6 >= without.unique, "{with:?} {without:?}");
+    // A bug found without symmetry is found with it, at the same depth.
+    let name = crate::topics::raft::BUG_FORGET_VOTE_ON_RESTART;
+    let (bug, bounds) = (Some(name), (raft().bug_bounds)(name).unwrap());
+    let with = (raft().explore)(&request(bug, bounds, 1, true), &mut |_| true).unwrap();
+    let without = (raft().explore)(&request(bug, bounds, 1, false), &mut |_| true).unwrap();
+    let (with, without) = (
+        with.counterexample.unwrap(),
+        without.counterexample.unwrap(),
+    );
+    assert_eq!(with.steps.len(), without.steps.len());
+}
+
+#[test]
+fn the_counterexample_is_a_shortest_one_and_the_same_on_two_threads() {
+    let bug = crate::topics::raft::BUG_VOTE_WITHOUT_LOG_CHECK;
+    let bounds = (raft().bug_bounds)(bug).unwrap();
+    let one = (raft().explore)(&request(Some(bug), bounds, 1, true), &mut |_| true).unwrap();
+    let two = (raft().explore)(&request(Some(bug), bounds, 2, true), &mut |_| true).unwrap();
+    let found = one.counterexample.expect("found");
+    assert_eq!(Some(&found), two.counterexample.as_ref());
+    let shorter = Bounds {
+        depth: found.steps.len() as u32 - 1,
+        ..bounds
+    };
+    let none = (raft().explore)(&request(Some(bug), shorter, 1, true), &mut |_| true).unwrap();
+    assert!(none.counterexample.is_none());
+    assert!(!none.exhausted);
+}
+
+#[test]
+fn the_counterexample_replays_in_the_simulator_to_the_same_violation() {
+    let bug = crate::topics::raft::BUG_FORGET_VOTE_ON_RESTART;
+    let bounds = (raft().bug_bounds)(bug).unwrap();
+    let report = (raft().explore)(&request(Some(bug), bounds, 1, true), &mut |_| true).unwrap();
+    let found = report.counterexample.expect("found");
+    assert!(found.replays);
+    // Through the link, as the player and `distlab run` open it.
+    let scenario = crate::lab::scenario::Scenario::decode(&found.scenario.encode()).unwrap();
+    let topic = crate::catalog::find("raft").unwrap();
+    let mut run = (topic.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(found.time);
+    let violation = run.violations().first().expect("the replay breaks it");
+    assert_eq!(violation.invariant, found.invariant);
+    assert_eq!(violation.time, found.time);
+    // Nothing before the last step.
+    let mut run = (topic.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time(found.time.as_micros() - 1));
+    assert!(run.violations().is_empty());
+}
+
+#[test]
+fn stopping_ends_the_search_early() {
+    let mut calls = 0;
+    let report = (raft().explore)(&request(None, small(9), 1, true), &mut |_| {
+        calls += 1;
+        false
+    })
+    .unwrap();
+    assert_eq!(calls, 1);
+    assert!(report.stopped && report.counterexample.is_none());
+}
