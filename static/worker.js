@@ -42,7 +42,7 @@ const hunt = (data) => {
 };
 
 self.onmessage = async ({ data }) => {
-  // The task: `hunt LINK SEEDS FAULTS`, `shrink LINK UNTIL_MICROS` or
+  // The task: `hunt LINK SEEDS FAULTS`, `shrink LINK UNTIL_MICROS`, `explore LINK DEPTH` or
   // `smallest LINK FAULTS SEED MICROS...` (see web/src/hunt.rs).
   const [kind, link, ...rest] = data.task.split(" ");
   if (kind === "hunt" && data.parts === undefined) {
@@ -54,6 +54,10 @@ self.onmessage = async ({ data }) => {
   const progress = (line) => self.postMessage(line);
   if (kind === "smallest") {
     self.postMessage(api.distlab_shrink_smallest(link, rest.slice(1).join(" "), rest[0], progress));
+    return;
+  }
+  if (kind === "explore") {
+    self.postMessage(api.distlab_explore(link, Number(rest[0]), progress));
     return;
   }
   if (kind === "shrink") {

@@ -513,25 +513,30 @@ fn check_failing_seeds(args: &[&str]) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_smaller_run() {
+/// Headless Chromium on the release site's Raft page with `bug` switched on,
+/// once the Hunt panel's `button` is there; and the page's scenario link.
+fn raft_page_with_bug(bug: &str, button: &str) -> (Browser, String) {
     let dist = site();
     let port = serve(&dist).expect("serve the site");
     let browser = Browser::start().expect("start headless chromium");
     let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 1);
-    scenario.bug = Some("stale-read".into());
+    scenario.bug = Some(bug.into());
+    let link = scenario.encode();
     browser
-        .goto(&format!(
-            "http://127.0.0.1:{port}/#/raft?s={}",
-            scenario.encode()
-        ))
+        .goto(&format!("http://127.0.0.1:{port}/#/raft?s={link}"))
         .unwrap();
     browser
         .wait_for(
-            "return document.getElementById('hunt-toggle')",
+            &format!("return document.getElementById('{button}')"),
             Duration::from_secs(30),
         )
         .unwrap();
+    (browser, link)
+}
+
+#[test]
+fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_smaller_run() {
+    let (browser, link) = raft_page_with_bug("stale-read", "hunt-toggle");
     browser.click("#hunt-toggle").unwrap();
     let status = "var s = document.querySelector('#hunt span[role=status]'); return s && s.textContent.startsWith('2000 of 2000') ? s.textContent : null;";
     let status = browser.wait_for(status, Duration::from_secs(300)).unwrap();
@@ -577,7 +582,7 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
     browser.click("#hunt ol li button").unwrap();
     browser
         .wait_for(
-            &format!("return location.hash.includes('s=') && !location.hash.includes('{}') && document.querySelector('.invariant.violated') ? true : null", scenario.encode()),
+            &format!("return location.hash.includes('s=') && !location.hash.includes('{link}') && document.querySelector('.invariant.violated') ? true : null"),
             Duration::from_secs(30),
         )
         .unwrap();
@@ -632,4 +637,42 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
         .unwrap();
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// The Explore button runs the explorer in the route's worker, reports its
+/// progress, and opens the shortest counterexample one step before the
+/// violation; one step on, the checker flags it.
+#[test]
+fn exploring_in_the_page_opens_the_shortest_counterexample_one_step_before_it_breaks() {
+    let (browser, link) = raft_page_with_bug("forget-vote-on-restart", "explore-toggle");
+    browser.click("#explore-toggle").unwrap();
+    let report = browser
+        .wait_for(
+            "var r = document.querySelector('#hunt .explore-report'); return r && r.textContent.startsWith('Shortest') ? r.textContent : null;",
+            Duration::from_secs(120),
+        )
+        .unwrap();
+    let report = report.as_str().unwrap().to_string();
+    eprintln!("explore in the page: {report}");
+    // The command line's counterexample: same invariant, same length.
+    assert!(
+        report.contains("election-safety breaks after 8 steps"),
+        "{report}"
+    );
+    let state =
+        format!("var s = window.distlab.state(); return s.link.includes('{link}') ? null : s;");
+    let state = browser.wait_for(&state, Duration::from_secs(30)).unwrap();
+    assert_eq!(state["time_us"].as_f64(), Some(7_000.0), "{state}");
+    assert_eq!(
+        state["violations"].as_array().map(Vec::len),
+        Some(0),
+        "{state}"
+    );
+    browser.click("#step").unwrap();
+    browser
+        .wait_for(
+            "var s = window.distlab.state(); return s.violations.length > 0 ? s.violations : null;",
+            Duration::from_secs(30),
+        )
+        .unwrap();
 }

@@ -38,6 +38,9 @@ pub enum Command {
     /// Shrink the hunt's soonest failures and keep the smallest, as
     /// `distlab check --shrink` does.
     ShrinkFound,
+    /// Explore every state within small bounds (the topics that can be
+    /// explored), or stop the exploration under way.
+    Explore,
     /// Open the hunt's failing seed at this index, paused at its violation.
     OpenFound(usize),
     /// Lines from the hunt's worker (see [`crate::hunt`]).

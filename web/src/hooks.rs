@@ -132,7 +132,10 @@ pub fn use_player(
                     share_link(full_page_url(&hash), shared.clone());
                 }
                 Command::Export(kind) => export(kind, player.clone(), update.clone()),
-                command @ (Command::Hunt | Command::Shrink | Command::ShrinkFound) => {
+                command @ (Command::Hunt
+                | Command::Shrink
+                | Command::ShrinkFound
+                | Command::Explore) => {
                     player.borrow_mut().apply(command);
                     let task = player.borrow_mut().take_task();
                     restart_worker(&worker, task, &player, &update, embed);

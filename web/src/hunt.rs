@@ -6,6 +6,7 @@
 //! and `end` when the hunt is over. The player keeps the [`HuntState`]; the
 //! player hook starts and stops the worker.
 
+use distlab_core::explore::lines::PAGE_DEPTH;
 use distlab_core::lab::shrink::RunSize;
 use distlab_core::sim::time::{Duration, Time};
 use wasm_bindgen::prelude::*;
@@ -33,6 +34,11 @@ impl Task {
             "shrink {link} {}",
             violation.after(Duration(1)).as_micros()
         ))
+    }
+
+    /// An exploration of the topic and bug of `link`, to the page's depth.
+    pub fn explore(link: &str) -> Task {
+        Task(format!("explore {link} {PAGE_DEPTH}"))
     }
 
     /// A shrink of a hunt's soonest failures, keeping the smallest, as
@@ -103,6 +109,19 @@ pub struct ShrinkState {
     pub after: Option<RunSize>,
 }
 
+/// What an exploration has done so far, or its result.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExploreState {
+    pub running: bool,
+    /// The level being explored and the distinct states seen so far.
+    pub depth: u64,
+    pub unique: u64,
+    /// Every state within `depth` steps holds every invariant.
+    pub clean: bool,
+    /// The shortest counterexample's link, its invariant and its steps.
+    pub found: Option<(String, String, u64)>,
+}
+
 /// What the Hunt panel shows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HuntState {
@@ -113,6 +132,7 @@ pub struct HuntState {
     pub seeds_per_second: u64,
     pub found: Vec<Found>,
     pub shrink: ShrinkState,
+    pub explore: ExploreState,
     /// Why the last task could not be done, if it could not.
     pub problem: Option<String>,
 }
@@ -129,7 +149,7 @@ fn run_size(actions: &str, events: &str, micros: &str) -> Option<RunSize> {
 impl HuntState {
     /// Whether a hunt or a shrink is under way.
     pub fn busy(&self) -> bool {
-        self.running || self.shrink.running
+        self.running || self.shrink.running || self.explore.running
     }
 
     /// Reads the worker's lines (see the module's documentation). Lines it does
@@ -140,6 +160,7 @@ impl HuntState {
                 self.problem = Some(problem.to_string());
                 self.running = false;
                 self.shrink.running = false;
+                self.explore.running = false;
                 continue;
             }
             let words: Vec<&str> = line.split(' ').collect();
@@ -160,6 +181,21 @@ impl HuntState {
                     }
                 }
                 ["end"] => self.running = false,
+                ["explored", depth, _, unique] => {
+                    self.explore.depth = depth.parse().unwrap_or(0);
+                    self.explore.unique = unique.parse().unwrap_or(0);
+                }
+                ["clean", unique, depth] => {
+                    self.explore.unique = unique.parse().unwrap_or(0);
+                    self.explore.depth = depth.parse().unwrap_or(0);
+                    self.explore.clean = true;
+                    self.explore.running = false;
+                }
+                ["counterexample", link, invariant, steps] => {
+                    let steps = steps.parse().unwrap_or(0);
+                    self.explore.found = Some((link.to_string(), invariant.to_string(), steps));
+                    self.explore.running = false;
+                }
                 ["stage", stage, actions, trials] => {
                     self.shrink.stage = stage.replace('-', " ");
                     self.shrink.actions = actions.parse().unwrap_or(0);
@@ -228,6 +264,27 @@ mod tests {
             Task::shrink_found("L", &[found(3, 7), found(9, 1)]).0,
             "smallest L heavy 3 7 9 1"
         );
+    }
+
+    #[test]
+    fn the_explore_lines_read_back() {
+        let mut scenario = Scenario::new("raft", 1);
+        scenario.bug = Some("forget-vote-on-restart".into());
+        assert_eq!(Task::explore("L").0, "explore L 9");
+        let mut state = HuntState::default();
+        state.explore.running = true;
+        let line = distlab_core::explore::lines::explore_lines(&scenario.encode(), 9, |line| {
+            state.absorb(line)
+        });
+        assert!(state.explore.running && state.explore.unique > 0);
+        state.absorb(&line);
+        let (link, invariant, steps) = state.explore.found.clone().expect("found");
+        assert!(!state.busy());
+        assert_eq!((invariant.as_str(), steps), ("election-safety", 8));
+        assert!(Scenario::decode(&link).is_ok());
+        let mut clean = HuntState::default();
+        clean.absorb("clean 1234 9");
+        assert!(clean.explore.clean && clean.explore.unique == 1234);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use distlab_core::sim::time::{Duration, Time};
 use distlab_core::sim::trace::{MessageId, MessageRecord, TraceMark};
 
 use crate::command::Command;
-use crate::hunt::{HuntState, ShrinkState, Task};
+use crate::hunt::{ExploreState, HuntState, ShrinkState, Task};
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
@@ -580,9 +580,10 @@ impl Player {
                 self.tell(text);
                 Ok(())
             }
-            Command::Hunt if self.hunt.busy() => {
+            Command::Hunt | Command::Explore if self.hunt.busy() => {
                 self.hunt.running = false;
                 self.hunt.shrink.running = false;
+                self.hunt.explore.running = false;
                 Ok(())
             }
             Command::Hunt => {
@@ -621,6 +622,17 @@ impl Player {
                 Ok(())
             }
             Command::ShrinkFound => Ok(()),
+            Command::Explore => {
+                self.hunt.running = false;
+                self.hunt.shrink.running = false;
+                self.hunt.problem = None;
+                self.hunt.explore = ExploreState {
+                    running: true,
+                    ..ExploreState::default()
+                };
+                self.task = Some(Task::explore(&self.scenario.encode()));
+                Ok(())
+            }
             Command::OpenFound(index) => {
                 let found = self.hunt.found.get(index).cloned();
                 let base = Scenario::decode(&self.hunt.base).ok();
@@ -633,8 +645,22 @@ impl Player {
             }
             Command::WorkerLines(lines) => {
                 let before = self.hunt.shrink.link.clone();
+                let explored = self.hunt.explore.found.is_some();
                 self.hunt.absorb(&lines);
-                // A shrink that just finished opens its result at the violation.
+                // An exploration's counterexample opens one step before its
+                // violation (step k is at k milliseconds); a shrink's result
+                // at its violation.
+                if let (false, Some((link, _, steps))) = (explored, &self.hunt.explore.found) {
+                    let time = Time::from_millis(steps.saturating_sub(1));
+                    let opened = match Scenario::decode(link) {
+                        Ok(scenario) => self.open(scenario, time),
+                        Err(error) => Err(error.to_string()),
+                    };
+                    if let Err(error) = opened {
+                        self.notice = Some(error);
+                    }
+                    return;
+                }
                 match (&self.hunt.shrink.link, self.hunt.shrink.after) {
                     (Some((link, _)), Some(after)) if self.hunt.shrink.link != before => {
                         match Scenario::decode(link) {

@@ -5,6 +5,7 @@
 //! downloads it. Without `DISTLAB_BUNDLE` it carries every topic.
 
 use distlab_core::catalog;
+use distlab_core::explore;
 use distlab_core::lab::hunt;
 use distlab_core::lab::topic::TopicInfo;
 use distlab_core::sim::time::Time;
@@ -30,6 +31,16 @@ pub fn distlab_hunt(link: &str, from: u32, count: u32, faults: &str) -> String {
 pub fn distlab_shrink(link: &str, until_micros: f64, progress: &js_sys::Function) -> String {
     let until = Time(until_micros.max(0.0) as u64);
     hunt::shrink_lines(TOPICS, link, until, |line| {
+        let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(line));
+    })
+}
+
+/// Explores the topic and bug of `link` to `depth` steps, calling `progress` with
+/// each `explored` line; returns the result's line (see
+/// `distlab_core::explore::lines`).
+#[wasm_bindgen]
+pub fn distlab_explore(link: &str, depth: u32, progress: &js_sys::Function) -> String {
+    explore::lines::explore_lines(link, depth, |line| {
         let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(line));
     })
 }

@@ -30,6 +30,7 @@
 //! after every round of a few thousand states.
 
 pub mod fingerprint;
+pub mod lines;
 mod replay;
 mod search;
 mod state;
@@ -158,6 +159,10 @@ pub struct Explorer {
     pub bug_bounds: fn(&str) -> Option<Bounds>,
     pub explore: ExploreFn,
 }
+
+/// The slugs of [`EXPLORERS`], for the page, which must not link the explorers
+/// themselves (they run in its worker).
+pub const EXPLORABLE: &[&str] = &["raft"];
 
 /// Every topic that opted in.
 pub static EXPLORERS: &[Explorer] = &[explorer::<crate::topics::raft::RaftTopic>()];

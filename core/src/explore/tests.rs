@@ -25,6 +25,12 @@ fn small(depth: u32) -> Bounds {
 }
 
 #[test]
+fn the_page_knows_which_topics_explore() {
+    let slugs: Vec<&str> = EXPLORERS.iter().map(|e| e.slug).collect();
+    assert_eq!(slugs, EXPLORABLE);
+}
+
+#[test]
 fn correct_raft_is_clean_and_counts_the_same_on_any_number_of_threads() {
     let one = (raft().explore)(&request(None, small(6), 1, true), &mut |_| true).unwrap();
     let two = (raft().explore)(&request(None, small(6), 2, true), &mut |_| true).unwrap();

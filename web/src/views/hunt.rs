@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::command::Command;
 use crate::hunt::{HuntState, SEEDS};
+use distlab_core::explore::lines::PAGE_DEPTH;
 
 /// Failing seeds listed (a line says how many more there are).
 const LISTED: usize = 8;
@@ -18,6 +19,8 @@ pub struct HuntProps<'a> {
     pub state: &'a HuntState,
     /// Whether the run shown breaks an invariant (so it can be shrunk).
     pub violated: bool,
+    /// Whether the topic can be explored (the Explore button shows).
+    pub explorable: bool,
     pub on_command: &'a Callback<Command>,
 }
 
@@ -57,18 +60,40 @@ pub fn draw(props: &HuntProps) -> Html {
         _ if more > 0 => format!("and {more} more"),
         _ => String::new(),
     };
+    let explore = &state.explore;
+    let explored = match &explore.found {
+        _ if explore.running => format!(
+            "Exploring every state: depth {} of {PAGE_DEPTH}, {} states",
+            explore.depth, explore.unique
+        ),
+        Some((_, invariant, steps)) => format!(
+            "Shortest counterexample: {invariant} breaks after {steps} steps. Shown one step before; the address is its link."
+        ),
+        None if explore.clean => format!(
+            "No state within {} steps breaks an invariant ({} states).",
+            explore.depth, explore.unique
+        ),
+        None => String::new(),
+    };
+    let explore_button = props.explorable.then(|| {
+        html! {
+            <button id="explore-toggle" title="Every state within a few steps: three servers, one crash, one client request, no loss" onclick={press(Command::Explore)} disabled={busy && !explore.running}>{ if explore.running { "Stop" } else { "Explore" } }</button>
+        }
+    });
     html! {
         <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
             <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, heavy faults, {} s each", HUNT_MS / 1000) }</small></h3>
             <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
             <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
             <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>
+            { for explore_button }
             <progress max={SEEDS.to_string()} value={state.done.to_string()} />
             <span role="status">
                 { format!("{} of {SEEDS} seeds · {} seeds/s · {} counterexamples", state.done, state.seeds_per_second, state.found.len()) }
             </span>
             <ol>{ for found }</ol>
             <p class="hunt-report" role="status">{ report }</p>
+            <p class="explore-report" role="status">{ explored }</p>
         </section>
     }
 }

@@ -1,0 +1,84 @@
+//! Exploring as lines of text: the work the page's Hunt panel hands a Web Worker
+//! (see the `worker` crate), written so the panel can read it back, as
+//! [`crate::lab::hunt`] does for hunts and shrinks. The lines:
+//! - `explored DEPTH GENERATED UNIQUE`: progress, after each round;
+//! - `clean UNIQUE DEPTH`: every state within DEPTH steps holds every invariant;
+//! - `counterexample LINK INVARIANT STEPS`: the shortest path to a violation, as
+//!   a held scenario whose violation is at STEPS milliseconds;
+//! - `error: WHY`: a bad link, or a topic that cannot be explored. Bad input
+//!   never panics.
+
+use super::{find, ExploreRequest};
+use crate::lab::scenario::Scenario;
+
+/// The most steps the page explores: what one thread covers in seconds.
+pub const PAGE_DEPTH: u32 = 9;
+
+/// Explores the topic and bug of the scenario `link` within the topic's default
+/// bounds cut to `depth` steps, on one thread, giving `progress` an `explored`
+/// line after each round; returns the result's line.
+pub fn explore_lines(link: &str, depth: u32, mut progress: impl FnMut(&str)) -> String {
+    let Ok(scenario) = Scenario::decode(link) else {
+        return "error: the link is not a scenario".into();
+    };
+    let Some(explorer) = find(&scenario.topic) else {
+        return "error: this topic cannot be explored yet".into();
+    };
+    let mut bounds = explorer.default_bounds;
+    bounds.depth = depth.min(PAGE_DEPTH);
+    let request = ExploreRequest {
+        bounds,
+        bug: scenario.bug,
+        jobs: 1,
+        symmetry: true,
+    };
+    let report = (explorer.explore)(&request, &mut |p| {
+        progress(&format!(
+            "explored {} {} {}",
+            p.depth, p.generated, p.unique
+        ));
+        true
+    });
+    match report {
+        Err(error) => format!("error: {error}"),
+        Ok(report) => match report.counterexample {
+            None => format!("clean {} {}", report.unique, report.depth),
+            Some(found) => format!(
+                "counterexample {} {} {}",
+                found.scenario.encode(),
+                found.invariant,
+                found.steps.len()
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_say_what_the_explorer_found() {
+        let mut scenario = Scenario::new("raft", 1);
+        scenario.bug = Some(crate::topics::raft::BUG_FORGET_VOTE_ON_RESTART.into());
+        let mut rounds = 0;
+        let line = explore_lines(&scenario.encode(), 8, |line| {
+            assert!(line.starts_with("explored "), "{line}");
+            rounds += 1;
+        });
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words[0], "counterexample", "{line}");
+        assert_eq!(words[2], "election-safety");
+        assert_eq!(words[3], "8");
+        assert!(Scenario::decode(words[1]).is_ok());
+        assert!(rounds >= 1);
+        let clean = explore_lines(&Scenario::new("raft", 1).encode(), 4, |_| {});
+        assert!(
+            clean.starts_with("clean ") && clean.ends_with(" 4"),
+            "{clean}"
+        );
+        assert!(explore_lines("???", 4, |_| {}).starts_with("error: "));
+        let bloom = Scenario::new("bloom-filter", 1).encode();
+        assert!(explore_lines(&bloom, 4, |_| {}).starts_with("error: "));
+    }
+}
