@@ -668,6 +668,16 @@ fn exploring_in_the_page_opens_the_shortest_counterexample_one_step_before_it_br
         Some(0),
         "{state}"
     );
+    // The timeline's window fits the 8 steps (one a millisecond), not 800 ms.
+    let last_tick = browser
+        .eval(
+            "var t = [...document.querySelectorAll('.tick text')].map(t => t.textContent); return t[t.length - 1];",
+            vec![],
+        )
+        .unwrap();
+    let last_tick = last_tick.as_str().unwrap_or_default().to_string();
+    let millis: f64 = last_tick.trim_end_matches("ms").parse().unwrap_or(f64::MAX);
+    assert!((7.0..=10.0).contains(&millis), "last tick {last_tick}");
     browser.click("#step").unwrap();
     browser
         .wait_for(

@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use distlab_core::lab::topic::TopicInfo;
+use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, Time};
 use gloo_render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::prelude::*;
@@ -194,12 +195,22 @@ pub fn use_player(
         });
     }
 
+    let timeline_span = held_span(&player.borrow()).unwrap_or(*span);
     PlayerHandle {
         player,
         on_command,
-        timeline_span: *span,
+        timeline_span,
         shared: (*shared).clone(),
     }
+}
+
+/// The timeline's window for a held run (an explored counterexample, one step a
+/// millisecond): its whole path and a step more, where the default window would
+/// squeeze it into a sliver.
+fn held_span(player: &Player) -> Option<Duration> {
+    let actions = &player.scenario().actions;
+    let last = actions.last()?.at.as_micros();
+    (actions.first()?.action == Action::Hold).then_some(Duration(last + 2_000))
 }
 
 /// Calls `on_frame` with the real milliseconds since the previous frame, once per
