@@ -273,9 +273,11 @@ mod tests {
         assert_eq!(Task::explore("L").0, "explore L 9");
         let mut state = HuntState::default();
         state.explore.running = true;
-        let line = distlab_core::explore::lines::explore_lines(&scenario.encode(), 9, |line| {
-            state.absorb(line)
-        });
+        let explorers = distlab_core::explore::EXPLORERS;
+        let line =
+            distlab_core::explore::lines::explore_lines(explorers, &scenario.encode(), 9, |line| {
+                state.absorb(line)
+            });
         assert!(state.explore.running && state.explore.unique > 0);
         state.absorb(&line);
         let (link, invariant, steps) = state.explore.found.clone().expect("found");

@@ -16,6 +16,13 @@ static TOPICS: &[&TopicInfo] = catalog::topics_of_module(match option_env!("DIST
     None => "",
 });
 
+/// The explorer of the same topic, if it can be explored.
+static EXPLORERS: &[explore::Explorer] =
+    explore::explorers_of_module(match option_env!("DISTLAB_BUNDLE") {
+        Some(module) => module,
+        None => "",
+    });
+
 fn main() {}
 
 /// Seeds `from..from + count` of the scenario `link` with `faults` drawn from each:
@@ -40,7 +47,7 @@ pub fn distlab_shrink(link: &str, until_micros: f64, progress: &js_sys::Function
 /// `distlab_core::explore::lines`).
 #[wasm_bindgen]
 pub fn distlab_explore(link: &str, depth: u32, progress: &js_sys::Function) -> String {
-    explore::lines::explore_lines(link, depth, |line| {
+    explore::lines::explore_lines(EXPLORERS, link, depth, |line| {
         let _ = progress.call1(&JsValue::NULL, &JsValue::from_str(line));
     })
 }

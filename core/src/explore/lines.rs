@@ -8,20 +8,26 @@
 //! - `error: WHY`: a bad link, or a topic that cannot be explored. Bad input
 //!   never panics.
 
-use super::{find, ExploreRequest};
+use super::{find_in, ExploreRequest, Explorer};
 use crate::lab::scenario::Scenario;
 
 /// The most steps the page explores: what one thread covers in seconds.
 pub const PAGE_DEPTH: u32 = 9;
 
-/// Explores the topic and bug of the scenario `link` within the topic's default
-/// bounds cut to `depth` steps, on one thread, giving `progress` an `explored`
-/// line after each round; returns the result's line.
-pub fn explore_lines(link: &str, depth: u32, mut progress: impl FnMut(&str)) -> String {
+/// Explores the topic and bug of the scenario `link` (its explorer among
+/// `explorers`) within the topic's default bounds cut to `depth` steps, on one
+/// thread, giving `progress` an `explored` line after each round; returns the
+/// result's line.
+pub fn explore_lines(
+    explorers: &'static [Explorer],
+    link: &str,
+    depth: u32,
+    mut progress: impl FnMut(&str),
+) -> String {
     let Ok(scenario) = Scenario::decode(link) else {
         return "error: the link is not a scenario".into();
     };
-    let Some(explorer) = find(&scenario.topic) else {
+    let Some(explorer) = find_in(explorers, &scenario.topic) else {
         return "error: this topic cannot be explored yet".into();
     };
     let mut bounds = explorer.default_bounds;
@@ -56,13 +62,14 @@ pub fn explore_lines(link: &str, depth: u32, mut progress: impl FnMut(&str)) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::explore::EXPLORERS;
 
     #[test]
     fn lines_say_what_the_explorer_found() {
         let mut scenario = Scenario::new("raft", 1);
         scenario.bug = Some(crate::topics::raft::BUG_FORGET_VOTE_ON_RESTART.into());
         let mut rounds = 0;
-        let line = explore_lines(&scenario.encode(), 8, |line| {
+        let line = explore_lines(EXPLORERS, &scenario.encode(), 8, |line| {
             assert!(line.starts_with("explored "), "{line}");
             rounds += 1;
         });
@@ -72,13 +79,16 @@ mod tests {
         assert_eq!(words[3], "8");
         assert!(Scenario::decode(words[1]).is_ok());
         assert!(rounds >= 1);
-        let clean = explore_lines(&Scenario::new("raft", 1).encode(), 4, |_| {});
+        let clean = explore_lines(EXPLORERS, &Scenario::new("raft", 1).encode(), 4, |_| {});
         assert!(
             clean.starts_with("clean ") && clean.ends_with(" 4"),
             "{clean}"
         );
-        assert!(explore_lines("???", 4, |_| {}).starts_with("error: "));
+        assert!(explore_lines(EXPLORERS, "???", 4, |_| {}).starts_with("error: "));
+        let raft = Scenario::new("raft", 1).encode();
+        let none = super::super::explorers_of_module("bloom_filter");
+        assert!(explore_lines(none, &raft, 4, |_| {}).starts_with("error: "));
         let bloom = Scenario::new("bloom-filter", 1).encode();
-        assert!(explore_lines(&bloom, 4, |_| {}).starts_with("error: "));
+        assert!(explore_lines(EXPLORERS, &bloom, 4, |_| {}).starts_with("error: "));
     }
 }

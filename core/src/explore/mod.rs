@@ -160,18 +160,56 @@ pub struct Explorer {
     pub explore: ExploreFn,
 }
 
-/// The slugs of [`EXPLORERS`], for the page, which must not link the explorers
-/// themselves (they run in its worker).
-pub const EXPLORABLE: &[&str] = &["raft"];
+/// The topics that opted in, one line each: module and type. Everything else is
+/// made from this list, as [`catalog`]'s lists are from its table.
+macro_rules! explorable {
+    ($($module:ident :: $topic:ident),* $(,)?) => {
+        /// Every topic that opted in, for the command line.
+        pub static EXPLORERS: &[Explorer] =
+            &[$(explorer::<crate::topics::$module::$topic>()),*];
 
-/// Every topic that opted in.
-pub static EXPLORERS: &[Explorer] = &[explorer::<crate::topics::raft::RaftTopic>()];
+        /// Their slugs, for the page, which must not link the explorers
+        /// themselves (they run in its worker bundle).
+        pub const EXPLORABLE: &[&str] = &[$(crate::topics::$module::INFO.slug),*];
+
+        /// One list per topic, named like its module: that explorer alone.
+        #[allow(non_upper_case_globals)]
+        mod single {
+            use super::*;
+            $(pub static $module: &[Explorer] =
+                &[explorer::<crate::topics::$module::$topic>()];)*
+        }
+
+        /// The explorers a bundle built for topic module `module` carries: its
+        /// own (none if it cannot be explored), or all of them for `""`. Chosen
+        /// at compile time, so a bundle links no other topic's explorer.
+        pub const fn explorers_of_module(module: &str) -> &'static [Explorer] {
+            $(
+                if catalog::same(module.as_bytes(), stringify!($module).as_bytes()) {
+                    return single::$module;
+                }
+            )*
+            if module.is_empty() {
+                EXPLORERS
+            } else {
+                &[]
+            }
+        }
+    };
+}
+
+explorable!(raft::RaftTopic);
+
+/// The explorer of topic `slug` among `explorers`.
+pub fn find_in(explorers: &'static [Explorer], slug: &str) -> Option<&'static Explorer> {
+    explorers
+        .iter()
+        .find(|explorer| catalog::same(explorer.slug.as_bytes(), slug.as_bytes()))
+}
 
 /// The explorer of topic `slug`.
 pub fn find(slug: &str) -> Option<&'static Explorer> {
-    EXPLORERS
-        .iter()
-        .find(|explorer| catalog::same(explorer.slug.as_bytes(), slug.as_bytes()))
+    find_in(EXPLORERS, slug)
 }
 
 const fn explorer<T>() -> Explorer

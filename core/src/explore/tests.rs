@@ -25,9 +25,13 @@ fn small(depth: u32) -> Bounds {
 }
 
 #[test]
-fn the_page_knows_which_topics_explore() {
+fn a_bundle_carries_its_own_topics_explorer_only() {
     let slugs: Vec<&str> = EXPLORERS.iter().map(|e| e.slug).collect();
     assert_eq!(slugs, EXPLORABLE);
+    assert_eq!(explorers_of_module("raft").len(), 1);
+    assert_eq!(explorers_of_module("raft")[0].slug, "raft");
+    assert!(explorers_of_module("bloom_filter").is_empty());
+    assert_eq!(explorers_of_module("").len(), EXPLORERS.len());
 }
 
 #[test]
