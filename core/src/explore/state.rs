@@ -108,8 +108,10 @@ pub const MAX_NODES: usize = 8;
 pub(crate) struct State<T: ProtocolTopic> {
     pub nodes: Vec<T::Node>,
     pub up: [bool; MAX_NODES],
-    /// Per node, its pending timers (a set: setting a timer again replaces it).
-    pub timers: Vec<Vec<Timer<T>>>,
+    /// Every node's pending timers, as (node, timer): a set per node (setting a
+    /// timer again replaces it), kept in one vector so a state costs one
+    /// allocation for them, not one per node.
+    pub timers: Vec<(NodeId, Timer<T>)>,
     pub flight: Vec<Arc<Flight<Msg<T>>>>,
     pub checker: Arc<T::Checker>,
     /// Bit i: input i was used.
@@ -118,11 +120,18 @@ pub(crate) struct State<T: ProtocolTopic> {
     pub depth: u32,
     pub trail: Option<Arc<Trail<T::Node>>>,
     /// Node i's share of the fingerprint under renaming r, at `i * renamings + r`
-    /// (its state, whether it runs, its timers); redone only for the node a step
-    /// changes.
-    node_hashes: Vec<u64>,
-    /// Per renaming, the checker's share of the fingerprint.
-    checker_hashes: Vec<u64>,
+    /// (its state, whether it runs, its timers), redone only for the node a step
+    /// changes; then the checker's share under each renaming. One vector, so a
+    /// state costs one allocation for them.
+    hashes: Vec<u64>,
+}
+
+impl<T: ProtocolTopic> State<T> {
+    /// The checker's share of the fingerprint, one per renaming.
+    fn checker_hashes(&self) -> &[u64] {
+        let renamings = self.hashes.len() / (self.nodes.len() + 1);
+        &self.hashes[self.nodes.len() * renamings..]
+    }
 }
 
 impl<T: ProtocolTopic> Clone for State<T> {
@@ -137,8 +146,7 @@ impl<T: ProtocolTopic> Clone for State<T> {
             crashes: self.crashes,
             depth: self.depth,
             trail: self.trail.clone(),
-            node_hashes: self.node_hashes.clone(),
-            checker_hashes: self.checker_hashes.clone(),
+            hashes: self.hashes.clone(),
         }
     }
 }
@@ -183,15 +191,14 @@ impl<T: Explorable> Expander<T> {
         let mut state = State {
             nodes,
             up: [false; MAX_NODES],
-            timers: vec![Vec::new(); count],
+            timers: Vec::new(),
             flight: Vec::new(),
             checker: Arc::new(checker),
             inputs_used: 0,
             crashes: 0,
             depth: 0,
             trail: None,
-            node_hashes: vec![0; count * self.renames.len()],
-            checker_hashes: vec![0; self.renames.len()],
+            hashes: vec![0; (count + 1) * self.renames.len()],
         };
         state.nodes.truncate(count);
         state.up[..count].fill(true);
@@ -226,11 +233,9 @@ impl<T: Explorable> Expander<T> {
                 steps.push(Step::Drop(flight.clone()));
             }
         }
-        for (i, timers) in state.timers.iter().enumerate() {
-            if state.up[i] {
-                for timer in timers {
-                    steps.push(Step::Fire(NodeId(i as u32), timer.clone()));
-                }
+        for (node, timer) in &state.timers {
+            if state.up[node.index()] {
+                steps.push(Step::Fire(*node, timer.clone()));
             }
         }
         let count = state.nodes.len();
@@ -262,7 +267,7 @@ impl<T: Explorable> Expander<T> {
                 step,
                 parent: state.trail.clone(),
             }));
-            if violation.is_none() && next.checker_hashes == state.checker_hashes {
+            if violation.is_none() && next.checker_hashes() == state.checker_hashes() {
                 // The registries did not change: share the parent's checker (its
                 // caches are older, which only means it rechecks a little more).
                 next.checker = state.checker.clone();
@@ -290,14 +295,14 @@ impl<T: Explorable> Expander<T> {
                 flight.to
             }
             Step::Fire(node, timer) => {
-                state.timers[node.index()].retain(|t| t != timer);
+                state.timers.retain(|(n, t)| !(n == node && t == timer));
                 let timer = timer.clone();
                 self.run(state, *node, now, |n, cx| n.on_timer(timer, cx));
                 *node
             }
             Step::Crash(node) => {
                 state.up[node.index()] = false;
-                state.timers[node.index()].clear();
+                state.timers.retain(|(n, _)| n != node);
                 state.nodes[node.index()].on_crash();
                 state.crashes += 1;
                 *node
@@ -331,15 +336,15 @@ impl<T: Explorable> Expander<T> {
             let mut cx = Cx::new(node, now, count, false, &mut self.rng, &mut self.effects);
             handler(&mut state.nodes[node.index()], &mut cx);
         }
-        let timers = &mut state.timers[node.index()];
+        let timers = &mut state.timers;
         for op in self.effects.timers.drain(..) {
             match op {
                 TimerOp::Set(timer, _) => {
-                    if !timers.contains(&timer) {
-                        timers.push(timer);
+                    if !timers.iter().any(|(n, t)| *n == node && *t == timer) {
+                        timers.push((node, timer));
                     }
                 }
-                TimerOp::Cancel(timer) => timers.retain(|t| *t != timer),
+                TimerOp::Cancel(timer) => timers.retain(|(n, t)| !(*n == node && *t == timer)),
             }
         }
         for (to, msg) in self.effects.sends.drain(..) {
@@ -381,14 +386,16 @@ impl<T: Explorable> Expander<T> {
         for (r, rename) in self.renames.iter().enumerate() {
             let mut hasher = Fingerprint::default();
             T::hash_checker(&state.checker, rename, &mut hasher);
-            state.checker_hashes[r] = hasher.finish();
+            let at = state.nodes.len() * self.renames.len() + r;
+            state.hashes[at] = hasher.finish();
         }
         self.found.drain(..).next()
     }
 
     /// Recomputes node `i`'s shares of the fingerprint.
     fn rehash_node(&self, state: &mut State<T>, i: usize) {
-        let timers = state.timers[i].iter().fold(0u64, |sum, timer| {
+        let own = state.timers.iter().filter(|(n, _)| n.index() == i);
+        let timers = own.fold(0u64, |sum, (_, timer)| {
             let mut one = Fingerprint::default();
             T::hash_timer(timer, &mut one);
             sum.wrapping_add(mix(one.finish()))
@@ -399,7 +406,7 @@ impl<T: Explorable> Expander<T> {
             hasher.write_u8(state.up[i] as u8);
             hasher.write_u64(timers);
             T::hash_node(&state.nodes[i], rename, &mut hasher);
-            state.node_hashes[i * renamings + r] = hasher.finish();
+            state.hashes[i * renamings + r] = hasher.finish();
         }
     }
 
@@ -412,7 +419,7 @@ impl<T: Explorable> Expander<T> {
                 let rename = &self.renames[r];
                 let mut hasher = Fingerprint::default();
                 for new in 0..state.nodes.len() {
-                    hasher.write_u64(state.node_hashes[rename.old(new) * renamings + r]);
+                    hasher.write_u64(state.hashes[rename.old(new) * renamings + r]);
                 }
                 // A multiset: the order messages were sent in does not matter.
                 let flight = state
@@ -420,7 +427,7 @@ impl<T: Explorable> Expander<T> {
                     .iter()
                     .fold(0u64, |sum, flight| sum.wrapping_add(flight.hashes[r]));
                 hasher.write_u64(flight);
-                hasher.write_u64(state.checker_hashes[r]);
+                hasher.write_u64(state.checker_hashes()[r]);
                 hasher.write_u64(state.inputs_used);
                 hasher.write_u32(state.crashes);
                 hasher.finish()
