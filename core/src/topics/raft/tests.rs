@@ -399,3 +399,81 @@ fn every_step_happens_when_next_time_said() {
         assert_eq!(run.now(), next, "step {}", run.steps());
     }
 }
+
+#[test]
+fn a_held_run_does_only_what_its_script_says() {
+    use crate::sim::action::Release;
+    use crate::sim::network::{DropReason, Fate};
+    use crate::sim::trace::EventKind;
+        let mut scenario = Scenario::new("raft", 3);
+    scenario.set_param("nodes", 3);
+    scenario.set_param("clients", 0);
+    scenario.push_action(Time::ZERO, Action::Hold);
+    let fire = |slot| Action::Fire {
+        node: NodeId(0),
+        slot,
+    };
+    let release = |message, fate| Action::Release { message, fate };
+    scenario.push_action(Time::from_millis(5_000), fire(7));
+    scenario.push_action(Time::from_millis(5_001), fire(0));
+    scenario.push_action(Time::from_millis(5_002), release(99, Release::Deliver));
+    scenario.push_action(Time::from_millis(5_003), release(0, Release::Duplicate));
+    scenario.push_action(Time::from_millis(5_004), release(0, Release::Deliver));
+    scenario.push_action(Time::from_millis(5_005), release(1, Release::Lose));
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    // Seconds of nothing: no timer fires and no election starts by itself.
+    run.run_until(Time::from_millis(4_999));
+    assert!(run.trace().messages.is_empty());
+    assert!(run
+        .cluster()
+        .nodes
+        .iter()
+        .all(|n| n.summary.role == "follower"));
+    run.run_until(Time::from_millis(6_000));
+    let notes: Vec<String> = run
+        .trace()
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Network { label } => Some(label.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("no such held timer")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("no such held message")),
+        "{notes:?}"
+    );
+    // n0's election sent a RequestVote to n1 (#0) and n2 (#1); n1 got #0
+    // twice (a copy first), and #1 was lost.
+    let trace = run.trace();
+    let fate = |id| trace.message(id).map(|m| m.fate);
+    assert!(matches!(fate(0), Some(Fate::Deliver { at }) if at == Time::from_millis(5_004)));
+    assert!(matches!(
+        fate(1),
+        Some(Fate::Drop {
+            reason: DropReason::Loss,
+            ..
+        })
+    ));
+    let arrivals = trace
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Deliver { message: 0 }))
+        .count();
+    assert_eq!(arrivals, 2);
+    // n1 answered twice; the answers wait, held.
+    let held: Vec<_> = held_simulation(&*run)
+        .held_messages()
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(held.len(), 2);
+}
+
+/// The typed simulation of a Raft run.
+fn held_simulation(run: &dyn Run) -> &Simulation<RaftProcess, super::checker::RaftChecker> {
+    simulation::<RaftTopic>(run).unwrap()
+}
