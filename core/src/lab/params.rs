@@ -23,6 +23,7 @@ pub const fn nodes(default: i64, min: i64, max: i64, step: i64) -> ParamSpec {
         max,
         step,
         help: "How many nodes the cluster has.",
+        choices: &[],
     }
 }
 
@@ -36,6 +37,7 @@ pub const fn request_rate(default: i64, max: i64) -> ParamSpec {
         max,
         step: 1,
         help: "Automatic client requests, routed by the topic (to the leader, say).",
+        choices: &[],
     }
 }
 
@@ -48,6 +50,7 @@ pub const DROP_PERCENT: ParamSpec = ParamSpec {
     max: 90,
     step: 1,
     help: "Probability that the network loses a message, from the start.",
+    choices: &[],
 };
 
 /// The highest one-way latency in milliseconds; the lowest is a third of it.
@@ -60,6 +63,7 @@ pub const fn latency(default: i64) -> ParamSpec {
         max: 300,
         step: 1,
         help: "One-way latency is uniform between a third of this and this.",
+        choices: &[],
     }
 }
 

@@ -69,6 +69,9 @@ pub struct ParamSpec {
     /// Allowed values are `min, min + step, ...`.
     pub step: i64,
     pub help: &'static str,
+    /// Names of the values `min, min + step, ...` when the parameter picks a mode
+    /// (Basic or Multi-Paxos, bully or ring); empty for a number.
+    pub choices: &'static [&'static str],
 }
 
 impl ParamSpec {

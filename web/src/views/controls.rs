@@ -179,7 +179,8 @@ pub fn draw(props: &ControlsProps) -> Html {
             let choices: Vec<Choice> = (0..choices)
                 .map(|i| {
                     let v = spec.min + i * spec.step.max(1);
-                    Choice::new(v.to_string(), v.to_string())
+                    let label = spec.choices.get(i as usize).map_or(v.to_string(), |c| c.to_string());
+                    Choice::new(v.to_string(), label)
                 })
                 .collect();
             let on_change = props.on_command.reform(move |value: String| {

@@ -148,6 +148,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 4096,
             step: 1,
             help: "Size of the bit array (counters in the counting variant).",
+            choices: &[],
         },
         ParamSpec {
             name: "k",
@@ -157,6 +158,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 16,
             step: 1,
             help: "Bits set by each insert and checked by each query.",
+            choices: &[],
         },
         ParamSpec {
             name: "n",
@@ -166,6 +168,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 1000,
             step: 1,
             help: "Items the scripted run inserts.",
+            choices: &[],
         },
         ParamSpec {
             name: "counting",
@@ -175,6 +178,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 1,
             step: 1,
             help: "1: a 4-bit counter per position, so items can be removed.",
+            choices: &[],
         },
     ],
     presets: &presets::PRESETS,

@@ -135,6 +135,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 20,
             step: 1,
             help: "Physical nodes on the ring at the start.",
+            choices: &[],
         },
         ParamSpec {
             name: "vnodes",
@@ -144,6 +145,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: MAX_VNODES as i64,
             step: 1,
             help: "Points each node occupies on the ring; more points, more even load.",
+            choices: &[],
         },
         ParamSpec {
             name: "keys",
@@ -153,6 +155,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 2000,
             step: 1,
             help: "Keys placed on the ring at the start.",
+            choices: &[],
         },
     ],
     presets: &presets::PRESETS,

@@ -150,6 +150,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 64,
             step: 1,
             help: "Records in the tree at the start. Any count works: RFC 6962 splits at the largest power of two below it.",
+            choices: &[],
         },
         ParamSpec {
             name: "diffs",
@@ -159,6 +160,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 16,
             step: 1,
             help: "How many of the replica's leaves the planned divergence changes.",
+            choices: &[],
         },
     ],
     presets: &presets::PRESETS,

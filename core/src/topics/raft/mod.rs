@@ -71,6 +71,7 @@ const CLIENTS_PARAM: ParamSpec = ParamSpec {
     max: 5,
     step: 1,
     help: "Client processes of the key-value service; they share the request rate.",
+    choices: &[],
 };
 
 /// The Raft topic.

@@ -109,6 +109,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 1000,
             step: 1,
             help: "Random keys in the list at the start.",
+            choices: &[],
         },
         ParamSpec {
             name: "max",
@@ -118,6 +119,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 100_000,
             step: 1,
             help: "Keys are integers from 1 to this.",
+            choices: &[],
         },
     ],
     presets: &presets::PRESETS,

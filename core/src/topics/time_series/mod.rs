@@ -149,6 +149,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 3_600,
             step: 1,
             help: "Seconds between samples of the gauge, in the stream's own time.",
+            choices: &[],
         },
         ParamSpec {
             name: "block",
@@ -158,6 +159,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 86_400,
             step: 60,
             help: "Length of each block's time window (Gorilla uses two hours, 7200 s).",
+            choices: &[],
         },
         ParamSpec {
             name: "points",
@@ -167,6 +169,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 2_000,
             step: 1,
             help: "Points each planned append writes.",
+            choices: &[],
         },
         ParamSpec {
             name: "jitter",
@@ -176,6 +179,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 60,
             step: 1,
             help: "Each sample is taken up to this many seconds late (capped below the interval, so time still moves forward).",
+            choices: &[],
         },
         ParamSpec {
             name: "decimals",
@@ -185,6 +189,7 @@ pub static INFO: TopicInfo = TopicInfo {
             max: 3,
             step: 1,
             help: "The gauge moves in steps of its last decimal: 0 gives integers, which compress far better than decimals with no short binary form.",
+            choices: &[],
         },
     ],
     presets: &presets::PRESETS,
