@@ -20,7 +20,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{ClusterState, StateTable};
+use crate::sim::view::{Annotations, ClusterState, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -90,6 +90,43 @@ pub trait ProtocolTopic: 'static {
     fn planned_request(index: u64) -> Option<<Self::Node as Node>::Op> {
         Self::client_request(index)
     }
+
+    /// The operations a person can send from the page besides the client
+    /// request: a button each (propose a value, make a node a traitor, pause a
+    /// client). The page draws them only when there are some, so a topic without
+    /// any carries none of their code.
+    const OPERATIONS: &'static [OperationButton] = &[];
+
+    /// The operation of button `button` (an index into
+    /// [`ProtocolTopic::OPERATIONS`]), the person's `sent`-th operation so far
+    /// (to number values), in `setup`'s scenario; `None` if it cannot be sent.
+    fn operation(button: usize, setup: &Setup, sent: u64) -> Option<<Self::Node as Node>::Op> {
+        let _ = (button, setup, sent);
+        None
+    }
+
+    /// Whether the topic draws spans and marks on its timeline
+    /// ([`ProtocolTopic::annotations`]). A constant, so the page of a topic that
+    /// does not leaves the drawing code out.
+    const ANNOTATED: bool = false;
+
+    /// The intervals (locks held, leases) and instants (a value chosen) to draw
+    /// on the timeline of `simulation`, in global time.
+    fn annotations(simulation: &Simulation<Self::Node, Self::Checker>) -> Annotations {
+        let _ = simulation;
+        Annotations::default()
+    }
+}
+
+/// A button of a protocol page that sends one of the topic's operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OperationButton {
+    /// What the button says: `Propose`, `Make traitor`, `Pause client`.
+    pub label: &'static str,
+    /// Its tooltip: what the operation does.
+    pub help: &'static str,
+    /// Whether it goes to a node the person picks (or else to the focus node).
+    pub at_node: bool,
 }
 
 /// A running protocol topic.

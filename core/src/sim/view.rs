@@ -5,7 +5,7 @@
 //! text the topic chooses ("leader", "coordinator", "traitor") and a [`Palette`]
 //! slot the web maps to a colour, so every topic's nodes are drawn by one view.
 
-use super::time::NodeId;
+use super::time::{NodeId, Time};
 
 /// The colour slots a node can take. A topic picks the slot that fits each role.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -152,4 +152,34 @@ pub struct NodeState {
 pub struct StateTable {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,
+}
+
+/// An interval drawn along a node's lane of the timeline: a lock held, a lease,
+/// a transaction left uncertain. Topics that have such intervals say so with
+/// [`crate::lab::protocol::ProtocolTopic::ANNOTATED`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub node: NodeId,
+    pub from: Time,
+    /// `None` while the interval is still open.
+    pub to: Option<Time>,
+    /// Short text drawn in the bar, e.g. `T3`.
+    pub label: String,
+    pub palette: Palette,
+}
+
+/// An instant marked across the whole timeline: a value chosen, a decision made,
+/// even when no node knows it yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub at: Time,
+    /// Short text at the top of the mark, e.g. `chosen 7`.
+    pub label: String,
+}
+
+/// What a topic adds to its timeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Annotations {
+    pub spans: Vec<Span>,
+    pub marks: Vec<Mark>,
 }

@@ -9,7 +9,7 @@
 use distlab_core::sim::network::{DropReason, Fate};
 use distlab_core::sim::time::{Duration, Time};
 use distlab_core::sim::trace::{EventKind, Trace, TraceEvent};
-use distlab_core::sim::view::ClusterState;
+use distlab_core::sim::view::{Annotations, ClusterState};
 
 use super::palette_index;
 
@@ -284,6 +284,72 @@ pub fn layout(
     }
 }
 
+/// What a topic adds to the timeline ([`Annotations`]), placed on a laid-out
+/// window: bars above node lanes and instants across all of them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overlay {
+    pub bars: Vec<Bar>,
+    pub instants: Vec<Instant>,
+}
+
+/// A span drawn as a bar just above its node's lane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub x1: f64,
+    pub x2: f64,
+    pub y: f64,
+    pub label: String,
+    /// The palette slot's name (`lead`, `suspect`, ...).
+    pub slot: &'static str,
+    /// Still open at the instant shown.
+    pub open: bool,
+}
+
+/// A marked instant: a line across every lane with its label at the top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instant {
+    pub x: f64,
+    pub label: String,
+}
+
+/// Places `annotations` on `layout` (the window shown at `now`): what lies
+/// outside the window, or after `now`, or on a node without a lane, is left out;
+/// open spans reach `now`.
+pub fn overlay(layout: &TimelineLayout, now: Time, annotations: &Annotations) -> Overlay {
+    let (start, end) = (layout.start, layout.end.min(now));
+    let span = (layout.end.as_micros() - start.as_micros()).max(1) as f64;
+    let plot = (layout.width - LABEL_WIDTH - 6.0).max(10.0);
+    let x = |t: Time| {
+        LABEL_WIDTH + t.as_micros().saturating_sub(start.as_micros()) as f64 / span * plot
+    };
+    let bars = annotations
+        .spans
+        .iter()
+        .filter_map(|s| {
+            let lane = layout.lanes.get(s.node.index())?;
+            let to = s.to.unwrap_or(now).min(end);
+            (s.from <= end && to >= start).then(|| Bar {
+                x1: x(s.from.max(start)),
+                x2: x(to).max(x(s.from.max(start)) + 1.0),
+                y: lane.y - LANE_HEIGHT / 2.0 + 3.0,
+                label: s.label.clone(),
+                slot: s.palette.as_str(),
+                open: s.to.is_none_or(|to| to > now),
+            })
+        })
+        .collect();
+    let instants = annotations
+        .marks
+        .iter()
+        .filter(|m| m.at >= start && m.at <= end)
+        .map(|m| Instant {
+            x: x(m.at),
+            label: m.label.clone(),
+        })
+        .collect();
+    Overlay { bars, instants }
+}
+
 /// Round tick marks (1, 2 or 5 times a power of ten milliseconds), about eight of
 /// them across the window.
 /// Round-numbered ticks, about `count` of them.
@@ -357,6 +423,57 @@ mod tests {
             "{:?}",
             layout.ticks
         );
+    }
+
+    #[test]
+    fn spans_sit_above_their_lane_and_marks_at_their_instant_within_the_window() {
+        use distlab_core::sim::view::{Mark, Palette, Span};
+        let run = raft_run(&[], 1_000);
+        let now = Time::from_millis(1_000);
+        let window = layout(
+            run.trace(),
+            &run.cluster(),
+            now,
+            Duration::from_millis(1_000),
+            LABEL_WIDTH + 6.0 + 1_000.0,
+        );
+        let span = |node, from, to: Option<u64>, label: &str| Span {
+            node: NodeId(node),
+            from: Time::from_millis(from),
+            to: to.map(Time::from_millis),
+            label: label.into(),
+            palette: Palette::Suspect,
+        };
+        let annotations = Annotations {
+            spans: vec![
+                span(1, 100, Some(300), "closed"),
+                span(2, 600, None, "open"),
+                span(99, 100, Some(200), "no lane"),
+            ],
+            marks: vec![
+                Mark {
+                    at: Time::from_millis(250),
+                    label: "chosen 7".into(),
+                },
+                Mark {
+                    at: Time::from_millis(1_500),
+                    label: "later".into(),
+                },
+            ],
+        };
+        let overlay = overlay(&window, now, &annotations);
+        // One unit per millisecond: the plot is 1,000 units over one second.
+        assert_eq!(overlay.bars.len(), 2, "{overlay:?}");
+        let closed = &overlay.bars[0];
+        assert!((closed.x1 - (LABEL_WIDTH + 100.0)).abs() < 1e-6);
+        assert!((closed.x2 - (LABEL_WIDTH + 300.0)).abs() < 1e-6);
+        assert!(closed.y < window.lanes[1].y && closed.y > window.lanes[0].y);
+        assert!(!closed.open && closed.slot == "suspect");
+        let open = &overlay.bars[1];
+        assert!(open.open && (open.x2 - (LABEL_WIDTH + 1_000.0)).abs() < 1e-6);
+        assert_eq!(overlay.instants.len(), 1);
+        assert!((overlay.instants[0].x - (LABEL_WIDTH + 250.0)).abs() < 1e-6);
+        assert_eq!(overlay.instants[0].label, "chosen 7");
     }
 
     #[test]

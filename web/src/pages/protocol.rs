@@ -7,10 +7,11 @@
 use std::rc::Rc;
 
 use distlab_core::history::{History, LiveChecker, Verdict};
-use distlab_core::lab::protocol::ProtocolTopic;
+use distlab_core::lab::protocol::{ProtocolTopic, Setup};
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{Duration, NodeId, Time};
 use distlab_core::sim::trace_import::{self, ImportedTrace};
+use distlab_core::sim::view::NodeState;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -23,6 +24,7 @@ use crate::views;
 use crate::views::cluster::ClusterProps;
 use crate::views::controls::FileTools;
 use crate::views::event_log::EventLogProps;
+use crate::views::field::{Choice, SelectField};
 use crate::views::history::HistoryProps;
 use crate::views::invariants::InvariantsProps;
 use crate::views::state_table::StateTableProps;
@@ -104,6 +106,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let handle = use_player(topic, props.link.clone(), props.embed, props.start);
     let imported = use_state(|| None::<Rc<Imported>>);
     let imported_now = use_state(|| Time::ZERO);
+    // The node the topic's operations go to (see `operation_buttons`).
+    let picked = use_state(|| NodeId(0));
     // The linearizability search over the live run's history, kept between
     // frames so only keys with new operations are searched again.
     let linearizability = use_mut_ref(LiveChecker::new);
@@ -189,19 +193,27 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                         }
                     })
                 },
+                overlay: Html::default(),
             }
         }
-        None => TimelineProps {
-            layout: Rc::new(timeline::layout(
-                trace,
-                &state,
-                now,
-                handle.timeline_span,
-                timeline_width(),
-            )),
-            on_seek_time: on_command.reform(Command::SeekTime),
-            on_seek_step: on_command.reform(Command::SeekStep),
-        },
+        None => {
+            let layout =
+                timeline::layout(trace, &state, now, handle.timeline_span, timeline_width());
+            // A constant test, so a topic without annotations carries none of this.
+            let simulation = T::ANNOTATED
+                .then(|| distlab_core::lab::protocol::simulation::<T>(run))
+                .flatten();
+            let overlay = simulation.map_or_else(Html::default, |simulation| {
+                let placed = timeline::overlay(&layout, now, &T::annotations(simulation));
+                views::timeline::overlay(&placed, layout.height)
+            });
+            TimelineProps {
+                layout: Rc::new(layout),
+                on_seek_time: on_command.reform(Command::SeekTime),
+                on_seek_step: on_command.reform(Command::SeekStep),
+                overlay,
+            }
+        }
     };
     // The clients' history under the timeline, over the same window: the live
     // run's, or the imported file's client events.
@@ -273,6 +285,12 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
         .filter(|a| matches!(a.action, Action::Operation { .. }))
         .count() as u64;
     let request = T::client_request(1000 + sent).map(|op| Action::operation(None, &op));
+    // A constant test, so a topic without operations carries none of this.
+    let operations = if T::OPERATIONS.is_empty() {
+        Html::default()
+    } else {
+        operation_buttons::<T>(&player, &state.nodes, sent, picked.clone(), &on_command)
+    };
 
     html! {
         <div class="lab protocol" data-topic={topic.slug}>
@@ -284,7 +302,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
                     { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
-                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request }) }
+                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request, operations }) }
                 </section>
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
@@ -367,11 +385,62 @@ fn current_drop_percent(player: &crate::player::Player) -> i64 {
         .unwrap_or_else(|| player.topic().param(player.scenario(), "drop"))
 }
 
+/// The topic's operation buttons ([`ProtocolTopic::OPERATIONS`]) and, when
+/// one of them goes to a chosen node, the node picker they share.
+fn operation_buttons<T: ProtocolTopic>(
+    player: &crate::player::Player,
+    nodes: &[NodeState],
+    sent: u64,
+    picked: UseStateHandle<NodeId>,
+    on_command: &Callback<Command>,
+) -> Html {
+    let setup = Setup {
+        topic: T::INFO,
+        scenario: player.scenario(),
+        nodes: nodes.iter().filter(|n| !n.client).count(),
+    };
+    let target = *picked;
+    let buttons = T::OPERATIONS.iter().enumerate().map(|(index, button)| {
+        let Some(operation) = T::operation(index, &setup, sent) else {
+            return Html::default();
+        };
+        let action = Action::operation(button.at_node.then_some(target), &operation);
+        let onclick = on_command.reform(move |_: MouseEvent| Command::Act(action.clone()));
+        let label = if button.at_node {
+            format!("{} at {target}", button.label)
+        } else {
+            button.label.to_string()
+        };
+        html! {
+            <button class="topic-operation" id={format!("operation-{index}")} title={button.help} {onclick}>{ label }</button>
+        }
+    });
+    let picker = T::OPERATIONS.iter().any(|b| b.at_node).then(|| {
+        let choices: Vec<Choice> = nodes
+            .iter()
+            .map(|n| Choice::new(n.id.0.to_string(), format!("{} ({})", n.id, n.summary.role)))
+            .collect();
+        let on_change = Callback::from(move |value: String| {
+            if let Ok(id) = value.parse() {
+                picked.set(NodeId(id));
+            }
+        });
+        html! {
+            <label class="field" title="The node the operations go to">{ "Node " }
+                <SelectField id="operation-node" label="Node" value={target.0.to_string()} {choices} {on_change} />
+            </label>
+        }
+    });
+    html! { <span class="operations">{ for picker }{ for buttons }</span> }
+}
+
 struct FaultPanelProps {
     on_command: Callback<Command>,
     drop_rate: i64,
     /// The client request the button sends, if the topic has a workload.
     request: Option<Action>,
+    /// The topic's own operation buttons (empty for most topics).
+    operations: Html,
 }
 
 /// Fault injection and client input: a client request, message loss, healing.
@@ -397,6 +466,7 @@ fn fault_panel(props: &FaultPanelProps) -> Html {
     });
     html! {
         <div class="faults">
+            { props.operations.clone() }
             { for request }
             <button id="heal" onclick={heal} title="Remove every partition and cut link">{ "Heal network" }</button>
             <label class="field" title="Probability that the network loses each message, from now on">

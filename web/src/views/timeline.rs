@@ -9,13 +9,15 @@ use distlab_core::sim::time::Time;
 use yew::prelude::*;
 
 use super::cluster::fmt;
-use crate::layout::timeline::{MarkKind, TimelineLayout, LABEL_WIDTH, TOP};
+use crate::layout::timeline::{MarkKind, Overlay, TimelineLayout, LABEL_WIDTH, TOP};
 
 #[derive(Clone, PartialEq)]
 pub struct TimelineProps {
     pub layout: Rc<TimelineLayout>,
     pub on_seek_time: Callback<Time>,
     pub on_seek_step: Callback<u64>,
+    /// The topic's own bars and instants ([`overlay`]), drawn over the lanes.
+    pub overlay: Html,
 }
 
 /// Draws the view.
@@ -130,7 +132,35 @@ pub fn draw(props: &TimelineProps) -> Html {
             <g class="lanes">{ for lanes }</g>
             <g class="arrows">{ for arrows }</g>
             <g class="marks">{ for marks }</g>
+            { props.overlay.clone() }
             <line class="now" x1={fmt(layout.now_x)} y1={fmt(TOP - 4.0)} x2={fmt(layout.now_x)} y2={fmt(bottom)} />
         </svg>
     }
+}
+
+/// A topic's bars (locks held, leases) above node lanes and its marked
+/// instants (a value chosen) across the lanes of a timeline `height` high.
+pub fn overlay(overlay: &Overlay, height: f64) -> Html {
+    let bars = overlay.bars.iter().map(|bar| {
+        let class = format!("bar slot-{}{}", bar.slot, if bar.open { " open" } else { "" });
+        html! {
+            <g {class}>
+                <title>{ &bar.label }</title>
+                <rect x={fmt(bar.x1)} y={fmt(bar.y)} width={fmt(bar.x2 - bar.x1)} height="6" rx="2" />
+                if bar.x2 - bar.x1 > 6.0 * bar.label.len() as f64 {
+                    <text x={fmt(bar.x1 + 2.0)} y={fmt(bar.y - 1.5)}>{ &bar.label }</text>
+                }
+            </g>
+        }
+    });
+    let instants = overlay.instants.iter().map(|instant| {
+        html! {
+            <g class="instant">
+                <title>{ &instant.label }</title>
+                <line x1={fmt(instant.x)} y1={fmt(TOP)} x2={fmt(instant.x)} y2={fmt(height - 4.0)} />
+                <text x={fmt(instant.x + 3.0)} y={fmt(TOP + 8.0)}>{ &instant.label }</text>
+            </g>
+        }
+    });
+    html! { <g class="overlay">{ for bars }{ for instants }</g> }
 }
