@@ -91,6 +91,14 @@ pub trait ProtocolTopic: 'static {
         Self::client_request(index)
     }
 
+    /// Simulator actions the scenario's parameters imply, planned with the
+    /// preset's script (a topic whose parameters skew clocks returns its
+    /// `SetClock`s at time zero). Default: none.
+    fn parameter_actions(setup: &Setup) -> Vec<TimedAction> {
+        let _ = setup;
+        Vec::new()
+    }
+
     /// The operations a person can send from the page besides the client
     /// request: a button each (propose a value, make a node a traitor, pause a
     /// client). The page draws them only when there are some, so a topic without
@@ -238,7 +246,7 @@ pub fn build<T: ProtocolTopic>(
     )
     .with_focus(T::focus, T::FOCUS_ROLE);
 
-    let mut planned = match &scenario.preset {
+    let script = match &scenario.preset {
         Some(name) => {
             let preset = scripts::<Script>(topic)
                 .and_then(|presets| presets.iter().find(|p| p.info.name == name))
@@ -250,6 +258,12 @@ pub fn build<T: ProtocolTopic>(
         }
         None => Vec::new(),
     };
+    // The parameters' actions first, so a preset's own action of the same instant
+    // (a clock it sets itself) comes after them and wins.
+    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup)
+        .into_iter()
+        .chain(script)
+        .collect();
     planned.extend(fault_plan(
         scenario.faults,
         scenario.seed,
