@@ -1,0 +1,135 @@
+//! Paxos in the explorer ([`crate::explore`]): Basic Paxos with three
+//! acceptors, of which the first two propose; the inputs are client values,
+//! which take turns between the proposers as the workload's do.
+//!
+//! The servers are not interchangeable (only the first ones propose, and the
+//! ballots order proposers by id), so there is no symmetry reduction.
+
+use std::hash::Hash;
+
+use crate::explore::fingerprint::{Fingerprint, Rename};
+use crate::explore::{Bounds, Explorable};
+use crate::lab::params;
+use crate::lab::scenario::Scenario;
+
+use super::checker::PaxosChecker;
+use super::message::{Ballot, PaxosMessage, PaxosOp, PaxosTimer};
+use super::node::PaxosNode;
+use super::{
+    PaxosTopic, BACKOFF, BUG_FORGET_PROMISE_ON_RESTART, BUG_IGNORE_ACCEPTED_VALUE,
+    BUG_MINORITY_QUORUM, MODE, PROPOSERS,
+};
+
+impl Explorable for PaxosTopic {
+    const SYMMETRIC: bool = false;
+
+    /// Three servers, two proposers with a value each, no crash.
+    const DEFAULT_BOUNDS: Bounds = Bounds {
+        nodes: 3,
+        depth: 12,
+        crashes: 0,
+        requests: 2,
+        drop: false,
+        duplicate: false,
+    };
+
+    fn bug_bounds(bug: &str) -> Option<Bounds> {
+        let at = |depth, crashes| {
+            Some(Bounds {
+                nodes: 3,
+                depth,
+                crashes,
+                requests: 2,
+                drop: false,
+                duplicate: false,
+            })
+        };
+        match bug {
+            BUG_MINORITY_QUORUM => at(4, 0),
+            BUG_IGNORE_ACCEPTED_VALUE => at(12, 0),
+            BUG_FORGET_PROMISE_ON_RESTART => at(14, 1),
+            _ => None,
+        }
+    }
+
+    fn configure(scenario: &mut Scenario, _bounds: &Bounds) {
+        scenario.set_param(MODE, 0);
+        scenario.set_param(PROPOSERS, 2);
+        // Randomized backoff draws its wait, which the explorer does not see:
+        // a timer may fire at any time anyway.
+        scenario.set_param(BACKOFF, 1);
+        scenario.set_param(params::REQUEST_RATE, 0);
+        scenario.set_param(params::DROP_PERCENT.name, 0);
+    }
+
+    fn inputs(bounds: &Bounds) -> Vec<PaxosOp> {
+        (1..=bounds.requests as u64)
+            .map(|value| PaxosOp::Propose { value })
+            .collect()
+    }
+
+    fn hash_node(node: &PaxosNode, rename: &Rename, hasher: &mut Fingerprint) {
+        node.hash_explored(rename, hasher);
+    }
+
+    fn hash_message(message: &PaxosMessage, rename: &Rename, hasher: &mut Fingerprint) {
+        let ballot = |ballot: &Ballot, hasher: &mut Fingerprint| {
+            ballot.round.hash(hasher);
+            rename.write(Some(ballot.proposer), hasher);
+        };
+        std::mem::discriminant(message).hash(hasher);
+        match message {
+            PaxosMessage::Prepare { ballot: b, from_slot } => {
+                ballot(b, hasher);
+                from_slot.hash(hasher);
+            }
+            PaxosMessage::Promise { ballot: b, accepted } => {
+                ballot(b, hasher);
+                for (slot, proposal) in accepted {
+                    slot.hash(hasher);
+                    ballot(&proposal.ballot, hasher);
+                    proposal.value.hash(hasher);
+                }
+            }
+            PaxosMessage::Preempted { ballot: b, promised } => {
+                ballot(b, hasher);
+                ballot(promised, hasher);
+            }
+            PaxosMessage::Accept {
+                ballot: b,
+                slot,
+                value,
+            }
+            | PaxosMessage::Accepted {
+                ballot: b,
+                slot,
+                value,
+            } => {
+                ballot(b, hasher);
+                slot.hash(hasher);
+                value.hash(hasher);
+            }
+            PaxosMessage::Chosen { slot, value } => {
+                slot.hash(hasher);
+                value.hash(hasher);
+            }
+            PaxosMessage::Heartbeat {
+                ballot: b,
+                learned_below,
+            } => {
+                ballot(b, hasher);
+                learned_below.hash(hasher);
+            }
+            PaxosMessage::CatchUp { from_slot } => from_slot.hash(hasher),
+            PaxosMessage::Forward { value } => value.hash(hasher),
+        }
+    }
+
+    fn hash_timer(timer: &PaxosTimer, hasher: &mut Fingerprint) {
+        timer.hash(hasher);
+    }
+
+    fn hash_checker(checker: &PaxosChecker, rename: &Rename, hasher: &mut Fingerprint) {
+        checker.hash_explored(rename, hasher);
+    }
+}
