@@ -232,6 +232,24 @@ impl PaxosNode {
         &self.learned_now
     }
 
+    /// Makes this acceptor accept `value` in `slot` under `ballot`, as if a
+    /// handler had, for checker tests that need states no correct run reaches.
+    #[cfg(test)]
+    pub(crate) fn force_accept(&mut self, slot: Slot, ballot: Ballot, value: Value) {
+        self.begin_handler();
+        self.promised = self.promised.max(ballot);
+        self.accepted.insert(slot, Accepted { ballot, value });
+        self.accepted_now.push(slot);
+    }
+
+    /// Makes this learner learn `value` in `slot`, as if a handler had.
+    #[cfg(test)]
+    pub(crate) fn force_learn(&mut self, slot: Slot, value: Value) {
+        self.begin_handler();
+        self.learned.insert(slot, value);
+        self.learned_now.push(slot);
+    }
+
     /// A majority of the acceptors: any two share one (section 2.2).
     fn majority(&self) -> usize {
         self.config.cluster_size / 2 + 1
