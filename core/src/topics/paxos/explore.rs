@@ -4,6 +4,16 @@
 //!
 //! The servers are not interchangeable (only the first ones propose, and the
 //! ballots order proposers by id), so there is no symmetry reduction.
+//!
+//! Shortest counterexamples, measured with one thread: `minority-quorum` in 1
+//! step (the proposer's own promise and acceptance are a "quorum" of 1 out of
+//! 3); `ignore-accepted-value` in 8 steps (18,196 unique states, 0.15 s);
+//! `forget-promise-on-restart` in 10 steps with one crash (782,660 unique
+//! states, 13 s). The last is left out of [`Explorable::bug_bounds`]: the
+//! conformance suite also explores the correct model within the same bounds,
+//! and at depth 10 with a crash that is 3.3 million states, 52 s and 2 GB.
+//! `distlab explore paxos --bug forget-promise-on-restart --depth 10
+//! --crashes 1` finds it.
 
 use std::hash::Hash;
 
@@ -23,10 +33,11 @@ use super::{
 impl Explorable for PaxosTopic {
     const SYMMETRIC: bool = false;
 
-    /// Three servers, two proposers with a value each, no crash.
+    /// Three servers, two proposers with a value each, no crash: 75,251
+    /// states, about half a second.
     const DEFAULT_BOUNDS: Bounds = Bounds {
         nodes: 3,
-        depth: 12,
+        depth: 8,
         crashes: 0,
         requests: 2,
         drop: false,
@@ -45,9 +56,10 @@ impl Explorable for PaxosTopic {
             })
         };
         match bug {
-            BUG_MINORITY_QUORUM => at(4, 0),
-            BUG_IGNORE_ACCEPTED_VALUE => at(12, 0),
-            BUG_FORGET_PROMISE_ON_RESTART => at(14, 1),
+            BUG_MINORITY_QUORUM => at(2, 0),
+            BUG_IGNORE_ACCEPTED_VALUE => at(8, 0),
+            // Found at depth 10 with a crash, too big for the suite (see above).
+            BUG_FORGET_PROMISE_ON_RESTART => None,
             _ => None,
         }
     }
