@@ -15,16 +15,16 @@
 //! `distlab explore paxos --bug forget-promise-on-restart --depth 10
 //! --crashes 1` finds it.
 
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 
-use crate::explore::fingerprint::{Fingerprint, Rename};
+use crate::explore::fingerprint::{self, Fingerprint, Rename};
 use crate::explore::{Bounds, Explorable};
 use crate::lab::params;
 use crate::lab::scenario::Scenario;
 
 use super::checker::PaxosChecker;
 use super::message::{Ballot, PaxosMessage, PaxosOp, PaxosTimer};
-use super::node::PaxosNode;
+use super::node::{PaxosNode, Phase};
 use super::{
     PaxosTopic, BACKOFF, BUG_FORGET_PROMISE_ON_RESTART, BUG_IGNORE_ACCEPTED_VALUE,
     BUG_MINORITY_QUORUM, MODE, PROPOSERS,
@@ -81,7 +81,7 @@ impl Explorable for PaxosTopic {
     }
 
     fn hash_node(node: &PaxosNode, rename: &Rename, hasher: &mut Fingerprint) {
-        node.hash_explored(rename, hasher);
+        hash_server(node, rename, hasher);
     }
 
     fn hash_message(message: &PaxosMessage, rename: &Rename, hasher: &mut Fingerprint) {
@@ -144,4 +144,71 @@ impl Explorable for PaxosTopic {
     fn hash_checker(checker: &PaxosChecker, rename: &Rename, hasher: &mut Fingerprint) {
         checker.hash_explored(rename, hasher);
     }
+}
+
+/// Feeds what decides this server's future into an exploration's
+/// fingerprint: not the constants, the request counter (only the focus
+/// reads it, and the explorer sends inputs in a fixed order), or the
+/// per-handler lists the checker reads.
+fn hash_server(node: &PaxosNode, rename: &Rename, hasher: &mut Fingerprint) {
+    let ballot = |ballot: Ballot, hasher: &mut Fingerprint| {
+        ballot.round.hash(hasher);
+        rename.write(Some(ballot.proposer), hasher);
+    };
+    ballot(node.promised, hasher);
+    hasher.write_usize(node.accepted.len());
+    for (slot, accepted) in &node.accepted {
+        slot.hash(hasher);
+        ballot(accepted.ballot, hasher);
+        accepted.value.hash(hasher);
+    }
+    node.round.hash(hasher);
+    node.learned.hash(hasher);
+    match &node.phase {
+        Phase::Idle => hasher.write_u8(0),
+        Phase::Preparing {
+            ballot: b,
+            from_slot,
+            promised_by,
+            reported,
+        } => {
+            hasher.write_u8(1);
+            ballot(*b, hasher);
+            from_slot.hash(hasher);
+            fingerprint::write_set(promised_by, rename, hasher);
+            for (slot, accepted) in reported {
+                slot.hash(hasher);
+                ballot(accepted.ballot, hasher);
+                accepted.value.hash(hasher);
+            }
+        }
+        Phase::Proposing {
+            ballot: b,
+            proposals,
+            next_slot,
+        } => {
+            hasher.write_u8(2);
+            ballot(*b, hasher);
+            proposals.hash(hasher);
+            next_slot.hash(hasher);
+        }
+    }
+    node.own_value.hash(hasher);
+    node.pending.hash(hasher);
+    node.highest_round_seen.hash(hasher);
+    match node.leader {
+        Some((leader, b)) => {
+            rename.write(Some(leader), hasher);
+            ballot(b, hasher);
+        }
+        None => rename.write(None, hasher),
+    }
+    hasher.write_usize(node.tallies.len());
+    for ((slot, b), tally) in &node.tallies {
+        slot.hash(hasher);
+        ballot(*b, hasher);
+        tally.value.hash(hasher);
+        fingerprint::write_set(&tally.acceptors, rename, hasher);
+    }
+    node.failures.hash(hasher);
 }

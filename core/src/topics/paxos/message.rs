@@ -46,8 +46,13 @@ impl fmt::Display for Ballot {
 pub struct Slot(pub u64);
 
 impl Slot {
+    /// The highest slot a server takes part in: a message naming a later one
+    /// makes no sense in any run (the log would have to hold a million values)
+    /// and is dropped.
+    pub const MAX: Slot = Slot(1 << 20);
+
     pub fn next(self) -> Slot {
-        Slot(self.0 + 1)
+        Slot(self.0.saturating_add(1))
     }
 }
 

@@ -41,11 +41,14 @@
 //! acceptance and the proposer's announcement stays ignorant (only Multi-Paxos
 //! learners ask to catch up).
 
+mod acceptor;
 pub mod checker;
 pub mod explore;
+mod learner;
 pub mod message;
 pub mod node;
 pub mod presets;
+mod proposer;
 
 use crate::lab::params;
 use crate::lab::protocol::{self, ProtocolTopic, Setup};

@@ -16,12 +16,11 @@
 //! (section 2.4's distinguished proposer).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
-use crate::explore::fingerprint::{self, Fingerprint, Rename};
-use crate::sim::node::{Cx, Node};
+use crate::sim::node::{Cx, Labelled, Node};
 use crate::sim::time::{Duration, NodeId};
-use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary, Palette};
+use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary, Palette, LOG_WINDOW};
 
 use super::message::{Accepted, Ballot, PaxosMessage, PaxosOp, PaxosTimer, Slot, Value};
 
@@ -124,43 +123,43 @@ pub enum Phase {
 
 /// A learner's count of the acceptances of one proposal (section 2.3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Tally {
-    value: Value,
-    acceptors: Vec<NodeId>,
+pub(super) struct Tally {
+    pub(super) value: Value,
+    pub(super) acceptors: Vec<NodeId>,
 }
 
 /// A Paxos server.
 #[derive(Clone, Debug)]
 pub struct PaxosNode {
-    id: NodeId,
-    config: PaxosConfig,
+    pub(super) id: NodeId,
+    pub(super) config: PaxosConfig,
     // Durable.
     /// The highest ballot this acceptor promised (phase 1(b)) or accepted.
-    promised: Ballot,
+    pub(super) promised: Ballot,
     /// This acceptor's accepted proposal per slot: overwritten by higher ballots.
-    accepted: BTreeMap<Slot, Accepted>,
+    pub(super) accepted: BTreeMap<Slot, Accepted>,
     /// The highest round this proposer issued.
-    round: u64,
+    pub(super) round: u64,
     /// What this learner knows was chosen.
-    learned: BTreeMap<Slot, Value>,
+    pub(super) learned: BTreeMap<Slot, Value>,
     // Volatile.
-    phase: Phase,
+    pub(super) phase: Phase,
     /// Basic Paxos: the client's value this proposer wants chosen.
-    own_value: Option<u64>,
+    pub(super) own_value: Option<u64>,
     /// Multi-Paxos: client values waiting for this proposer to lead.
-    pending: VecDeque<u64>,
+    pub(super) pending: VecDeque<u64>,
     /// The highest round seen in any ballot: the next attempt goes above it.
-    highest_round_seen: u64,
+    pub(super) highest_round_seen: u64,
     /// Multi-Paxos: whom this server believes leads, and under which ballot.
-    leader: Option<(NodeId, Ballot)>,
-    tallies: BTreeMap<(Slot, Ballot), Tally>,
+    pub(super) leader: Option<(NodeId, Ballot)>,
+    pub(super) tallies: BTreeMap<(Slot, Ballot), Tally>,
     /// Consecutive rounds that ended without a choice (the backoff doubles).
-    failures: u32,
+    pub(super) failures: u32,
     /// Client values received, so the workload can take turns between proposers.
-    requests: u64,
+    pub(super) requests: u64,
     // What the last handler did, for the checker; cleared when a handler starts.
-    accepted_now: Vec<Slot>,
-    learned_now: Vec<Slot>,
+    pub(super) accepted_now: Vec<Slot>,
+    pub(super) learned_now: Vec<Slot>,
 }
 
 impl PaxosNode {
@@ -251,12 +250,12 @@ impl PaxosNode {
     }
 
     /// A majority of the acceptors: any two share one (section 2.2).
-    fn majority(&self) -> usize {
+    pub(super) fn majority(&self) -> usize {
         self.config.cluster_size / 2 + 1
     }
 
     /// How many promises or acceptances the proposer waits for.
-    fn quorum(&self) -> usize {
+    pub(super) fn quorum(&self) -> usize {
         if self.config.bugs.minority_quorum {
             (self.config.cluster_size / 2).max(1)
         } else {
@@ -276,594 +275,23 @@ impl PaxosNode {
         slot
     }
 
-    fn begin_handler(&mut self) {
+    pub(super) fn begin_handler(&mut self) {
         self.accepted_now.clear();
         self.learned_now.clear();
     }
 
-    fn observe(&mut self, ballot: Ballot) {
+    pub(super) fn observe(&mut self, ballot: Ballot) {
         self.highest_round_seen = self.highest_round_seen.max(ballot.round);
     }
 
-    fn random_between(cx: &mut Cx<PaxosNode>, low: Duration, high: Duration) -> Duration {
+    pub(super) fn random_between(cx: &mut Cx<PaxosNode>, low: Duration, high: Duration) -> Duration {
         Duration(cx.rng.range_inclusive(low.as_micros(), high.as_micros()))
     }
 
-    fn reset_leader_timeout(&self, cx: &mut Cx<PaxosNode>) {
+    pub(super) fn reset_leader_timeout(&self, cx: &mut Cx<PaxosNode>) {
         let timing = self.config.timing;
         let wait = Self::random_between(cx, timing.leader_timeout_min, timing.leader_timeout_max);
         cx.set_timer(PaxosTimer::LeaderTimeout, wait);
-    }
-
-    // ---- Proposer ----------------------------------------------------------
-
-    /// Phase 1(a): pick a ballot above every one seen and send prepare requests
-    /// to every acceptor, this server's own included.
-    fn start_round(&mut self, cx: &mut Cx<PaxosNode>) {
-        self.round = self.round.max(self.highest_round_seen) + 1;
-        let ballot = Ballot {
-            round: self.round,
-            proposer: self.id,
-        };
-        self.observe(ballot);
-        let from_slot = match self.config.mode {
-            Mode::Basic => Slot(0),
-            Mode::Multi => self.first_unlearned(),
-        };
-        self.phase = Phase::Preparing {
-            ballot,
-            from_slot,
-            promised_by: Vec::new(),
-            reported: BTreeMap::new(),
-        };
-        cx.note(|| format!("Phase 1(a): prepares ballot {ballot}"));
-        match self.config.mode {
-            Mode::Basic => {
-                let wait = self.config.timing.round_timeout;
-                cx.set_timer(PaxosTimer::Retry, wait);
-            }
-            Mode::Multi => {
-                cx.cancel_timer(PaxosTimer::Heartbeat);
-                self.reset_leader_timeout(cx);
-            }
-        }
-        cx.broadcast(PaxosMessage::Prepare { ballot, from_slot });
-        let reply = self.acceptor_prepare(ballot, from_slot, cx);
-        self.on_reply(self.id, reply, cx);
-    }
-
-    /// A promise reached the proposer.
-    fn on_promise(
-        &mut self,
-        from: NodeId,
-        ballot: Ballot,
-        accepted: Vec<(Slot, Accepted)>,
-        cx: &mut Cx<PaxosNode>,
-    ) {
-        let quorum = self.quorum();
-        let Phase::Preparing {
-            ballot: mine,
-            promised_by,
-            reported,
-            ..
-        } = &mut self.phase
-        else {
-            return;
-        };
-        if *mine != ballot || promised_by.contains(&from) {
-            return;
-        }
-        promised_by.push(from);
-        for (slot, proposal) in accepted {
-            match reported.get(&slot) {
-                Some(known) if known.ballot >= proposal.ballot => {}
-                _ => {
-                    reported.insert(slot, proposal);
-                }
-            }
-        }
-        if promised_by.len() >= quorum {
-            let count = promised_by.len();
-            cx.note(|| format!("has {count} promises for {ballot}: a quorum"));
-            self.begin_phase_two(cx);
-        }
-    }
-
-    /// Phase 2(a): with promises from a quorum, propose in each slot the value
-    /// of the highest-numbered proposal the promises reported, or, where they
-    /// reported none, a value of the proposer's own.
-    fn begin_phase_two(&mut self, cx: &mut Cx<PaxosNode>) {
-        let Phase::Preparing {
-            ballot,
-            from_slot,
-            reported,
-            ..
-        } = std::mem::replace(&mut self.phase, Phase::Idle)
-        else {
-            return;
-        };
-        let ignore = self.config.bugs.ignore_accepted_value;
-        let mut proposals = BTreeMap::new();
-        match self.config.mode {
-            Mode::Basic => {
-                let value = match (reported.get(&Slot(0)), self.own_value) {
-                    (Some(highest), Some(own)) if ignore => {
-                        let (was, at) = (highest.value, highest.ballot);
-                        cx.note(|| {
-                            format!("ignores {was} accepted under {at} and proposes its own v{own}")
-                        });
-                        Some(Value::Client(own))
-                    }
-                    (Some(highest), _) => {
-                        let (value, at) = (highest.value, highest.ballot);
-                        cx.note(|| format!("must propose {value}, accepted under {at}"));
-                        Some(value)
-                    }
-                    (None, own) => own.map(Value::Client),
-                };
-                let Some(value) = value else {
-                    cx.note(|| "nothing accepted and no value of its own: nothing to propose".to_string());
-                    cx.cancel_timer(PaxosTimer::Retry);
-                    return;
-                };
-                proposals.insert(Slot(0), value);
-            }
-            Mode::Multi => {
-                // Section 3: re-propose what may have been chosen, fill the gaps
-                // below it with no-ops, and take new slots after it.
-                let top = reported.keys().next_back().copied();
-                if let Some(top) = top {
-                    let mut slot = from_slot;
-                    while slot <= top {
-                        if !self.learned.contains_key(&slot) {
-                            let value = match reported.get(&slot) {
-                                Some(_) if ignore => match self.pending.pop_front() {
-                                    Some(own) => Value::Client(own),
-                                    None => Value::NoOp,
-                                },
-                                Some(highest) => highest.value,
-                                None => Value::NoOp,
-                            };
-                            proposals.insert(slot, value);
-                        }
-                        slot = slot.next();
-                    }
-                }
-            }
-        }
-        let after_known = self.learned.keys().next_back().map_or(Slot(0), |s| s.next());
-        let after_reported = proposals.keys().next_back().map_or(Slot(0), |s| s.next());
-        let next_slot = from_slot.max(after_known).max(after_reported);
-        self.phase = Phase::Proposing {
-            ballot,
-            proposals: BTreeMap::new(),
-            next_slot,
-        };
-        if self.config.mode == Mode::Multi {
-            self.leader = Some((self.id, ballot));
-            cx.note(|| format!("leads with ballot {ballot}: phase 1 is done for every slot from {from_slot} on"));
-            cx.cancel_timer(PaxosTimer::LeaderTimeout);
-            cx.set_timer(PaxosTimer::Heartbeat, self.config.timing.heartbeat);
-            let learned_below = self.first_unlearned();
-            cx.broadcast(PaxosMessage::Heartbeat {
-                ballot,
-                learned_below,
-            });
-        }
-        for (slot, value) in proposals {
-            self.propose(slot, value, cx);
-        }
-        while self.leads() {
-            let Some(value) = self.pending.pop_front() else {
-                break;
-            };
-            self.propose_next(value, cx);
-        }
-    }
-
-    /// Multi-Paxos: the leader puts a client's value in the next free slot and
-    /// runs phase 2 alone for it; phase 1 is already done.
-    fn propose_next(&mut self, value: u64, cx: &mut Cx<PaxosNode>) {
-        let Phase::Proposing { next_slot, .. } = &mut self.phase else {
-            return;
-        };
-        let slot = *next_slot;
-        *next_slot = slot.next();
-        cx.note(|| format!("skips phase 1: proposes v{value} in slot {slot}"));
-        self.propose(slot, Value::Client(value), cx);
-    }
-
-    /// Phase 2(a) for one slot: send the accept request to every acceptor.
-    fn propose(&mut self, slot: Slot, value: Value, cx: &mut Cx<PaxosNode>) {
-        let Phase::Proposing {
-            ballot, proposals, ..
-        } = &mut self.phase
-        else {
-            return;
-        };
-        let ballot = *ballot;
-        proposals.insert(slot, value);
-        cx.note(|| format!("Phase 2(a): asks to accept {value} in slot {slot} under {ballot}"));
-        cx.broadcast(PaxosMessage::Accept {
-            ballot,
-            slot,
-            value,
-        });
-        self.acceptor_accept(self.id, ballot, slot, value, cx);
-    }
-
-    /// An acceptor promised or accepted something higher: section 2.3 says
-    /// the proposer should abandon this attempt.
-    fn on_preempted(&mut self, ballot: Ballot, promised: Ballot, cx: &mut Cx<PaxosNode>) {
-        self.observe(promised);
-        if self.ballot() != Some(ballot) {
-            return;
-        }
-        self.failures = self.failures.saturating_add(1);
-        match self.config.mode {
-            Mode::Basic => {
-                cx.note(|| format!("preempted: an acceptor promised {promised} > {ballot}"));
-                self.phase = Phase::Idle;
-                self.retry_later(cx);
-            }
-            Mode::Multi => {
-                cx.note(|| format!("preempted by {promised}: stops leading"));
-                self.phase = Phase::Idle;
-                self.leader = Some((promised.proposer, promised));
-                cx.cancel_timer(PaxosTimer::Heartbeat);
-                self.reset_leader_timeout(cx);
-            }
-        }
-    }
-
-    /// Basic Paxos after a failed round: section 2.4's progress problem.
-    fn retry_later(&mut self, cx: &mut Cx<PaxosNode>) {
-        match self.config.backoff {
-            Backoff::Immediate => self.start_round(cx),
-            Backoff::Randomized => {
-                let timing = self.config.timing;
-                let doubled = timing
-                    .backoff_base
-                    .as_micros()
-                    .saturating_mul(1 << self.failures.min(16))
-                    .min(timing.backoff_max.as_micros());
-                let wait = Duration(cx.rng.range_inclusive(1, doubled.max(1)));
-                cx.note(|| format!("backs off for {} ms before its next round", wait.as_micros() / 1000));
-                cx.set_timer(PaxosTimer::Retry, wait);
-            }
-        }
-    }
-
-    /// A client's value reached this server.
-    fn take_value(&mut self, value: u64, cx: &mut Cx<PaxosNode>) {
-        if !self.is_proposer() {
-            cx.note(|| format!("is only an acceptor and learner: drops v{value}"));
-            return;
-        }
-        self.requests += 1;
-        match self.config.mode {
-            Mode::Basic => {
-                if let Some(chosen) = self.learned.get(&Slot(0)) {
-                    let chosen = *chosen;
-                    cx.note(|| format!("already knows {chosen} was chosen: v{value} cannot be"));
-                    return;
-                }
-                if let Some(own) = self.own_value {
-                    cx.note(|| format!("is already proposing v{own}: keeps it"));
-                    return;
-                }
-                self.own_value = Some(value);
-                if self.phase == Phase::Idle {
-                    self.failures = 0;
-                    self.start_round(cx);
-                }
-            }
-            Mode::Multi => {
-                if self.leads() {
-                    self.propose_next(value, cx);
-                    return;
-                }
-                match self.leader {
-                    Some((leader, _)) if leader != self.id => {
-                        cx.note(|| format!("does not lead: forwards v{value} to {leader}"));
-                        cx.send(leader, PaxosMessage::Forward { value });
-                    }
-                    _ => {
-                        cx.note(|| format!("knows no leader: keeps v{value} until one is found"));
-                        self.pending.push_back(value);
-                    }
-                }
-            }
-        }
-    }
-
-    // ---- Acceptor ----------------------------------------------------------
-
-    /// Phase 1(b): promise never to accept a ballot below `ballot`, unless a
-    /// higher one was promised already, and report what was accepted.
-    fn acceptor_prepare(
-        &mut self,
-        ballot: Ballot,
-        from_slot: Slot,
-        cx: &mut Cx<PaxosNode>,
-    ) -> PaxosMessage {
-        self.observe(ballot);
-        if ballot < self.promised {
-            let promised = self.promised;
-            cx.note(|| format!("refuses Prepare {ballot}: promised {promised}"));
-            return PaxosMessage::Preempted { ballot, promised };
-        }
-        self.promised = ballot;
-        let accepted: Vec<(Slot, Accepted)> = self
-            .accepted
-            .range(from_slot..)
-            .map(|(slot, accepted)| (*slot, *accepted))
-            .collect();
-        cx.note(|| format!("Phase 1(b): promises {ballot}"));
-        PaxosMessage::Promise { ballot, accepted }
-    }
-
-    /// Phase 2(b): accept unless a higher ballot was promised, and tell every
-    /// learner (section 2.3).
-    fn acceptor_accept(
-        &mut self,
-        proposer: NodeId,
-        ballot: Ballot,
-        slot: Slot,
-        value: Value,
-        cx: &mut Cx<PaxosNode>,
-    ) {
-        self.observe(ballot);
-        if ballot < self.promised {
-            let promised = self.promised;
-            cx.note(|| format!("refuses Accept {ballot}: promised {promised}"));
-            let reply = PaxosMessage::Preempted { ballot, promised };
-            if proposer == self.id {
-                self.on_reply(proposer, reply, cx);
-            } else {
-                cx.send(proposer, reply);
-            }
-            return;
-        }
-        self.promised = ballot;
-        self.accepted.insert(slot, Accepted { ballot, value });
-        self.accepted_now.push(slot);
-        cx.note(|| format!("Phase 2(b): accepts {value} in slot {slot} under {ballot}"));
-        cx.broadcast(PaxosMessage::Accepted {
-            ballot,
-            slot,
-            value,
-        });
-        self.on_accepted(self.id, ballot, slot, value, cx);
-    }
-
-    // ---- Learner -----------------------------------------------------------
-
-    /// Section 2.3: a value is chosen once a majority of acceptors accepted it
-    /// under one ballot; the learner counts the acceptances it is told about.
-    fn on_accepted(
-        &mut self,
-        from: NodeId,
-        ballot: Ballot,
-        slot: Slot,
-        value: Value,
-        cx: &mut Cx<PaxosNode>,
-    ) {
-        self.observe(ballot);
-        if self.learned.contains_key(&slot) {
-            return;
-        }
-        let tally = self.tallies.entry((slot, ballot)).or_insert(Tally {
-            value,
-            acceptors: Vec::new(),
-        });
-        if tally.value != value {
-            cx.note(|| format!("ignores Accepted {ballot}: another value was accepted under it"));
-            return;
-        }
-        if !tally.acceptors.contains(&from) {
-            tally.acceptors.push(from);
-        }
-        let count = tally.acceptors.len();
-        if count >= self.majority() {
-            cx.note(|| format!("learns {value} in slot {slot}: {count} acceptors accepted it under {ballot}"));
-            self.learn(slot, value, cx);
-            if self.config.mode == Mode::Basic && ballot.proposer == self.id {
-                cx.broadcast(PaxosMessage::Chosen { slot, value });
-            }
-            return;
-        }
-        // The proposer's own count, which the minority bug cuts short.
-        let mine = matches!(&self.phase, Phase::Proposing { ballot: b, proposals, .. }
-            if *b == ballot && proposals.get(&slot) == Some(&value));
-        if mine && count >= self.quorum() {
-            cx.note(|| format!("counts {value} chosen in slot {slot} with {count} acceptances"));
-            self.learn(slot, value, cx);
-            cx.broadcast(PaxosMessage::Chosen { slot, value });
-        }
-    }
-
-    fn learn(&mut self, slot: Slot, value: Value, cx: &mut Cx<PaxosNode>) {
-        if self.learned.contains_key(&slot) {
-            return;
-        }
-        self.learned.insert(slot, value);
-        self.learned_now.push(slot);
-        self.tallies.retain(|(s, _), _| *s != slot);
-        if let Phase::Proposing { proposals, .. } = &mut self.phase {
-            proposals.remove(&slot);
-        }
-        if self.config.mode == Mode::Basic {
-            self.own_value = None;
-            self.failures = 0;
-            if self.phase != Phase::Idle {
-                self.phase = Phase::Idle;
-            }
-            cx.cancel_timer(PaxosTimer::Retry);
-        }
-    }
-
-    /// Another learner says `value` was chosen in `slot`.
-    fn on_chosen(&mut self, from: NodeId, slot: Slot, value: Value, cx: &mut Cx<PaxosNode>) {
-        if let Some(known) = self.learned.get(&slot) {
-            if *known != value {
-                let known = *known;
-                cx.note(|| format!("{from} says {value} was chosen in slot {slot}, but it learned {known}"));
-            }
-            return;
-        }
-        cx.note(|| format!("learns {value} in slot {slot} from {from}"));
-        self.learn(slot, value, cx);
-    }
-
-    // ---- Multi-Paxos leadership --------------------------------------------
-
-    fn on_heartbeat(
-        &mut self,
-        from: NodeId,
-        ballot: Ballot,
-        learned_below: Slot,
-        cx: &mut Cx<PaxosNode>,
-    ) {
-        self.observe(ballot);
-        if self.config.mode != Mode::Multi {
-            return;
-        }
-        if ballot < self.promised {
-            // A deposed leader that does not know it yet.
-            let promised = self.promised;
-            cx.send(from, PaxosMessage::Preempted { ballot, promised });
-            return;
-        }
-        if self.leader.map(|(_, b)| b) != Some(ballot) {
-            cx.note(|| format!("follows leader {from} of ballot {ballot}"));
-        }
-        self.leader = Some((from, ballot));
-        if self.is_proposer() {
-            if let Some(mine) = self.ballot() {
-                if mine < ballot {
-                    cx.note(|| format!("gives up its attempt {mine}: {from} leads with {ballot}"));
-                    self.phase = Phase::Idle;
-                    cx.cancel_timer(PaxosTimer::Heartbeat);
-                }
-            }
-            self.reset_leader_timeout(cx);
-            while let Some(value) = self.pending.pop_front() {
-                cx.send(from, PaxosMessage::Forward { value });
-            }
-        }
-        let first = self.first_unlearned();
-        if first < learned_below {
-            cx.send(from, PaxosMessage::CatchUp { from_slot: first });
-        }
-    }
-
-    fn on_heartbeat_timer(&mut self, cx: &mut Cx<PaxosNode>) {
-        let Phase::Proposing {
-            ballot, proposals, ..
-        } = &self.phase
-        else {
-            return;
-        };
-        let ballot = *ballot;
-        let learned_below = self.first_unlearned();
-        cx.broadcast(PaxosMessage::Heartbeat {
-            ballot,
-            learned_below,
-        });
-        // Messages may have been lost: ask again for what is not chosen yet.
-        for (&slot, &value) in proposals.iter() {
-            cx.broadcast(PaxosMessage::Accept {
-                ballot,
-                slot,
-                value,
-            });
-        }
-        cx.set_timer(PaxosTimer::Heartbeat, self.config.timing.heartbeat);
-    }
-
-    /// Section 2.3: a learner that missed acceptances asks one that knows.
-    fn on_catch_up(&mut self, from: NodeId, from_slot: Slot, cx: &mut Cx<PaxosNode>) {
-        const MOST: usize = 16;
-        for (&slot, &value) in self.learned.range(from_slot..).take(MOST) {
-            cx.send(from, PaxosMessage::Chosen { slot, value });
-        }
-    }
-
-    /// Replies from this server's own acceptor are handled at once, as if sent.
-    fn on_reply(&mut self, from: NodeId, reply: PaxosMessage, cx: &mut Cx<PaxosNode>) {
-        match reply {
-            PaxosMessage::Promise { ballot, accepted } => self.on_promise(from, ballot, accepted, cx),
-            PaxosMessage::Preempted { ballot, promised } => self.on_preempted(ballot, promised, cx),
-            _ => {}
-        }
-    }
-
-    /// Feeds what decides this server's future into an exploration's
-    /// fingerprint: not the constants, the request counter (only the focus
-    /// reads it, and the explorer sends inputs in a fixed order), or the
-    /// per-handler lists the checker reads.
-    pub(crate) fn hash_explored(&self, rename: &Rename, hasher: &mut Fingerprint) {
-        let ballot = |ballot: Ballot, hasher: &mut Fingerprint| {
-            ballot.round.hash(hasher);
-            rename.write(Some(ballot.proposer), hasher);
-        };
-        ballot(self.promised, hasher);
-        hasher.write_usize(self.accepted.len());
-        for (slot, accepted) in &self.accepted {
-            slot.hash(hasher);
-            ballot(accepted.ballot, hasher);
-            accepted.value.hash(hasher);
-        }
-        self.round.hash(hasher);
-        self.learned.hash(hasher);
-        match &self.phase {
-            Phase::Idle => hasher.write_u8(0),
-            Phase::Preparing {
-                ballot: b,
-                from_slot,
-                promised_by,
-                reported,
-            } => {
-                hasher.write_u8(1);
-                ballot(*b, hasher);
-                from_slot.hash(hasher);
-                fingerprint::write_set(promised_by, rename, hasher);
-                for (slot, accepted) in reported {
-                    slot.hash(hasher);
-                    ballot(accepted.ballot, hasher);
-                    accepted.value.hash(hasher);
-                }
-            }
-            Phase::Proposing {
-                ballot: b,
-                proposals,
-                next_slot,
-            } => {
-                hasher.write_u8(2);
-                ballot(*b, hasher);
-                proposals.hash(hasher);
-                next_slot.hash(hasher);
-            }
-        }
-        self.own_value.hash(hasher);
-        self.pending.hash(hasher);
-        self.highest_round_seen.hash(hasher);
-        match self.leader {
-            Some((leader, b)) => {
-                rename.write(Some(leader), hasher);
-                ballot(b, hasher);
-            }
-            None => rename.write(None, hasher),
-        }
-        hasher.write_usize(self.tallies.len());
-        for ((slot, b), tally) in &self.tallies {
-            slot.hash(hasher);
-            ballot(*b, hasher);
-            tally.value.hash(hasher);
-            fingerprint::write_set(&tally.acceptors, rename, hasher);
-        }
-        self.failures.hash(hasher);
     }
 
     fn role(&self) -> (&'static str, Palette) {
@@ -904,17 +332,26 @@ impl PaxosNode {
         }
     }
 
+    /// The last [`LOG_WINDOW`] slots of `entries` as a log cell; slots with
+    /// nothing in them are drawn by `cell(slot, None)`.
     fn slot_log<T: Copy>(
         &self,
         entries: &BTreeMap<Slot, T>,
         cell: impl Fn(Slot, Option<T>) -> LogEntryCell,
     ) -> LogCell {
-        let length = entries.keys().next_back().map_or(0, |s| s.0 as usize + 1);
-        let by_slot: Vec<Option<T>> = (0..length)
-            .map(|i| entries.get(&Slot(i as u64)).copied())
-            .collect();
-        let committed = self.first_unlearned().0 as usize;
-        LogCell::tail(&by_slot, committed, |i, entry| cell(Slot(i as u64), *entry))
+        let total = entries.keys().next_back().map_or(0, |s| s.0 as usize + 1);
+        let first = total.saturating_sub(LOG_WINDOW);
+        LogCell {
+            total,
+            committed: (self.first_unlearned().0 as usize).min(total),
+            first,
+            entries: (first..total)
+                .map(|i| {
+                    let slot = Slot(i as u64);
+                    cell(slot, entries.get(&slot).copied())
+                })
+                .collect(),
+        }
     }
 }
 
@@ -937,6 +374,10 @@ impl Node for PaxosNode {
             return;
         }
         let multi = self.config.mode == Mode::Multi;
+        if let Some(slot) = highest_slot(&msg).filter(|&slot| slot > Slot::MAX) {
+            cx.note(|| format!("drops a {} naming slot {slot}, beyond any log", msg.kind()));
+            return;
+        }
         match msg {
             PaxosMessage::Prepare { ballot, from_slot } => {
                 if !multi && from_slot != Slot(0) {
@@ -1099,7 +540,10 @@ impl Node for PaxosNode {
                 Some(value) => value.to_string(),
                 None => self.promised.to_string(),
             },
-            Mode::Multi => format!("{}/{}", self.promised, self.first_unlearned()),
+            Mode::Multi => match self.ballot().filter(|_| self.leads()) {
+                Some(ballot) => ballot.to_string(),
+                None => self.promised.to_string(),
+            },
         };
         NodeSummary {
             role,
@@ -1170,5 +614,20 @@ impl Node for PaxosNode {
             accepted,
             learned,
         ]
+    }
+}
+
+/// The highest slot a message names, if it names any.
+fn highest_slot(message: &PaxosMessage) -> Option<Slot> {
+    match message {
+        PaxosMessage::Prepare { from_slot, .. } | PaxosMessage::CatchUp { from_slot } => {
+            Some(*from_slot)
+        }
+        PaxosMessage::Promise { accepted, .. } => accepted.iter().map(|(slot, _)| *slot).max(),
+        PaxosMessage::Accept { slot, .. }
+        | PaxosMessage::Accepted { slot, .. }
+        | PaxosMessage::Chosen { slot, .. } => Some(*slot),
+        PaxosMessage::Heartbeat { learned_below, .. } => Some(*learned_below),
+        PaxosMessage::Preempted { .. } | PaxosMessage::Forward { .. } => None,
     }
 }
