@@ -52,7 +52,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(100, "n0 gets v1 and n1 gets v2 at the same instant. Both prepare round 1; n1's ballot 1.n1 is the higher (ties in rounds go to the higher id)."),
                 say(210, "n0 hears Preempted and at once prepares 2.n0, while n1 is starting phase 2 with 1.n1: the acceptors that promised 2.n0 refuse n1's Accept requests. At 300 ms n1's round timer fires and it prepares 2.n1, which in turn spoils n0's phase 2."),
                 say(420, "From here on every phase 2(a) must re-propose the value accepted under the highest ballot the promises report (first v2, then v1), so nothing accepted is lost. But each phase 2 is overtaken by the other proposer's next Prepare before a majority accepts."),
-                say(1000, "Round after round the two leapfrog: round 10, 12, 14... This is the livelock of section 2.4. Safety holds (nothing is chosen twice), but there is no progress."),
+                say(1000, "Every 100 ms or so one of them prepares a higher round and spoils the other's phase 2: round 9 at 1 s, round 19 at 1.9 s. This is the livelock of section 2.4. Safety holds (nothing is chosen twice), but there is no progress."),
                 say(2308, "Only after about 20 rounds does one phase 2 reach a majority before the next Prepare, by luck of the latencies, and v1 is chosen and learned. The next preset replays the same start with randomized backoff."),
             ],
         },
