@@ -20,7 +20,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, ClusterState, StateTable};
+use crate::sim::view::{Annotations, Chart, ClusterState, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -123,6 +123,18 @@ pub trait ProtocolTopic: 'static {
     fn annotations(simulation: &Simulation<Self::Node, Self::Checker>) -> Annotations {
         let _ = simulation;
         Annotations::default()
+    }
+
+    /// Whether the topic draws charts on its page ([`ProtocolTopic::charts`]),
+    /// a constant for the same reason as [`ProtocolTopic::ANNOTATED`].
+    const CHARTED: bool = false;
+
+    /// The charts of `setup`'s scenario. They depend on the scenario only (its
+    /// parameters, not the instant shown): the page works them out once per
+    /// scenario, so they may run many simulations of their own.
+    fn charts(setup: &Setup) -> Vec<Chart> {
+        let _ = setup;
+        Vec::new()
     }
 }
 

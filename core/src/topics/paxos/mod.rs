@@ -51,7 +51,9 @@ pub mod presets;
 mod proposer;
 
 use crate::lab::params;
-use crate::lab::protocol::{self, ProtocolTopic, Setup};
+use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
+use crate::sim::view::{Annotations, Mark};
+use crate::sim::world::Simulation;
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
 
@@ -207,6 +209,45 @@ impl ProtocolTopic for PaxosTopic {
     /// The page's Client request button: a value to propose.
     fn client_request(index: u64) -> Option<PaxosOp> {
         Some(PaxosOp::Propose { value: index })
+    }
+
+    /// Propose at a chosen server, as the stories do: two proposers at once
+    /// make a duel.
+    const OPERATIONS: &'static [OperationButton] = &[OperationButton {
+        label: "Propose",
+        help: "The chosen server proposes a fresh value (a server that is not a proposer, or not the leader in Multi-Paxos, passes it on)",
+        at_node: true,
+    }];
+
+    fn operation(button: usize, _setup: &Setup, sent: u64) -> Option<PaxosOp> {
+        (button == 0).then_some(PaxosOp::Propose { value: 100 + sent })
+    }
+
+    /// The instant each value was chosen, which no server knows yet then.
+    const ANNOTATED: bool = true;
+
+    fn annotations(simulation: &Simulation<PaxosNode, PaxosChecker>) -> Annotations {
+        let multi = simulation
+            .nodes()
+            .first()
+            .is_some_and(|node| node.mode() == Mode::Multi);
+        let marks = simulation
+            .checker()
+            .choices()
+            .iter()
+            .map(|choice| Mark {
+                at: choice.time,
+                label: if multi {
+                    format!("slot {}: {} chosen", choice.slot, choice.value)
+                } else {
+                    format!("{} chosen ({})", choice.value, choice.ballot)
+                },
+            })
+            .collect();
+        Annotations {
+            spans: Vec::new(),
+            marks,
+        }
     }
 }
 

@@ -392,3 +392,31 @@ fn the_workload_takes_turns_between_basic_proposers() {
     assert_eq!(learned[0].len(), 1);
     assert!(learned.iter().all(|l| l == &learned[0]));
 }
+
+/// The page marks the instant a value is chosen, which comes before any server
+/// learns it, and its Propose button sends a fresh value to the chosen server.
+#[test]
+fn the_page_marks_each_choice_and_proposes_at_the_chosen_server() {
+    use crate::lab::protocol::{ProtocolTopic, Setup};
+    let run = preset_run("one-proposer", 1_000);
+    let simulation = sim(run.as_ref());
+    let marks = PaxosTopic::annotations(simulation).marks;
+    let first = simulation.checker().choices()[0];
+    assert_eq!(marks[0].at, first.time);
+    assert!(marks[0].label.starts_with(&format!("{} chosen", first.value)));
+    let learned_at = run
+        .trace()
+        .events
+        .iter()
+        .filter(|e| run.trace().event_json(e).contains("learn"))
+        .map(|e| e.time)
+        .min();
+    assert!(learned_at.is_none_or(|t| t >= first.time));
+
+    let scenario = Scenario::new("paxos", 1);
+    let setup = Setup { topic: &INFO, scenario: &scenario, nodes: 3 };
+    let operation = PaxosTopic::operation(0, &setup, 4).expect("a proposal");
+    assert_eq!(operation, PaxosOp::Propose { value: 104 });
+    assert_eq!(PaxosOp::from_raw(&operation.to_raw()), Some(operation));
+    assert!(PaxosTopic::operation(1, &setup, 4).is_none());
+}
