@@ -11,9 +11,9 @@
 //! recovery (BHG 7.4, "Recovery"; presumed abort, Mohan, Lindsay and Obermarck,
 //! 1986, for transactions it knows nothing about).
 //!
-//! Durable: the log. Volatile: each open transaction's votes or acks, and the
-//! decisions made since the last restart (what the checker reads to see what the
-//! coordinator announced).
+//! Durable: the log. Volatile: each open transaction's votes or acks. Kept
+//! like a trace, outside the protocol (the coordinator never reads it): every
+//! decision it announced, which is how the checker learns what it said.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -47,9 +47,9 @@ pub struct Coordinator {
     log: DurableLog,
     // Volatile.
     rounds: BTreeMap<TransactionId, Round>,
-    /// Every decision made or resent since the last restart, in order: what the
-    /// coordinator has announced in this life. The checker keeps its own record
-    /// of the past; this only tells it what happened in the step it checks.
+    /// Every decision announced (made, or sent again by recovery), in order,
+    /// across restarts: the checker reads what was added in the step it
+    /// checks and keeps its own record of the past.
     announced: Vec<(TransactionId, Decision)>,
 }
 
@@ -75,7 +75,7 @@ impl Coordinator {
     pub fn rounds(&self) -> &BTreeMap<TransactionId, Round> {
         &self.rounds
     }
-    /// The decisions announced since the last restart, in order.
+    /// Every decision announced, in order, across restarts.
     pub fn announced(&self) -> &[(TransactionId, Decision)] {
         &self.announced
     }
@@ -137,17 +137,27 @@ impl Coordinator {
             cx.note(|| format!("{from} is no participant: its vote is ignored"));
             return;
         };
-        let Some(Round::Collecting { votes }) = self.rounds.get_mut(&transaction) else {
-            // Late (the decision is made) or from before a restart: whoever
-            // votes wants the outcome, so tell it what is known.
-            match self.decision(transaction) {
-                Some(decision) => {
-                    cx.note(|| format!("late {vote} for {transaction}: resends {decision}"));
-                    cx.send(from, TwoPhaseMessage::Decide { transaction, decision });
-                }
-                None => self.presume_abort(from, transaction, cx),
+        let votes = match self.rounds.get_mut(&transaction) {
+            Some(Round::Collecting { votes }) => votes,
+            Some(Round::Announced { decision, .. }) => {
+                // The decision is already on its way to the voter, and is sent
+                // again until it acknowledges.
+                let decision = *decision;
+                cx.note(|| format!("late {vote} for {transaction}, already decided {decision}"));
+                return;
             }
-            return;
+            None => {
+                // From before a restart, or after the end: whoever votes wants
+                // the outcome, so tell it what the log says.
+                match self.log.decision(transaction) {
+                    Some(decision) => {
+                        cx.note(|| format!("late {vote} for {transaction}: sends {decision} again"));
+                        cx.send(from, TwoPhaseMessage::Decide { transaction, decision });
+                    }
+                    None => self.presume_abort(from, transaction, cx),
+                }
+                return;
+            }
         };
         votes[slot] = Some(vote);
         let yes = votes.iter().filter(|v| **v == Some(Vote::Yes)).count();
@@ -317,7 +327,10 @@ impl Coordinator {
                     .filter(|(_, &a)| !a)
                     .map(|(p, _)| p)
                     .collect();
-                cx.note(|| format!("no ack for {transaction} from {missing:?}: sends {decision} again"));
+                cx.note(|| {
+                    let names: Vec<String> = missing.iter().map(NodeId::to_string).collect();
+                    format!("no ack for {transaction} from {}: sends {decision} again", names.join(", "))
+                });
                 for participant in missing {
                     cx.send(participant, TwoPhaseMessage::Decide { transaction, decision });
                 }
@@ -355,7 +368,6 @@ impl Coordinator {
 
     pub fn on_crash(&mut self) {
         self.rounds.clear();
-        self.announced.clear();
     }
 
     pub fn summary(&self) -> NodeSummary {
