@@ -1,1 +1,736 @@
-//! Two-phase commit behaviour.
+//! Two-phase commit's behaviour: the happy path, each rule (votes, timeouts,
+//! the termination protocols, recovery), every preset's story, that each
+//! invariant can fire, that each bug is caught, and that handlers survive
+//! nonsense.
+
+use super::checker::{TwoPhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
+use super::coordinator::{Coordinator, Round};
+use super::log::RecordKind;
+use super::message::{Decision, TransactionId, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer, Vote};
+use super::node::{Timing, TwoPhaseBugs, TwoPhaseNode};
+use super::participant::{Participant, Phase};
+use super::{TwoPhaseCommitTopic, BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART, INFO};
+use crate::lab::protocol::simulation;
+use crate::lab::run::{Run, RunOptions};
+use crate::lab::scenario::Scenario;
+use crate::lab::sweep::{sweep, SweepConfig};
+use crate::sim::action::{Action, Operation, RawOperation};
+use crate::sim::checker::Checker;
+use crate::sim::faults::FaultLevel;
+use crate::sim::node::{Cx, Effects, Node, TimerOp};
+use crate::sim::rng::Rng;
+use crate::sim::time::{NodeId, Time};
+use crate::sim::world::Simulation;
+
+const T1: TransactionId = TransactionId(1);
+
+fn sim(run: &dyn Run) -> &Simulation<TwoPhaseNode, TwoPhaseChecker> {
+    simulation::<TwoPhaseCommitTopic>(run).expect("a two-phase commit run")
+}
+
+fn coordinator(run: &dyn Run) -> &Coordinator {
+    sim(run).nodes()[0].coordinator().expect("n0 coordinates")
+}
+
+fn participants(run: &dyn Run) -> Vec<&Participant> {
+    sim(run).nodes()[1..]
+        .iter()
+        .map(|n| n.participant().expect("a participant"))
+        .collect()
+}
+
+fn preset_run(name: &str, until_ms: u64) -> Box<dyn Run> {
+    let preset = INFO.preset(name).expect("preset exists");
+    let mut run = (INFO.build)(&INFO.preset_scenario(preset), RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(until_ms));
+    run
+}
+
+fn quiet(seed: u64) -> Scenario {
+    let mut scenario = Scenario::new(INFO.slug, seed);
+    scenario.set_param("rate", 0);
+    scenario.set_param("abort-percent", 0);
+    scenario
+}
+
+fn invariants(run: &dyn Run) -> Vec<&'static str> {
+    run.violations().iter().map(|v| v.invariant).collect()
+}
+
+fn outcome(participant: &Participant, transaction: TransactionId) -> Option<Decision> {
+    participant.log().decision(transaction)
+}
+
+#[test]
+fn a_transaction_commits_everywhere_and_the_coordinator_writes_its_end() {
+    let run = preset_run("commit", 1_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    let log = coordinator(run.as_ref()).log();
+    let kinds: Vec<RecordKind> = log.records().iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            RecordKind::Begin,
+            RecordKind::Decided(Decision::Commit),
+            RecordKind::End
+        ]
+    );
+    assert!(coordinator(run.as_ref()).rounds().is_empty());
+    for participant in participants(run.as_ref()) {
+        let summary = participant.log().summary(T1);
+        assert!(summary.begun && summary.prepared, "{}", participant.id());
+        assert_eq!(summary.decision, Some(Decision::Commit));
+        assert!(participant.active().is_empty());
+        let intervals = participant.lock_intervals();
+        assert_eq!(intervals.len(), 1);
+        let held = intervals[0].held(Time::ZERO).as_micros();
+        assert!(intervals[0].to.is_some() && held > 10_000 && held < 150_000, "{held}");
+    }
+}
+
+#[test]
+fn a_steady_workload_commits_most_transactions_and_every_site_agrees() {
+    for seed in 0..10 {
+        let mut scenario = Scenario::new(INFO.slug, seed);
+        scenario.set_param("rate", 10);
+        let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+        run.run_until(Time::from_millis(5_000));
+        assert!(run.violations().is_empty(), "seed {seed}: {:?}", run.violations());
+        let log = coordinator(run.as_ref()).log();
+        let (mut commits, mut aborts) = (0, 0);
+        for (transaction, summary) in log.transactions() {
+            match summary.decision {
+                Some(Decision::Commit) => commits += 1,
+                Some(Decision::Abort) => aborts += 1,
+                None => continue,
+            }
+            for participant in participants(run.as_ref()) {
+                let theirs = outcome(participant, transaction);
+                assert!(
+                    theirs.is_none() || theirs == summary.decision,
+                    "seed {seed}: {transaction} at {}",
+                    participant.id()
+                );
+            }
+        }
+        // 10% NO per participant and three participants: about 27% abort.
+        assert!(commits > 25 && aborts > 5, "seed {seed}: {commits} commits, {aborts} aborts");
+    }
+}
+
+#[test]
+fn every_cluster_size_commits() {
+    for nodes in 3..=7 {
+        let mut scenario = quiet(1);
+        scenario.set_param("nodes", nodes);
+        scenario.push_action(Time::from_millis(10), begin_action(1));
+        let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+        run.run_until(Time::from_millis(1_000));
+        let committed = participants(run.as_ref())
+            .iter()
+            .filter(|p| outcome(p, T1) == Some(Decision::Commit))
+            .count();
+        assert_eq!(committed, nodes as usize - 1, "{nodes} nodes");
+    }
+}
+
+fn begin_action(transaction: u64) -> Action {
+    Action::operation(
+        None,
+        &TwoPhaseOp::Begin {
+            transaction: TransactionId(transaction),
+        },
+    )
+}
+
+#[test]
+fn one_no_vote_aborts_everywhere_and_the_no_voter_never_prepared() {
+    let run = preset_run("vote-no", 1_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert_eq!(coordinator(run.as_ref()).log().decision(T1), Some(Decision::Abort));
+    let participants = participants(run.as_ref());
+    for participant in &participants {
+        assert_eq!(outcome(participant, T1), Some(Decision::Abort));
+    }
+    assert!(!participants[1].log().summary(T1).prepared, "n2 voted NO");
+    assert!(participants[0].log().summary(T1).prepared, "n1 voted YES");
+    assert!(!participants[1].refuse_next(), "the switch is used up");
+}
+
+#[test]
+fn a_lost_prepare_makes_the_coordinator_time_out_and_abort() {
+    let mut scenario = quiet(3);
+    scenario.push_action(
+        Time::ZERO,
+        Action::Cut {
+            from: NodeId(0),
+            to: NodeId(2),
+        },
+    );
+    scenario.push_action(Time::from_millis(10), begin_action(1));
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(200));
+    assert!(matches!(
+        coordinator(run.as_ref()).rounds().get(&T1),
+        Some(Round::Collecting { .. })
+    ));
+    run.run_until(Time::from_millis(300));
+    assert_eq!(coordinator(run.as_ref()).log().decision(T1), Some(Decision::Abort));
+    let participants = participants(run.as_ref());
+    assert_eq!(outcome(participants[0], T1), Some(Decision::Abort));
+    assert_eq!(outcome(participants[1], T1), None, "n2 never heard of T1");
+    assert!(run.violations().is_empty());
+}
+
+#[test]
+fn an_uncertain_participant_blocks_until_the_coordinator_recovers_and_aborts() {
+    let run = preset_run("coordinator-crash", 2_000);
+    assert!(!sim(run.as_ref()).is_up(NodeId(0)));
+    for participant in participants(run.as_ref()) {
+        assert!(participant.is_uncertain(T1), "{}", participant.id());
+        assert_eq!(outcome(participant, T1), None);
+        let open = participant.lock_intervals()[0];
+        assert!(open.to.is_none(), "still holding T1's locks");
+    }
+    let run = preset_run("coordinator-crash", 3_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert_eq!(coordinator(run.as_ref()).log().summary(T1).decision, Some(Decision::Abort));
+    assert!(coordinator(run.as_ref()).log().summary(T1).ended);
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Abort));
+        let held = participant.lock_intervals()[0].held(Time::ZERO);
+        assert!(held.as_micros() > 1_900_000, "{} held {held}", participant.id());
+    }
+}
+
+#[test]
+fn cooperative_termination_learns_the_outcome_from_a_peer_while_the_coordinator_is_down() {
+    let run = preset_run("cooperative-termination", 1_000);
+    assert!(!sim(run.as_ref()).is_up(NodeId(0)));
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Commit), "{}", participant.id());
+        assert!(participant.active().is_empty());
+    }
+    let run = preset_run("cooperative-termination", 3_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert!(coordinator(run.as_ref()).log().summary(T1).ended);
+}
+
+#[test]
+fn without_cooperation_the_same_story_blocks() {
+    let preset = INFO.preset("cooperative-termination").unwrap();
+    let mut scenario = INFO.preset_scenario(preset);
+    scenario.set_param("cooperative", 0);
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(1_000));
+    let participants = participants(run.as_ref());
+    assert_eq!(outcome(participants[0], T1), Some(Decision::Commit));
+    assert!(participants[1].is_uncertain(T1) && participants[2].is_uncertain(T1));
+    run.run_until(Time::from_millis(3_000));
+    assert!(run.violations().is_empty());
+    for participant in self::participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Commit));
+    }
+}
+
+#[test]
+fn a_participant_recovers_from_its_log_alone() {
+    // A moment when n1 has prepared T1 and n2 is still working on it: then
+    // both crash.
+    let mut run = (0..100)
+        .find_map(|seed| {
+            let mut scenario = quiet(seed);
+            scenario.push_action(Time::from_millis(10), begin_action(1));
+            let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+            while run.now() < Time::from_millis(200) && run.step() {
+                let participants = participants(run.as_ref());
+                let working = participants[1].active().get(&T1) == Some(&Phase::Working);
+                if participants[0].is_uncertain(T1) && working {
+                    return Some(run);
+                }
+            }
+            None
+        })
+        .expect("some seed gives n1 a head start");
+    let now = run.now();
+    for node in [1, 2] {
+        run.schedule(
+            crate::sim::action::TimedAction {
+                at: now,
+                action: Action::Crash(NodeId(node)),
+            },
+            1_000,
+        );
+    }
+    run.run_until(now.after(crate::sim::time::Duration::from_millis(1)));
+    let participants_now = participants(run.as_ref());
+    assert!(participants_now[0].active().is_empty(), "volatile state is gone");
+    assert!(participants_now[0].log().summary(T1).prepared, "the prepared record is not");
+    for node in [1, 2] {
+        run.schedule(
+            crate::sim::action::TimedAction {
+                at: now.after(crate::sim::time::Duration::from_millis(5)),
+                action: Action::Restart(NodeId(node)),
+            },
+            1_000,
+        );
+    }
+    run.run_until(now.after(crate::sim::time::Duration::from_millis(6)));
+    let participants_now = participants(run.as_ref());
+    assert!(participants_now[0].is_uncertain(T1), "prepared: uncertain again");
+    assert_eq!(
+        outcome(participants_now[1], T1),
+        Some(Decision::Abort),
+        "never prepared: aborted by recovery"
+    );
+    run.run_until(Time::from_millis(2_000));
+    assert!(run.violations().is_empty());
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Abort));
+    }
+}
+
+#[test]
+fn a_coordinator_that_logged_its_decision_sends_it_again_after_a_restart() {
+    let coordinator = Coordinator::new(NodeId(0), 3, Timing::default(), TwoPhaseBugs::default());
+    let mut node = TwoPhaseNode::Coordinator(coordinator);
+    let mut harness = Harness::new();
+    harness.call(&mut node, |n, cx| {
+        n.on_operation(TwoPhaseOp::Begin { transaction: T1 }, cx)
+    });
+    for from in [1, 2] {
+        harness.call(&mut node, |n, cx| {
+            n.on_message(
+                NodeId(from),
+                TwoPhaseMessage::VoteReply {
+                    transaction: T1,
+                    vote: Vote::Yes,
+                },
+                cx,
+            )
+        });
+    }
+    node.on_crash();
+    let TwoPhaseNode::Coordinator(c) = &node else {
+        unreachable!()
+    };
+    assert!(c.rounds().is_empty());
+    assert_eq!(c.log().decision(T1), Some(Decision::Commit));
+    let sent = harness.call(&mut node, |n, cx| n.on_start(cx));
+    assert_eq!(
+        sent.sends,
+        [1, 2].map(|p| (
+            NodeId(p),
+            TwoPhaseMessage::Decide {
+                transaction: T1,
+                decision: Decision::Commit
+            }
+        ))
+    );
+}
+
+#[test]
+fn forget_decision_on_restart_is_caught_by_decision_stability_then_atomicity() {
+    let run = preset_run("forget-decision-unsafe", 1_000);
+    let found = invariants(run.as_ref());
+    assert_eq!(found.first(), Some(&DECISION_STABILITY), "{found:?}");
+    assert!(found.contains(&ATOMICITY), "{found:?}");
+    // The same script without the bug: the decision is logged and resent.
+    let preset = INFO.preset("forget-decision-unsafe").unwrap();
+    let mut scenario = INFO.preset_scenario(preset);
+    scenario.bug = None;
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(2_000));
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Commit));
+    }
+}
+
+#[test]
+fn commit_before_all_votes_is_caught_by_commit_validity_then_atomicity() {
+    let run = preset_run("commit-before-all-votes-unsafe", 1_000);
+    let found = invariants(run.as_ref());
+    assert_eq!(found.first(), Some(&COMMIT_VALIDITY), "{found:?}");
+    assert!(found.contains(&ATOMICITY), "{found:?}");
+    let preset = INFO.preset("commit-before-all-votes-unsafe").unwrap();
+    let mut scenario = INFO.preset_scenario(preset);
+    scenario.bug = None;
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(1_000));
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Abort));
+    }
+}
+
+#[test]
+fn each_bug_is_caught_by_a_short_heavy_sweep() {
+    for (bug, seeds) in [(BUG_COMMIT_BEFORE_ALL_VOTES, 5), (BUG_FORGET_DECISION_ON_RESTART, 30)] {
+        let mut config = SweepConfig::new(&INFO, seeds);
+        config.faults = FaultLevel::Heavy;
+        config.bug = Some(bug.to_string());
+        let report = sweep(&config, |_, _| {}).unwrap();
+        let caught_by = INFO.bug(bug).unwrap().caught_by;
+        assert!(!report.failures.is_empty(), "{bug} not caught in {seeds} seeds");
+        for failure in &report.failures {
+            assert!(caught_by.contains(&failure.violation.invariant), "{bug}: {}", failure.violation);
+        }
+    }
+}
+
+#[test]
+fn the_correct_protocol_survives_heavy_faults() {
+    let mut config = SweepConfig::new(&INFO, 100);
+    config.params = vec![("cooperative".to_string(), 1)];
+    let report = sweep(&config, |_, _| {}).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures.first());
+}
+
+/// Runs handlers outside a simulation and keeps what they asked for.
+struct Harness {
+    rng: Rng,
+    effects: Effects<TwoPhaseMessage, TwoPhaseTimer>,
+}
+
+struct Called {
+    sends: Vec<(NodeId, TwoPhaseMessage)>,
+    timers: Vec<TimerOp<TwoPhaseTimer>>,
+    notes: Vec<String>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Harness {
+            rng: Rng::derive(1, 1),
+            effects: Effects::default(),
+        }
+    }
+
+    fn call(
+        &mut self,
+        node: &mut TwoPhaseNode,
+        handler: impl FnOnce(&mut TwoPhaseNode, &mut Cx<TwoPhaseNode>),
+    ) -> Called {
+        {
+            let mut cx = Cx::new(node.id(), Time::from_millis(5), 3, true, &mut self.rng, &mut self.effects);
+            handler(node, &mut cx);
+        }
+        Called {
+            sends: self.effects.sends.drain(..).collect(),
+            timers: self.effects.timers.drain(..).collect(),
+            notes: self.effects.notes.drain(..).collect(),
+        }
+    }
+}
+
+#[test]
+fn a_participant_votes_yes_only_after_its_prepared_record_and_keeps_it_through_a_crash() {
+    let mut harness = Harness::new();
+    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(1), 3, Timing::default(), 0, false));
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
+    });
+    assert!(called.sends.is_empty(), "it works before it votes");
+    assert!(matches!(called.timers[..], [TimerOp::Set(TwoPhaseTimer::WorkDone(T1), _)]));
+    let called = harness.call(&mut node, |n, cx| n.on_timer(TwoPhaseTimer::WorkDone(T1), cx));
+    assert_eq!(
+        called.sends,
+        [(
+            NodeId(0),
+            TwoPhaseMessage::VoteReply {
+                transaction: T1,
+                vote: Vote::Yes
+            }
+        )]
+    );
+    let participant = node.participant().unwrap();
+    assert!(participant.log().summary(T1).prepared);
+    assert!(participant.is_uncertain(T1));
+    node.on_crash();
+    assert!(node.participant().unwrap().active().is_empty());
+    assert!(node.participant().unwrap().log().summary(T1).prepared);
+    let called = harness.call(&mut node, |n, cx| n.on_start(cx));
+    assert!(node.participant().unwrap().is_uncertain(T1));
+    assert_eq!(
+        called.sends,
+        [(NodeId(0), TwoPhaseMessage::DecisionRequest { transaction: T1 })],
+        "recovery asks the coordinator at once"
+    );
+    // An uncertain participant never aborts on its own: a peer's question
+    // finds it uncertain, and it stays so.
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_message(NodeId(2), TwoPhaseMessage::DecisionRequest { transaction: T1 }, cx)
+    });
+    assert!(called.sends.is_empty());
+    assert!(node.participant().unwrap().is_uncertain(T1));
+}
+
+#[test]
+fn a_participant_that_has_not_voted_answers_a_peer_with_abort_and_aborts() {
+    let mut harness = Harness::new();
+    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(2), 3, Timing::default(), 0, true));
+    harness.call(&mut node, |n, cx| {
+        n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
+    });
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_message(NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: T1 }, cx)
+    });
+    assert!(called.sends.contains(&(
+        NodeId(1),
+        TwoPhaseMessage::PeerAnswer {
+            transaction: T1,
+            decision: Decision::Abort
+        }
+    )));
+    assert!(called.sends.contains(&(
+        NodeId(0),
+        TwoPhaseMessage::VoteReply {
+            transaction: T1,
+            vote: Vote::No
+        }
+    )));
+    assert_eq!(node.participant().unwrap().log().decision(T1), Some(Decision::Abort));
+    // A later PREPARE gets the NO again; a COMMIT is refused.
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
+    });
+    assert_eq!(
+        called.sends,
+        [(
+            NodeId(0),
+            TwoPhaseMessage::VoteReply {
+                transaction: T1,
+                vote: Vote::No
+            }
+        )]
+    );
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_message(
+            NodeId(0),
+            TwoPhaseMessage::Decide {
+                transaction: T1,
+                decision: Decision::Commit,
+            },
+            cx,
+        )
+    });
+    assert!(called.sends.is_empty(), "no ack for a decision it cannot apply");
+    assert_eq!(node.participant().unwrap().log().decision(T1), Some(Decision::Abort));
+}
+
+#[test]
+fn nonsense_is_dropped_with_a_note_never_a_panic() {
+    let mut harness = Harness::new();
+    let timing = Timing::default();
+    let mut nodes = [
+        TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, timing, TwoPhaseBugs::default())),
+        TwoPhaseNode::Participant(Participant::new(NodeId(1), 3, timing, 0, true)),
+    ];
+    let junk = [
+        (NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }),
+        (NodeId(9), TwoPhaseMessage::VoteReply { transaction: T1, vote: Vote::Yes }),
+        (NodeId(1), TwoPhaseMessage::Ack { transaction: TransactionId(77) }),
+        (NodeId(2), TwoPhaseMessage::Decide { transaction: T1, decision: Decision::Commit }),
+        (NodeId(0), TwoPhaseMessage::PeerAnswer { transaction: T1, decision: Decision::Abort }),
+        (NodeId(5), TwoPhaseMessage::DecisionRequest { transaction: T1 }),
+        (NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: T1 }),
+    ];
+    for node in nodes.iter_mut() {
+        for (from, message) in junk.iter().cloned() {
+            if from == node.id() {
+                continue;
+            }
+            harness.call(node, |n, cx| n.on_message(from, message, cx));
+        }
+        let called = harness.call(node, |n, cx| {
+            n.on_operation(TwoPhaseOp::VoteNo { participant: NodeId(6) }, cx)
+        });
+        assert!(!called.notes.is_empty());
+        harness.call(node, |n, cx| n.on_timer(TwoPhaseTimer::AskDecision(TransactionId(3)), cx));
+        harness.call(node, |n, cx| n.on_timer(TwoPhaseTimer::ResendDecision(TransactionId(3)), cx));
+        harness.call(node, |n, cx| n.on_timeout_now(cx));
+    }
+    // The coordinator answers an unknown transaction with presumed abort and
+    // refuses to begin the same transaction twice.
+    let called = harness.call(&mut nodes[0], |n, cx| {
+        n.on_message(NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: TransactionId(42) }, cx)
+    });
+    assert_eq!(
+        called.sends,
+        [(
+            NodeId(1),
+            TwoPhaseMessage::Decide {
+                transaction: TransactionId(42),
+                decision: Decision::Abort
+            }
+        )]
+    );
+    let begin = TwoPhaseOp::Begin { transaction: T1 };
+    assert_eq!(harness.call(&mut nodes[0], |n, cx| n.on_operation(begin, cx)).sends.len(), 2);
+    let again = harness.call(&mut nodes[0], |n, cx| n.on_operation(begin, cx));
+    assert!(again.sends.is_empty() && !again.notes.is_empty());
+}
+
+#[test]
+fn operations_round_trip_and_malformed_ones_are_refused() {
+    for op in [
+        TwoPhaseOp::Begin { transaction: TransactionId(0) },
+        TwoPhaseOp::Begin { transaction: TransactionId(u64::MAX) },
+        TwoPhaseOp::VoteNo { participant: NodeId(3) },
+    ] {
+        assert_eq!(TwoPhaseOp::from_raw(&op.to_raw()), Some(op));
+    }
+    for raw in [
+        RawOperation::new(0, &[]),
+        RawOperation::new(0, &[1, 2]),
+        RawOperation::new(1, &[]),
+        RawOperation::new(1, &[u64::from(u32::MAX) + 1]),
+        RawOperation::new(2, &[1]),
+    ] {
+        assert_eq!(TwoPhaseOp::from_raw(&raw), None, "{raw}");
+    }
+}
+
+#[test]
+fn bad_actions_are_ignored_not_fatal() {
+    let mut scenario = quiet(1);
+    for action in [
+        Action::operation(Some(NodeId(2)), &TwoPhaseOp::Begin { transaction: T1 }),
+        Action::operation(Some(NodeId(0)), &TwoPhaseOp::VoteNo { participant: NodeId(1) }),
+        Action::operation(Some(NodeId(40)), &TwoPhaseOp::Begin { transaction: T1 }),
+        Action::Operation {
+            node: None,
+            operation: RawOperation::new(9, &[1]),
+        },
+        Action::Timeout(NodeId(1)),
+        begin_action(1),
+        begin_action(1),
+    ] {
+        scenario.push_action(Time::from_millis(50), action);
+    }
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
+    run.run_until(Time::from_millis(1_000));
+    assert!(run.violations().is_empty());
+    for participant in participants(run.as_ref()) {
+        assert_eq!(outcome(participant, T1), Some(Decision::Commit));
+    }
+}
+
+/// Checks `nodes` after a step on `changed`, with a checker that has seen the
+/// other nodes first.
+fn check(nodes: &[TwoPhaseNode], changed: u32) -> Vec<&'static str> {
+    let mut checker = TwoPhaseChecker::default();
+    let mut found = Vec::new();
+    let up = vec![true; nodes.len()];
+    for i in 0..nodes.len() as u32 {
+        if i != changed {
+            checker.check(nodes, &up, NodeId(i), Time::ZERO, &mut found);
+        }
+    }
+    found.clear();
+    checker.check(nodes, &up, NodeId(changed), Time::ZERO, &mut found);
+    found.into_iter().map(|v| v.invariant).collect()
+}
+
+/// A participant whose log has been driven through `steps` by its handlers.
+fn participant_after(id: u32, steps: &[TwoPhaseMessage], work: bool) -> TwoPhaseNode {
+    let mut harness = Harness::new();
+    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(id), 3, Timing::default(), 0, false));
+    for (k, message) in steps.iter().enumerate() {
+        harness.call(&mut node, |n, cx| n.on_message(NodeId(0), message.clone(), cx));
+        if k == 0 && work {
+            harness.call(&mut node, |n, cx| n.on_timer(TwoPhaseTimer::WorkDone(T1), cx));
+        }
+    }
+    node
+}
+
+#[test]
+fn each_invariant_can_fire() {
+    let prepare = TwoPhaseMessage::Prepare { transaction: T1 };
+    let commit = TwoPhaseMessage::Decide {
+        transaction: T1,
+        decision: Decision::Commit,
+    };
+    let abort = TwoPhaseMessage::Decide {
+        transaction: T1,
+        decision: Decision::Abort,
+    };
+    let idle = TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, Timing::default(), TwoPhaseBugs::default()));
+
+    let split = [
+        idle.clone(),
+        participant_after(1, &[prepare.clone(), commit.clone()], true),
+        participant_after(2, &[prepare.clone(), abort.clone()], true),
+    ];
+    assert_eq!(check(&split, 2), [ATOMICITY]);
+
+    // n2 never voted: a commit at n1 is one no vote could have prevented.
+    let unvoted = [
+        idle.clone(),
+        participant_after(1, &[prepare.clone(), commit.clone()], true),
+        participant_after(2, &[], false),
+    ];
+    assert_eq!(check(&unvoted, 1), [COMMIT_VALIDITY]);
+
+    let agreed = [
+        idle.clone(),
+        participant_after(1, &[prepare.clone(), commit.clone()], true),
+        participant_after(2, &[prepare.clone(), commit.clone()], true),
+    ];
+    assert!(check(&agreed, 1).is_empty());
+
+    // The coordinator with the bug: commit, crash, restart, abort.
+    let mut harness = Harness::new();
+    let bugs = TwoPhaseBugs {
+        forget_decision_on_restart: true,
+        commit_before_all_votes: false,
+    };
+    let mut coordinator = TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, Timing::default(), bugs));
+    harness.call(&mut coordinator, |n, cx| {
+        n.on_operation(TwoPhaseOp::Begin { transaction: T1 }, cx)
+    });
+    for from in [1, 2] {
+        harness.call(&mut coordinator, |n, cx| {
+            let vote = TwoPhaseMessage::VoteReply { transaction: T1, vote: Vote::Yes };
+            n.on_message(NodeId(from), vote, cx)
+        });
+    }
+    let mut checker = TwoPhaseChecker::default();
+    let mut found = Vec::new();
+    let voters = [
+        coordinator.clone(),
+        participant_after(1, &[prepare.clone()], true),
+        participant_after(2, &[prepare.clone()], true),
+    ];
+    let up = [true; 3];
+    for i in [1, 2, 0] {
+        checker.check(&voters, &up, NodeId(i), Time::ZERO, &mut found);
+    }
+    assert!(found.is_empty(), "{found:?}");
+    coordinator.on_crash();
+    harness.call(&mut coordinator, |n, cx| n.on_start(cx));
+    let after = [coordinator, voters[1].clone(), voters[2].clone()];
+    checker.check(&after, &up, NodeId(0), Time::ZERO, &mut found);
+    let names: Vec<&str> = found.iter().map(|v| v.invariant).collect();
+    assert_eq!(names, [DECISION_STABILITY]);
+}
+
+#[test]
+fn every_preset_tells_its_story_to_the_end() {
+    for preset in INFO.presets() {
+        let last = preset.narration.last().unwrap().at;
+        let run = preset_run(preset.name, last.as_millis() + 1_000);
+        let found = invariants(run.as_ref());
+        match preset.bug {
+            None => assert!(found.is_empty(), "{}: {found:?}", preset.name),
+            Some(bug) => {
+                let caught_by = INFO.bug(bug).unwrap().caught_by;
+                let first = run.violations().first().expect("the bug is caught");
+                assert!(caught_by.contains(&first.invariant), "{}", preset.name);
+                assert!(first.time <= last, "{}: caught at {}, after the story", preset.name, first.time);
+            }
+        }
+    }
+}
