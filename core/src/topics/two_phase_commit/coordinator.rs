@@ -170,9 +170,9 @@ impl Coordinator {
             // Step 3: COMMIT only if every participant voted YES.
             cx.note(|| format!("every participant voted YES on {transaction}: COMMIT"));
             self.decide(transaction, Decision::Commit, cx);
-        } else if self.bugs.commit_before_all_votes && yes + 1 >= (total + 1) / 2 + 1 {
-            // The bug: counts itself and decides once a majority of the cluster
-            // is ready, as if two-phase commit were a quorum protocol.
+        } else if self.bugs.commit_before_all_votes && 2 * (yes + 1) > total + 1 {
+            // The bug: counts itself and decides once more than half of the
+            // cluster is ready, as if two-phase commit were a quorum protocol.
             cx.note(|| {
                 format!("{yes} of {total} voted YES on {transaction}: with itself a majority, so (bug) COMMIT")
             });

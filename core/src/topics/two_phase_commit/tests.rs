@@ -701,8 +701,8 @@ fn each_invariant_can_fire() {
     let mut found = Vec::new();
     let voters = [
         coordinator.clone(),
-        participant_after(1, &[prepare.clone()], true),
-        participant_after(2, &[prepare.clone()], true),
+        participant_after(1, std::slice::from_ref(&prepare), true),
+        participant_after(2, std::slice::from_ref(&prepare), true),
     ];
     let up = [true; 3];
     for i in [1, 2, 0] {
