@@ -734,3 +734,40 @@ fn every_preset_tells_its_story_to_the_end() {
         }
     }
 }
+
+fn texts(row: &[crate::sim::view::Cell]) -> Vec<String> {
+    row.iter()
+        .map(|cell| match cell {
+            crate::sim::view::Cell::Text(text) => text.clone(),
+            crate::sim::view::Cell::Log(_) => "log".to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_state_table_shows_logs_locks_and_uncertainty() {
+    let run = preset_run("coordinator-crash", 1_000);
+    let table = run.state_table();
+    assert_eq!(table.columns.len(), table.rows[0].len());
+    let coordinator = texts(&table.rows[0]);
+    assert_eq!(coordinator[..3], ["n0", "crashed", "T1 begin"]);
+    let n1 = texts(&table.rows[1]);
+    assert_eq!(
+        n1[..6],
+        [
+            "n1",
+            "uncertain",
+            "T1 begin, T1 prepared",
+            "T1 uncertain",
+            "T1 since 115 ms",
+            "T1"
+        ]
+    );
+    assert_eq!(n1[6], "-", "no lock released yet");
+    let run = preset_run("coordinator-crash", 3_000);
+    let n1 = texts(&run.state_table().rows[1]);
+    assert_eq!(n1[1..6], ["participant", "T1 begin, T1 prepared, T1 abort", "-", "-", "-"]);
+    assert_eq!(n1[6], "1 released, mean 2006 ms, longest 2006 ms (T1)");
+    let coordinator = texts(&run.state_table().rows[0]);
+    assert_eq!(coordinator[2], "T1 begin, T1 abort, T1 end");
+}
