@@ -48,6 +48,9 @@
 //! `commit-before-all-votes` (the coordinator decides COMMIT once a majority of
 //! the cluster, itself included, is ready).
 //!
+//! **Exploration** ([`explore`]): a coordinator and two participants, `begin T`
+//! as the input; both bugs are found there by shortest paths of 4 and 9 steps.
+//!
 //! **Left out.** Presumed commit and the read-only optimisation; the
 //! coordinator as a participant; a new coordinator elected to replace a dead
 //! one (that is three-phase commit's territory); the data itself (a commit is a
@@ -129,13 +132,15 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_FORGET_DECISION_ON_RESTART,
             summary: "The coordinator keeps its decision only in memory, so after a restart it finds no decision in its log and presumes abort for a transaction some participant already committed.",
             caught_by: &[DECISION_STABILITY, ATOMICITY],
-            budget: 2000,
+            // Measured: 1867 of the first 2000 heavy seeds, never 3 misses in a row.
+            budget: 20,
         },
         BugInfo {
             name: BUG_COMMIT_BEFORE_ALL_VOTES,
             summary: "The coordinator decides COMMIT as soon as a majority of the cluster (itself included) is ready, as if two-phase commit were a quorum protocol.",
             caught_by: &[COMMIT_VALIDITY, ATOMICITY],
-            budget: 50,
+            // Measured: every one of the first 2000 heavy seeds.
+            budget: 10,
         },
     ],
     invariants: checker::INVARIANTS,
