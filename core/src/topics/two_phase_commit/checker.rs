@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use crate::explore::fingerprint::{Fingerprint, Rename};
+use crate::explore::fingerprint::{write_set, Fingerprint, Rename};
 use crate::lab::topic::InvariantInfo;
 use crate::sim::checker::{Checker, Violation};
 use crate::sim::time::{NodeId, Time};
@@ -83,7 +83,7 @@ impl TwoPhaseChecker {
                 .filter(|bit| seen.voted_yes & (1 << bit) != 0)
                 .map(NodeId)
                 .collect();
-            crate::explore::fingerprint::write_set(&voters, rename, hasher);
+            write_set(&voters, rename, hasher);
             seen.outcome.map(|(decision, _)| decision).hash(hasher);
             seen.announced.hash(hasher);
         }

@@ -3,7 +3,8 @@
 //! from its durable log. Follows Bernstein, Hadzilacos and Goodman (BHG),
 //! "Concurrency Control and Recovery in Database Systems" (1987), section 7.4
 //! ("The Two Phase Commit Protocol", its timeout actions and its recovery), and
-//! Gray, "Notes on Data Base Operating Systems" (1978), section 5.8.3.3.
+//! Gray, "Notes on Data Base Operating Systems" (1978), its two-phase commit
+//! protocol (the commit and end records, and sending the decision until acked).
 //!
 //! Rules are labelled with the step of the protocol as BHG number it:
 //! step 1 (send VOTE-REQ), step 3 (collect the votes, decide, send the decision),
@@ -19,7 +20,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use crate::explore::fingerprint::{Fingerprint, Rename};
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::NodeId;
 use crate::sim::view::{Cell, NodeSummary};
 
@@ -304,7 +305,7 @@ impl Coordinator {
             TwoPhaseMessage::Prepare { .. }
             | TwoPhaseMessage::Decide { .. }
             | TwoPhaseMessage::PeerAnswer { .. } => {
-                let kind = crate::sim::node::Labelled::label(&msg);
+                let kind = msg.label();
                 cx.note(|| format!("the coordinator takes no '{kind}': ignored"));
             }
         }

@@ -18,8 +18,8 @@
 //! participant cannot decide alone, so if the coordinator crashes after the
 //! votes, the participants hold their locks until it returns.
 //!
-//! **Follows** Gray, "Notes on Data Base Operating Systems" (1978), section
-//! 5.8.3.3 (the two-phase commit protocol, its log records and restart), and
+//! **Follows** Gray, "Notes on Data Base Operating Systems" (1978), its
+//! two-phase commit protocol (the log records, the acks and restart), and
 //! Bernstein, Hadzilacos and Goodman, "Concurrency Control and Recovery in
 //! Database Systems" (1987), chapter 7: section 7.3 for the atomic commitment
 //! conditions, section 7.4 for the protocol (steps 1-4 label the rules in the
@@ -117,7 +117,7 @@ pub static INFO: TopicInfo = TopicInfo {
     category: Category::Transactions,
     kind: TopicKind::Protocol,
     summary: "A coordinator asks every participant to prepare, commits only if all vote yes, and logs its decision before telling anyone. Make a participant vote no, crash the coordinator after the votes and watch the uncertain participants hold their locks until it returns, switch on cooperative termination, and break the protocol to watch the checker catch a transaction committed at one site and aborted at another.",
-    reference: "Gray, Notes on Data Base Operating Systems, 1978 (5.8.3.3); Bernstein, Hadzilacos & Goodman, Concurrency Control and Recovery in Database Systems, 1987 (chapter 7)",
+    reference: "Gray, Notes on Data Base Operating Systems, 1978 (two-phase commit); Bernstein, Hadzilacos & Goodman, Concurrency Control and Recovery in Database Systems, 1987 (chapter 7)",
     params: &[
         params::nodes(4, 3, 7, 1),
         params::request_rate(2, 20),

@@ -5,8 +5,8 @@
 //! "Concurrency Control and Recovery in Database Systems" (1987), section 7.4:
 //! step 2 (vote), step 4 (apply the decision), the timeout actions of steps 2
 //! and 4, the termination protocol and the cooperative termination protocol, and
-//! recovery; and Gray, "Notes on Data Base Operating Systems" (1978), section
-//! 5.8.3.3, for holding locks until the decision and acknowledging it.
+//! recovery; and Gray, "Notes on Data Base Operating Systems" (1978), for holding
+//! locks until the decision and acknowledging it.
 //!
 //! Durable: the log. Volatile: the phase of each transaction in progress (its
 //! locks), lost in a crash and rebuilt by recovery from the log. Kept for the
@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use crate::explore::fingerprint::{Fingerprint, Rename};
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary};
 
@@ -419,7 +419,7 @@ impl Participant {
                 decision,
             } => self.on_peer_answer(from, transaction, decision, cx),
             TwoPhaseMessage::VoteReply { .. } | TwoPhaseMessage::Ack { .. } => {
-                let label = crate::sim::node::Labelled::label(&msg);
+                let label = msg.label();
                 cx.note(|| format!("a participant takes no '{label}': ignored"));
             }
         }

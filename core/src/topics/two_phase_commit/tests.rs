@@ -14,12 +14,13 @@ use crate::lab::protocol::simulation;
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::lab::sweep::{sweep, SweepConfig};
-use crate::sim::action::{Action, Operation, RawOperation};
+use crate::sim::action::{Action, Operation, RawOperation, TimedAction};
 use crate::sim::checker::Checker;
 use crate::sim::faults::FaultLevel;
 use crate::sim::node::{Cx, Effects, Node, TimerOp};
 use crate::sim::rng::Rng;
-use crate::sim::time::{NodeId, Time};
+use crate::sim::time::{Duration, NodeId, Time};
+use crate::sim::view::Cell;
 use crate::sim::world::Simulation;
 
 const T1: TransactionId = TransactionId(1);
@@ -255,27 +256,27 @@ fn a_participant_recovers_from_its_log_alone() {
     let now = run.now();
     for node in [1, 2] {
         run.schedule(
-            crate::sim::action::TimedAction {
+            TimedAction {
                 at: now,
                 action: Action::Crash(NodeId(node)),
             },
             1_000,
         );
     }
-    run.run_until(now.after(crate::sim::time::Duration::from_millis(1)));
+    run.run_until(now.after(Duration::from_millis(1)));
     let participants_now = participants(run.as_ref());
     assert!(participants_now[0].active().is_empty(), "volatile state is gone");
     assert!(participants_now[0].log().summary(T1).prepared, "the prepared record is not");
     for node in [1, 2] {
         run.schedule(
-            crate::sim::action::TimedAction {
-                at: now.after(crate::sim::time::Duration::from_millis(5)),
+            TimedAction {
+                at: now.after(Duration::from_millis(5)),
                 action: Action::Restart(NodeId(node)),
             },
             1_000,
         );
     }
-    run.run_until(now.after(crate::sim::time::Duration::from_millis(6)));
+    run.run_until(now.after(Duration::from_millis(6)));
     let participants_now = participants(run.as_ref());
     assert!(participants_now[0].is_uncertain(T1), "prepared: uncertain again");
     assert_eq!(
@@ -735,11 +736,11 @@ fn every_preset_tells_its_story_to_the_end() {
     }
 }
 
-fn texts(row: &[crate::sim::view::Cell]) -> Vec<String> {
+fn texts(row: &[Cell]) -> Vec<String> {
     row.iter()
         .map(|cell| match cell {
-            crate::sim::view::Cell::Text(text) => text.clone(),
-            crate::sim::view::Cell::Log(_) => "log".to_string(),
+            Cell::Text(text) => text.clone(),
+            Cell::Log(_) => "log".to_string(),
         })
         .collect()
 }
