@@ -8,7 +8,7 @@ use crate::sim::view::{Cell, NodeSummary};
 
 use super::coordinator::Coordinator;
 use super::message::{Role, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer};
-use super::participant::Participant;
+use super::participant::{LockInterval, Participant};
 
 /// Timing of the protocol, in virtual time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +85,16 @@ impl TwoPhaseNode {
         match self {
             TwoPhaseNode::Coordinator(_) => Role::Coordinator,
             TwoPhaseNode::Participant(p) => p.role(),
+        }
+    }
+
+    /// When this node held which transaction's locks, for a lane of lock-held
+    /// time: a participant's intervals (open ones still held), none for the
+    /// coordinator, which holds no data.
+    pub fn lock_intervals(&self) -> &[LockInterval] {
+        match self {
+            TwoPhaseNode::Coordinator(_) => &[],
+            TwoPhaseNode::Participant(p) => p.lock_intervals(),
         }
     }
 }

@@ -195,6 +195,8 @@ fn an_uncertain_participant_blocks_until_the_coordinator_recovers_and_aborts() {
     }
     let run = preset_run("coordinator-crash", 3_000);
     assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert!(sim(run.as_ref()).nodes()[0].lock_intervals().is_empty());
+    assert_eq!(sim(run.as_ref()).nodes()[1].lock_intervals().len(), 1);
     assert_eq!(coordinator(run.as_ref()).log().summary(T1).decision, Some(Decision::Abort));
     assert!(coordinator(run.as_ref()).log().summary(T1).ended);
     for participant in participants(run.as_ref()) {
