@@ -54,7 +54,8 @@
 //! **Left out.** Presumed commit and the read-only optimisation; the
 //! coordinator as a participant; a new coordinator elected to replace a dead
 //! one (that is three-phase commit's territory); the data itself (a commit is a
-//! log record, not a change to a store); forced and lazy writes are told apart
+//! log record, not a change to a store) and so lock conflicts (transactions hold
+//! their locks side by side and never wait for each other's); forced and lazy writes are told apart
 //! only in the notes (every record is durable at once). Lock intervals are
 //! measured on the participant's own clock.
 
