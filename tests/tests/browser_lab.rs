@@ -284,7 +284,12 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
                     _ => None,
                 })
                 .collect();
-            assert_eq!(operations.len(), index as usize + 1, "{}: {label}", topic.slug);
+            assert_eq!(
+                operations.len(),
+                index as usize + 1,
+                "{}: {label}",
+                topic.slug
+            );
             let node = operations[index as usize];
             // "Propose at n1" goes to n1; a button without a node goes to the focus.
             let expected = label.ends_with(" at n1").then_some(NodeId(1));

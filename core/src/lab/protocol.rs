@@ -106,10 +106,17 @@ pub trait ProtocolTopic: 'static {
     const OPERATIONS: &'static [OperationButton] = &[];
 
     /// The operation of button `button` (an index into
-    /// [`ProtocolTopic::OPERATIONS`]), the person's `sent`-th operation so far
-    /// (to number values), in `setup`'s scenario; `None` if it cannot be sent.
-    fn operation(button: usize, setup: &Setup, sent: u64) -> Option<<Self::Node as Node>::Op> {
-        let _ = (button, setup, sent);
+    /// [`ProtocolTopic::OPERATIONS`]) for node `at` (the node picked in the
+    /// page, where the operation goes if the button is `at_node`), the person's
+    /// `sent`-th operation so far (to number values), in `setup`'s scenario;
+    /// `None` if it cannot be sent.
+    fn operation(
+        button: usize,
+        at: NodeId,
+        setup: &Setup,
+        sent: u64,
+    ) -> Option<<Self::Node as Node>::Op> {
+        let _ = (button, at, setup, sent);
         None
     }
 

@@ -401,7 +401,7 @@ fn operation_buttons<T: ProtocolTopic>(
     };
     let target = *picked;
     let buttons = T::OPERATIONS.iter().enumerate().map(|(index, button)| {
-        let Some(operation) = T::operation(index, &setup, sent) else {
+        let Some(operation) = T::operation(index, target, &setup, sent) else {
             return Html::default();
         };
         let action = Action::operation(button.at_node.then_some(target), &operation);

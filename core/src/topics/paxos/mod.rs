@@ -219,7 +219,7 @@ impl ProtocolTopic for PaxosTopic {
         at_node: true,
     }];
 
-    fn operation(button: usize, _setup: &Setup, sent: u64) -> Option<PaxosOp> {
+    fn operation(button: usize, _at: NodeId, _setup: &Setup, sent: u64) -> Option<PaxosOp> {
         (button == 0).then_some(PaxosOp::Propose { value: 100 + sent })
     }
 

@@ -415,8 +415,8 @@ fn the_page_marks_each_choice_and_proposes_at_the_chosen_server() {
 
     let scenario = Scenario::new("paxos", 1);
     let setup = Setup { topic: &INFO, scenario: &scenario, nodes: 3 };
-    let operation = PaxosTopic::operation(0, &setup, 4).expect("a proposal");
+    let operation = PaxosTopic::operation(0, NodeId(1), &setup, 4).expect("a proposal");
     assert_eq!(operation, PaxosOp::Propose { value: 104 });
     assert_eq!(PaxosOp::from_raw(&operation.to_raw()), Some(operation));
-    assert!(PaxosTopic::operation(1, &setup, 4).is_none());
+    assert!(PaxosTopic::operation(1, NodeId(1), &setup, 4).is_none());
 }
