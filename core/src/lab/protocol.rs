@@ -90,6 +90,14 @@ pub trait ProtocolTopic: 'static {
     fn planned_request(index: u64) -> Option<<Self::Node as Node>::Op> {
         Self::client_request(index)
     }
+
+    /// Simulator actions the scenario's parameters imply, planned with the
+    /// preset's script (a topic whose parameters skew clocks returns its
+    /// `SetClock`s at time zero). Default: none.
+    fn parameter_actions(setup: &Setup) -> Vec<TimedAction> {
+        let _ = setup;
+        Vec::new()
+    }
 }
 
 /// A running protocol topic.
@@ -201,7 +209,7 @@ pub fn build<T: ProtocolTopic>(
     )
     .with_focus(T::focus, T::FOCUS_ROLE);
 
-    let mut planned = match &scenario.preset {
+    let script = match &scenario.preset {
         Some(name) => {
             let preset = scripts::<Script>(topic)
                 .and_then(|presets| presets.iter().find(|p| p.info.name == name))
@@ -213,6 +221,12 @@ pub fn build<T: ProtocolTopic>(
         }
         None => Vec::new(),
     };
+    // The parameters' actions first, so a preset's own action of the same instant
+    // (a clock it sets itself) comes after them and wins.
+    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup)
+        .into_iter()
+        .chain(script)
+        .collect();
     planned.extend(fault_plan(
         scenario.faults,
         scenario.seed,
