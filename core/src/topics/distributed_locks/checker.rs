@@ -168,7 +168,7 @@ impl LocksChecker {
         match self.newest_written {
             Some(newest) if newest > index => {
                 let ended = match self.leases[index].ended_at {
-                    Some(ended) => format!(", which its holder stopped believing in at {ended}"),
+                    Some(ended) => format!(", whose holder last counted on it, running, at {ended}"),
                     None => String::new(),
                 };
                 found.push(Violation {

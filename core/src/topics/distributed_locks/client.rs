@@ -168,7 +168,7 @@ impl LockClient {
             Some(lease) => format!("; its lease ends at {} by its clock", lease.until),
             None => String::new(),
         };
-        cx.note(|| format!("stops the world until {until}{holding}"));
+        cx.note(|| format!("stops the world for {length} (until {until} by its clock){holding}"));
     }
 
     fn resume(&mut self, cx: &mut Cx<LockProcess>) {
@@ -179,7 +179,7 @@ impl LockClient {
             return;
         }
         let waiting = self.deferred.len();
-        cx.note(|| format!("wakes up and runs the {waiting} events that waited, as if no time had passed"));
+        cx.note(|| format!("wakes up: the {waiting} events that reached it meanwhile run now, on a clock that has moved on"));
         while !self.is_paused() {
             let Some(event) = self.deferred.pop_front() else {
                 break;
