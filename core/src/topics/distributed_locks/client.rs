@@ -28,13 +28,12 @@
 
 use std::collections::VecDeque;
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary};
 
 use super::message::{FencingToken, LockMessage, LockTimer, LockValue, Role};
 use super::process::{LockConfig, LockProcess};
-use super::server::message_kind;
 
 /// One lease in this many has a random pause in its work (when `pause-ms` is
 /// not zero).
@@ -229,7 +228,7 @@ impl LockClient {
             LockTimer::PauseStart => self.pause(self.config.pause, cx),
             LockTimer::Resume => {}
             LockTimer::Expire(_) | LockTimer::Recovered => {
-                cx.note(|| format!("a client has no {} timer", timer.kind_name()))
+                cx.note(|| format!("a client has no {} timer", timer.kind()))
             }
         }
     }
@@ -249,7 +248,7 @@ impl LockClient {
             LockMessage::WriteReply { value, accepted } if from == self.config.storage => {
                 self.on_write_reply(value, accepted, cx)
             }
-            other => cx.note(|| format!("ignores {} from {from}", message_kind(&other))),
+            other => cx.note(|| format!("ignores {} from {from}", other.kind())),
         }
     }
 
@@ -369,17 +368,23 @@ impl LockClient {
         // (a grant may be lost on its way). One that said no holds nothing of ours.
         let value = attempt.value;
         let refused = attempt.refusals.clone();
+        let mut unlocked = 0;
         for server in (0..self.config.lock_servers as u32).map(NodeId) {
             if !refused.contains(&server) {
                 cx.send(server, LockMessage::Release { value });
+                unlocked += 1;
             }
         }
         cx.cancel_timer(LockTimer::AcquireWait(value));
-        let retry = cx
-            .rng
-            .range_inclusive(RETRY_MS.0 * 1_000, RETRY_MS.1 * 1_000);
-        cx.set_timer(LockTimer::Think, Duration(retry));
-        cx.note(|| format!("gives up on {value} ({why}): unlocks everywhere, retries in {}", Duration(retry)));
+        let retry = Duration(
+            cx.rng
+                .range_inclusive(RETRY_MS.0 * 1_000, RETRY_MS.1 * 1_000),
+        );
+        cx.set_timer(LockTimer::Think, retry);
+        cx.note(|| match unlocked {
+            0 => format!("gives up on {value} ({why}), retries in {retry}"),
+            n => format!("gives up on {value} ({why}): unlocks the {n} servers that did not refuse, retries in {retry}"),
+        });
         self.phase = Phase::Idle;
     }
 

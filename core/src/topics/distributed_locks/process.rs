@@ -3,7 +3,7 @@
 //! one network, so loss and delay reach every conversation. The fault plan,
 //! which knows only the first processes, never crashes a client.
 
-use crate::sim::node::{Cx, Node};
+use crate::sim::node::{Cx, Labelled, Node};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary};
 
@@ -136,7 +136,7 @@ impl Node for LockProcess {
         match self {
             LockProcess::Server(server) => server.on_timer(timer, cx),
             LockProcess::Storage(_) => {
-                cx.note(|| format!("the storage has no {} timer", timer.kind_name()))
+                cx.note(|| format!("the storage has no {} timer", timer.kind()))
             }
             LockProcess::Client(client) => client.on_timer(timer, cx),
         }

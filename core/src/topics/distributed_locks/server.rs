@@ -12,7 +12,7 @@
 //! Durable: the fencing counter. Volatile: the lease (Redis keeps keys in
 //! memory; a lease that a restart forgets is covered by the recovery wait).
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary};
 
@@ -114,19 +114,19 @@ impl LockServer {
                     cx.note(|| "every lease from before the crash has run out: grants again".to_string());
                 }
             }
-            other => cx.note(|| format!("a lock server has no {} timer", other.kind_name())),
+            other => cx.note(|| format!("a lock server has no {} timer", other.kind())),
         }
     }
 
     pub fn on_message(&mut self, from: NodeId, message: LockMessage, cx: &mut Cx<LockProcess>) {
         if !self.config.is_client(from) {
-            cx.note(|| format!("ignores {} from {from}, which is not a client", message_kind(&message)));
+            cx.note(|| format!("ignores {} from {from}, which is not a client", message.kind()));
             return;
         }
         match message {
             LockMessage::Acquire { value, ttl } => self.on_acquire(from, value, ttl, cx),
             LockMessage::Release { value } => self.on_release(from, value, cx),
-            other => cx.note(|| format!("a lock server does not take {}", message_kind(&other))),
+            other => cx.note(|| format!("a lock server does not take {}", other.kind())),
         }
     }
 
@@ -248,19 +248,5 @@ impl LockServer {
             Cell::Text("-".to_string()),
             Cell::Text(format!("{} granted", self.granted)),
         ]
-    }
-}
-
-/// The trace name of a message, for notes.
-pub(crate) fn message_kind(message: &LockMessage) -> &'static str {
-    use crate::sim::node::Labelled;
-    message.kind()
-}
-
-impl LockTimer {
-    /// The trace name of a timer, for notes.
-    pub(crate) fn kind_name(self) -> &'static str {
-        use crate::sim::node::Labelled;
-        self.kind()
     }
 }

@@ -10,13 +10,12 @@
 //!
 //! Everything here is durable: it is the storage.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::NodeId;
 use crate::sim::view::{Cell, NodeSummary};
 
 use super::message::{FencingToken, LockMessage, LockValue, Role};
 use super::process::{LockConfig, LockProcess};
-use super::server::message_kind;
 
 /// A write the storage applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +81,7 @@ impl Storage {
 
     pub fn on_message(&mut self, from: NodeId, message: LockMessage, cx: &mut Cx<LockProcess>) {
         let LockMessage::Write { value, token, data } = message else {
-            cx.note(|| format!("the storage does not take {}", message_kind(&message)));
+            cx.note(|| format!("the storage does not take {}", message.kind()));
             return;
         };
         if !self.config.is_client(from) {
