@@ -7,8 +7,11 @@
 //! random value (step 2), count the grants and the time that passed (step 3),
 //! keep the lock only with a majority and time left, the validity being the TTL
 //! minus the time elapsed minus a clock-drift allowance (step 4), and otherwise
-//! unlock everywhere (step 5) and retry after a random delay ("Retry on
-//! failure").
+//! unlock every server that may hold it (step 5) and retry after a random delay
+//! ("Retry on failure"). Two liberties: the servers are asked all at once, not
+//! one after another (it only shortens the time elapsed), and a server that
+//! answered "no" is not sent an unlock (it holds nothing of ours; step 5 unlocks
+//! everywhere because an answer may be lost, and a "no" was not).
 //!
 //! The client checks its lease once, when it gets it, and sizes its work to fit
 //! the validity; the write goes out when the work is done, without another

@@ -29,10 +29,12 @@
 //!   1-5): one random value, a majority of grants within the lease, validity =
 //!   TTL - elapsed - clock-drift allowance, unlock everywhere on failure,
 //!   delayed restarts. There is no token: five independent servers have no one
-//!   counter, which is Kleppmann's first objection ("Using time to solve
-//!   consensus"), so the storage has nothing to check and a pause breaks
-//!   Redlock with no bug switched on. His second objection, that its safety
-//!   rests on bounded clock drift, is the `redlock-drift` bug.
+//!   counter, which is Kleppmann's first objection (end of "Making the lock safe
+//!   with fencing"), so the storage has nothing to check and a pause breaks
+//!   Redlock with no bug switched on. His second, that its safety rests on
+//!   timing assumptions such as bounded clock drift ("Using time to solve
+//!   consensus", "Breaking Redlock with bad timings"), is the `redlock-drift`
+//!   bug.
 //!
 //! **Clocks.** Every expiry is judged on the judging process's own clock
 //! (`cx.now()`). The `drift-ppm` parameter makes lock servers' clocks run that
@@ -65,10 +67,23 @@
 //! whatever `mode` says, and with random pauses off, since a pause breaks
 //! Redlock anyway and the bug's catch should be the drift's.
 //!
+//! **Where the model takes liberties.** Clients ask the lock servers in
+//! parallel (Redlock step 2 goes in turn); the drift allowance is twice the
+//! configured bound over the lease plus 2 ms, where the reference Redlock uses
+//! 1% of the TTL plus 2 ms, because here the bound is a parameter and both
+//! clocks may drift against each other; the lock server grants exclusive
+//! leases (Gray and Cheriton's are read leases on cached files, with the same
+//! timing rules); the storage accepts a write whose token equals the highest
+//! (the same lease writing again, or a duplicate); each lease does one write.
+//! The fault plan touches only the first two processes and its "crash the
+//! focus" crashes a lock server that holds a lease, so clients are never
+//! crashed by it and a recovering server is left to recover.
+//!
 //! **Left out**: lock renewal (extending a lease), Redis replication and
 //! fsync policies (a Redlock server here keeps its lock in memory and relies on
-//! the delayed restart), a lock service replicated by consensus, and fencing on
-//! reads.
+//! the delayed restart), a lock service replicated by consensus, fencing on
+//! reads, and exhaustive exploration (the explorer has no clock and fires
+//! timers in any order, which is not the world leases are made for).
 
 pub mod checker;
 pub mod client;

@@ -82,7 +82,8 @@ impl LockServer {
             // Redlock, "Performance, crash recovery and fsync": a restarted
             // instance stays unavailable for a bit more than the longest TTL, so
             // every lease it forgot has run out before it grants another. Gray and
-            // Cheriton (section 2) give the same rule for a recovering server.
+            // Cheriton ask the same of a recovering server that does not keep
+            // its leases on disk: wait out the longest term it may have granted.
             let wait = self.config.recovery_wait();
             let until = cx.now().after(wait);
             self.recovering_until = Some(until);
