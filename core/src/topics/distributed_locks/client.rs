@@ -198,6 +198,10 @@ impl LockClient {
             return self.resume(cx);
         }
         if self.is_paused() {
+            if timer == LockTimer::PauseStart {
+                // Already stopped: the pause it was to start is this one.
+                return;
+            }
             self.deferred.push_back(Deferred::Timer(timer));
             return;
         }
