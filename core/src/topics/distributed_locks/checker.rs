@@ -94,10 +94,20 @@ impl LocksChecker {
         let token = lease
             .token
             .map_or_else(String::new, |token| format!(", token {token}"));
-        format!("{}'s lease ({}{token}, from {})", lease.client, lease.value, lease.acquired_at)
+        format!(
+            "{}'s lease ({}{token}, from {})",
+            lease.client, lease.value, lease.acquired_at
+        )
     }
 
-    fn check_client(&mut self, nodes: &[LockProcess], up: &[bool], me: usize, now: Time, found: &mut Vec<Violation>) {
+    fn check_client(
+        &mut self,
+        nodes: &[LockProcess],
+        up: &[bool],
+        me: usize,
+        now: Time,
+        found: &mut Vec<Violation>,
+    ) {
         let Some(client) = nodes[me].client() else {
             return;
         };
@@ -113,7 +123,8 @@ impl LocksChecker {
                     acquired_at: now,
                     ended_at: None,
                 });
-                self.by_value.insert((id, lease.value), self.leases.len() - 1);
+                self.by_value
+                    .insert((id, lease.value), self.leases.len() - 1);
                 self.leases.len() - 1
             }
         });
@@ -144,7 +155,13 @@ impl LocksChecker {
         }
     }
 
-    fn check_storage(&mut self, nodes: &[LockProcess], me: usize, now: Time, found: &mut Vec<Violation>) {
+    fn check_storage(
+        &mut self,
+        nodes: &[LockProcess],
+        me: usize,
+        now: Time,
+        found: &mut Vec<Violation>,
+    ) {
         let Some(storage) = nodes[me].storage() else {
             return;
         };
@@ -168,7 +185,9 @@ impl LocksChecker {
         match self.newest_written {
             Some(newest) if newest > index => {
                 let ended = match self.leases[index].ended_at {
-                    Some(ended) => format!(", whose holder last counted on it, running, at {ended}"),
+                    Some(ended) => {
+                        format!(", whose holder last counted on it, running, at {ended}")
+                    }
                     None => String::new(),
                 };
                 found.push(Violation {

@@ -163,7 +163,9 @@ impl LockClient {
     /// Stops the world for `length` from now (or longer, if already paused).
     pub fn pause(&mut self, length: Duration, cx: &mut Cx<LockProcess>) {
         let until = cx.now().after(length);
-        let until = self.paused_until.map_or(until, |current| current.max(until));
+        let until = self
+            .paused_until
+            .map_or(until, |current| current.max(until));
         self.paused_until = Some(until);
         cx.set_timer(LockTimer::Resume, until.since(cx.now()));
         let holding = match self.lease() {
@@ -227,7 +229,9 @@ impl LockClient {
             LockTimer::WriteWait(value) => {
                 if let Phase::Writing(lease) = self.phase {
                     if lease.value == value {
-                        cx.note(|| "no answer from the storage: releases without knowing".to_string());
+                        cx.note(|| {
+                            "no answer from the storage: releases without knowing".to_string()
+                        });
                         self.release(lease, cx);
                     }
                 }
@@ -300,7 +304,9 @@ impl LockClient {
             _ => {
                 // A grant for an attempt it gave up on: give it back at once, so
                 // the server need not wait for the lease to run out.
-                cx.note(|| format!("a grant from {from} for {value}, which it gave up on: releases it"));
+                cx.note(|| {
+                    format!("a grant from {from} for {value}, which it gave up on: releases it")
+                });
                 cx.send(from, LockMessage::Release { value });
             }
         }
@@ -351,9 +357,10 @@ impl LockClient {
         cx.cancel_timer(LockTimer::AcquireWait(value));
         cx.set_timer(LockTimer::LeaseEnd(value), validity);
         // The work fits in the validity: the client does its part right.
-        let work = cx
-            .rng
-            .range_inclusive(validity.as_micros() / 3, validity.as_micros().saturating_sub(1).max(1));
+        let work = cx.rng.range_inclusive(
+            validity.as_micros() / 3,
+            validity.as_micros().saturating_sub(1).max(1),
+        );
         cx.set_timer(LockTimer::Work(value), Duration(work));
         if self.config.pause > Duration::ZERO && cx.rng.below(PAUSE_ODDS) == 0 {
             let at = cx.rng.below(work.max(1));
@@ -413,7 +420,10 @@ impl LockClient {
         let now = cx.now();
         cx.note(|| {
             if now >= lease.until {
-                format!("writes {data} to the storage, though its lease ended at {} by its own clock", lease.until)
+                format!(
+                    "writes {data} to the storage, though its lease ended at {} by its own clock",
+                    lease.until
+                )
             } else {
                 format!("writes {data} to the storage")
             }
@@ -489,7 +499,12 @@ impl LockClient {
     pub fn summary(&self) -> NodeSummary {
         let role = self.role();
         let badge = match (self.lease(), &self.phase) {
-            (Some(HeldLease { token: Some(token), .. }), _) => format!("t{token}"),
+            (
+                Some(HeldLease {
+                    token: Some(token), ..
+                }),
+                _,
+            ) => format!("t{token}"),
             (Some(_), _) => "lock".to_string(),
             (None, Phase::Acquiring(attempt)) => {
                 format!("{}/{}", attempt.grants.len(), self.config.lock_servers)
@@ -542,7 +557,10 @@ impl LockClient {
             Cell::Text(token),
             Cell::Text(until),
             Cell::Text(paused),
-            Cell::Text(format!("{} applied, {} rejected", self.applied, self.rejected)),
+            Cell::Text(format!(
+                "{} applied, {} rejected",
+                self.applied, self.rejected
+            )),
         ]
     }
 }

@@ -127,7 +127,8 @@ const MODE_PARAM: ParamSpec = ParamSpec {
     min: 0,
     max: 1,
     step: 1,
-    help: "One lock server with fencing tokens, or Redlock over five independent servers (no tokens).",
+    help:
+        "One lock server with fencing tokens, or Redlock over five independent servers (no tokens).",
     choices: &["Single lock server", "Redlock"],
 };
 
@@ -237,7 +238,9 @@ fn config(setup: &Setup) -> LockConfig {
 }
 
 fn clients(setup: &Setup) -> u32 {
-    setup.param(CLIENTS).clamp(CLIENTS_PARAM.min, CLIENTS_PARAM.max) as u32
+    setup
+        .param(CLIENTS)
+        .clamp(CLIENTS_PARAM.min, CLIENTS_PARAM.max) as u32
 }
 
 impl ProtocolTopic for DistributedLocksTopic {

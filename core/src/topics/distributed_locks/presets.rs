@@ -133,7 +133,10 @@ fn at(ms: u64, action: Action) -> TimedAction {
 
 /// Pauses client `node` for `millis` from `ms` on.
 fn pause(ms: u64, node: u32, millis: u64) -> TimedAction {
-    at(ms, Action::operation(Some(NodeId(node)), &LockOp::Pause { millis }))
+    at(
+        ms,
+        Action::operation(Some(NodeId(node)), &LockOp::Pause { millis }),
+    )
 }
 
 fn no_script(_: &Setup) -> Vec<TimedAction> {

@@ -147,9 +147,9 @@ impl Node for LockProcess {
             (LockProcess::Client(client), LockOp::Pause { millis }) => {
                 client.pause(Duration::from_millis(millis), cx)
             }
-            (_, LockOp::Pause { .. }) => cx.note(|| {
-                "only clients pause here: address the pause to a client".to_string()
-            }),
+            (_, LockOp::Pause { .. }) => {
+                cx.note(|| "only clients pause here: address the pause to a client".to_string())
+            }
         }
     }
 

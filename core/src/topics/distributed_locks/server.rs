@@ -88,7 +88,9 @@ impl LockServer {
             let until = cx.now().after(wait);
             self.recovering_until = Some(until);
             cx.set_timer(LockTimer::Recovered, wait);
-            cx.note(|| format!("restarted: refuses every lock for {wait} (until {until} by its clock)"));
+            cx.note(|| {
+                format!("restarted: refuses every lock for {wait} (until {until} by its clock)")
+            });
         }
         self.started_before = true;
     }
@@ -105,14 +107,21 @@ impl LockServer {
                 if let Some(grant) = self.grant.filter(|g| g.value == value) {
                     if cx.now() >= grant.expires {
                         self.grant = None;
-                        cx.note(|| format!("the lease of {} ({value}) expires by this server's clock", grant.client));
+                        cx.note(|| {
+                            format!(
+                                "the lease of {} ({value}) expires by this server's clock",
+                                grant.client
+                            )
+                        });
                     }
                 }
             }
             LockTimer::Recovered => {
                 if self.recovering_until.is_some_and(|until| cx.now() >= until) {
                     self.recovering_until = None;
-                    cx.note(|| "every lease from before the crash has run out: grants again".to_string());
+                    cx.note(|| {
+                        "every lease from before the crash has run out: grants again".to_string()
+                    });
                 }
             }
             other => cx.note(|| format!("a lock server has no {} timer", other.kind())),
@@ -121,7 +130,12 @@ impl LockServer {
 
     pub fn on_message(&mut self, from: NodeId, message: LockMessage, cx: &mut Cx<LockProcess>) {
         if !self.config.is_client(from) {
-            cx.note(|| format!("ignores {} from {from}, which is not a client", message.kind()));
+            cx.note(|| {
+                format!(
+                    "ignores {} from {from}, which is not a client",
+                    message.kind()
+                )
+            });
             return;
         }
         match message {
@@ -131,17 +145,31 @@ impl LockServer {
         }
     }
 
-    fn on_acquire(&mut self, client: NodeId, value: LockValue, ttl: Duration, cx: &mut Cx<LockProcess>) {
+    fn on_acquire(
+        &mut self,
+        client: NodeId,
+        value: LockValue,
+        ttl: Duration,
+        cx: &mut Cx<LockProcess>,
+    ) {
         let now = cx.now();
         if ttl == Duration::ZERO || ttl > self.config.ttl {
             let most = self.config.ttl;
-            cx.note(|| format!("drops a request for a lease of {ttl}: the service grants at most {most}"));
+            cx.note(|| {
+                format!("drops a request for a lease of {ttl}: the service grants at most {most}")
+            });
             return;
         }
         if let Some(until) = self.recovering_until {
             if now < until {
                 cx.note(|| format!("still recovering until {until}: refuses {client}"));
-                cx.send(client, LockMessage::Refused { value, why: Refusal::Recovering });
+                cx.send(
+                    client,
+                    LockMessage::Refused {
+                        value,
+                        why: Refusal::Recovering,
+                    },
+                );
                 return;
             }
             self.recovering_until = None;
@@ -151,18 +179,40 @@ impl LockServer {
         // hearing from the holder.
         if let Some(grant) = self.grant.filter(|g| now >= g.expires) {
             self.grant = None;
-            cx.note(|| format!("the lease of {} ({}) ran out at {}", grant.client, grant.value, grant.expires));
+            cx.note(|| {
+                format!(
+                    "the lease of {} ({}) ran out at {}",
+                    grant.client, grant.value, grant.expires
+                )
+            });
         }
         match self.grant {
             Some(grant) if grant.client == client && grant.value == value => {
                 // A retry or a duplicate of the request that won: the same lease,
                 // the same token, the same expiry (Redis: the key is already ours).
                 cx.note(|| format!("{client} asks again for {value}: repeats the grant"));
-                cx.send(client, LockMessage::Granted { value, token: grant.token });
+                cx.send(
+                    client,
+                    LockMessage::Granted {
+                        value,
+                        token: grant.token,
+                    },
+                );
             }
             Some(grant) => {
-                cx.note(|| format!("held by {} ({}) until {}: refuses {client}", grant.client, grant.value, grant.expires));
-                cx.send(client, LockMessage::Refused { value, why: Refusal::Held });
+                cx.note(|| {
+                    format!(
+                        "held by {} ({}) until {}: refuses {client}",
+                        grant.client, grant.value, grant.expires
+                    )
+                });
+                cx.send(
+                    client,
+                    LockMessage::Refused {
+                        value,
+                        why: Refusal::Held,
+                    },
+                );
             }
             None => {
                 // Kleppmann, "Making the lock safe with fencing": every grant gets
@@ -173,11 +223,18 @@ impl LockServer {
                     self.next_token = self.next_token.next();
                 }
                 let expires = now.after(ttl);
-                self.grant = Some(Grant { client, value, token, expires });
+                self.grant = Some(Grant {
+                    client,
+                    value,
+                    token,
+                    expires,
+                });
                 self.granted += 1;
                 cx.set_timer(LockTimer::Expire(value), ttl);
                 cx.note(|| match token {
-                    Some(token) => format!("grants {client} the lock with token {token} until {expires} by its clock"),
+                    Some(token) => format!(
+                        "grants {client} the lock with token {token} until {expires} by its clock"
+                    ),
                     None => format!("locks for {client} ({value}) until {expires} by its clock"),
                 });
                 cx.send(client, LockMessage::Granted { value, token });
@@ -195,7 +252,9 @@ impl LockServer {
                 cx.cancel_timer(LockTimer::Expire(value));
                 cx.note(|| format!("{client} releases {value}: the lock is free"));
             }
-            _ => cx.note(|| format!("{client} releases {value}, which it does not hold here: nothing to do")),
+            _ => cx.note(|| {
+                format!("{client} releases {value}, which it does not hold here: nothing to do")
+            }),
         }
     }
 

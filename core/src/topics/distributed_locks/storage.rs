@@ -102,20 +102,37 @@ impl Storage {
             if let Some(why) = stale {
                 self.rejected += 1;
                 cx.note(|| format!("rejects {data} from {from}: {why}"));
-                cx.send(from, LockMessage::WriteReply { value, accepted: false });
+                cx.send(
+                    from,
+                    LockMessage::WriteReply {
+                        value,
+                        accepted: false,
+                    },
+                );
                 return;
             }
         }
         if let Some(token) = token {
             self.highest = Some(self.highest.map_or(token, |highest| highest.max(token)));
         }
-        self.last_write = Some(AppliedWrite { client: from, value, token, data });
+        self.last_write = Some(AppliedWrite {
+            client: from,
+            value,
+            token,
+            data,
+        });
         self.applied += 1;
         cx.note(|| match token {
             Some(token) => format!("applies {data} from {from} (token {token})"),
             None => format!("applies {data} from {from} (no token to check)"),
         });
-        cx.send(from, LockMessage::WriteReply { value, accepted: true });
+        cx.send(
+            from,
+            LockMessage::WriteReply {
+                value,
+                accepted: true,
+            },
+        );
     }
 
     pub fn summary(&self) -> NodeSummary {
@@ -129,7 +146,11 @@ impl Storage {
                 "storage: {} writes applied, {} rejected{}",
                 self.applied,
                 self.rejected,
-                if self.checks_tokens { ", checks fencing tokens" } else { ", checks nothing" }
+                if self.checks_tokens {
+                    ", checks fencing tokens"
+                } else {
+                    ", checks nothing"
+                }
             ),
         }
     }
@@ -143,14 +164,24 @@ impl Storage {
             },
         );
         vec![
-            Cell::Text(if self.checks_tokens { "fencing on" } else { "fencing off" }.to_string()),
             Cell::Text(
-                self.highest
-                    .map_or_else(|| "highest -".to_string(), |token| format!("highest {token}")),
+                if self.checks_tokens {
+                    "fencing on"
+                } else {
+                    "fencing off"
+                }
+                .to_string(),
             ),
+            Cell::Text(self.highest.map_or_else(
+                || "highest -".to_string(),
+                |token| format!("highest {token}"),
+            )),
             Cell::Text("-".to_string()),
             Cell::Text("-".to_string()),
-            Cell::Text(format!("{last}; {} applied, {} rejected", self.applied, self.rejected)),
+            Cell::Text(format!(
+                "{last}; {} applied, {} rejected",
+                self.applied, self.rejected
+            )),
         ]
     }
 }

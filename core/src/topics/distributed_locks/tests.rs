@@ -55,7 +55,9 @@ fn storage(run: &dyn Run) -> &Storage {
 }
 
 fn server(run: &dyn Run, id: u32) -> &LockServer {
-    sim(run).nodes()[id as usize].server().expect("a lock server")
+    sim(run).nodes()[id as usize]
+        .server()
+        .expect("a lock server")
 }
 
 fn client(run: &dyn Run, id: u32) -> &LockClient {
@@ -98,7 +100,10 @@ fn clients_take_turns_with_increasing_tokens_and_every_write_lands() {
     let storage = storage(run.as_ref());
     assert_eq!(storage.rejected(), 0);
     assert!(storage.applied() >= leases.len() as u64 - 1);
-    assert_eq!(storage.highest(), storage.last_write().and_then(|w| w.token));
+    assert_eq!(
+        storage.highest(),
+        storage.last_write().and_then(|w| w.token)
+    );
 }
 
 #[test]
@@ -130,11 +135,18 @@ fn fencing_rejects_the_paused_clients_late_write() {
 fn without_fencing_the_late_write_lands_and_both_storage_invariants_fire() {
     let run = preset_run("gc-pause-unfenced", 1_270);
     let found = invariants(run.as_ref());
-    assert_eq!(found.first(), Some(&EFFECTIVE_MUTUAL_EXCLUSION), "{found:?}");
+    assert_eq!(
+        found.first(),
+        Some(&EFFECTIVE_MUTUAL_EXCLUSION),
+        "{found:?}"
+    );
     assert!(found.contains(&FENCED_ORDER), "{found:?}");
     assert!(!found.contains(&SINGLE_HOLDER), "{found:?}");
     let write = storage(run.as_ref()).last_write().expect("a write");
-    assert_eq!((write.client, write.token), (NodeId(2), Some(FencingToken(1))));
+    assert_eq!(
+        (write.client, write.token),
+        (NodeId(2), Some(FencingToken(1)))
+    );
 }
 
 #[test]
@@ -164,7 +176,11 @@ fn a_restarted_lock_server_waits_out_old_leases_and_keeps_counting_tokens() {
     let recovering = server(run.as_ref(), 0);
     assert!(recovering.grant().is_none(), "the lease was volatile");
     assert!(recovering.recovering_until().is_some());
-    assert_eq!(recovering.next_token(), FencingToken(4), "the counter is durable");
+    assert_eq!(
+        recovering.next_token(),
+        FencingToken(4),
+        "the counter is durable"
+    );
     assert!(notes(run.as_ref(), 0)
         .iter()
         .any(|n| n.starts_with("still recovering")));
@@ -196,7 +212,9 @@ fn redlock_holds_on_a_majority_and_survives_one_server_down() {
     let run = preset_run("redlock-majority", 1_300);
     assert!(run.violations().is_empty(), "{:?}", run.violations());
     assert_eq!(sim(run.as_ref()).nodes().len(), 8);
-    assert!(!sim(run.as_ref()).is_up(NodeId(4)) || server(run.as_ref(), 4).recovering_until().is_some());
+    assert!(
+        !sim(run.as_ref()).is_up(NodeId(4)) || server(run.as_ref(), 4).recovering_until().is_some()
+    );
     // A lease taken while n4 was down or recovering.
     let leases = sim(run.as_ref()).checker().leases();
     assert!(leases
@@ -231,7 +249,11 @@ fn redlock_has_no_token_so_a_pause_breaks_it_with_no_bug() {
     );
 }
 
-fn sweep_of(seeds: u64, bug: Option<&str>, params: &[(&str, i64)]) -> crate::lab::sweep::SweepReport {
+fn sweep_of(
+    seeds: u64,
+    bug: Option<&str>,
+    params: &[(&str, i64)],
+) -> crate::lab::sweep::SweepReport {
     let mut config = SweepConfig::new(&INFO, seeds);
     config.bug = bug.map(str::to_string);
     config.params = params.iter().map(|(n, v)| (n.to_string(), *v)).collect();
@@ -242,15 +264,27 @@ fn sweep_of(seeds: u64, bug: Option<&str>, params: &[(&str, i64)]) -> crate::lab
 fn the_correct_models_are_clean_under_heavy_faults() {
     assert!(sweep_of(100, None, &[]).failures.is_empty());
     let redlock = sweep_of(60, None, &[("mode", 1), ("pause-ms", 0)]);
-    assert!(redlock.failures.is_empty(), "{:?}", redlock.failures.first());
-    let wide = sweep_of(40, None, &[("clients", 5), ("drift-ppm", 100_000), ("lease-ms", 200)]);
+    assert!(
+        redlock.failures.is_empty(),
+        "{:?}",
+        redlock.failures.first()
+    );
+    let wide = sweep_of(
+        40,
+        None,
+        &[("clients", 5), ("drift-ppm", 100_000), ("lease-ms", 200)],
+    );
     assert!(wide.failures.is_empty(), "{:?}", wide.failures.first());
 }
 
 #[test]
 fn each_bug_is_caught_by_its_own_invariant_within_a_few_seeds() {
     let no_fencing = sweep_of(20, Some(BUG_NO_FENCING), &[]);
-    assert!(no_fencing.failures.len() >= 10, "{}", no_fencing.failures.len());
+    assert!(
+        no_fencing.failures.len() >= 10,
+        "{}",
+        no_fencing.failures.len()
+    );
     assert!(no_fencing
         .failures
         .iter()
@@ -339,7 +373,10 @@ fn a_late_write_that_lands_before_any_newer_write_is_applied_and_breaks_nothing(
     assert!(run.violations().is_empty(), "{:?}", run.violations());
     let leases = sim(run.as_ref()).checker().leases();
     let newer = leases[1];
-    assert_eq!((newer.client, newer.token), (NodeId(3), Some(FencingToken(2))));
+    assert_eq!(
+        (newer.client, newer.token),
+        (NodeId(3), Some(FencingToken(2)))
+    );
     let storage_notes = notes(run.as_ref(), 1);
     let late = storage_notes
         .iter()
