@@ -401,18 +401,23 @@ fn operation_buttons<T: ProtocolTopic>(
     };
     let target = *picked;
     let buttons = T::OPERATIONS.iter().enumerate().map(|(index, button)| {
-        let Some(operation) = T::operation(index, target, &setup, sent) else {
-            return Html::default();
-        };
-        let action = Action::operation(button.at_node.then_some(target), &operation);
-        let onclick = on_command.reform(move |_: MouseEvent| Command::Act(action.clone()));
         let label = if button.at_node {
             format!("{} at {target}", button.label)
         } else {
             button.label.to_string()
         };
-        html! {
-            <button class="topic-operation" id={format!("operation-{index}")} title={button.help} {onclick}>{ label }</button>
+        let id = format!("operation-{index}");
+        // An operation the picked node cannot take (a pause for a server) shows
+        // disabled, so the button is found before the right node is picked.
+        match T::operation(index, target, &setup, sent) {
+            Some(operation) => {
+                let action = Action::operation(button.at_node.then_some(target), &operation);
+                let onclick = on_command.reform(move |_: MouseEvent| Command::Act(action.clone()));
+                html! { <button class="topic-operation" {id} title={button.help} {onclick}>{ label }</button> }
+            }
+            None => html! {
+                <button class="topic-operation" {id} disabled=true title={format!("{} (not for {target})", button.help)}>{ label }</button>
+            },
         }
     });
     let picker = T::OPERATIONS.iter().any(|b| b.at_node).then(|| {

@@ -91,11 +91,17 @@ impl Explorable for PaxosTopic {
         };
         std::mem::discriminant(message).hash(hasher);
         match message {
-            PaxosMessage::Prepare { ballot: b, from_slot } => {
+            PaxosMessage::Prepare {
+                ballot: b,
+                from_slot,
+            } => {
                 ballot(b, hasher);
                 from_slot.hash(hasher);
             }
-            PaxosMessage::Promise { ballot: b, accepted } => {
+            PaxosMessage::Promise {
+                ballot: b,
+                accepted,
+            } => {
                 ballot(b, hasher);
                 for (slot, proposal) in accepted {
                     slot.hash(hasher);
@@ -103,7 +109,10 @@ impl Explorable for PaxosTopic {
                     proposal.value.hash(hasher);
                 }
             }
-            PaxosMessage::Preempted { ballot: b, promised } => {
+            PaxosMessage::Preempted {
+                ballot: b,
+                promised,
+            } => {
                 ballot(b, hasher);
                 ballot(promised, hasher);
             }

@@ -37,7 +37,11 @@ impl PaxosNode {
         }
         let count = tally.acceptors.len();
         if count >= self.majority() {
-            cx.note(|| format!("learns {value} in slot {slot}: {count} acceptors accepted it under {ballot}"));
+            cx.note(|| {
+                format!(
+                    "learns {value} in slot {slot}: {count} acceptors accepted it under {ballot}"
+                )
+            });
             self.learn(slot, value, cx);
             if self.config.mode == Mode::Basic && ballot.proposer == self.id {
                 cx.broadcast(PaxosMessage::Chosen { slot, value });
@@ -75,11 +79,19 @@ impl PaxosNode {
     }
 
     /// Another learner says `value` was chosen in `slot`.
-    pub(super) fn on_chosen(&mut self, from: NodeId, slot: Slot, value: Value, cx: &mut Cx<PaxosNode>) {
+    pub(super) fn on_chosen(
+        &mut self,
+        from: NodeId,
+        slot: Slot,
+        value: Value,
+        cx: &mut Cx<PaxosNode>,
+    ) {
         if let Some(known) = self.learned.get(&slot) {
             if *known != value {
                 let known = *known;
-                cx.note(|| format!("{from} says {value} was chosen in slot {slot}, but it learned {known}"));
+                cx.note(|| {
+                    format!("{from} says {value} was chosen in slot {slot}, but it learned {known}")
+                });
             }
             return;
         }

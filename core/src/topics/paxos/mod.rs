@@ -52,10 +52,10 @@ mod proposer;
 
 use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
-use crate::sim::view::{Annotations, Mark};
-use crate::sim::world::Simulation;
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
+use crate::sim::view::{Annotations, Mark};
+use crate::sim::world::Simulation;
 
 use checker::{PaxosChecker, AT_MOST_ONE_CHOSEN, LEARN_ONLY_CHOSEN};
 use message::PaxosOp;

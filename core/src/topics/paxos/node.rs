@@ -284,7 +284,11 @@ impl PaxosNode {
         self.highest_round_seen = self.highest_round_seen.max(ballot.round);
     }
 
-    pub(super) fn random_between(cx: &mut Cx<PaxosNode>, low: Duration, high: Duration) -> Duration {
+    pub(super) fn random_between(
+        cx: &mut Cx<PaxosNode>,
+        low: Duration,
+        high: Duration,
+    ) -> Duration {
         Duration(cx.rng.range_inclusive(low.as_micros(), high.as_micros()))
     }
 
@@ -301,7 +305,11 @@ impl PaxosNode {
             Phase::Proposing { .. } => ("proposer", Palette::Lead),
             Phase::Preparing { .. } => ("proposer", Palette::Contend),
             Phase::Idle if learned => (
-                if self.is_proposer() { "proposer" } else { "acceptor" },
+                if self.is_proposer() {
+                    "proposer"
+                } else {
+                    "acceptor"
+                },
                 Palette::Done,
             ),
             Phase::Idle if self.is_proposer() => ("proposer", Palette::Plain),
@@ -411,7 +419,11 @@ impl Node for PaxosNode {
                 value,
             } => {
                 if ballot.proposer != from || (!multi && slot != Slot(0)) {
-                    cx.note(|| format!("drops Accept {ballot} slot {slot}: not a valid proposal from {from}"));
+                    cx.note(|| {
+                        format!(
+                            "drops Accept {ballot} slot {slot}: not a valid proposal from {from}"
+                        )
+                    });
                     return;
                 }
                 self.acceptor_accept(from, ballot, slot, value, cx);
@@ -422,7 +434,9 @@ impl Node for PaxosNode {
                 value,
             } => {
                 if !multi && slot != Slot(0) {
-                    cx.note(|| "drops an Accepted for a slot Basic Paxos does not have".to_string());
+                    cx.note(|| {
+                        "drops an Accepted for a slot Basic Paxos does not have".to_string()
+                    });
                     return;
                 }
                 self.on_accepted(from, ballot, slot, value, cx);

@@ -221,7 +221,13 @@ fn multi_paxos(_: &Setup) -> Vec<TimedAction> {
     script.extend((1..5).map(|to| at(590, cut(0, to))));
     script.extend([
         at(600, propose(0, 4)),
-        at(655, Restore { from: node(0), to: node(1) }),
+        at(
+            655,
+            Restore {
+                from: node(0),
+                to: node(1),
+            },
+        ),
         at(655, propose(0, 5)),
         at(660, cut(0, 1)),
         at(700, Crash(node(0))),
@@ -244,7 +250,11 @@ fn forget_promise(_: &Setup) -> Vec<TimedAction> {
 }
 
 fn ignore_accepted(_: &Setup) -> Vec<TimedAction> {
-    vec![at(0, cut(0, 1)), at(100, propose(0, 1)), at(400, propose(1, 2))]
+    vec![
+        at(0, cut(0, 1)),
+        at(100, propose(0, 1)),
+        at(400, propose(1, 2)),
+    ]
 }
 
 fn minority_quorum(_: &Setup) -> Vec<TimedAction> {

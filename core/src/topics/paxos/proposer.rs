@@ -117,7 +117,9 @@ impl PaxosNode {
                     (None, own) => own.map(Value::Client),
                 };
                 let Some(value) = value else {
-                    cx.note(|| "nothing accepted and no value of its own: nothing to propose".to_string());
+                    cx.note(|| {
+                        "nothing accepted and no value of its own: nothing to propose".to_string()
+                    });
                     cx.cancel_timer(PaxosTimer::Retry);
                     return;
                 };
@@ -146,7 +148,11 @@ impl PaxosNode {
                 }
             }
         }
-        let after_known = self.learned.keys().next_back().map_or(Slot(0), |s| s.next());
+        let after_known = self
+            .learned
+            .keys()
+            .next_back()
+            .map_or(Slot(0), |s| s.next());
         let after_reported = proposals.keys().next_back().map_or(Slot(0), |s| s.next());
         let next_slot = from_slot.max(after_known).max(after_reported);
         self.phase = Phase::Proposing {
@@ -209,7 +215,12 @@ impl PaxosNode {
 
     /// An acceptor promised or accepted something higher: section 2.3 says
     /// the proposer should abandon this attempt.
-    pub(super) fn on_preempted(&mut self, ballot: Ballot, promised: Ballot, cx: &mut Cx<PaxosNode>) {
+    pub(super) fn on_preempted(
+        &mut self,
+        ballot: Ballot,
+        promised: Ballot,
+        cx: &mut Cx<PaxosNode>,
+    ) {
         self.observe(promised);
         if self.ballot() != Some(ballot) {
             return;
@@ -243,7 +254,12 @@ impl PaxosNode {
                     .saturating_mul(1 << self.failures.min(16))
                     .min(timing.backoff_max.as_micros());
                 let wait = Duration(cx.rng.range_inclusive(1, doubled.max(1)));
-                cx.note(|| format!("backs off for {} ms before its next round", wait.as_micros() / 1000));
+                cx.note(|| {
+                    format!(
+                        "backs off for {} ms before its next round",
+                        wait.as_micros() / 1000
+                    )
+                });
                 cx.set_timer(PaxosTimer::Retry, wait);
             }
         }
@@ -359,7 +375,9 @@ impl PaxosNode {
     /// Replies from this server's own acceptor are handled at once, as if sent.
     pub(super) fn on_reply(&mut self, from: NodeId, reply: PaxosMessage, cx: &mut Cx<PaxosNode>) {
         match reply {
-            PaxosMessage::Promise { ballot, accepted } => self.on_promise(from, ballot, accepted, cx),
+            PaxosMessage::Promise { ballot, accepted } => {
+                self.on_promise(from, ballot, accepted, cx)
+            }
             PaxosMessage::Preempted { ballot, promised } => self.on_preempted(ballot, promised, cx),
             _ => {}
         }

@@ -125,7 +125,11 @@ fn proposers_that_retry_at_once_duel_and_backoff_ends_the_duel() {
     let duel = preset_run("dueling-proposers", 1_500);
     let sim = sim(duel.as_ref());
     assert!(sim.nodes().iter().all(|node| node.learned().is_empty()));
-    assert!(sim.nodes()[0].round() >= 8, "round {}", sim.nodes()[0].round());
+    assert!(
+        sim.nodes()[0].round() >= 8,
+        "round {}",
+        sim.nodes()[0].round()
+    );
     assert!(sim.nodes()[1].round() >= 8);
     assert!(sim.checker().choices().is_empty());
 
@@ -189,7 +193,10 @@ fn the_acceptors_state_survives_a_crash_unless_the_bug_forgets_it() {
         assert_eq!(n1.learned().get(&Slot(0)), Some(&Value::Client(7)));
         if bug.is_none() {
             assert_eq!(n1.promised(), ballot(1, 0));
-            assert_eq!(n1.accepted().get(&Slot(0)).map(|a| a.value), Some(Value::Client(7)));
+            assert_eq!(
+                n1.accepted().get(&Slot(0)).map(|a| a.value),
+                Some(Value::Client(7))
+            );
         } else {
             assert_eq!(n1.promised(), Ballot::NONE);
             assert!(n1.accepted().is_empty());
@@ -200,11 +207,15 @@ fn the_acceptors_state_survives_a_crash_unless_the_bug_forgets_it() {
 #[test]
 fn a_proposer_never_reuses_a_round_after_a_restart() {
     let mut node = PaxosNode::new(NodeId(0), config(Mode::Basic, 3, PaxosBugs::default()));
-    handle(&mut node, |n, cx| n.on_operation(PaxosOp::Propose { value: 1 }, cx));
+    handle(&mut node, |n, cx| {
+        n.on_operation(PaxosOp::Propose { value: 1 }, cx)
+    });
     assert_eq!(node.round(), 1);
     node.on_crash();
     assert_eq!(node.phase(), &Phase::Idle);
-    handle(&mut node, |n, cx| n.on_operation(PaxosOp::Propose { value: 2 }, cx));
+    handle(&mut node, |n, cx| {
+        n.on_operation(PaxosOp::Propose { value: 2 }, cx)
+    });
     assert_eq!(node.ballot(), Some(ballot(2, 0)));
 }
 
@@ -212,27 +223,88 @@ fn a_proposer_never_reuses_a_round_after_a_restart() {
 fn acceptors_promise_only_higher_ballots_and_report_what_they_accepted() {
     let mut acceptor = PaxosNode::new(NodeId(2), config(Mode::Basic, 3, PaxosBugs::default()));
     let sent = handle(&mut acceptor, |n, cx| {
-        n.on_message(NodeId(1), PaxosMessage::Prepare { ballot: ballot(2, 1), from_slot: Slot(0) }, cx)
+        n.on_message(
+            NodeId(1),
+            PaxosMessage::Prepare {
+                ballot: ballot(2, 1),
+                from_slot: Slot(0),
+            },
+            cx,
+        )
     });
-    assert_eq!(sent, vec![(NodeId(1), PaxosMessage::Promise { ballot: ballot(2, 1), accepted: vec![] })]);
+    assert_eq!(
+        sent,
+        vec![(
+            NodeId(1),
+            PaxosMessage::Promise {
+                ballot: ballot(2, 1),
+                accepted: vec![]
+            }
+        )]
+    );
     // Phase 2(b): accept at the promised ballot and tell every learner.
     let sent = handle(&mut acceptor, |n, cx| {
-        n.on_message(NodeId(1), PaxosMessage::Accept { ballot: ballot(2, 1), slot: Slot(0), value: Value::Client(5) }, cx)
+        n.on_message(
+            NodeId(1),
+            PaxosMessage::Accept {
+                ballot: ballot(2, 1),
+                slot: Slot(0),
+                value: Value::Client(5),
+            },
+            cx,
+        )
     });
     assert_eq!(sent.len(), 2);
-    assert!(sent.iter().all(|(_, m)| matches!(m, PaxosMessage::Accepted { value: Value::Client(5), .. })));
+    assert!(sent.iter().all(|(_, m)| matches!(
+        m,
+        PaxosMessage::Accepted {
+            value: Value::Client(5),
+            ..
+        }
+    )));
     // A lower ballot is refused, in phase 1 and in phase 2.
     let sent = handle(&mut acceptor, |n, cx| {
-        n.on_message(NodeId(0), PaxosMessage::Prepare { ballot: ballot(2, 0), from_slot: Slot(0) }, cx)
+        n.on_message(
+            NodeId(0),
+            PaxosMessage::Prepare {
+                ballot: ballot(2, 0),
+                from_slot: Slot(0),
+            },
+            cx,
+        )
     });
-    assert_eq!(sent, vec![(NodeId(0), PaxosMessage::Preempted { ballot: ballot(2, 0), promised: ballot(2, 1) })]);
+    assert_eq!(
+        sent,
+        vec![(
+            NodeId(0),
+            PaxosMessage::Preempted {
+                ballot: ballot(2, 0),
+                promised: ballot(2, 1)
+            }
+        )]
+    );
     let sent = handle(&mut acceptor, |n, cx| {
-        n.on_message(NodeId(0), PaxosMessage::Accept { ballot: ballot(1, 0), slot: Slot(0), value: Value::Client(9) }, cx)
+        n.on_message(
+            NodeId(0),
+            PaxosMessage::Accept {
+                ballot: ballot(1, 0),
+                slot: Slot(0),
+                value: Value::Client(9),
+            },
+            cx,
+        )
     });
     assert!(matches!(sent[..], [(_, PaxosMessage::Preempted { .. })]));
     // A higher prepare gets the accepted proposal reported.
     let sent = handle(&mut acceptor, |n, cx| {
-        n.on_message(NodeId(0), PaxosMessage::Prepare { ballot: ballot(3, 0), from_slot: Slot(0) }, cx)
+        n.on_message(
+            NodeId(0),
+            PaxosMessage::Prepare {
+                ballot: ballot(3, 0),
+                from_slot: Slot(0),
+            },
+            cx,
+        )
     });
     assert_eq!(
         sent,
@@ -240,7 +312,13 @@ fn acceptors_promise_only_higher_ballots_and_report_what_they_accepted() {
             NodeId(0),
             PaxosMessage::Promise {
                 ballot: ballot(3, 0),
-                accepted: vec![(Slot(0), Accepted { ballot: ballot(2, 1), value: Value::Client(5) })]
+                accepted: vec![(
+                    Slot(0),
+                    Accepted {
+                        ballot: ballot(2, 1),
+                        value: Value::Client(5)
+                    }
+                )]
             }
         )]
     );
@@ -251,20 +329,64 @@ fn handlers_drop_nonsense_without_panicking() {
     for mode in [Mode::Basic, Mode::Multi] {
         let mut node = PaxosNode::new(NodeId(2), config(mode, 3, PaxosBugs::default()));
         let nonsense = [
-            (NodeId(9), PaxosMessage::Prepare { ballot: ballot(1, 0), from_slot: Slot(0) }),
-            (NodeId(2), PaxosMessage::Chosen { slot: Slot(0), value: Value::Client(1) }),
-            (NodeId(0), PaxosMessage::Promise { ballot: ballot(1, 0), accepted: vec![] }),
-            (NodeId(0), PaxosMessage::Preempted { ballot: ballot(5, 2), promised: ballot(1, 0) }),
-            (NodeId(0), PaxosMessage::Accept { ballot: ballot(1, 1), slot: Slot(0), value: Value::NoOp }),
-            (NodeId(0), PaxosMessage::Heartbeat { ballot: ballot(1, 1), learned_below: Slot(u64::MAX) }),
-            (NodeId(0), PaxosMessage::CatchUp { from_slot: Slot(u64::MAX) }),
+            (
+                NodeId(9),
+                PaxosMessage::Prepare {
+                    ballot: ballot(1, 0),
+                    from_slot: Slot(0),
+                },
+            ),
+            (
+                NodeId(2),
+                PaxosMessage::Chosen {
+                    slot: Slot(0),
+                    value: Value::Client(1),
+                },
+            ),
+            (
+                NodeId(0),
+                PaxosMessage::Promise {
+                    ballot: ballot(1, 0),
+                    accepted: vec![],
+                },
+            ),
+            (
+                NodeId(0),
+                PaxosMessage::Preempted {
+                    ballot: ballot(5, 2),
+                    promised: ballot(1, 0),
+                },
+            ),
+            (
+                NodeId(0),
+                PaxosMessage::Accept {
+                    ballot: ballot(1, 1),
+                    slot: Slot(0),
+                    value: Value::NoOp,
+                },
+            ),
+            (
+                NodeId(0),
+                PaxosMessage::Heartbeat {
+                    ballot: ballot(1, 1),
+                    learned_below: Slot(u64::MAX),
+                },
+            ),
+            (
+                NodeId(0),
+                PaxosMessage::CatchUp {
+                    from_slot: Slot(u64::MAX),
+                },
+            ),
             (NodeId(0), PaxosMessage::Forward { value: 3 }),
         ];
         for (from, message) in nonsense {
             handle(&mut node, |n, cx| n.on_message(from, message, cx));
         }
         handle(&mut node, |n, cx| n.on_timer(PaxosTimer::Heartbeat, cx));
-        handle(&mut node, |n, cx| n.on_operation(PaxosOp::Propose { value: 1 }, cx));
+        handle(&mut node, |n, cx| {
+            n.on_operation(PaxosOp::Propose { value: 1 }, cx)
+        });
         handle(&mut node, |n, cx| n.on_timeout_now(cx));
         assert!(node.learned().is_empty());
         assert!(node.accepted().is_empty());
@@ -273,7 +395,15 @@ fn handlers_drop_nonsense_without_panicking() {
     // Basic Paxos has one slot only.
     let mut node = PaxosNode::new(NodeId(2), config(Mode::Basic, 3, PaxosBugs::default()));
     handle(&mut node, |n, cx| {
-        n.on_message(NodeId(0), PaxosMessage::Accept { ballot: ballot(1, 0), slot: Slot(4), value: Value::Client(1) }, cx)
+        n.on_message(
+            NodeId(0),
+            PaxosMessage::Accept {
+                ballot: ballot(1, 0),
+                slot: Slot(4),
+                value: Value::Client(1),
+            },
+            cx,
+        )
     });
     assert!(node.accepted().is_empty());
 }
@@ -294,7 +424,12 @@ fn the_checker_flags_two_values_chosen_in_one_slot_and_remembers_when() {
     let mut checker = PaxosChecker::default();
     let up = [true; 3];
     let mut found: Vec<Violation> = Vec::new();
-    let mut accept = |nodes: &mut Vec<PaxosNode>, node: u32, b: Ballot, value: u64, ms: u64, found: &mut Vec<Violation>| {
+    let mut accept = |nodes: &mut Vec<PaxosNode>,
+                      node: u32,
+                      b: Ballot,
+                      value: u64,
+                      ms: u64,
+                      found: &mut Vec<Violation>| {
         nodes[node as usize].force_accept(Slot(0), b, Value::Client(value));
         checker.check(nodes, &up, NodeId(node), Time::from_millis(ms), found);
     };
@@ -310,9 +445,18 @@ fn the_checker_flags_two_values_chosen_in_one_slot_and_remembers_when() {
     assert_eq!(found[0].invariant, AT_MOST_ONE_CHOSEN);
     let choices = checker.choices();
     assert_eq!(choices.len(), 2);
-    assert_eq!((choices[0].time, choices[0].value), (Time::from_millis(20), Value::Client(1)));
-    assert_eq!((choices[1].time, choices[1].ballot), (Time::from_millis(40), ballot(2, 1)));
-    assert_eq!(checker.chosen(Slot(0)).map(|c| c.value), Some(Value::Client(1)));
+    assert_eq!(
+        (choices[0].time, choices[0].value),
+        (Time::from_millis(20), Value::Client(1))
+    );
+    assert_eq!(
+        (choices[1].time, choices[1].ballot),
+        (Time::from_millis(40), ballot(2, 1))
+    );
+    assert_eq!(
+        checker.chosen(Slot(0)).map(|c| c.value),
+        Some(Value::Client(1))
+    );
 }
 
 #[test]
@@ -355,7 +499,11 @@ fn every_bug_preset_is_caught_by_its_invariant() {
         scenario.bug = None;
         let mut clean = build(&scenario);
         clean.run_until(Time::from_millis(3_000));
-        assert!(clean.violations().is_empty(), "{preset}: {:?}", clean.violations());
+        assert!(
+            clean.violations().is_empty(),
+            "{preset}: {:?}",
+            clean.violations()
+        );
     }
 }
 
@@ -365,12 +513,19 @@ fn both_modes_are_clean_under_heavy_faults_and_every_bug_is_caught() {
         let mut config = SweepConfig::new(&INFO, 100);
         config.params = vec![("mode".to_string(), mode)];
         let report = sweep(&config, |_, _| {}).expect("runs");
-        assert!(report.failures.is_empty(), "mode {mode}: {:?}", report.failures.first());
+        assert!(
+            report.failures.is_empty(),
+            "mode {mode}: {:?}",
+            report.failures.first()
+        );
         for bug in INFO.bugs {
             config.bug = Some(bug.name.to_string());
             let report = sweep(&config, |_, _| {}).expect("runs");
             assert!(
-                report.failures.iter().any(|f| bug.caught_by.contains(&f.violation.invariant)),
+                report
+                    .failures
+                    .iter()
+                    .any(|f| bug.caught_by.contains(&f.violation.invariant)),
                 "mode {mode}: {} not caught in 100 seeds",
                 bug.name
             );
@@ -403,7 +558,9 @@ fn the_page_marks_each_choice_and_proposes_at_the_chosen_server() {
     let marks = PaxosTopic::annotations(simulation).marks;
     let first = simulation.checker().choices()[0];
     assert_eq!(marks[0].at, first.time);
-    assert!(marks[0].label.starts_with(&format!("{} chosen", first.value)));
+    assert!(marks[0]
+        .label
+        .starts_with(&format!("{} chosen", first.value)));
     let learned_at = run
         .trace()
         .events
@@ -414,7 +571,11 @@ fn the_page_marks_each_choice_and_proposes_at_the_chosen_server() {
     assert!(learned_at.is_none_or(|t| t >= first.time));
 
     let scenario = Scenario::new("paxos", 1);
-    let setup = Setup { topic: &INFO, scenario: &scenario, nodes: 3 };
+    let setup = Setup {
+        topic: &INFO,
+        scenario: &scenario,
+        nodes: 3,
+    };
     let operation = PaxosTopic::operation(0, NodeId(1), &setup, 4).expect("a proposal");
     assert_eq!(operation, PaxosOp::Propose { value: 104 });
     assert_eq!(PaxosOp::from_raw(&operation.to_raw()), Some(operation));

@@ -30,8 +30,8 @@
 //! `stale-read`, `no-dedup`.
 
 pub mod checker;
-pub mod explore;
 pub mod client;
+pub mod explore;
 pub mod kv;
 pub mod message;
 pub mod node;
@@ -151,7 +151,12 @@ impl ProtocolTopic for RaftTopic {
         let think = (rate > 0).then(|| Duration(clients as u64 * 1_000_000 / rate));
         let mut processes: Vec<RaftProcess> = (0..servers as u32)
             .map(|i| {
-                RaftProcess::Server(RaftNode::new(NodeId(i), servers, RaftTiming::default(), bugs))
+                RaftProcess::Server(RaftNode::new(
+                    NodeId(i),
+                    servers,
+                    RaftTiming::default(),
+                    bugs,
+                ))
             })
             .collect();
         processes.extend((0..clients).map(|client| {

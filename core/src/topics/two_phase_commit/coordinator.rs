@@ -34,7 +34,10 @@ pub enum Round {
     /// PREPARE sent; the votes so far, by participant (index = id - 1).
     Collecting { votes: Vec<Option<Vote>> },
     /// The decision is made and sent; who has acknowledged it.
-    Announced { decision: Decision, acked: Vec<bool> },
+    Announced {
+        decision: Decision,
+        acked: Vec<bool>,
+    },
 }
 
 /// The coordinator.
@@ -123,7 +126,10 @@ impl Coordinator {
         for participant in self.participant_ids() {
             cx.send(participant, TwoPhaseMessage::Prepare { transaction });
         }
-        cx.set_timer(TwoPhaseTimer::VoteTimeout(transaction), self.timing.vote_timeout);
+        cx.set_timer(
+            TwoPhaseTimer::VoteTimeout(transaction),
+            self.timing.vote_timeout,
+        );
     }
 
     /// Step 3: a vote arrives.
@@ -152,8 +158,16 @@ impl Coordinator {
                 // the outcome, so tell it what the log says.
                 match self.log.decision(transaction) {
                     Some(decision) => {
-                        cx.note(|| format!("late {vote} for {transaction}: sends {decision} again"));
-                        cx.send(from, TwoPhaseMessage::Decide { transaction, decision });
+                        cx.note(|| {
+                            format!("late {vote} for {transaction}: sends {decision} again")
+                        });
+                        cx.send(
+                            from,
+                            TwoPhaseMessage::Decide {
+                                transaction,
+                                decision,
+                            },
+                        );
                     }
                     None => self.presume_abort(from, transaction, cx),
                 }
@@ -184,20 +198,35 @@ impl Coordinator {
     }
 
     /// Step 3: force-write the decision, then send it to every participant.
-    fn decide(&mut self, transaction: TransactionId, decision: Decision, cx: &mut Cx<TwoPhaseNode>) {
+    fn decide(
+        &mut self,
+        transaction: TransactionId,
+        decision: Decision,
+        cx: &mut Cx<TwoPhaseNode>,
+    ) {
         if self.bugs.forget_decision_on_restart {
-            cx.note(|| format!("decides {decision} on {transaction} and (bug) keeps it only in memory"));
+            cx.note(|| {
+                format!("decides {decision} on {transaction} and (bug) keeps it only in memory")
+            });
         } else {
             self.log.append(transaction, RecordKind::Decided(decision));
             cx.note(|| {
-                format!("force-writes '{transaction} {}' before anyone hears of it", decision.as_str())
+                format!(
+                    "force-writes '{transaction} {}' before anyone hears of it",
+                    decision.as_str()
+                )
             });
         }
         self.announce(transaction, decision, cx);
     }
 
     /// Sends the decision to every participant and waits for their acks.
-    fn announce(&mut self, transaction: TransactionId, decision: Decision, cx: &mut Cx<TwoPhaseNode>) {
+    fn announce(
+        &mut self,
+        transaction: TransactionId,
+        decision: Decision,
+        cx: &mut Cx<TwoPhaseNode>,
+    ) {
         self.rounds.insert(
             transaction,
             Round::Announced {
@@ -208,9 +237,18 @@ impl Coordinator {
         self.announced.push((transaction, decision));
         cx.cancel_timer(TwoPhaseTimer::VoteTimeout(transaction));
         for participant in self.participant_ids() {
-            cx.send(participant, TwoPhaseMessage::Decide { transaction, decision });
+            cx.send(
+                participant,
+                TwoPhaseMessage::Decide {
+                    transaction,
+                    decision,
+                },
+            );
         }
-        cx.set_timer(TwoPhaseTimer::ResendDecision(transaction), self.timing.resend_decision);
+        cx.set_timer(
+            TwoPhaseTimer::ResendDecision(transaction),
+            self.timing.resend_decision,
+        );
     }
 
     /// Gray: once every participant acknowledged, the end record lets the
@@ -247,7 +285,13 @@ impl Coordinator {
         match (self.decision(transaction), self.rounds.get(&transaction)) {
             (Some(decision), _) => {
                 cx.note(|| format!("{from} asks about {transaction}: {decision}"));
-                cx.send(from, TwoPhaseMessage::Decide { transaction, decision });
+                cx.send(
+                    from,
+                    TwoPhaseMessage::Decide {
+                        transaction,
+                        decision,
+                    },
+                );
             }
             (None, Some(Round::Collecting { .. })) => {
                 cx.note(|| format!("{from} asks about {transaction}: still collecting votes"));
@@ -282,11 +326,18 @@ impl Coordinator {
         for (transaction, decision) in open {
             match decision {
                 Some(decision) => {
-                    cx.note(|| format!("recovery: '{transaction} {}' in the log: sends it again", decision.as_str()));
+                    cx.note(|| {
+                        format!(
+                            "recovery: '{transaction} {}' in the log: sends it again",
+                            decision.as_str()
+                        )
+                    });
                     self.announce(transaction, decision, cx);
                 }
                 None => {
-                    cx.note(|| format!("recovery: {transaction} begun, no decision in the log: ABORT"));
+                    cx.note(|| {
+                        format!("recovery: {transaction} begun, no decision in the log: ABORT")
+                    });
                     self.decide(transaction, Decision::Abort, cx);
                 }
             }
@@ -330,12 +381,24 @@ impl Coordinator {
                     .collect();
                 cx.note(|| {
                     let names: Vec<String> = missing.iter().map(NodeId::to_string).collect();
-                    format!("no ack for {transaction} from {}: sends {decision} again", names.join(", "))
+                    format!(
+                        "no ack for {transaction} from {}: sends {decision} again",
+                        names.join(", ")
+                    )
                 });
                 for participant in missing {
-                    cx.send(participant, TwoPhaseMessage::Decide { transaction, decision });
+                    cx.send(
+                        participant,
+                        TwoPhaseMessage::Decide {
+                            transaction,
+                            decision,
+                        },
+                    );
                 }
-                cx.set_timer(TwoPhaseTimer::ResendDecision(transaction), self.timing.resend_decision);
+                cx.set_timer(
+                    TwoPhaseTimer::ResendDecision(transaction),
+                    self.timing.resend_decision,
+                );
             }
             TwoPhaseTimer::WorkDone(_) | TwoPhaseTimer::AskDecision(_) => {}
         }

@@ -29,8 +29,7 @@ use super::checker::TwoPhaseChecker;
 use super::message::{TransactionId, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer};
 use super::node::TwoPhaseNode;
 use super::{
-    TwoPhaseCommitTopic, ABORT_PERCENT, BUG_COMMIT_BEFORE_ALL_VOTES,
-    BUG_FORGET_DECISION_ON_RESTART,
+    TwoPhaseCommitTopic, ABORT_PERCENT, BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART,
 };
 
 impl Explorable for TwoPhaseCommitTopic {

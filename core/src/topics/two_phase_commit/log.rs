@@ -103,7 +103,10 @@ impl DurableLog {
             return "-".to_string();
         }
         let first = self.records.len().saturating_sub(count);
-        let shown: Vec<String> = self.records[first..].iter().map(Record::to_string).collect();
+        let shown: Vec<String> = self.records[first..]
+            .iter()
+            .map(Record::to_string)
+            .collect();
         let more = if first > 0 { "…, " } else { "" };
         format!("{more}{}", shown.join(", "))
     }

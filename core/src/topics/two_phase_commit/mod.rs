@@ -70,10 +70,10 @@ pub mod presets;
 
 use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
-use crate::sim::view::{Annotations, Palette, Span};
-use crate::sim::world::Simulation;
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
+use crate::sim::view::{Annotations, Palette, Span};
+use crate::sim::world::Simulation;
 
 use checker::{TwoPhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
 use coordinator::Coordinator;

@@ -136,7 +136,9 @@ impl Node for TwoPhaseNode {
                 p.refuse_next_transaction(cx)
             }
             (_, TwoPhaseOp::VoteNo { participant }) => cx.note(|| {
-                format!("'{participant} votes no' is for {participant}: send it to that participant")
+                format!(
+                    "'{participant} votes no' is for {participant}: send it to that participant"
+                )
             }),
             (TwoPhaseNode::Participant(_), TwoPhaseOp::Begin { transaction }) => cx.note(|| {
                 format!("a participant cannot begin {transaction}: the coordinator (n0) does")

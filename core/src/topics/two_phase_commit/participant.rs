@@ -176,8 +176,17 @@ impl Participant {
         let summary = self.log.summary(transaction);
         if let Some(decision) = summary.decision {
             // A late or repeated PREPARE: repeat the vote that the log implies.
-            let vote = if summary.prepared { Vote::Yes } else { Vote::No };
-            cx.note(|| format!("{transaction} is already '{}' here: votes {vote} again", decision.as_str()));
+            let vote = if summary.prepared {
+                Vote::Yes
+            } else {
+                Vote::No
+            };
+            cx.note(|| {
+                format!(
+                    "{transaction} is already '{}' here: votes {vote} again",
+                    decision.as_str()
+                )
+            });
             cx.send(from, TwoPhaseMessage::VoteReply { transaction, vote });
             return;
         }
@@ -219,7 +228,8 @@ impl Participant {
             // Step 2, NO: a participant that has not voted YES may abort on its
             // own; it releases the locks at once.
             self.refuse_next = false;
-            self.log.append(transaction, RecordKind::Decided(Decision::Abort));
+            self.log
+                .append(transaction, RecordKind::Decided(Decision::Abort));
             self.active.remove(&transaction);
             self.unlock(transaction, cx.now());
             cx.note(|| format!("its part of {transaction} failed: logs '{transaction} abort', releases the locks, votes NO"));
@@ -236,7 +246,9 @@ impl Participant {
             // uncertain and keeps the locks until it learns the decision.
             self.log.append(transaction, RecordKind::Prepared);
             self.active.insert(transaction, Phase::Uncertain);
-            cx.note(|| format!("force-writes '{transaction} prepared', votes YES and is now uncertain"));
+            cx.note(|| {
+                format!("force-writes '{transaction} prepared', votes YES and is now uncertain")
+            });
             cx.send(
                 self.coordinator,
                 TwoPhaseMessage::VoteReply {
@@ -244,7 +256,10 @@ impl Participant {
                     vote: Vote::Yes,
                 },
             );
-            cx.set_timer(TwoPhaseTimer::AskDecision(transaction), self.timing.ask_first);
+            cx.set_timer(
+                TwoPhaseTimer::AskDecision(transaction),
+                self.timing.ask_first,
+            );
         }
     }
 
@@ -274,7 +289,12 @@ impl Participant {
         self.unlock(transaction, cx.now());
         cx.cancel_timer(TwoPhaseTimer::WorkDone(transaction));
         cx.cancel_timer(TwoPhaseTimer::AskDecision(transaction));
-        cx.note(|| format!("logs '{transaction} {}', applies it and releases the locks", decision.as_str()));
+        cx.note(|| {
+            format!(
+                "logs '{transaction} {}', applies it and releases the locks",
+                decision.as_str()
+            )
+        });
         true
     }
 
@@ -311,7 +331,13 @@ impl Participant {
         }
         if let Some(decision) = self.log.decision(transaction) {
             cx.note(|| format!("{from} asks about {transaction}: it knows {decision}"));
-            cx.send(from, TwoPhaseMessage::PeerAnswer { transaction, decision });
+            cx.send(
+                from,
+                TwoPhaseMessage::PeerAnswer {
+                    transaction,
+                    decision,
+                },
+            );
             return;
         }
         match self.active.get(&transaction) {
@@ -320,16 +346,26 @@ impl Participant {
             }
             phase => {
                 let working = phase.is_some();
-                self.log.append(transaction, RecordKind::Decided(Decision::Abort));
+                self.log
+                    .append(transaction, RecordKind::Decided(Decision::Abort));
                 self.active.remove(&transaction);
                 self.unlock(transaction, cx.now());
                 cx.cancel_timer(TwoPhaseTimer::WorkDone(transaction));
                 cx.note(|| format!("{from} asks about {transaction}, on which it has not voted: aborts it and answers ABORT"));
                 let decision = Decision::Abort;
-                cx.send(from, TwoPhaseMessage::PeerAnswer { transaction, decision });
+                cx.send(
+                    from,
+                    TwoPhaseMessage::PeerAnswer {
+                        transaction,
+                        decision,
+                    },
+                );
                 if working {
                     let vote = Vote::No;
-                    cx.send(self.coordinator, TwoPhaseMessage::VoteReply { transaction, vote });
+                    cx.send(
+                        self.coordinator,
+                        TwoPhaseMessage::VoteReply { transaction, vote },
+                    );
                 }
             }
         }
@@ -369,14 +405,20 @@ impl Participant {
                 format!("uncertain about {transaction}: asks the coordinator, and keeps the locks")
             }
         });
-        cx.send(self.coordinator, TwoPhaseMessage::DecisionRequest { transaction });
+        cx.send(
+            self.coordinator,
+            TwoPhaseMessage::DecisionRequest { transaction },
+        );
         if cooperative {
             let peers: Vec<NodeId> = self.peers().collect();
             for peer in peers {
                 cx.send(peer, TwoPhaseMessage::DecisionRequest { transaction });
             }
         }
-        cx.set_timer(TwoPhaseTimer::AskDecision(transaction), self.timing.ask_again);
+        cx.set_timer(
+            TwoPhaseTimer::AskDecision(transaction),
+            self.timing.ask_again,
+        );
     }
 
     /// Recovery (BHG 7.4), from the log alone: a decision in the log is done; a
@@ -397,9 +439,14 @@ impl Participant {
                 cx.note(|| format!("recovery: '{transaction} prepared' without a decision: uncertain, locks taken again"));
                 self.ask(transaction, cx);
             } else {
-                self.log.append(transaction, RecordKind::Decided(Decision::Abort));
+                self.log
+                    .append(transaction, RecordKind::Decided(Decision::Abort));
                 self.unlock(transaction, now);
-                cx.note(|| format!("recovery: {transaction} was never prepared: logs '{transaction} abort'"));
+                cx.note(|| {
+                    format!(
+                        "recovery: {transaction} was never prepared: logs '{transaction} abort'"
+                    )
+                });
             }
         }
     }
@@ -521,7 +568,11 @@ impl Participant {
             |(count, total, longest), i| {
                 let held = i.held(Time::ZERO).as_micros();
                 let longer = longest.is_none_or(|l| held > l.held(Time::ZERO).as_micros());
-                (count + 1, total + held, if longer { Some(*i) } else { longest })
+                (
+                    count + 1,
+                    total + held,
+                    if longer { Some(*i) } else { longest },
+                )
             },
         );
         match longest {

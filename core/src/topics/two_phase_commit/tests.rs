@@ -9,7 +9,9 @@ use super::log::RecordKind;
 use super::message::{Decision, TransactionId, TwoPhaseOp};
 use super::node::TwoPhaseNode;
 use super::participant::{Participant, Phase};
-use super::{TwoPhaseCommitTopic, BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART, INFO};
+use super::{
+    TwoPhaseCommitTopic, BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART, INFO,
+};
 use crate::lab::protocol::simulation;
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
@@ -84,7 +86,10 @@ fn a_transaction_commits_everywhere_and_the_coordinator_writes_its_end() {
         let intervals = participant.lock_intervals();
         assert_eq!(intervals.len(), 1);
         let held = intervals[0].held(Time::ZERO).as_micros();
-        assert!(intervals[0].to.is_some() && held > 10_000 && held < 150_000, "{held}");
+        assert!(
+            intervals[0].to.is_some() && held > 10_000 && held < 150_000,
+            "{held}"
+        );
     }
 }
 
@@ -95,7 +100,11 @@ fn a_steady_workload_commits_most_transactions_and_every_site_agrees() {
         scenario.set_param("rate", 10);
         let mut run = (INFO.build)(&scenario, RunOptions::default()).unwrap();
         run.run_until(Time::from_millis(5_000));
-        assert!(run.violations().is_empty(), "seed {seed}: {:?}", run.violations());
+        assert!(
+            run.violations().is_empty(),
+            "seed {seed}: {:?}",
+            run.violations()
+        );
         let log = coordinator(run.as_ref()).log();
         let (mut commits, mut aborts) = (0, 0);
         for (transaction, summary) in log.transactions() {
@@ -114,7 +123,10 @@ fn a_steady_workload_commits_most_transactions_and_every_site_agrees() {
             }
         }
         // 10% NO per participant and three participants: about 27% abort.
-        assert!(commits > 25 && aborts > 5, "seed {seed}: {commits} commits, {aborts} aborts");
+        assert!(
+            commits > 25 && aborts > 5,
+            "seed {seed}: {commits} commits, {aborts} aborts"
+        );
     }
 }
 
@@ -147,7 +159,10 @@ fn begin_action(transaction: u64) -> Action {
 fn one_no_vote_aborts_everywhere_and_the_no_voter_never_prepared() {
     let run = preset_run("vote-no", 1_000);
     assert!(run.violations().is_empty(), "{:?}", run.violations());
-    assert_eq!(coordinator(run.as_ref()).log().decision(T1), Some(Decision::Abort));
+    assert_eq!(
+        coordinator(run.as_ref()).log().decision(T1),
+        Some(Decision::Abort)
+    );
     let participants = participants(run.as_ref());
     for participant in &participants {
         assert_eq!(outcome(participant, T1), Some(Decision::Abort));
@@ -175,7 +190,10 @@ fn a_lost_prepare_makes_the_coordinator_time_out_and_abort() {
         Some(Round::Collecting { .. })
     ));
     run.run_until(Time::from_millis(300));
-    assert_eq!(coordinator(run.as_ref()).log().decision(T1), Some(Decision::Abort));
+    assert_eq!(
+        coordinator(run.as_ref()).log().decision(T1),
+        Some(Decision::Abort)
+    );
     let participants = participants(run.as_ref());
     assert_eq!(outcome(participants[0], T1), Some(Decision::Abort));
     assert_eq!(outcome(participants[1], T1), None, "n2 never heard of T1");
@@ -196,12 +214,19 @@ fn an_uncertain_participant_blocks_until_the_coordinator_recovers_and_aborts() {
     assert!(run.violations().is_empty(), "{:?}", run.violations());
     assert!(sim(run.as_ref()).nodes()[0].lock_intervals().is_empty());
     assert_eq!(sim(run.as_ref()).nodes()[1].lock_intervals().len(), 1);
-    assert_eq!(coordinator(run.as_ref()).log().summary(T1).decision, Some(Decision::Abort));
+    assert_eq!(
+        coordinator(run.as_ref()).log().summary(T1).decision,
+        Some(Decision::Abort)
+    );
     assert!(coordinator(run.as_ref()).log().summary(T1).ended);
     for participant in participants(run.as_ref()) {
         assert_eq!(outcome(participant, T1), Some(Decision::Abort));
         let held = participant.lock_intervals()[0].held(Time::ZERO);
-        assert!(held.as_micros() > 1_900_000, "{} held {held}", participant.id());
+        assert!(
+            held.as_micros() > 1_900_000,
+            "{} held {held}",
+            participant.id()
+        );
     }
 }
 
@@ -210,7 +235,12 @@ fn cooperative_termination_learns_the_outcome_from_a_peer_while_the_coordinator_
     let run = preset_run("cooperative-termination", 1_000);
     assert!(!sim(run.as_ref()).is_up(NodeId(0)));
     for participant in participants(run.as_ref()) {
-        assert_eq!(outcome(participant, T1), Some(Decision::Commit), "{}", participant.id());
+        assert_eq!(
+            outcome(participant, T1),
+            Some(Decision::Commit),
+            "{}",
+            participant.id()
+        );
         assert!(participant.active().is_empty());
     }
     let run = preset_run("cooperative-termination", 3_000);
@@ -266,8 +296,14 @@ fn a_participant_recovers_from_its_log_alone() {
     }
     run.run_until(now.after(Duration::from_millis(1)));
     let participants_now = participants(run.as_ref());
-    assert!(participants_now[0].active().is_empty(), "volatile state is gone");
-    assert!(participants_now[0].log().summary(T1).prepared, "the prepared record is not");
+    assert!(
+        participants_now[0].active().is_empty(),
+        "volatile state is gone"
+    );
+    assert!(
+        participants_now[0].log().summary(T1).prepared,
+        "the prepared record is not"
+    );
     for node in [1, 2] {
         run.schedule(
             TimedAction {
@@ -279,7 +315,10 @@ fn a_participant_recovers_from_its_log_alone() {
     }
     run.run_until(now.after(Duration::from_millis(6)));
     let participants_now = participants(run.as_ref());
-    assert!(participants_now[0].is_uncertain(T1), "prepared: uncertain again");
+    assert!(
+        participants_now[0].is_uncertain(T1),
+        "prepared: uncertain again"
+    );
     assert_eq!(
         outcome(participants_now[1], T1),
         Some(Decision::Abort),
@@ -329,15 +368,25 @@ fn commit_before_all_votes_is_caught_by_commit_validity_then_atomicity() {
 
 #[test]
 fn each_bug_is_caught_by_a_short_heavy_sweep() {
-    for (bug, seeds) in [(BUG_COMMIT_BEFORE_ALL_VOTES, 5), (BUG_FORGET_DECISION_ON_RESTART, 30)] {
+    for (bug, seeds) in [
+        (BUG_COMMIT_BEFORE_ALL_VOTES, 5),
+        (BUG_FORGET_DECISION_ON_RESTART, 30),
+    ] {
         let mut config = SweepConfig::new(&INFO, seeds);
         config.faults = FaultLevel::Heavy;
         config.bug = Some(bug.to_string());
         let report = sweep(&config, |_, _| {}).unwrap();
         let caught_by = INFO.bug(bug).unwrap().caught_by;
-        assert!(!report.failures.is_empty(), "{bug} not caught in {seeds} seeds");
+        assert!(
+            !report.failures.is_empty(),
+            "{bug} not caught in {seeds} seeds"
+        );
         for failure in &report.failures {
-            assert!(caught_by.contains(&failure.violation.invariant), "{bug}: {}", failure.violation);
+            assert!(
+                caught_by.contains(&failure.violation.invariant),
+                "{bug}: {}",
+                failure.violation
+            );
         }
     }
 }
@@ -355,7 +404,12 @@ fn bad_actions_are_ignored_not_fatal() {
     let mut scenario = quiet(1);
     for action in [
         Action::operation(Some(NodeId(2)), &TwoPhaseOp::Begin { transaction: T1 }),
-        Action::operation(Some(NodeId(0)), &TwoPhaseOp::VoteNo { participant: NodeId(1) }),
+        Action::operation(
+            Some(NodeId(0)),
+            &TwoPhaseOp::VoteNo {
+                participant: NodeId(1),
+            },
+        ),
         Action::operation(Some(NodeId(40)), &TwoPhaseOp::Begin { transaction: T1 }),
         Action::Operation {
             node: None,
@@ -387,7 +441,12 @@ fn every_preset_tells_its_story_to_the_end() {
                 let caught_by = INFO.bug(bug).unwrap().caught_by;
                 let first = run.violations().first().expect("the bug is caught");
                 assert!(caught_by.contains(&first.invariant), "{}", preset.name);
-                assert!(first.time <= last, "{}: caught at {}, after the story", preset.name, first.time);
+                assert!(
+                    first.time <= last,
+                    "{}: caught at {}, after the story",
+                    preset.name,
+                    first.time
+                );
             }
         }
     }
@@ -424,7 +483,16 @@ fn the_state_table_shows_logs_locks_and_uncertainty() {
     assert_eq!(n1[6], "-", "no lock released yet");
     let run = preset_run("coordinator-crash", 3_000);
     let n1 = texts(&run.state_table().rows[1]);
-    assert_eq!(n1[1..6], ["participant", "T1 begin, T1 prepared, T1 abort", "-", "-", "-"]);
+    assert_eq!(
+        n1[1..6],
+        [
+            "participant",
+            "T1 begin, T1 prepared, T1 abort",
+            "-",
+            "-",
+            "-"
+        ]
+    );
     assert_eq!(n1[6], "1 released, mean 2006 ms, longest 2006 ms (T1)");
     let coordinator = texts(&run.state_table().rows[0]);
     assert_eq!(coordinator[2], "T1 begin, T1 abort, T1 end");
@@ -444,17 +512,28 @@ fn the_page_draws_uncertain_lock_lanes_while_the_coordinator_is_down() {
     let participants = sim(run.as_ref()).nodes().len() - 1;
     let open: Vec<_> = spans.iter().filter(|s| s.to.is_none()).collect();
     assert_eq!(open.len(), participants, "{spans:?}");
-    assert!(open.iter().all(|s| s.palette == Palette::Suspect && s.node != NodeId(0)));
+    assert!(open
+        .iter()
+        .all(|s| s.palette == Palette::Suspect && s.node != NodeId(0)));
     assert!(open.iter().all(|s| s.label == "T1 uncertain"));
     run.run_until(Time::from_millis(4_000));
     let spans = TwoPhaseCommitTopic::annotations(sim(run.as_ref())).spans;
     assert!(spans.iter().all(|s| s.to.is_some()), "{spans:?}");
 
     let scenario = Scenario::new("two-phase-commit", 1);
-    let setup = Setup { topic: &INFO, scenario: &scenario, nodes: 4 };
+    let setup = Setup {
+        topic: &INFO,
+        scenario: &scenario,
+        nodes: 4,
+    };
     assert_eq!(
         TwoPhaseCommitTopic::operation(0, NodeId(2), &setup, 0),
-        Some(TwoPhaseOp::VoteNo { participant: NodeId(2) })
+        Some(TwoPhaseOp::VoteNo {
+            participant: NodeId(2)
+        })
     );
-    assert_eq!(TwoPhaseCommitTopic::operation(0, NodeId(0), &setup, 0), None);
+    assert_eq!(
+        TwoPhaseCommitTopic::operation(0, NodeId(0), &setup, 0),
+        None
+    );
 }

@@ -84,7 +84,14 @@ impl Harness {
         handler: impl FnOnce(&mut TwoPhaseNode, &mut Cx<TwoPhaseNode>),
     ) -> Called {
         {
-            let mut cx = Cx::new(node.id(), Time::from_millis(5), 3, true, &mut self.rng, &mut self.effects);
+            let mut cx = Cx::new(
+                node.id(),
+                Time::from_millis(5),
+                3,
+                true,
+                &mut self.rng,
+                &mut self.effects,
+            );
             handler(node, &mut cx);
         }
         Called {
@@ -98,13 +105,19 @@ impl Harness {
 #[test]
 fn a_participant_votes_yes_only_after_its_prepared_record_and_keeps_it_through_a_crash() {
     let mut harness = Harness::new();
-    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(1), 3, Timing::default(), 0, false));
+    let mut node =
+        TwoPhaseNode::Participant(Participant::new(NodeId(1), 3, Timing::default(), 0, false));
     let called = harness.call(&mut node, |n, cx| {
         n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
     });
     assert!(called.sends.is_empty(), "it works before it votes");
-    assert!(matches!(called.timers[..], [TimerOp::Set(TwoPhaseTimer::WorkDone(T1), _)]));
-    let called = harness.call(&mut node, |n, cx| n.on_timer(TwoPhaseTimer::WorkDone(T1), cx));
+    assert!(matches!(
+        called.timers[..],
+        [TimerOp::Set(TwoPhaseTimer::WorkDone(T1), _)]
+    ));
+    let called = harness.call(&mut node, |n, cx| {
+        n.on_timer(TwoPhaseTimer::WorkDone(T1), cx)
+    });
     assert_eq!(
         called.sends,
         [(
@@ -125,13 +138,20 @@ fn a_participant_votes_yes_only_after_its_prepared_record_and_keeps_it_through_a
     assert!(node.participant().unwrap().is_uncertain(T1));
     assert_eq!(
         called.sends,
-        [(NodeId(0), TwoPhaseMessage::DecisionRequest { transaction: T1 })],
+        [(
+            NodeId(0),
+            TwoPhaseMessage::DecisionRequest { transaction: T1 }
+        )],
         "recovery asks the coordinator at once"
     );
     // An uncertain participant never aborts on its own: a peer's question
     // finds it uncertain, and it stays so.
     let called = harness.call(&mut node, |n, cx| {
-        n.on_message(NodeId(2), TwoPhaseMessage::DecisionRequest { transaction: T1 }, cx)
+        n.on_message(
+            NodeId(2),
+            TwoPhaseMessage::DecisionRequest { transaction: T1 },
+            cx,
+        )
     });
     assert!(called.sends.is_empty());
     assert!(node.participant().unwrap().is_uncertain(T1));
@@ -140,12 +160,17 @@ fn a_participant_votes_yes_only_after_its_prepared_record_and_keeps_it_through_a
 #[test]
 fn a_participant_that_has_not_voted_answers_a_peer_with_abort_and_aborts() {
     let mut harness = Harness::new();
-    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(2), 3, Timing::default(), 0, true));
+    let mut node =
+        TwoPhaseNode::Participant(Participant::new(NodeId(2), 3, Timing::default(), 0, true));
     harness.call(&mut node, |n, cx| {
         n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
     });
     let called = harness.call(&mut node, |n, cx| {
-        n.on_message(NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: T1 }, cx)
+        n.on_message(
+            NodeId(1),
+            TwoPhaseMessage::DecisionRequest { transaction: T1 },
+            cx,
+        )
     });
     assert!(called.sends.contains(&(
         NodeId(1),
@@ -161,7 +186,10 @@ fn a_participant_that_has_not_voted_answers_a_peer_with_abort_and_aborts() {
             vote: Vote::No
         }
     )));
-    assert_eq!(node.participant().unwrap().log().decision(T1), Some(Decision::Abort));
+    assert_eq!(
+        node.participant().unwrap().log().decision(T1),
+        Some(Decision::Abort)
+    );
     // A later PREPARE gets the NO again; a COMMIT is refused.
     let called = harness.call(&mut node, |n, cx| {
         n.on_message(NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }, cx)
@@ -186,8 +214,14 @@ fn a_participant_that_has_not_voted_answers_a_peer_with_abort_and_aborts() {
             cx,
         )
     });
-    assert!(called.sends.is_empty(), "no ack for a decision it cannot apply");
-    assert_eq!(node.participant().unwrap().log().decision(T1), Some(Decision::Abort));
+    assert!(
+        called.sends.is_empty(),
+        "no ack for a decision it cannot apply"
+    );
+    assert_eq!(
+        node.participant().unwrap().log().decision(T1),
+        Some(Decision::Abort)
+    );
 }
 
 #[test]
@@ -195,17 +229,51 @@ fn nonsense_is_dropped_with_a_note_never_a_panic() {
     let mut harness = Harness::new();
     let timing = Timing::default();
     let mut nodes = [
-        TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, timing, TwoPhaseBugs::default())),
+        TwoPhaseNode::Coordinator(Coordinator::new(
+            NodeId(0),
+            3,
+            timing,
+            TwoPhaseBugs::default(),
+        )),
         TwoPhaseNode::Participant(Participant::new(NodeId(1), 3, timing, 0, true)),
     ];
     let junk = [
         (NodeId(0), TwoPhaseMessage::Prepare { transaction: T1 }),
-        (NodeId(9), TwoPhaseMessage::VoteReply { transaction: T1, vote: Vote::Yes }),
-        (NodeId(1), TwoPhaseMessage::Ack { transaction: TransactionId(77) }),
-        (NodeId(2), TwoPhaseMessage::Decide { transaction: T1, decision: Decision::Commit }),
-        (NodeId(0), TwoPhaseMessage::PeerAnswer { transaction: T1, decision: Decision::Abort }),
-        (NodeId(5), TwoPhaseMessage::DecisionRequest { transaction: T1 }),
-        (NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: T1 }),
+        (
+            NodeId(9),
+            TwoPhaseMessage::VoteReply {
+                transaction: T1,
+                vote: Vote::Yes,
+            },
+        ),
+        (
+            NodeId(1),
+            TwoPhaseMessage::Ack {
+                transaction: TransactionId(77),
+            },
+        ),
+        (
+            NodeId(2),
+            TwoPhaseMessage::Decide {
+                transaction: T1,
+                decision: Decision::Commit,
+            },
+        ),
+        (
+            NodeId(0),
+            TwoPhaseMessage::PeerAnswer {
+                transaction: T1,
+                decision: Decision::Abort,
+            },
+        ),
+        (
+            NodeId(5),
+            TwoPhaseMessage::DecisionRequest { transaction: T1 },
+        ),
+        (
+            NodeId(1),
+            TwoPhaseMessage::DecisionRequest { transaction: T1 },
+        ),
     ];
     for node in nodes.iter_mut() {
         for (from, message) in junk.iter().cloned() {
@@ -215,17 +283,32 @@ fn nonsense_is_dropped_with_a_note_never_a_panic() {
             harness.call(node, |n, cx| n.on_message(from, message, cx));
         }
         let called = harness.call(node, |n, cx| {
-            n.on_operation(TwoPhaseOp::VoteNo { participant: NodeId(6) }, cx)
+            n.on_operation(
+                TwoPhaseOp::VoteNo {
+                    participant: NodeId(6),
+                },
+                cx,
+            )
         });
         assert!(!called.notes.is_empty());
-        harness.call(node, |n, cx| n.on_timer(TwoPhaseTimer::AskDecision(TransactionId(3)), cx));
-        harness.call(node, |n, cx| n.on_timer(TwoPhaseTimer::ResendDecision(TransactionId(3)), cx));
+        harness.call(node, |n, cx| {
+            n.on_timer(TwoPhaseTimer::AskDecision(TransactionId(3)), cx)
+        });
+        harness.call(node, |n, cx| {
+            n.on_timer(TwoPhaseTimer::ResendDecision(TransactionId(3)), cx)
+        });
         harness.call(node, |n, cx| n.on_timeout_now(cx));
     }
     // The coordinator answers an unknown transaction with presumed abort and
     // refuses to begin the same transaction twice.
     let called = harness.call(&mut nodes[0], |n, cx| {
-        n.on_message(NodeId(1), TwoPhaseMessage::DecisionRequest { transaction: TransactionId(42) }, cx)
+        n.on_message(
+            NodeId(1),
+            TwoPhaseMessage::DecisionRequest {
+                transaction: TransactionId(42),
+            },
+            cx,
+        )
     });
     assert_eq!(
         called.sends,
@@ -238,7 +321,13 @@ fn nonsense_is_dropped_with_a_note_never_a_panic() {
         )]
     );
     let begin = TwoPhaseOp::Begin { transaction: T1 };
-    assert_eq!(harness.call(&mut nodes[0], |n, cx| n.on_operation(begin, cx)).sends.len(), 2);
+    assert_eq!(
+        harness
+            .call(&mut nodes[0], |n, cx| n.on_operation(begin, cx))
+            .sends
+            .len(),
+        2
+    );
     let again = harness.call(&mut nodes[0], |n, cx| n.on_operation(begin, cx));
     assert!(again.sends.is_empty() && !again.notes.is_empty());
 }
@@ -246,9 +335,15 @@ fn nonsense_is_dropped_with_a_note_never_a_panic() {
 #[test]
 fn operations_round_trip_and_malformed_ones_are_refused() {
     for op in [
-        TwoPhaseOp::Begin { transaction: TransactionId(0) },
-        TwoPhaseOp::Begin { transaction: TransactionId(u64::MAX) },
-        TwoPhaseOp::VoteNo { participant: NodeId(3) },
+        TwoPhaseOp::Begin {
+            transaction: TransactionId(0),
+        },
+        TwoPhaseOp::Begin {
+            transaction: TransactionId(u64::MAX),
+        },
+        TwoPhaseOp::VoteNo {
+            participant: NodeId(3),
+        },
     ] {
         assert_eq!(TwoPhaseOp::from_raw(&op.to_raw()), Some(op));
     }
@@ -282,11 +377,16 @@ fn check(nodes: &[TwoPhaseNode], changed: u32) -> Vec<&'static str> {
 /// A participant whose log has been driven through `steps` by its handlers.
 fn participant_after(id: u32, steps: &[TwoPhaseMessage], work: bool) -> TwoPhaseNode {
     let mut harness = Harness::new();
-    let mut node = TwoPhaseNode::Participant(Participant::new(NodeId(id), 3, Timing::default(), 0, false));
+    let mut node =
+        TwoPhaseNode::Participant(Participant::new(NodeId(id), 3, Timing::default(), 0, false));
     for (k, message) in steps.iter().enumerate() {
-        harness.call(&mut node, |n, cx| n.on_message(NodeId(0), message.clone(), cx));
+        harness.call(&mut node, |n, cx| {
+            n.on_message(NodeId(0), message.clone(), cx)
+        });
         if k == 0 && work {
-            harness.call(&mut node, |n, cx| n.on_timer(TwoPhaseTimer::WorkDone(T1), cx));
+            harness.call(&mut node, |n, cx| {
+                n.on_timer(TwoPhaseTimer::WorkDone(T1), cx)
+            });
         }
     }
     node
@@ -303,7 +403,12 @@ fn each_invariant_can_fire() {
         transaction: T1,
         decision: Decision::Abort,
     };
-    let idle = TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, Timing::default(), TwoPhaseBugs::default()));
+    let idle = TwoPhaseNode::Coordinator(Coordinator::new(
+        NodeId(0),
+        3,
+        Timing::default(),
+        TwoPhaseBugs::default(),
+    ));
 
     let split = [
         idle.clone(),
@@ -333,13 +438,17 @@ fn each_invariant_can_fire() {
         forget_decision_on_restart: true,
         commit_before_all_votes: false,
     };
-    let mut coordinator = TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, Timing::default(), bugs));
+    let mut coordinator =
+        TwoPhaseNode::Coordinator(Coordinator::new(NodeId(0), 3, Timing::default(), bugs));
     harness.call(&mut coordinator, |n, cx| {
         n.on_operation(TwoPhaseOp::Begin { transaction: T1 }, cx)
     });
     for from in [1, 2] {
         harness.call(&mut coordinator, |n, cx| {
-            let vote = TwoPhaseMessage::VoteReply { transaction: T1, vote: Vote::Yes };
+            let vote = TwoPhaseMessage::VoteReply {
+                transaction: T1,
+                vote: Vote::Yes,
+            };
             n.on_message(NodeId(from), vote, cx)
         });
     }
