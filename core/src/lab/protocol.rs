@@ -20,7 +20,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, Chart, ClusterState, StateTable};
+use crate::sim::view::{Annotations, ClusterState, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -99,6 +99,12 @@ pub trait ProtocolTopic: 'static {
         Vec::new()
     }
 
+    /// Whether the topic's clients record a history worth checking for
+    /// linearizability (a key-value register's, as Raft's clients do). The page
+    /// checks live and imported histories only then, so the pages of other
+    /// topics carry none of the search.
+    const LINEARIZABLE_HISTORY: bool = false;
+
     /// The operations a person can send from the page besides the client
     /// request: a button each (propose a value, make a node a traitor, pause a
     /// client). The page draws them only when there are some, so a topic without
@@ -130,18 +136,6 @@ pub trait ProtocolTopic: 'static {
     fn annotations(simulation: &Simulation<Self::Node, Self::Checker>) -> Annotations {
         let _ = simulation;
         Annotations::default()
-    }
-
-    /// Whether the topic draws charts on its page ([`ProtocolTopic::charts`]),
-    /// a constant for the same reason as [`ProtocolTopic::ANNOTATED`].
-    const CHARTED: bool = false;
-
-    /// The charts of `setup`'s scenario. They depend on the scenario only (its
-    /// parameters, not the instant shown): the page works them out once per
-    /// scenario, so they may run many simulations of their own.
-    fn charts(setup: &Setup) -> Vec<Chart> {
-        let _ = setup;
-        Vec::new()
     }
 }
 
@@ -279,10 +273,8 @@ pub fn build<T: ProtocolTopic>(
     };
     // The parameters' actions first, so a preset's own action of the same instant
     // (a clock it sets itself) comes after them and wins.
-    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup)
-        .into_iter()
-        .chain(script)
-        .collect();
+    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup);
+    planned.extend(script);
     planned.extend(fault_plan(
         scenario.faults,
         scenario.seed,

@@ -183,21 +183,3 @@ pub struct Annotations {
     pub spans: Vec<Span>,
     pub marks: Vec<Mark>,
 }
-
-/// A chart a protocol topic draws beside its cluster: measured series against
-/// theory (messages per election against n log n, say).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Chart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub series: Vec<ChartSeries>,
-}
-
-/// One line of a [`Chart`]: measured when solid, theory when `dashed`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChartSeries {
-    pub name: String,
-    pub points: Vec<(f64, f64)>,
-    pub dashed: bool,
-}
