@@ -18,7 +18,8 @@ pub fn draw(props: &EventLogProps) -> Html {
     html! {
         <section class="panel event-log" aria-label="recent events">
             <h3>{ "Events" }</h3>
-            <ol>{ for lines }</ol>
+            // Long lines scroll sideways: focusable, so the keyboard can scroll them too.
+            <ol tabindex="0" aria-label="recent events, newest last">{ for lines }</ol>
         </section>
     }
 }
