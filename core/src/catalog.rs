@@ -22,6 +22,7 @@ macro_rules! with_topics {
     ($then:ident) => {
         $then! {
             raft::RaftTopic => protocol,
+            leader_election::LeaderElectionTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
