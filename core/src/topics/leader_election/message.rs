@@ -98,8 +98,11 @@ pub enum ElectionMessage {
     RequestLease { attempt: Attempt },
     /// "You have my promise for attempt `attempt`."
     Grant { attempt: Attempt },
-    /// "I have promised someone else (or I am recovering)."
-    Refuse { attempt: Attempt },
+    /// "I have promised someone else, for `remaining` more microseconds of my
+    /// clock" (so the candidate knows when to ask again).
+    Refuse { attempt: Attempt, remaining: u64 },
+    /// "Attempt `attempt` failed and will never be a lease: forget your promise."
+    Release { attempt: Attempt },
 }
 
 impl ElectionMessage {
@@ -130,6 +133,7 @@ impl Labelled for ElectionMessage {
             ElectionMessage::RequestLease { .. } => "RequestLease",
             ElectionMessage::Grant { .. } => "Grant",
             ElectionMessage::Refuse { .. } => "Refuse",
+            ElectionMessage::Release { .. } => "Release",
         }
     }
 
@@ -140,7 +144,10 @@ impl Labelled for ElectionMessage {
             ElectionMessage::HopAck { hop } => format!("Ack #{hop}"),
             ElectionMessage::RequestLease { attempt } => format!("RequestLease #{attempt}"),
             ElectionMessage::Grant { attempt } => format!("Grant #{attempt}"),
-            ElectionMessage::Refuse { attempt } => format!("Refuse #{attempt}"),
+            ElectionMessage::Refuse { attempt, remaining } => {
+                format!("Refuse #{attempt} ({}ms left)", remaining / 1000)
+            }
+            ElectionMessage::Release { attempt } => format!("Release #{attempt}"),
             other => other.kind().to_string(),
         }
     }

@@ -123,7 +123,7 @@ const PLACEMENT_PARAM: ParamSpec = ParamSpec {
 const LEASE_PARAM: ParamSpec = ParamSpec {
     name: LEASE_MS,
     label: "Lease term (ms)",
-    default: 1000,
+    default: 500,
     min: 200,
     max: 5000,
     step: 100,
@@ -134,11 +134,11 @@ const LEASE_PARAM: ParamSpec = ParamSpec {
 const DRIFT_PARAM: ParamSpec = ParamSpec {
     name: DRIFT_PPM,
     label: "Clock drift bound (ppm)",
-    default: 50_000,
+    default: 100_000,
     min: 0,
     max: 200_000,
     step: 1000,
-    help: "Leases mode: each clock runs fast or slow by up to this many parts per million (drawn from the seed); the nodes pad leases by it.",
+    help: "Leases mode: each clock runs this many parts per million fast or slow (which, drawn from the seed); the nodes pad leases by it. Exaggerated (real clocks drift tens of ppm) so the effect shows at the scale of a one-second lease.",
     choices: &[],
 };
 
@@ -149,7 +149,7 @@ const OFFSET_PARAM: ParamSpec = ParamSpec {
     min: 0,
     max: 5000,
     step: 10,
-    help: "Leases mode: each clock starts up to this far ahead or behind (drawn from the seed).",
+    help: "Leases mode: each clock runs up to this far ahead of real time (drawn from the seed).",
     choices: &[],
 };
 
@@ -236,8 +236,10 @@ pub fn clock_skews(setup: &Setup) -> Vec<(i64, i32)> {
     let mut rng = Rng::derive(setup.seed(), CLOCK_STREAM);
     (0..setup.nodes)
         .map(|_| {
-            let o = rng.range_inclusive(0, 2 * offset) as i64 - offset as i64;
-            let d = rng.range_inclusive(0, 2 * drift) as i64 - drift as i64;
+            let o = rng.range_inclusive(0, offset) as i64;
+            // At the bound, fast or slow: the worst the bound allows, which is
+            // what the drift bound must cover.
+            let d = if rng.coin() { drift as i64 } else { -(drift as i64) };
             (o, d as i32)
         })
         .collect()

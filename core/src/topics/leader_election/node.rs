@@ -128,6 +128,8 @@ pub struct Lease {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Promise {
     pub to: u32,
+    /// The request it answered.
+    pub attempt: Attempt,
     /// Local time until which the promise holds: the grant's time plus the
     /// term, plus the drift bound.
     pub until: Time,
@@ -142,6 +144,10 @@ pub struct Request {
     pub sent_at: Time,
     /// Bit i: node i granted.
     pub grants: u64,
+    /// How long the refusers' promises still run (up to the few a majority
+    /// needs), so a failed candidate asks again when enough are free.
+    pub refusals: [u64; 4],
+    pub refused: usize,
 }
 
 /// One node of the election.
@@ -167,6 +173,9 @@ pub struct ElectionNode {
     /// forward; a counter of what happened, not protocol state.
     pub(super) forwards: u64,
     pub(super) last_forwarded: u32,
+    /// Leases: my promise not to grant anyone else a lease (on stable
+    /// storage, so a restarted grantor still honours it).
+    pub(super) promise: Option<Promise>,
 
     // Volatile: lost in a crash.
     /// Who this node believes leads (itself included).
@@ -178,10 +187,7 @@ pub struct ElectionNode {
     pub(super) suspected: u64,
     pub(super) pending: Vec<PendingHop>,
     pub(super) lease: Option<Lease>,
-    pub(super) promise: Option<Promise>,
     pub(super) request: Option<Request>,
-    /// Leases: after a restart, grant nothing before this local time.
-    pub(super) recovering_until: Option<Time>,
 }
 
 impl ElectionNode {
@@ -203,7 +209,6 @@ impl ElectionNode {
             lease: None,
             promise: None,
             request: None,
-            recovering_until: None,
         }
     }
 
@@ -340,8 +345,11 @@ impl Node for ElectionNode {
             (Mode::Leases, ElectionMessage::Grant { attempt }) => {
                 self.lease_on_grant(from.0, attempt, cx)
             }
-            (Mode::Leases, ElectionMessage::Refuse { attempt }) => {
-                cx.note(|| format!("{} refused attempt #{attempt}", name(from.0)));
+            (Mode::Leases, ElectionMessage::Release { attempt }) => {
+                self.lease_on_release(from.0, attempt, cx)
+            }
+            (Mode::Leases, ElectionMessage::Refuse { attempt, remaining }) => {
+                self.lease_on_refuse(attempt, remaining, cx)
             }
             (mode, msg) => {
                 cx.note(|| format!("dropped {}: not a message of {mode:?} mode", msg.label()));
@@ -383,9 +391,9 @@ impl Node for ElectionNode {
         self.start_election(cx);
     }
 
-    /// Everything but the counters, the attempt and hop numbers and whether
-    /// the node ran before: an election's state, the believed leader, leases,
-    /// promises and requests are all in memory.
+    /// Everything but the counters, the attempt and hop numbers, the lease
+    /// promise and whether the node ran before: an election's state, the
+    /// believed leader, a held lease and open requests are all in memory.
     fn on_crash(&mut self) {
         self.leader = None;
         self.bully = BullyState::Idle;
@@ -393,9 +401,7 @@ impl Node for ElectionNode {
         self.suspected = 0;
         self.pending.clear();
         self.lease = None;
-        self.promise = None;
         self.request = None;
-        self.recovering_until = None;
     }
 
     fn summary(&self) -> NodeSummary {
@@ -428,10 +434,9 @@ impl Node for ElectionNode {
             }
             .to_string(),
             Mode::Ring => if self.participant { "electing" } else { "idle" }.to_string(),
-            Mode::Leases => match (self.request, self.recovering_until) {
-                (Some(request), _) => format!("requesting #{}", request.attempt),
-                (None, Some(_)) => "recovering".to_string(),
-                (None, None) => "idle".to_string(),
+            Mode::Leases => match self.request {
+                Some(request) => format!("requesting #{}", request.attempt),
+                None => "idle".to_string(),
             },
         };
         let successor = match self.config.mode {
@@ -458,11 +463,10 @@ impl Node for ElectionNode {
 impl ElectionNode {
     fn role(&self) -> (&'static str, Palette) {
         match self.config.mode {
-            Mode::Leases => match (self.lease, self.request, self.recovering_until) {
-                (Some(_), _, _) => ("lease holder", Palette::Lead),
-                (None, Some(_), _) => ("requesting", Palette::Contend),
-                (None, None, Some(_)) => ("recovering", Palette::Suspect),
-                _ => ("grantor", Palette::Plain),
+            Mode::Leases => match (self.lease, self.request) {
+                (Some(_), _) => ("lease holder", Palette::Lead),
+                (None, Some(_)) => ("requesting", Palette::Contend),
+                (None, None) => ("grantor", Palette::Plain),
             },
             Mode::Bully | Mode::Ring => {
                 if self.believes_it_leads() {
