@@ -331,11 +331,11 @@ impl Node for ElectionNode {
             (Mode::Bully, ElectionMessage::Answer) => self.bully_on_answer(from.0, cx),
             (Mode::Bully, ElectionMessage::Coordinator) => self.bully_on_coordinator(from.0, cx),
             (Mode::Bully, ElectionMessage::Heartbeat) => self.bully_on_heartbeat(from.0, cx),
-            (Mode::Ring, ElectionMessage::RingElection { candidate, hop }) => {
-                self.ring_on_election(from.0, candidate, hop, cx)
+            (Mode::Ring, ElectionMessage::RingElection { candidate, hop, travelled }) => {
+                self.ring_on_election(from.0, candidate, (hop, travelled), cx)
             }
-            (Mode::Ring, ElectionMessage::Elected { leader, hop }) => {
-                self.ring_on_elected(from.0, leader, hop, cx)
+            (Mode::Ring, ElectionMessage::Elected { leader, hop, travelled }) => {
+                self.ring_on_elected(from.0, leader, (hop, travelled), cx)
             }
             (Mode::Ring, ElectionMessage::HopAck { hop }) => self.ring_on_ack(from.0, hop, cx),
             (Mode::Ring, ElectionMessage::Heartbeat) => self.ring_on_heartbeat(from.0, cx),

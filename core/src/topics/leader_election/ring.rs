@@ -30,6 +30,7 @@ impl ElectionNode {
         let own = ElectionMessage::RingElection {
             candidate: self.id,
             hop: 0,
+            travelled: 1,
         };
         self.pass_on(own, cx);
     }
@@ -38,10 +39,14 @@ impl ElectionNode {
     /// take part); smaller, swallow it if already taking part, else replace it
     /// with my own; equal, my id went all the way round, so mine is the largest
     /// and I am elected.
-    pub(super) fn ring_on_election(&mut self, from: u32, candidate: u32, hop: u64, cx: &mut Cx<Self>) {
+    pub(super) fn ring_on_election(&mut self, from: u32, candidate: u32, (hop, travelled): (u64, u32), cx: &mut Cx<Self>) {
         self.acknowledge(from, hop, cx);
         if candidate as usize >= self.config.nodes {
             cx.note(|| format!("dropped an ELECTION for unknown node {candidate}"));
+            return;
+        }
+        if travelled as usize > self.config.nodes {
+            cx.note(|| format!("dropped {}'s id: it has gone round the ring without finding its owner", name(candidate)));
             return;
         }
         let me = self.id;
@@ -53,7 +58,11 @@ impl ElectionNode {
             cx.cancel_timer(ElectionTimer::ElectionWait);
             cx.cancel_timer(ElectionTimer::CoordinatorSilent);
             cx.set_timer(ElectionTimer::Heartbeat, self.config.timing.heartbeat);
-            let elected = ElectionMessage::Elected { leader: me, hop: 0 };
+            let elected = ElectionMessage::Elected {
+                leader: me,
+                hop: 0,
+                travelled: 1,
+            };
             return self.pass_on(elected, cx);
         }
         if candidate > me || self.config.bugs.forward_smaller {
@@ -67,7 +76,11 @@ impl ElectionNode {
             }
             self.forwards += 1;
             self.last_forwarded = candidate;
-            let onward = ElectionMessage::RingElection { candidate, hop: 0 };
+            let onward = ElectionMessage::RingElection {
+                candidate,
+                hop: 0,
+                travelled: travelled + 1,
+            };
             return self.pass_on(onward, cx);
         }
         if self.participant {
@@ -82,10 +95,14 @@ impl ElectionNode {
     /// each node records the leader and stops taking part. A node that
     /// outranks the announced leader refuses it and starts an election, which
     /// it will win (it was skipped while the winner's id went round).
-    pub(super) fn ring_on_elected(&mut self, from: u32, leader: u32, hop: u64, cx: &mut Cx<Self>) {
+    pub(super) fn ring_on_elected(&mut self, from: u32, leader: u32, (hop, travelled): (u64, u32), cx: &mut Cx<Self>) {
         self.acknowledge(from, hop, cx);
         if leader as usize >= self.config.nodes {
             cx.note(|| format!("dropped an ELECTED for unknown node {leader}"));
+            return;
+        }
+        if travelled as usize > self.config.nodes {
+            cx.note(|| format!("dropped ELECTED({}): it has gone round the ring without finding its owner", name(leader)));
             return;
         }
         if leader == self.id {
@@ -104,7 +121,11 @@ impl ElectionNode {
         cx.cancel_timer(ElectionTimer::ElectionWait);
         cx.cancel_timer(ElectionTimer::Heartbeat);
         self.arm_silence(cx);
-        let onward = ElectionMessage::Elected { leader, hop: 0 };
+        let onward = ElectionMessage::Elected {
+            leader,
+            hop: 0,
+            travelled: travelled + 1,
+        };
         self.pass_on(onward, cx);
     }
 
@@ -188,10 +209,22 @@ impl ElectionNode {
         self.hops += 1;
         let hop = self.hops;
         let message = match message {
-            ElectionMessage::RingElection { candidate, .. } => {
-                ElectionMessage::RingElection { candidate, hop }
-            }
-            ElectionMessage::Elected { leader, .. } => ElectionMessage::Elected { leader, hop },
+            ElectionMessage::RingElection {
+                candidate,
+                travelled,
+                ..
+            } => ElectionMessage::RingElection {
+                candidate,
+                hop,
+                travelled,
+            },
+            ElectionMessage::Elected {
+                leader, travelled, ..
+            } => ElectionMessage::Elected {
+                leader,
+                hop,
+                travelled,
+            },
             other => other,
         };
         self.pending.push(PendingHop {
