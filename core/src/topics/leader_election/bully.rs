@@ -62,15 +62,17 @@ impl ElectionNode {
     }
 
     /// Garcia-Molina, the AreYouThere handler: a lower node is electing. Answer
-    /// it (I am up and outrank it), then hold my own election unless I already
-    /// am in one.
+    /// it (I am up and outrank it), then hold my own election, unless I am in
+    /// one already or know a coordinator (myself, or one that outranks me: the
+    /// asker will hear its COORDINATOR or its next heartbeat, and if it is in
+    /// fact gone my own silence timeout will tell me soon).
     pub(super) fn bully_on_election(&mut self, from: u32, cx: &mut Cx<Self>) {
         if from > self.id {
             cx.note(|| format!("dropped ELECTION from {}: it goes only to higher nodes", name(from)));
             return;
         }
         self.send(cx, from, ElectionMessage::Answer);
-        if self.bully == BullyState::Idle {
+        if self.bully == BullyState::Idle && self.leader.is_none() {
             self.bully_start_election(cx);
         }
     }

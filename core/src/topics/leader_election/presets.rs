@@ -141,7 +141,7 @@ fn bully_leader_crash(_: &Setup) -> Vec<TimedAction> {
 
 fn bully_recovery(_: &Setup) -> Vec<TimedAction> {
     vec![
-        TimedAction::at_ms(0, Action::Crash(node(4))),
+        TimedAction::at_ms(1, Action::Crash(node(4))),
         start_election(10, 0),
         TimedAction::at_ms(1500, Action::Restart(node(4))),
     ]
