@@ -85,7 +85,10 @@ impl ElectionNode {
             return;
         }
         if self.bully != BullyState::Electing {
-            cx.note(|| format!("ANSWER from {} comes after my election ended", name(from)));
+            cx.note(|| match self.bully {
+                BullyState::AwaitingCoordinator => format!("ANSWER from {}: already waiting for a coordinator", name(from)),
+                _ => format!("ANSWER from {} comes after my election ended", name(from)),
+            });
             return;
         }
         self.bully = BullyState::AwaitingCoordinator;
@@ -111,6 +114,11 @@ impl ElectionNode {
     /// around: the coordinator says it is there instead of being asked).
     pub(super) fn bully_on_heartbeat(&mut self, from: u32, cx: &mut Cx<Self>) {
         if from > self.id {
+            // Never trade a coordinator for a lower one: the lower one will
+            // hear the higher one's heartbeats and follow it too.
+            if self.leader.is_some_and(|leader| leader > from) {
+                return;
+            }
             if self.leader != Some(from) {
                 cx.note(|| format!("{} leads and outranks me: following it", name(from)));
             }

@@ -285,7 +285,14 @@ impl ElectionNode {
     /// The lease ran out by my clock: I no longer lead.
     pub(super) fn lease_on_end(&mut self, cx: &mut Cx<Self>) {
         let now = cx.now();
-        if let Some(lease) = self.lease.filter(|lease| now >= lease.until) {
+        if let Some(lease) = self.lease.filter(|lease| now < lease.until) {
+            // The simulator rounds a timer's real span down, so it may fire a
+            // microsecond early by this clock: wait out the rest (at least 10 us,
+            // which no allowed drift rounds down to nothing).
+            let rest = Duration(lease.until.since(now).as_micros().max(10));
+            return cx.set_timer(ElectionTimer::LeaseEnd, rest);
+        }
+        if let Some(lease) = self.lease {
             cx.note(|| format!("lease #{} is over", lease.attempt));
             self.lease = None;
             if self.leader == Some(self.id) {

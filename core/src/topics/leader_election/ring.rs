@@ -134,7 +134,7 @@ impl ElectionNode {
     pub(super) fn ring_on_heartbeat(&mut self, from: u32, cx: &mut Cx<Self>) {
         self.suspected &= !(1u64 << from);
         if from > self.id {
-            if !self.participant {
+            if !self.participant && self.leader.is_none_or(|leader| leader <= from) {
                 if self.leader != Some(from) {
                     cx.note(|| format!("{} leads and outranks me: following it", name(from)));
                 }
