@@ -85,8 +85,8 @@ impl ClockModel {
     fn skew(&self, node: u32, at: Time) -> (i64, i32) {
         self.changes
             .iter()
-            .filter(|change| change.node == node && change.at <= at)
-            .last()
+            .rev()
+            .find(|change| change.node == node && change.at <= at)
             .map_or((0, 0), |change| (change.offset_us, change.drift_ppm))
     }
 
