@@ -29,10 +29,14 @@
 //! for Distributed File Cache Consistency", SOSP 1989, §2, §3.1; `lease.rs`).
 //! Leadership is a lease for a term, granted by a majority: each grantor
 //! promises not to grant another lease until its own clock has run the term
-//! plus the drift bound ε after its grant; the holder believes its lease until
-//! its own clock has run the term minus ε after it asked. Clocks have offsets
-//! (irrelevant: only durations on one clock are compared) and drift (bounded:
-//! the `drift-ppm` parameter); ε = term × drift bound covers the worst pair.
+//! plus the drift bound ε after its grant (and keeps that promise on stable
+//! storage); the holder believes its lease until its own clock has run the
+//! term minus ε after it asked, and renews halfway. Clocks have offsets
+//! (irrelevant: only durations on one clock are compared) and drift (each
+//! clock `drift-ppm` fast or slow); ε = term × drift bound covers the worst
+//! pair. Beyond the paper, for liveness under faults: a refusal says how long
+//! the refuser's promise still runs, a failed candidate releases its grantors,
+//! and a candidate yields to a higher one.
 //!
 //! **Invariants** (`checker.rs`). `single-leader` (bully, ring): a leader
 //! outranks every node that made it leader: no node follows a node it

@@ -263,3 +263,20 @@ fn a_measurement_ends_with_everyone_knowing_the_top() {
     run.run_until(Time::from_millis(2_000));
     assert!(everyone_knows_the_top(sim(run.as_ref()).nodes()));
 }
+
+/// The message-count table of the report (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn print_message_counts() {
+    for mode in [Mode::Bully, Mode::Ring] {
+        for n in [3usize, 5, 8, 16, 32, 64] {
+            let m = election_messages(mode, Placement::Shuffled, n, 100);
+            let b = bounds(mode, n).unwrap();
+            let descending = run_election(mode, Placement::Descending, n, 1);
+            println!(
+                "{mode:?} n={n}: measured best {} mean {:.1} worst {} (descending ring {descending}) | theory best {} average {:.1} worst {}",
+                m.best, m.mean, m.worst, b.best, b.average, b.worst
+            );
+        }
+    }
+}
