@@ -280,3 +280,74 @@ fn print_message_counts() {
         }
     }
 }
+
+fn bare_nodes(mode: Mode, n: usize) -> Vec<ElectionNode> {
+    let mut s = scenario(mode, n as i64, 1);
+    s.set_param("drift-ppm", 0);
+    let setup = crate::lab::protocol::Setup {
+        topic: &INFO,
+        scenario: &s,
+        nodes: n,
+    };
+    let config = std::rc::Rc::new(super::config(&setup));
+    (0..n as u32)
+        .map(|i| ElectionNode::new(NodeId(i), std::rc::Rc::clone(&config)))
+        .collect()
+}
+
+#[test]
+fn single_leader_fires_when_a_node_follows_a_lower_one() {
+    use crate::sim::checker::Checker;
+    let mut nodes = bare_nodes(Mode::Bully, 3);
+    let mut checker = ElectionChecker::new(Mode::Bully, 3, Default::default());
+    let mut found = Vec::new();
+    nodes[2].leader = Some(1);
+    checker.check(&nodes, &[true; 3], NodeId(2), Time::from_millis(5), &mut found);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].invariant, SINGLE_LEADER);
+    // Following a higher node is fine.
+    found.clear();
+    nodes[0].leader = Some(2);
+    checker.check(&nodes, &[true; 3], NodeId(0), Time::from_millis(6), &mut found);
+    assert!(found.is_empty());
+}
+
+#[test]
+fn lease_exclusion_reads_each_clock_in_real_time() {
+    use super::checker::ClockModel;
+    use super::node::Lease;
+    use crate::sim::checker::Checker;
+    // n0's clock runs 10% slow: at real 1000 ms it reads 900 ms.
+    let clocks = ClockModel::from_actions(&[TimedAction::at_ms(
+        0,
+        Action::SetClock {
+            node: NodeId(0),
+            offset_us: 0,
+            drift_ppm: -100_000,
+        },
+    )]);
+    assert_eq!(clocks.local(0, Time::from_millis(1000)), Time::from_millis(900));
+    let mut nodes = bare_nodes(Mode::Leases, 3);
+    let mut checker = ElectionChecker::new(Mode::Leases, 3, clocks);
+    let mut found = Vec::new();
+    let up = [true; 3];
+    nodes[0].lease = Some(Lease {
+        attempt: 1,
+        until: Time::from_millis(950),
+    });
+    checker.check(&nodes, &up, NodeId(0), Time::from_millis(100), &mut found);
+    assert!(found.is_empty());
+    // At real 1000 ms n0's clock reads 900 < 950: it still believes its lease.
+    nodes[1].lease = Some(Lease {
+        attempt: 1,
+        until: Time::from_millis(2000),
+    });
+    checker.check(&nodes, &up, NodeId(1), Time::from_millis(1000), &mut found);
+    assert_eq!(found.first().map(|v| v.invariant), Some(LEASE_EXCLUSION));
+    // At real 1100 ms n0's clock reads 990: its lease is over, no overlap.
+    let mut checker = ElectionChecker::new(Mode::Leases, 3, checker.clocks().clone());
+    found.clear();
+    checker.check(&nodes, &up, NodeId(0), Time::from_millis(100), &mut found);
+    checker.check(&nodes, &up, NodeId(1), Time::from_millis(1100), &mut found);
+    assert!(found.is_empty(), "{found:?}");
+}
