@@ -22,7 +22,10 @@ macro_rules! with_topics {
     ($then:ident) => {
         $then! {
             raft::RaftTopic => protocol,
+            paxos::PaxosTopic => protocol,
             leader_election::LeaderElectionTopic => protocol,
+            distributed_locks::DistributedLocksTopic => protocol,
+            two_phase_commit::TwoPhaseCommitTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,

@@ -260,3 +260,43 @@ async fn nodes_and_links_work_from_the_keyboard() {
     assert!(count(&root, "svg.cluster g.link.cut") == 1);
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_says() {
+    let mut pressed = 0;
+    for topic in distlab_core::catalog::topics() {
+        let root = mount(topic.slug, None, StartAt::Paused).await;
+        let buttons = count(&root, "button.topic-operation");
+        if buttons > 0 && count(&root, "#operation-node") == 1 {
+            choose(&root, "#operation-node", "1").await;
+        }
+        for index in 0..buttons {
+            let button = find(&root, &format!("#operation-{index}"));
+            let label = button.text_content().unwrap_or_default();
+            click(&button).await;
+            let scenario = scenario_in_url();
+            assert_eq!(scenario.topic, topic.slug);
+            let operations: Vec<_> = scenario
+                .actions
+                .iter()
+                .filter_map(|a| match &a.action {
+                    Action::Operation { node, .. } => Some(*node),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                operations.len(),
+                index as usize + 1,
+                "{}: {label}",
+                topic.slug
+            );
+            let node = operations[index as usize];
+            // "Propose at n1" goes to n1; a button without a node goes to the focus.
+            let expected = label.ends_with(" at n1").then_some(NodeId(1));
+            assert_eq!(node, expected, "{}: {label}", topic.slug);
+            pressed += 1;
+        }
+        root.remove();
+    }
+    assert!(pressed > 0, "no topic has an operation button");
+}

@@ -198,7 +198,11 @@ macro_rules! explorable {
     };
 }
 
-explorable!(raft::RaftTopic);
+explorable!(
+    raft::RaftTopic,
+    paxos::PaxosTopic,
+    two_phase_commit::TwoPhaseCommitTopic
+);
 
 /// The explorer of topic `slug` among `explorers`.
 pub fn find_in(explorers: &'static [Explorer], slug: &str) -> Option<&'static Explorer> {

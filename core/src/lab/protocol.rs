@@ -99,6 +99,12 @@ pub trait ProtocolTopic: 'static {
         Vec::new()
     }
 
+    /// Whether the topic's clients record a history worth checking for
+    /// linearizability (a key-value register's, as Raft's clients do). The page
+    /// checks live and imported histories only then, so the pages of other
+    /// topics carry none of the search.
+    const LINEARIZABLE_HISTORY: bool = false;
+
     /// The operations a person can send from the page besides the client
     /// request: a button each (propose a value, make a node a traitor, pause a
     /// client). The page draws them only when there are some, so a topic without
@@ -106,10 +112,17 @@ pub trait ProtocolTopic: 'static {
     const OPERATIONS: &'static [OperationButton] = &[];
 
     /// The operation of button `button` (an index into
-    /// [`ProtocolTopic::OPERATIONS`]), the person's `sent`-th operation so far
-    /// (to number values), in `setup`'s scenario; `None` if it cannot be sent.
-    fn operation(button: usize, setup: &Setup, sent: u64) -> Option<<Self::Node as Node>::Op> {
-        let _ = (button, setup, sent);
+    /// [`ProtocolTopic::OPERATIONS`]) for node `at` (the node picked in the
+    /// page, where the operation goes if the button is `at_node`), the person's
+    /// `sent`-th operation so far (to number values), in `setup`'s scenario;
+    /// `None` if it cannot be sent.
+    fn operation(
+        button: usize,
+        at: NodeId,
+        setup: &Setup,
+        sent: u64,
+    ) -> Option<<Self::Node as Node>::Op> {
+        let _ = (button, at, setup, sent);
         None
     }
 
@@ -260,10 +273,8 @@ pub fn build<T: ProtocolTopic>(
     };
     // The parameters' actions first, so a preset's own action of the same instant
     // (a clock it sets itself) comes after them and wins.
-    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup)
-        .into_iter()
-        .chain(script)
-        .collect();
+    let mut planned: Vec<TimedAction> = T::parameter_actions(&setup);
+    planned.extend(script);
     planned.extend(fault_plan(
         scenario.faults,
         scenario.seed,

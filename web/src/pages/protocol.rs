@@ -81,7 +81,8 @@ pub struct Imported {
     /// The file's client history and its verdict, worked out once when it is
     /// read: a big file's search must not run again on every frame of the slider.
     pub history: History,
-    pub verdict: Verdict,
+    /// `None` on a page whose topic's history is not checked.
+    pub verdict: Option<Verdict>,
 }
 
 /// What every topic page is opened with.
@@ -110,6 +111,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let picked = use_state(|| NodeId(0));
     // The linearizability search over the live run's history, kept between
     // frames so only keys with new operations are searched again.
+    // (Only a topic whose history is a register's searches: a constant test,
+    // so the others leave the search out.)
     let linearizability = use_mut_ref(LiveChecker::new);
     let on_command = handle.on_command.clone();
     let on_import = {
@@ -141,10 +144,15 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 let history = read.history();
                 // A file is untrusted: its search is bounded (the live run's
                 // checker bounds its own the same way).
-                let verdict = if history.events.len() <= MAX_IMPORTED_HISTORY {
-                    distlab_core::history::check_with_budget(&history, IMPORTED_HISTORY_BUDGET)
+                let verdict = if !T::LINEARIZABLE_HISTORY {
+                    None
+                } else if history.events.len() <= MAX_IMPORTED_HISTORY {
+                    Some(distlab_core::history::check_with_budget(
+                        &history,
+                        IMPORTED_HISTORY_BUDGET,
+                    ))
                 } else {
-                    Verdict::Unknown { explored: 0 }
+                    Some(Verdict::Unknown { explored: 0 })
                 };
                 imported.set(Some(Rc::new(Imported {
                     name: file.name(),
@@ -223,9 +231,13 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     }
     .filter(|history| !history.events.is_empty());
     let history_layout = history.map(|history| {
+        // "Not checked" for a topic whose history is not a register's.
         let verdict = match &shown_import {
             Some(shown) => shown.verdict.clone(),
-            None => linearizability.borrow_mut().check(history).clone(),
+            None if T::LINEARIZABLE_HISTORY => {
+                Some(linearizability.borrow_mut().check(history).clone())
+            }
+            None => None,
         };
         let window = &timeline_props.layout;
         let at = if shown_import.is_some() {
@@ -235,7 +247,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
         };
         Rc::new(crate::layout::history::layout(
             history,
-            Some(&verdict),
+            verdict.as_ref(),
             window.start,
             window.end,
             at,
@@ -401,18 +413,23 @@ fn operation_buttons<T: ProtocolTopic>(
     };
     let target = *picked;
     let buttons = T::OPERATIONS.iter().enumerate().map(|(index, button)| {
-        let Some(operation) = T::operation(index, &setup, sent) else {
-            return Html::default();
-        };
-        let action = Action::operation(button.at_node.then_some(target), &operation);
-        let onclick = on_command.reform(move |_: MouseEvent| Command::Act(action.clone()));
         let label = if button.at_node {
             format!("{} at {target}", button.label)
         } else {
             button.label.to_string()
         };
-        html! {
-            <button class="topic-operation" id={format!("operation-{index}")} title={button.help} {onclick}>{ label }</button>
+        let id = format!("operation-{index}");
+        // An operation the picked node cannot take (a pause for a server) shows
+        // disabled, so the button is found before the right node is picked.
+        match T::operation(index, target, &setup, sent) {
+            Some(operation) => {
+                let action = Action::operation(button.at_node.then_some(target), &operation);
+                let onclick = on_command.reform(move |_: MouseEvent| Command::Act(action.clone()));
+                html! { <button class="topic-operation" {id} title={button.help} {onclick}>{ label }</button> }
+            }
+            None => html! {
+                <button class="topic-operation" {id} disabled=true title={format!("{} (not for {target})", button.help)}>{ label }</button>
+            },
         }
     });
     let picker = T::OPERATIONS.iter().any(|b| b.at_node).then(|| {

@@ -140,15 +140,22 @@ pub fn draw(props: &TimelineProps) -> Html {
 
 /// A topic's bars (locks held, leases) above node lanes and its marked
 /// instants (a value chosen) across the lanes of a timeline `height` high.
+///
+/// Styled inline rather than in the protocol stylesheet, so only the pages of
+/// topics that annotate their timeline download it.
 pub fn overlay(overlay: &Overlay, height: f64) -> Html {
     let bars = overlay.bars.iter().map(|bar| {
-        let class = format!("bar slot-{}{}", bar.slot, if bar.open { " open" } else { "" });
+        let fill = format!(
+            "fill:var(--slot-{});opacity:.85{}",
+            bar.slot,
+            if bar.open { ";stroke:var(--ink);stroke-width:.6;stroke-dasharray:2 1" } else { "" }
+        );
         html! {
-            <g {class}>
+            <g class={format!("bar slot-{}", bar.slot)}>
                 <title>{ &bar.label }</title>
-                <rect x={fmt(bar.x1)} y={fmt(bar.y)} width={fmt(bar.x2 - bar.x1)} height="6" rx="2" />
+                <rect x={fmt(bar.x1)} y={fmt(bar.y)} width={fmt(bar.x2 - bar.x1)} height="6" rx="2" style={fill} />
                 if bar.x2 - bar.x1 > 6.0 * bar.label.len() as f64 {
-                    <text x={fmt(bar.x1 + 2.0)} y={fmt(bar.y - 1.5)}>{ &bar.label }</text>
+                    <text x={fmt(bar.x1 + 2.0)} y={fmt(bar.y - 1.5)} style="font-size:7px;fill:var(--ink)">{ &bar.label }</text>
                 }
             </g>
         }
@@ -157,8 +164,9 @@ pub fn overlay(overlay: &Overlay, height: f64) -> Html {
         html! {
             <g class="instant">
                 <title>{ &instant.label }</title>
-                <line x1={fmt(instant.x)} y1={fmt(TOP)} x2={fmt(instant.x)} y2={fmt(height - 4.0)} />
-                <text x={fmt(instant.x + 3.0)} y={fmt(TOP + 8.0)}>{ &instant.label }</text>
+                <line x1={fmt(instant.x)} y1={fmt(TOP)} x2={fmt(instant.x)} y2={fmt(height - 4.0)}
+                    style="stroke:var(--slot-done);stroke-width:1.5;stroke-dasharray:5 3" />
+                <text x={fmt(instant.x + 3.0)} y={fmt(TOP + 8.0)} style="font-size:8px;font-weight:600;fill:var(--slot-done)">{ &instant.label }</text>
             </g>
         }
     });

@@ -217,50 +217,50 @@ impl Planner {
 pub type Script = fn(&mut Planner);
 
 fn insert_and_query(p: &mut Planner) {
-        let (items, _) = p.singles(4, 1000, 1000);
-        p.push(5000, BloomOp::Query { item: items[0] });
-        let stranger = p.true_negative();
-        p.push(6000, BloomOp::Query { item: stranger });
+    let (items, _) = p.singles(4, 1000, 1000);
+    p.push(5000, BloomOp::Query { item: items[0] });
+    let stranger = p.true_negative();
+    p.push(6000, BloomOp::Query { item: stranger });
 }
 
 fn false_positive(p: &mut Planner) {
-        p.singles(4, 1000, 1000);
-        p.push(5000, BloomOp::InsertBatch { count: 12 });
-        let stranger = p.true_negative();
-        p.push(6000, BloomOp::Query { item: stranger });
-        p.push(7000, BloomOp::FindFalsePositive);
-        p.push(8000, BloomOp::Measure);
+    p.singles(4, 1000, 1000);
+    p.push(5000, BloomOp::InsertBatch { count: 12 });
+    let stranger = p.true_negative();
+    p.push(6000, BloomOp::Query { item: stranger });
+    p.push(7000, BloomOp::FindFalsePositive);
+    p.push(8000, BloomOp::Measure);
 }
 
 fn fill_up(p: &mut Planner) {
-        let end = p.batches(800, 40, 500, 500);
-        p.push(end, BloomOp::Measure);
+    let end = p.batches(800, 40, 500, 500);
+    p.push(end, BloomOp::Measure);
 }
 
 fn counting_delete(p: &mut Planner) {
-        let (items, _) = p.singles(3, 1000, 1000);
-        p.push(4000, BloomOp::InsertBatch { count: 17 });
-        let victim = p.removable(&items);
-        p.push(5000, BloomOp::Query { item: victim });
-        p.push(6000, BloomOp::Remove { item: victim });
-        p.push(7000, BloomOp::Query { item: victim });
-        let stranger = p.true_negative();
-        p.push(8000, BloomOp::Remove { item: stranger });
-        p.push(9000, BloomOp::Measure);
+    let (items, _) = p.singles(3, 1000, 1000);
+    p.push(4000, BloomOp::InsertBatch { count: 17 });
+    let victim = p.removable(&items);
+    p.push(5000, BloomOp::Query { item: victim });
+    p.push(6000, BloomOp::Remove { item: victim });
+    p.push(7000, BloomOp::Query { item: victim });
+    let stranger = p.true_negative();
+    p.push(8000, BloomOp::Remove { item: stranger });
+    p.push(9000, BloomOp::Measure);
 }
 
 fn delete_false_positive(p: &mut Planner) {
-        p.singles(3, 1000, 1000);
-        p.push(4000, BloomOp::InsertBatch { count: 27 });
-        p.push(5000, BloomOp::FindFalsePositive);
-        // Remove the very item the story just showed to be a false positive.
-        match p.found_false_positive() {
-            Some(item) => p.push(6000, BloomOp::Remove { item }),
-            None => p.push(6000, BloomOp::RemoveFalsePositive),
-        }
-        if let Some(lost) = p.false_negative() {
-            p.push(7000, BloomOp::Query { item: lost });
-        }
+    p.singles(3, 1000, 1000);
+    p.push(4000, BloomOp::InsertBatch { count: 27 });
+    p.push(5000, BloomOp::FindFalsePositive);
+    // Remove the very item the story just showed to be a false positive.
+    match p.found_false_positive() {
+        Some(item) => p.push(6000, BloomOp::Remove { item }),
+        None => p.push(6000, BloomOp::RemoveFalsePositive),
+    }
+    if let Some(lost) = p.false_negative() {
+        p.push(7000, BloomOp::Query { item: lost });
+    }
 }
 
 /// A few inserts one by one, the rest in about ten batches, queries of a member and

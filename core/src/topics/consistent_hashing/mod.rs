@@ -206,9 +206,15 @@ impl StructureTopic for ConsistentHashingTopic {
 pub enum RingRequest {
     AddNode,
     /// The node at this index of [`HashRing::nodes`] leaves.
-    RemoveNode { index: u64 },
-    SetVnodes { count: u64 },
-    AddKeys { count: u64 },
+    RemoveNode {
+        index: u64,
+    },
+    SetVnodes {
+        count: u64,
+    },
+    AddKeys {
+        count: u64,
+    },
 }
 
 impl fmt::Display for RingRequest {

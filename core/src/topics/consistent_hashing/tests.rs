@@ -3,10 +3,10 @@
 
 use super::super::testing;
 use super::*;
-use crate::lab::run::Run;
-use testing::ByCode;
 use crate::hashing::KeyMove;
+use crate::lab::run::Run;
 use crate::sim::action::Action;
+use testing::ByCode;
 
 const END: Time = Time::from_millis(60_000);
 

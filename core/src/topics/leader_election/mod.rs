@@ -339,7 +339,7 @@ impl ProtocolTopic for LeaderElectionTopic {
         at_node: true,
     }];
 
-    fn operation(button: usize, _setup: &Setup, _sent: u64) -> Option<ElectionOp> {
+    fn operation(button: usize, _at: NodeId, _setup: &Setup, _sent: u64) -> Option<ElectionOp> {
         (button == 0).then_some(ElectionOp::StartElection)
     }
 

@@ -677,12 +677,22 @@ impl MerkleReplicas {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MerkleRequest {
     /// The primary's record at `leaf` gets its value plus one.
-    EditLeaf { leaf: u64 },
-    ProveInclusion { leaf: u64 },
-    Append { value: u64 },
-    ProveConsistency { old_size: u64 },
+    EditLeaf {
+        leaf: u64,
+    },
+    ProveInclusion {
+        leaf: u64,
+    },
+    Append {
+        value: u64,
+    },
+    ProveConsistency {
+        old_size: u64,
+    },
     /// The replica's record at `leaf` changes.
-    Diverge { leaf: u64 },
+    Diverge {
+        leaf: u64,
+    },
     Compare,
     Repair,
 }

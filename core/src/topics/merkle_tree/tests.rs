@@ -5,8 +5,8 @@ use super::super::testing;
 use super::presets::{ANTI_ENTROPY, CONSISTENCY_PROOF, EDIT_AND_REHASH, INCLUSION_PROOF};
 use super::*;
 use crate::lab::run::Run;
-use testing::ByCode;
 use crate::sim::trace::EventKind;
+use testing::ByCode;
 
 fn replicas(run: &dyn Run) -> &MerkleReplicas {
     testing::state::<MerkleTreeTopic>(run)

@@ -20,7 +20,6 @@
 //!   taking effect at an instant between its invocation and its completion, that
 //!   the store's model explains ([`crate::history::check`]).
 
-
 use std::hash::{Hash, Hasher};
 
 use crate::explore::fingerprint::{Fingerprint, Rename};

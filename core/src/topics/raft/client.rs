@@ -85,7 +85,14 @@ impl KvClient {
         self.pending.map(|p| p.request)
     }
 
-    fn record(&self, kind: EventKind, function: Function, key: Key, value: Value, cx: &mut Cx<RaftProcess>) {
+    fn record(
+        &self,
+        kind: EventKind,
+        function: Function,
+        key: Key,
+        value: Value,
+        cx: &mut Cx<RaftProcess>,
+    ) {
         cx.record(HistoryEvent {
             process: self.process,
             kind,
@@ -139,7 +146,12 @@ impl KvClient {
     /// Starts `command` now (the workload's next one, or one the person asked for).
     pub fn invoke(&mut self, command: KvCommand, cx: &mut Cx<RaftProcess>) {
         if let Some(pending) = self.pending {
-            cx.note(|| format!("is still waiting for {}: {command} is not started", pending.request));
+            cx.note(|| {
+                format!(
+                    "is still waiting for {}: {command} is not started",
+                    pending.request
+                )
+            });
             return;
         }
         let request = Request {
@@ -166,8 +178,19 @@ impl KvClient {
             // The crash cut the wait short: the operation may or may not have
             // taken effect.
             let (function, _) = lost.request.command.invocation();
-            self.record(EventKind::Info, function, lost.request.command.key(), Value::None, cx);
-            cx.note(|| format!("restarted: does not know whether {} took effect", lost.request));
+            self.record(
+                EventKind::Info,
+                function,
+                lost.request.command.key(),
+                Value::None,
+                cx,
+            );
+            cx.note(|| {
+                format!(
+                    "restarted: does not know whether {} took effect",
+                    lost.request
+                )
+            });
         }
         self.schedule_next(cx);
     }
@@ -196,7 +219,13 @@ impl KvClient {
         if cx.now().as_micros() >= pending.invoked.as_micros() + GIVE_UP_AFTER.as_micros() {
             self.pending = None;
             let (function, _) = pending.request.command.invocation();
-            self.record(EventKind::Info, function, pending.request.command.key(), Value::None, cx);
+            self.record(
+                EventKind::Info,
+                function,
+                pending.request.command.key(),
+                Value::None,
+                cx,
+            );
             let request = pending.request;
             cx.note(|| format!("gives up on {request}: it may or may not have taken effect"));
             self.schedule_next(cx);
@@ -218,7 +247,9 @@ impl KvClient {
             return;
         };
         match message {
-            RaftMessage::ClientReply { sequence, reply } if sequence == pending.request.sequence => {
+            RaftMessage::ClientReply { sequence, reply }
+                if sequence == pending.request.sequence =>
+            {
                 self.complete(pending, reply, cx);
                 self.leader_guess = from;
             }
@@ -243,7 +274,11 @@ impl KvClient {
     fn complete(&mut self, pending: Pending, reply: Reply, cx: &mut Cx<RaftProcess>) {
         let command = pending.request.command;
         let (function, _) = command.invocation();
-        let kind = if reply.ok { EventKind::Ok } else { EventKind::Fail };
+        let kind = if reply.ok {
+            EventKind::Ok
+        } else {
+            EventKind::Fail
+        };
         let value = match command {
             KvCommand::Get { .. } => reply.value.clone(),
             // A completed write repeats what it wrote, as Jepsen's histories do.
@@ -270,7 +305,10 @@ impl KvClient {
             badge: format!("c{}", self.process),
             detail: match self.pending {
                 Some(p) => format!("client c{}: waiting for {}", self.process, p.request),
-                None => format!("client c{}: {} operations done", self.process, self.completed),
+                None => format!(
+                    "client c{}: {} operations done",
+                    self.process, self.completed
+                ),
             },
         }
     }

@@ -17,8 +17,7 @@ use super::checker::RaftChecker;
 use super::message::{RaftMessage, RaftOp, RaftTimer};
 use super::process::RaftProcess;
 use super::{
-    RaftTopic, BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_VOTE_WITHOUT_LOG_CHECK,
-    CLIENTS,
+    RaftTopic, BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_VOTE_WITHOUT_LOG_CHECK, CLIENTS,
 };
 
 impl Explorable for RaftTopic {

@@ -130,13 +130,35 @@ mod tests {
         let mut store = KvStore::default();
         let put = request(0, 1, KvCommand::Put { key: 1, value: 5 });
         assert!(store.apply(&put, true).ok);
-        let cas = request(0, 2, KvCommand::Cas { key: 1, expected: 4, new: 6 });
-        assert!(!store.apply(&cas, true).ok, "cas from the wrong value fails");
-        let cas = request(0, 3, KvCommand::Cas { key: 1, expected: 5, new: 6 });
+        let cas = request(
+            0,
+            2,
+            KvCommand::Cas {
+                key: 1,
+                expected: 4,
+                new: 6,
+            },
+        );
+        assert!(
+            !store.apply(&cas, true).ok,
+            "cas from the wrong value fails"
+        );
+        let cas = request(
+            0,
+            3,
+            KvCommand::Cas {
+                key: 1,
+                expected: 5,
+                new: 6,
+            },
+        );
         assert!(store.apply(&cas, true).ok);
         assert_eq!(store.get(1), Value::Int(6));
         let append = request(1, 1, KvCommand::Append { key: 1, value: 9 });
-        assert!(!store.apply(&append, true).ok, "a number cannot be appended to");
+        assert!(
+            !store.apply(&append, true).ok,
+            "a number cannot be appended to"
+        );
         let append = request(1, 2, KvCommand::Append { key: 2, value: 9 });
         assert!(store.apply(&append, true).ok);
         let get = request(1, 3, KvCommand::Get { key: 2 });

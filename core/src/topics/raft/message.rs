@@ -170,7 +170,10 @@ pub enum RaftMessage {
     /// A client's request to the server it believes leads.
     ClientRequest(Request),
     /// The leader's answer, once the request's entry is applied.
-    ClientReply { sequence: u64, reply: Reply },
+    ClientReply {
+        sequence: u64,
+        reply: Reply,
+    },
     /// "I do not lead; try `hint`", from a server that is not the leader.
     NotLeader {
         sequence: u64,
@@ -367,7 +370,6 @@ impl Operation for RaftOp {
         }
     }
 }
-
 
 /// Who a node voted for, for display.
 pub fn vote_text(vote: Option<NodeId>) -> String {

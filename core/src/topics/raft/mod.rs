@@ -30,8 +30,8 @@
 //! `stale-read`, `no-dedup`.
 
 pub mod checker;
-pub mod explore;
 pub mod client;
+pub mod explore;
 pub mod kv;
 pub mod message;
 pub mod node;
@@ -134,6 +134,7 @@ impl ProtocolTopic for RaftTopic {
     type Node = RaftProcess;
     type Checker = RaftChecker;
     const FOCUS_ROLE: &'static str = "leader";
+    const LINEARIZABLE_HISTORY: bool = true;
 
     /// Servers `0..nodes`, then the clients, which share the request rate: each
     /// pauses `clients / rate` seconds on average between operations.
@@ -151,7 +152,12 @@ impl ProtocolTopic for RaftTopic {
         let think = (rate > 0).then(|| Duration(clients as u64 * 1_000_000 / rate));
         let mut processes: Vec<RaftProcess> = (0..servers as u32)
             .map(|i| {
-                RaftProcess::Server(RaftNode::new(NodeId(i), servers, RaftTiming::default(), bugs))
+                RaftProcess::Server(RaftNode::new(
+                    NodeId(i),
+                    servers,
+                    RaftTiming::default(),
+                    bugs,
+                ))
             })
             .collect();
         processes.extend((0..clients).map(|client| {

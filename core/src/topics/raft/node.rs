@@ -15,8 +15,8 @@ use std::hash::{Hash, Hasher};
 
 use crate::explore::fingerprint::{self, Fingerprint, Rename};
 use crate::sim::node::Cx;
-use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary};
 use crate::sim::time::{Duration, NodeId};
+use crate::sim::view::{Cell, LogCell, LogEntryCell, NodeSummary};
 
 use super::kv::KvStore;
 use super::message::{

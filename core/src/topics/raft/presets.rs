@@ -9,8 +9,8 @@ use crate::lab::topic::{Narration, PresetInfo};
 use crate::sim::action::{Action, TimedAction};
 use crate::sim::time::{NodeId, Time};
 
-use super::message::{KvCommand, RaftOp};
 use super::client::LIST;
+use super::message::{KvCommand, RaftOp};
 use super::{
     BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_NO_DEDUP, BUG_STALE_READ,
     BUG_VOTE_WITHOUT_LOG_CHECK,

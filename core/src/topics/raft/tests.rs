@@ -23,7 +23,11 @@ fn sim(run: &dyn Run) -> &Simulation<RaftProcess, RaftChecker> {
 
 /// The servers of a run, in id order (clients follow them).
 fn servers(run: &dyn Run) -> Vec<&RaftNode> {
-    sim(run).nodes().iter().filter_map(RaftProcess::server).collect()
+    sim(run)
+        .nodes()
+        .iter()
+        .filter_map(RaftProcess::server)
+        .collect()
 }
 
 fn preset_run(name: &str) -> Box<dyn Run> {
@@ -303,10 +307,7 @@ fn check(nodes: &[RaftNode], changed: u32) -> Vec<Violation> {
 
 fn node(id: u32, term: u64, role: Role, log: &[(u64, u64)], commit: u64) -> RaftNode {
     let mut node = RaftNode::new(NodeId(id), 3, RaftTiming::default(), RaftBugs::default());
-    let log = log
-        .iter()
-        .map(|&(t, v)| Entry::value(Term(t), v))
-        .collect();
+    let log = log.iter().map(|&(t, v)| Entry::value(Term(t), v)).collect();
     node.force_state(Term(term), role, log, LogIndex(commit));
     node
 }
@@ -405,7 +406,7 @@ fn a_held_run_does_only_what_its_script_says() {
     use crate::sim::action::Release;
     use crate::sim::network::{DropReason, Fate};
     use crate::sim::trace::EventKind;
-        let mut scenario = Scenario::new("raft", 3);
+    let mut scenario = Scenario::new("raft", 3);
     scenario.set_param("nodes", 3);
     scenario.set_param("clients", 0);
     scenario.push_action(Time::ZERO, Action::Hold);

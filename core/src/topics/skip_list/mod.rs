@@ -145,7 +145,11 @@ impl StructureTopic for SkipListTopic {
             scenario.seed,
         );
         let rng = Rng::derive(scenario.seed, presets::PLAN_STREAM);
-        let plan = Planner::plan(&state, rng, script.copied().unwrap_or(presets::default_plan));
+        let plan = Planner::plan(
+            &state,
+            rng,
+            script.copied().unwrap_or(presets::default_plan),
+        );
         Ok((state, plan))
     }
 }

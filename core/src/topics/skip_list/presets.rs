@@ -106,58 +106,58 @@ impl Planner {
 pub type Script = fn(&mut Planner);
 
 fn coin_flips(p: &mut Planner) {
-        for i in 1..=10 {
-            let key = p.absent();
-            p.push(1000 * i, SkipListOp::Insert { key });
-        }
+    for i in 1..=10 {
+        let key = p.absent();
+        p.push(1000 * i, SkipListOp::Insert { key });
+    }
 }
 
 fn search_path(p: &mut Planner) {
-        if let Some(key) = p.present() {
-            p.push(1000, SkipListOp::Search { key });
-        }
-        let missing = p.absent();
-        p.push(3000, SkipListOp::Search { key: missing });
-        if let Some(key) = p.present() {
-            p.push(5000, SkipListOp::Remove { key });
-            p.push(7000, SkipListOp::Search { key });
-            p.push(9000, SkipListOp::Insert { key });
-        }
+    if let Some(key) = p.present() {
+        p.push(1000, SkipListOp::Search { key });
+    }
+    let missing = p.absent();
+    p.push(3000, SkipListOp::Search { key: missing });
+    if let Some(key) = p.present() {
+        p.push(5000, SkipListOp::Remove { key });
+        p.push(7000, SkipListOp::Search { key });
+        p.push(9000, SkipListOp::Insert { key });
+    }
 }
 
 fn cost_vs_log_n(p: &mut Planner) {
-        let mut count = 1u32;
-        for i in 0..12u64 {
-            // 1, 1, 2, 4, ... 1024: the list doubles with every batch after the first.
-            p.push(500 * (i + 1), SkipListOp::InsertBatch { count });
-            if i > 0 {
-                count *= 2;
-            }
+    let mut count = 1u32;
+    for i in 0..12u64 {
+        // 1, 1, 2, 4, ... 1024: the list doubles with every batch after the first.
+        p.push(500 * (i + 1), SkipListOp::InsertBatch { count });
+        if i > 0 {
+            count *= 2;
         }
+    }
 }
 
 /// A few inserts one by one, searches for a present and a missing key, a removal,
 /// a batch, and a last search.
 pub(super) fn default_plan(p: &mut Planner) {
-        let mut time = 700;
-        for _ in 0..5 {
-            let key = p.absent();
-            p.push(time, SkipListOp::Insert { key });
-            time += 700;
-        }
-        if let Some(key) = p.present() {
-            p.push(time, SkipListOp::Search { key });
-        }
-        let missing = p.absent();
-        p.push(time + 700, SkipListOp::Search { key: missing });
-        if let Some(key) = p.present() {
-            p.push(time + 1400, SkipListOp::Remove { key });
-        }
-        let room = p.sim.room().min(20) as u32;
-        if room > 0 {
-            p.push(time + 2100, SkipListOp::InsertBatch { count: room });
-        }
-        if let Some(key) = p.present() {
-            p.push(time + 2800, SkipListOp::Search { key });
-        }
+    let mut time = 700;
+    for _ in 0..5 {
+        let key = p.absent();
+        p.push(time, SkipListOp::Insert { key });
+        time += 700;
+    }
+    if let Some(key) = p.present() {
+        p.push(time, SkipListOp::Search { key });
+    }
+    let missing = p.absent();
+    p.push(time + 700, SkipListOp::Search { key: missing });
+    if let Some(key) = p.present() {
+        p.push(time + 1400, SkipListOp::Remove { key });
+    }
+    let room = p.sim.room().min(20) as u32;
+    if room > 0 {
+        p.push(time + 2100, SkipListOp::InsertBatch { count: room });
+    }
+    if let Some(key) = p.present() {
+        p.push(time + 2800, SkipListOp::Search { key });
+    }
 }

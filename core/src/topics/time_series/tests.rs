@@ -5,8 +5,8 @@ use super::super::testing;
 use super::presets::{COMPRESSION_BITS, DOWNSAMPLE_AND_RETENTION, IRREGULAR_SAMPLES, RANGE_QUERY};
 use super::*;
 use crate::lab::run::Run;
-use testing::ByCode;
 use crate::sim::trace::EventKind;
+use testing::ByCode;
 
 fn series(run: &dyn Run) -> &TimeSeries {
     testing::state::<TimeSeriesTopic>(run)
