@@ -23,6 +23,7 @@ macro_rules! with_topics {
         $then! {
             raft::RaftTopic => protocol,
             paxos::PaxosTopic => protocol,
+            leader_election::LeaderElectionTopic => protocol,
             distributed_locks::DistributedLocksTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
