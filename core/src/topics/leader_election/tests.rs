@@ -38,7 +38,10 @@ fn preset_run(name: &str, until_ms: u64) -> Box<dyn Run> {
 }
 
 fn start_at(ms: u64, node: u32) -> TimedAction {
-    TimedAction::at_ms(ms, Action::operation(Some(NodeId(node)), &ElectionOp::StartElection))
+    TimedAction::at_ms(
+        ms,
+        Action::operation(Some(NodeId(node)), &ElectionOp::StartElection),
+    )
 }
 
 /// Who each running node believes leads.
@@ -60,7 +63,11 @@ fn bully_elects_the_highest_node_after_one_node_starts() {
     assert_eq!(beliefs(run.as_ref()), vec![Some(4); 5]);
     assert!(run.violations().is_empty());
     // Nodes 1..=4 elect (3+2+1 ELECTIONs, as many ANSWERs), n4 announces to 4.
-    let sent: u64 = sim(run.as_ref()).nodes().iter().map(|n| n.election_messages_sent()).sum();
+    let sent: u64 = sim(run.as_ref())
+        .nodes()
+        .iter()
+        .map(|n| n.election_messages_sent())
+        .sum();
     assert_eq!(sent, 6 + 6 + 4);
 }
 
@@ -115,7 +122,11 @@ fn ring_elects_the_largest_id_in_every_placement() {
             s.set_param("placement", placement);
             let mut run = build(&s);
             run.run_until(Time::from_millis(1_000));
-            assert_eq!(beliefs(run.as_ref()), vec![Some(6); 7], "placement {placement} seed {seed}");
+            assert_eq!(
+                beliefs(run.as_ref()),
+                vec![Some(6); 7],
+                "placement {placement} seed {seed}"
+            );
             assert!(run.violations().is_empty());
         }
     }
@@ -141,7 +152,11 @@ fn no_node_follows_a_node_it_outranks() {
                 let sim = sim(run.as_ref());
                 for node in sim.nodes() {
                     if let Some(leader) = node.leader().filter(|_| sim.is_up(node.id())) {
-                        assert!(leader >= node.id(), "{mode:?} seed {seed}: {} follows {leader}", node.id());
+                        assert!(
+                            leader >= node.id(),
+                            "{mode:?} seed {seed}: {} follows {leader}",
+                            node.id()
+                        );
                     }
                 }
             }
@@ -157,18 +172,26 @@ fn leases_give_one_holder_that_renews() {
     let sim = sim(run.as_ref());
     let holders: Vec<_> = sim.nodes().iter().filter(|n| n.lease().is_some()).collect();
     assert_eq!(holders.len(), 1);
-    assert!(holders[0].lease().unwrap().attempt > 1, "the holder renewed");
+    assert!(
+        holders[0].lease().unwrap().attempt > 1,
+        "the holder renewed"
+    );
     // Every other node has promised the holder.
     let holder = holders[0].id().0;
-    assert!(sim.nodes().iter().all(|n| n.promise().is_some_and(|p| p.to == holder)));
+    assert!(sim
+        .nodes()
+        .iter()
+        .all(|n| n.promise().is_some_and(|p| p.to == holder)));
     assert!(run.violations().is_empty());
 }
 
 #[test]
 fn leases_a_grantor_keeps_its_promise_across_a_crash() {
     let mut s = scenario(Mode::Leases, 5, 3);
-    s.actions.push(TimedAction::at_ms(1_000, Action::Crash(NodeId(0))));
-    s.actions.push(TimedAction::at_ms(1_050, Action::Restart(NodeId(0))));
+    s.actions
+        .push(TimedAction::at_ms(1_000, Action::Crash(NodeId(0))));
+    s.actions
+        .push(TimedAction::at_ms(1_050, Action::Restart(NodeId(0))));
     let mut run = build(&s);
     run.run_until(Time::from_millis(1_100));
     let n0 = &sim(run.as_ref()).nodes()[0];
@@ -189,13 +212,19 @@ fn leases_with_skew_never_overlap() {
 #[test]
 fn lease_ignores_drift_is_caught_by_lease_exclusion() {
     let run = preset_run("lease-ignores-drift", 4_000);
-    assert_eq!(run.violations().first().map(|v| v.invariant), Some(LEASE_EXCLUSION));
+    assert_eq!(
+        run.violations().first().map(|v| v.invariant),
+        Some(LEASE_EXCLUSION)
+    );
 }
 
 #[test]
 fn ring_forward_smaller_is_caught_by_single_leader() {
     let run = preset_run("ring-forward-smaller", 1_000);
-    assert_eq!(run.violations().first().map(|v| v.invariant), Some(SINGLE_LEADER));
+    assert_eq!(
+        run.violations().first().map(|v| v.invariant),
+        Some(SINGLE_LEADER)
+    );
 }
 
 #[test]
@@ -236,7 +265,10 @@ fn bully_counts_match_the_formula_for_each_initiator() {
         let b = bounds(Mode::Bully, n).unwrap();
         assert_eq!(counts.worst as f64, b.worst, "n={n}");
         assert_eq!(counts.best as f64, b.best, "n={n}");
-        assert!((counts.mean - b.average).abs() < b.average * 0.25, "n={n}: {counts:?} vs {b:?}");
+        assert!(
+            (counts.mean - b.average).abs() < b.average * 0.25,
+            "n={n}: {counts:?} vs {b:?}"
+        );
     }
 }
 
@@ -250,7 +282,10 @@ fn ring_counts_match_chang_and_roberts() {
         assert_eq!(worst as f64, b.worst, "n={n}");
         let shuffled = election_messages(Mode::Ring, Placement::Shuffled, n, 200);
         assert!(shuffled.worst as f64 <= b.worst && shuffled.best as f64 >= b.best);
-        assert!((shuffled.mean - b.average).abs() < b.average * 0.1, "n={n}: {shuffled:?} vs {b:?}");
+        assert!(
+            (shuffled.mean - b.average).abs() < b.average * 0.1,
+            "n={n}: {shuffled:?} vs {b:?}"
+        );
     }
     assert!((harmonic(4) - 25.0 / 12.0).abs() < 1e-12);
 }
@@ -302,13 +337,25 @@ fn single_leader_fires_when_a_node_follows_a_lower_one() {
     let mut checker = ElectionChecker::new(Mode::Bully, 3, Default::default());
     let mut found = Vec::new();
     nodes[2].leader = Some(1);
-    checker.check(&nodes, &[true; 3], NodeId(2), Time::from_millis(5), &mut found);
+    checker.check(
+        &nodes,
+        &[true; 3],
+        NodeId(2),
+        Time::from_millis(5),
+        &mut found,
+    );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].invariant, SINGLE_LEADER);
     // Following a higher node is fine.
     found.clear();
     nodes[0].leader = Some(2);
-    checker.check(&nodes, &[true; 3], NodeId(0), Time::from_millis(6), &mut found);
+    checker.check(
+        &nodes,
+        &[true; 3],
+        NodeId(0),
+        Time::from_millis(6),
+        &mut found,
+    );
     assert!(found.is_empty());
 }
 
@@ -326,7 +373,10 @@ fn lease_exclusion_reads_each_clock_in_real_time() {
             drift_ppm: -100_000,
         },
     )]);
-    assert_eq!(clocks.local(0, Time::from_millis(1000)), Time::from_millis(900));
+    assert_eq!(
+        clocks.local(0, Time::from_millis(1000)),
+        Time::from_millis(900)
+    );
     let mut nodes = bare_nodes(Mode::Leases, 3);
     let mut checker = ElectionChecker::new(Mode::Leases, 3, clocks);
     let mut found = Vec::new();
@@ -350,4 +400,37 @@ fn lease_exclusion_reads_each_clock_in_real_time() {
     checker.check(&nodes, &up, NodeId(0), Time::from_millis(100), &mut found);
     checker.check(&nodes, &up, NodeId(1), Time::from_millis(1100), &mut found);
     assert!(found.is_empty(), "{found:?}");
+}
+
+/// The page draws a bar per reign on its leader's lane: in the bully story the
+/// first leader's bar ends when it crashes and the next one's begins, and the
+/// Start election button starts an election at the chosen node.
+#[test]
+fn the_page_draws_a_bar_per_reign_and_starts_elections_where_asked() {
+    use crate::lab::protocol::{ProtocolTopic, Setup};
+    let run = preset_run("bully-leader-crash", 4_000);
+    let spans = LeaderElectionTopic::annotations(sim(run.as_ref())).spans;
+    let reigns = sim(run.as_ref()).checker().reigns();
+    assert_eq!(spans.len(), reigns.len());
+    assert!(spans.len() >= 2, "{spans:?}");
+    assert!(spans.iter().all(|s| s.label == "leader"));
+    assert!(spans.iter().filter(|s| s.to.is_none()).count() <= 1);
+    let first = &spans[0];
+    assert!(first.to.is_some_and(|end| end > first.from), "{first:?}");
+    assert!(spans[1..]
+        .iter()
+        .any(|s| s.node != first.node && s.from >= first.from));
+
+    let scenario = Scenario::new("leader-election", 1);
+    let setup = Setup {
+        topic: &INFO,
+        scenario: &scenario,
+        nodes: 5,
+    };
+    let operation = LeaderElectionTopic::operation(0, NodeId(3), &setup, 0);
+    assert_eq!(operation, Some(ElectionOp::StartElection));
+    assert_eq!(
+        LeaderElectionTopic::operation(1, NodeId(3), &setup, 0),
+        None
+    );
 }
