@@ -38,7 +38,12 @@ impl ElectionNode {
             cx.note(|| "no node outranks me: I am the coordinator".to_string());
             return self.bully_become_coordinator(cx);
         }
-        cx.note(|| format!("holding an election: asking the {} higher nodes", higher.len()));
+        cx.note(|| {
+            format!(
+                "holding an election: asking the {} higher nodes",
+                higher.len()
+            )
+        });
         for peer in higher {
             self.send(cx, peer, ElectionMessage::Election);
         }
@@ -68,7 +73,12 @@ impl ElectionNode {
     /// fact gone my own silence timeout will tell me soon).
     pub(super) fn bully_on_election(&mut self, from: u32, cx: &mut Cx<Self>) {
         if from > self.id {
-            cx.note(|| format!("dropped ELECTION from {}: it goes only to higher nodes", name(from)));
+            cx.note(|| {
+                format!(
+                    "dropped ELECTION from {}: it goes only to higher nodes",
+                    name(from)
+                )
+            });
             return;
         }
         self.send(cx, from, ElectionMessage::Answer);
@@ -81,19 +91,30 @@ impl ElectionNode {
     /// over; wait for its COORDINATOR message instead of winning.
     pub(super) fn bully_on_answer(&mut self, from: u32, cx: &mut Cx<Self>) {
         if from < self.id {
-            cx.note(|| format!("dropped ANSWER from {}: only higher nodes answer", name(from)));
+            cx.note(|| {
+                format!(
+                    "dropped ANSWER from {}: only higher nodes answer",
+                    name(from)
+                )
+            });
             return;
         }
         if self.bully != BullyState::Electing {
             cx.note(|| match self.bully {
-                BullyState::AwaitingCoordinator => format!("ANSWER from {}: already waiting for a coordinator", name(from)),
+                BullyState::AwaitingCoordinator => format!(
+                    "ANSWER from {}: already waiting for a coordinator",
+                    name(from)
+                ),
                 _ => format!("ANSWER from {} comes after my election ended", name(from)),
             });
             return;
         }
         self.bully = BullyState::AwaitingCoordinator;
         cx.cancel_timer(ElectionTimer::AnswerWait);
-        cx.set_timer(ElectionTimer::CoordinatorWait, self.config.timing.coordinator_wait);
+        cx.set_timer(
+            ElectionTimer::CoordinatorWait,
+            self.config.timing.coordinator_wait,
+        );
     }
 
     /// Garcia-Molina, NewCoordinator: accept a coordinator that outranks me. A
@@ -127,7 +148,12 @@ impl ElectionNode {
             // Two coordinators: remind the lower one who outranks it.
             self.send(cx, from, ElectionMessage::Coordinator);
         } else if self.bully == BullyState::Idle {
-            cx.note(|| format!("{} claims to lead, but I outrank it: holding an election", name(from)));
+            cx.note(|| {
+                format!(
+                    "{} claims to lead, but I outrank it: holding an election",
+                    name(from)
+                )
+            });
             self.bully_start_election(cx);
         }
     }
@@ -138,7 +164,10 @@ impl ElectionNode {
             return;
         }
         cx.note(|| match self.leader {
-            Some(leader) => format!("{} has been silent too long: holding an election", name(leader)),
+            Some(leader) => format!(
+                "{} has been silent too long: holding an election",
+                name(leader)
+            ),
             None => "no coordinator has spoken: holding an election".to_string(),
         });
         self.bully_start_election(cx);

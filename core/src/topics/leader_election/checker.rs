@@ -184,7 +184,13 @@ impl ElectionChecker {
         });
     }
 
-    fn check_leadership(&mut self, node: &ElectionNode, k: usize, now: Time, found: &mut Vec<Violation>) {
+    fn check_leadership(
+        &mut self,
+        node: &ElectionNode,
+        k: usize,
+        now: Time,
+        found: &mut Vec<Violation>,
+    ) {
         let me = k as u32;
         let (forwards, candidate) = node.forwards();
         if forwards != self.forwards_seen[k] {
@@ -221,7 +227,14 @@ impl ElectionChecker {
         }
     }
 
-    fn check_leases(&mut self, node: &ElectionNode, k: usize, up: &[bool], now: Time, found: &mut Vec<Violation>) {
+    fn check_leases(
+        &mut self,
+        node: &ElectionNode,
+        k: usize,
+        up: &[bool],
+        now: Time,
+        found: &mut Vec<Violation>,
+    ) {
         let belief = node.lease().map(|lease| (lease.attempt, lease.until));
         if belief != self.leases[k] {
             match belief {

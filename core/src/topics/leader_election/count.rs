@@ -128,7 +128,12 @@ pub fn run_election(mode: Mode, placement: Placement, nodes: usize, seed: u64) -
 
 /// Election messages per election over seeds `0..seeds` (ring: shuffled
 /// placement for the average case).
-pub fn election_messages(mode: Mode, placement: Placement, nodes: usize, seeds: u64) -> MessageCounts {
+pub fn election_messages(
+    mode: Mode,
+    placement: Placement,
+    nodes: usize,
+    seeds: u64,
+) -> MessageCounts {
     let counts: Vec<u64> = (0..seeds)
         .map(|seed| run_election(mode, placement, nodes, seed))
         .collect();
@@ -146,5 +151,7 @@ pub fn election_messages(mode: Mode, placement: Placement, nodes: usize, seeds: 
 /// measurement's sanity check, used by the tests).
 pub fn everyone_knows_the_top(nodes: &[super::node::ElectionNode]) -> bool {
     let top = nodes.len() as u32 - 1;
-    nodes.iter().all(|node| node.leader() == Some(NodeId(top)) && node.summary().role != "electing")
+    nodes
+        .iter()
+        .all(|node| node.leader() == Some(NodeId(top)) && node.summary().role != "electing")
 }

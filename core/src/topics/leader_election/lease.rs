@@ -59,7 +59,10 @@ impl ElectionNode {
         if self.config.bugs.ignore_drift {
             timing.lease
         } else {
-            Duration(timing.lease.as_micros() - timing.drift_bound.as_micros().min(timing.lease.as_micros()))
+            Duration(
+                timing.lease.as_micros()
+                    - timing.drift_bound.as_micros().min(timing.lease.as_micros()),
+            )
         }
     }
 
@@ -72,7 +75,13 @@ impl ElectionNode {
     pub(super) fn lease_request(&mut self, cx: &mut Cx<Self>) {
         let now = cx.now();
         if let Some(promise) = self.promised_elsewhere(now) {
-            cx.note(|| format!("cannot ask for a lease: I promised {} until {}", name(promise.to), promise.until));
+            cx.note(|| {
+                format!(
+                    "cannot ask for a lease: I promised {} until {}",
+                    name(promise.to),
+                    promise.until
+                )
+            });
             return;
         }
         self.attempts += 1;
@@ -94,7 +103,10 @@ impl ElectionNode {
                 self.send(cx, peer, ElectionMessage::RequestLease { attempt });
             }
         }
-        cx.set_timer(ElectionTimer::GrantWait { attempt }, self.config.timing.grant_wait);
+        cx.set_timer(
+            ElectionTimer::GrantWait { attempt },
+            self.config.timing.grant_wait,
+        );
         self.lease_count_grants(cx);
     }
 
@@ -106,8 +118,17 @@ impl ElectionNode {
         // A candidate yields to a higher one (no lease of mine depends on my
         // promise yet): it gives its own attempt up, as if it had failed, and
         // grants. Candidates that split the grantors would both fail.
-        if let Some(request) = self.request.filter(|_| self.lease.is_none() && from > self.id) {
-            cx.note(|| format!("{} outranks me: giving up my attempt #{} for it", name(from), request.attempt));
+        if let Some(request) = self
+            .request
+            .filter(|_| self.lease.is_none() && from > self.id)
+        {
+            cx.note(|| {
+                format!(
+                    "{} outranks me: giving up my attempt #{} for it",
+                    name(from),
+                    request.attempt
+                )
+            });
             self.request = None;
             cx.cancel_timer(ElectionTimer::GrantWait {
                 attempt: request.attempt,
@@ -115,7 +136,14 @@ impl ElectionNode {
             self.lease_give_up(request, cx);
         }
         if let Some(promise) = self.promise.filter(|p| p.to != from && now < p.until) {
-            cx.note(|| format!("refusing {}: I promised {} until {}", name(from), name(promise.to), promise.until));
+            cx.note(|| {
+                format!(
+                    "refusing {}: I promised {} until {}",
+                    name(from),
+                    name(promise.to),
+                    promise.until
+                )
+            });
             let remaining = promise.until.since(now).as_micros();
             return self.send(cx, from, ElectionMessage::Refuse { attempt, remaining });
         }
@@ -130,7 +158,10 @@ impl ElectionNode {
         // Campaign only once the promise is over (plus a random pause, so
         // grantors do not all ask at once).
         let pause = self.campaign_pause(cx);
-        cx.set_timer(ElectionTimer::Campaign, Duration(until.since(now).as_micros() + pause));
+        cx.set_timer(
+            ElectionTimer::Campaign,
+            Duration(until.since(now).as_micros() + pause),
+        );
     }
 
     pub(super) fn lease_on_grant(&mut self, from: u32, attempt: Attempt, cx: &mut Cx<Self>) {
@@ -139,7 +170,12 @@ impl ElectionNode {
                 request.grants |= 1u64 << from;
                 self.lease_count_grants(cx);
             }
-            _ => cx.note(|| format!("grant #{attempt} from {} answers no open request", name(from))),
+            _ => cx.note(|| {
+                format!(
+                    "grant #{attempt} from {} answers no open request",
+                    name(from)
+                )
+            }),
         }
     }
 
@@ -171,7 +207,10 @@ impl ElectionNode {
         self.leader = Some(self.id);
         cx.note(|| {
             let verb = if renewal { "renewed" } else { "holds" };
-            format!("{verb} the lease (#{}) until {until} by its own clock", request.attempt)
+            format!(
+                "{verb} the lease (#{}) until {until} by its own clock",
+                request.attempt
+            )
         });
         cx.set_timer(ElectionTimer::LeaseEnd, until.since(now));
         // Renew halfway through the term, so a lost round leaves time for more.
@@ -180,7 +219,10 @@ impl ElectionNode {
     }
 
     pub(super) fn lease_on_grant_wait(&mut self, attempt: Attempt, cx: &mut Cx<Self>) {
-        if self.request.is_none_or(|request| request.attempt != attempt) {
+        if self
+            .request
+            .is_none_or(|request| request.attempt != attempt)
+        {
             return;
         }
         let Some(request) = self.request.take() else {
@@ -247,8 +289,16 @@ impl ElectionNode {
     /// A failed candidate frees my promise to it, if that promise answered the
     /// failed attempt (a later one may still become a lease).
     pub(super) fn lease_on_release(&mut self, from: u32, attempt: Attempt, cx: &mut Cx<Self>) {
-        if self.promise.is_some_and(|p| p.to == from && p.attempt == attempt) {
-            cx.note(|| format!("{}'s attempt #{attempt} failed: my promise is free", name(from)));
+        if self
+            .promise
+            .is_some_and(|p| p.to == from && p.attempt == attempt)
+        {
+            cx.note(|| {
+                format!(
+                    "{}'s attempt #{attempt} failed: my promise is free",
+                    name(from)
+                )
+            });
             self.promise = None;
             if self.leader == Some(from) {
                 self.leader = None;
@@ -256,7 +306,12 @@ impl ElectionNode {
             let pause = self.campaign_pause(cx);
             cx.set_timer(ElectionTimer::Campaign, Duration(pause));
         } else {
-            cx.note(|| format!("release #{attempt} from {} matches no promise of mine", name(from)));
+            cx.note(|| {
+                format!(
+                    "release #{attempt} from {} matches no promise of mine",
+                    name(from)
+                )
+            });
         }
     }
 
@@ -268,7 +323,10 @@ impl ElectionNode {
         }
         if let Some(promise) = self.promised_elsewhere(now) {
             let pause = self.campaign_pause(cx);
-            cx.set_timer(ElectionTimer::Campaign, Duration(promise.until.since(now).as_micros() + pause));
+            cx.set_timer(
+                ElectionTimer::Campaign,
+                Duration(promise.until.since(now).as_micros() + pause),
+            );
             return;
         }
         self.lease_request(cx);

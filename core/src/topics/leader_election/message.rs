@@ -88,9 +88,17 @@ pub enum ElectionMessage {
     /// A candidate's id travelling clockwise; `hop` numbers this transmission
     /// for its acknowledgement; `travelled` counts the hops it has made, so an
     /// id whose owner is gone dies after one round instead of circling forever.
-    RingElection { candidate: u32, hop: u64, travelled: u32 },
+    RingElection {
+        candidate: u32,
+        hop: u64,
+        travelled: u32,
+    },
     /// The winner's id travelling clockwise once the election is over.
-    Elected { leader: u32, hop: u64, travelled: u32 },
+    Elected {
+        leader: u32,
+        hop: u64,
+        travelled: u32,
+    },
     /// The successor got hop `hop` (so the sender need not skip it).
     HopAck { hop: u64 },
 

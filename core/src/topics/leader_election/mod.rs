@@ -243,7 +243,11 @@ pub fn clock_skews(setup: &Setup) -> Vec<(i64, i32)> {
             let o = rng.range_inclusive(0, offset) as i64;
             // At the bound, fast or slow: the worst the bound allows, which is
             // what the drift bound must cover.
-            let d = if rng.coin() { drift as i64 } else { -(drift as i64) };
+            let d = if rng.coin() {
+                drift as i64
+            } else {
+                -(drift as i64)
+            };
             (o, d as i32)
         })
         .collect()
@@ -301,7 +305,10 @@ impl ProtocolTopic for LeaderElectionTopic {
                 .chain(scripted.iter())
                 .chain(setup.scenario.actions.iter()),
         );
-        (nodes, ElectionChecker::new(config.mode, setup.nodes, clocks))
+        (
+            nodes,
+            ElectionChecker::new(config.mode, setup.nodes, clocks),
+        )
     }
 
     /// The running node that believes it leads (or holds a lease), the highest

@@ -331,12 +331,22 @@ impl Node for ElectionNode {
             (Mode::Bully, ElectionMessage::Answer) => self.bully_on_answer(from.0, cx),
             (Mode::Bully, ElectionMessage::Coordinator) => self.bully_on_coordinator(from.0, cx),
             (Mode::Bully, ElectionMessage::Heartbeat) => self.bully_on_heartbeat(from.0, cx),
-            (Mode::Ring, ElectionMessage::RingElection { candidate, hop, travelled }) => {
-                self.ring_on_election(from.0, candidate, (hop, travelled), cx)
-            }
-            (Mode::Ring, ElectionMessage::Elected { leader, hop, travelled }) => {
-                self.ring_on_elected(from.0, leader, (hop, travelled), cx)
-            }
+            (
+                Mode::Ring,
+                ElectionMessage::RingElection {
+                    candidate,
+                    hop,
+                    travelled,
+                },
+            ) => self.ring_on_election(from.0, candidate, (hop, travelled), cx),
+            (
+                Mode::Ring,
+                ElectionMessage::Elected {
+                    leader,
+                    hop,
+                    travelled,
+                },
+            ) => self.ring_on_elected(from.0, leader, (hop, travelled), cx),
             (Mode::Ring, ElectionMessage::HopAck { hop }) => self.ring_on_ack(from.0, hop, cx),
             (Mode::Ring, ElectionMessage::Heartbeat) => self.ring_on_heartbeat(from.0, cx),
             (Mode::Leases, ElectionMessage::RequestLease { attempt }) => {
@@ -373,7 +383,12 @@ impl Node for ElectionNode {
             (Mode::Leases, ElectionTimer::Renew) => self.lease_on_renew(cx),
             (Mode::Leases, ElectionTimer::LeaseEnd) => self.lease_on_end(cx),
             (mode, timer) => {
-                cx.note(|| format!("ignored timer {}: not a timer of {mode:?} mode", timer.kind()));
+                cx.note(|| {
+                    format!(
+                        "ignored timer {}: not a timer of {mode:?} mode",
+                        timer.kind()
+                    )
+                });
             }
         }
     }
@@ -443,9 +458,9 @@ impl Node for ElectionNode {
             Mode::Ring => self.successor().map_or("-".to_string(), name),
             _ => "-".to_string(),
         };
-        let lease = self
-            .lease
-            .map_or("-".to_string(), |lease| format!("{} (#{})", lease.until, lease.attempt));
+        let lease = self.lease.map_or("-".to_string(), |lease| {
+            format!("{} (#{})", lease.until, lease.attempt)
+        });
         let promised = self.promise.map_or("-".to_string(), |promise| {
             format!("{} until {}", name(promise.to), promise.until)
         });

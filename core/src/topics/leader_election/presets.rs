@@ -25,7 +25,10 @@ fn node(i: u32) -> NodeId {
 }
 
 fn start_election(ms: u64, at: u32) -> TimedAction {
-    TimedAction::at_ms(ms, Action::operation(Some(node(at)), &ElectionOp::StartElection))
+    TimedAction::at_ms(
+        ms,
+        Action::operation(Some(node(at)), &ElectionOp::StartElection),
+    )
 }
 
 pub const PRESETS: &[ProtocolPreset] = &[
@@ -142,7 +145,10 @@ pub const PRESETS: &[ProtocolPreset] = &[
 ];
 
 fn bully_leader_crash(_: &Setup) -> Vec<TimedAction> {
-    vec![start_election(50, 1), TimedAction::at_ms(1000, Action::Crash(node(4)))]
+    vec![
+        start_election(50, 1),
+        TimedAction::at_ms(1000, Action::Crash(node(4))),
+    ]
 }
 
 fn bully_recovery(_: &Setup) -> Vec<TimedAction> {
@@ -165,9 +171,7 @@ fn ring_forward_smaller(_: &Setup) -> Vec<TimedAction> {
 /// everyone; the network heals at 2600 ms.
 fn lease_cut_off(setup: &Setup) -> Vec<TimedAction> {
     let skews = clock_skews(setup);
-    let slowest = (0..skews.len())
-        .min_by_key(|&i| skews[i].1)
-        .unwrap_or(0) as u32;
+    let slowest = (0..skews.len()).min_by_key(|&i| skews[i].1).unwrap_or(0) as u32;
     let groups = (0..setup.nodes as u32)
         .map(|i| u32::from(i == slowest))
         .collect();

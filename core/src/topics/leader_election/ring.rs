@@ -26,7 +26,10 @@ impl ElectionNode {
         self.participant = true;
         self.leader = None;
         cx.cancel_timer(ElectionTimer::Heartbeat);
-        cx.set_timer(ElectionTimer::ElectionWait, self.config.timing.election_wait);
+        cx.set_timer(
+            ElectionTimer::ElectionWait,
+            self.config.timing.election_wait,
+        );
         let own = ElectionMessage::RingElection {
             candidate: self.id,
             hop: 0,
@@ -39,14 +42,25 @@ impl ElectionNode {
     /// take part); smaller, swallow it if already taking part, else replace it
     /// with my own; equal, my id went all the way round, so mine is the largest
     /// and I am elected.
-    pub(super) fn ring_on_election(&mut self, from: u32, candidate: u32, (hop, travelled): (u64, u32), cx: &mut Cx<Self>) {
+    pub(super) fn ring_on_election(
+        &mut self,
+        from: u32,
+        candidate: u32,
+        (hop, travelled): (u64, u32),
+        cx: &mut Cx<Self>,
+    ) {
         self.acknowledge(from, hop, cx);
         if candidate as usize >= self.config.nodes {
             cx.note(|| format!("dropped an ELECTION for unknown node {candidate}"));
             return;
         }
         if travelled as usize > self.config.nodes {
-            cx.note(|| format!("dropped {}'s id: it has gone round the ring without finding its owner", name(candidate)));
+            cx.note(|| {
+                format!(
+                    "dropped {}'s id: it has gone round the ring without finding its owner",
+                    name(candidate)
+                )
+            });
             return;
         }
         let me = self.id;
@@ -72,7 +86,10 @@ impl ElectionNode {
             if !self.participant {
                 self.participant = true;
                 self.leader = None;
-                cx.set_timer(ElectionTimer::ElectionWait, self.config.timing.election_wait);
+                cx.set_timer(
+                    ElectionTimer::ElectionWait,
+                    self.config.timing.election_wait,
+                );
             }
             self.forwards += 1;
             self.last_forwarded = candidate;
@@ -84,9 +101,19 @@ impl ElectionNode {
             return self.pass_on(onward, cx);
         }
         if self.participant {
-            cx.note(|| format!("swallowed {}: I outrank it and my own id is already out", name(candidate)));
+            cx.note(|| {
+                format!(
+                    "swallowed {}: I outrank it and my own id is already out",
+                    name(candidate)
+                )
+            });
         } else {
-            cx.note(|| format!("{} is smaller than me: sending my own id instead", name(candidate)));
+            cx.note(|| {
+                format!(
+                    "{} is smaller than me: sending my own id instead",
+                    name(candidate)
+                )
+            });
             self.ring_start_election(cx);
         }
     }
@@ -95,14 +122,25 @@ impl ElectionNode {
     /// each node records the leader and stops taking part. A node that
     /// outranks the announced leader refuses it and starts an election, which
     /// it will win (it was skipped while the winner's id went round).
-    pub(super) fn ring_on_elected(&mut self, from: u32, leader: u32, (hop, travelled): (u64, u32), cx: &mut Cx<Self>) {
+    pub(super) fn ring_on_elected(
+        &mut self,
+        from: u32,
+        leader: u32,
+        (hop, travelled): (u64, u32),
+        cx: &mut Cx<Self>,
+    ) {
         self.acknowledge(from, hop, cx);
         if leader as usize >= self.config.nodes {
             cx.note(|| format!("dropped an ELECTED for unknown node {leader}"));
             return;
         }
         if travelled as usize > self.config.nodes {
-            cx.note(|| format!("dropped ELECTED({}): it has gone round the ring without finding its owner", name(leader)));
+            cx.note(|| {
+                format!(
+                    "dropped ELECTED({}): it has gone round the ring without finding its owner",
+                    name(leader)
+                )
+            });
             return;
         }
         if leader == self.id {
@@ -169,7 +207,11 @@ impl ElectionNode {
 
     pub(super) fn ring_on_ack(&mut self, from: u32, hop: u64, cx: &mut Cx<Self>) {
         self.suspected &= !(1u64 << from);
-        match self.pending.iter().position(|p| p.hop == hop && p.to == from) {
+        match self
+            .pending
+            .iter()
+            .position(|p| p.hop == hop && p.to == from)
+        {
             Some(at) => {
                 self.pending.swap_remove(at);
                 cx.cancel_timer(ElectionTimer::HopAck { hop });
