@@ -267,12 +267,16 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
     for topic in distlab_core::catalog::topics() {
         let root = mount(topic.slug, None, StartAt::Paused).await;
         let buttons = count(&root, "button.topic-operation");
-        if buttons > 0 && count(&root, "#operation-node") == 1 {
-            choose(&root, "#operation-node", "1").await;
+        // The last node: a client where the topic has clients (a pause is for
+        // a client), a participant, an acceptor.
+        let last = count(&root, "#operation-node option").saturating_sub(1);
+        if last > 0 {
+            choose(&root, "#operation-node", &last.to_string()).await;
         }
         for index in 0..buttons {
             let button = find(&root, &format!("#operation-{index}"));
             let label = button.text_content().unwrap_or_default();
+            assert!(!button.has_attribute("disabled"), "{}: {label}", topic.slug);
             click(&button).await;
             let scenario = scenario_in_url();
             assert_eq!(scenario.topic, topic.slug);
@@ -291,8 +295,10 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
                 topic.slug
             );
             let node = operations[index as usize];
-            // "Propose at n1" goes to n1; a button without a node goes to the focus.
-            let expected = label.ends_with(" at n1").then_some(NodeId(1));
+            // "Propose at n2" goes to n2; a button without a node goes to the focus.
+            let expected = label
+                .ends_with(&format!(" at n{last}"))
+                .then_some(NodeId(last));
             assert_eq!(node, expected, "{}: {label}", topic.slug);
             pressed += 1;
         }
