@@ -165,7 +165,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Leader election",
     category: Category::Consensus,
     kind: TopicKind::Protocol,
-    summary: "Three ways to pick one leader: the bully algorithm, the Chang–Roberts ring, and a lease granted by a majority under clock drift. Crash the leader, bring a higher node back, cut the ring, skew the clocks, and count the messages against the O(n²) and O(n log n) bounds.",
+    summary: "Three ways to pick one leader: the bully algorithm, the Chang–Roberts ring, and a lease granted by a majority under clock drift. Crash the leader, bring a higher node back, cut the ring, skew the clocks, and switch on a broken rule to watch two leaders overlap.",
     reference: "Garcia-Molina, Elections in a Distributed Computing System, IEEE Trans. Computers 1982; Chang & Roberts, An improved algorithm for decentralized extrema-finding in circular configurations of processes, CACM 1979; Gray & Cheriton, Leases, SOSP 1989 (§2, §3.1)",
     params: &[
         params::nodes(5, 3, 64, 1),
