@@ -30,6 +30,16 @@ pub type Script = fn(&Setup) -> Vec<TimedAction>;
 /// A protocol preset.
 pub type ProtocolPreset = Preset<Script>;
 
+/// `action` at `ms` milliseconds: what preset scripts write.
+pub fn at(ms: u64, action: Action) -> TimedAction {
+    TimedAction::at_ms(ms, action)
+}
+
+/// Node `i`, as preset scripts name it.
+pub const fn node(i: u32) -> NodeId {
+    NodeId(i)
+}
+
 /// A validated scenario, as a topic's constructor sees it.
 pub struct Setup<'a> {
     pub topic: &'static TopicInfo,

@@ -89,6 +89,14 @@ pub struct Narration {
     pub text: &'static str,
 }
 
+/// Narration line `text`, shown from `ms` milliseconds on: what presets write.
+pub const fn say(ms: u64, text: &'static str) -> Narration {
+    Narration {
+        at: Time::from_millis(ms),
+        text,
+    }
+}
+
 /// A named scenario: its own seed and parameters, and narration. Its script is
 /// beside it in [`Preset`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,8 +155,8 @@ pub struct StateTable {
 }
 
 /// An interval drawn along a node's lane of the timeline: a lock held, a lease,
-/// a transaction left uncertain. Topics that have such intervals say so with
-/// [`crate::lab::protocol::ProtocolTopic::ANNOTATED`].
+/// a transaction left uncertain. The topic layer decides which topics draw
+/// them; the simulator only names the shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {
     pub node: NodeId,

@@ -5,9 +5,9 @@
 //! operations on a copy of the starting state and picks items that give it, so the
 //! narration holds for the preset's seed and parameters.
 
-use crate::lab::topic::{Narration, Preset, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::{Preset, PresetInfo};
 use crate::sim::ops;
-use crate::sim::time::Time;
 
 use crate::bloom::QueryOutcome;
 
@@ -18,13 +18,6 @@ pub(super) const PLAN_STREAM: u64 = 0x626c_6f6f_6d70_6c61; // "bloompla"
 
 /// Item numbers a plan draws are below this (batch items use the same range).
 const PLAN_NUMBER_RANGE: u64 = 1_000_000;
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[Preset<Script>] = &[
     Preset {

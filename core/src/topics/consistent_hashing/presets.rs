@@ -4,7 +4,8 @@
 //! gets a seeded plan: a node joins, a random initial node leaves, keys are added,
 //! the virtual-node count changes and one more node joins.
 
-use crate::lab::topic::{Narration, Preset, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::{Preset, PresetInfo};
 use crate::sim::rng::Rng;
 use crate::sim::time::Time;
 
@@ -12,13 +13,6 @@ use super::{ConsistentHashingState, RingOp, BUG_MOD_N_PLACEMENT, MAX_VNODES};
 
 /// RNG stream of the default plan.
 const PLAN_STREAM: u64 = 0x7269_6e67_706c_616e; // "ringplan"
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[Preset<Script>] = &[
     Preset {

@@ -5,20 +5,15 @@
 //! themselves when the story needs it, at an instant the preset's seed makes
 //! fall inside that client's work under the lock.
 
+use crate::lab::protocol::at;
 use crate::lab::protocol::{ProtocolPreset, Setup};
-use crate::lab::topic::{Narration, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::PresetInfo;
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::time::{NodeId, Time};
+use crate::sim::time::NodeId;
 
 use super::message::LockOp;
 use super::{BUG_NO_FENCING, BUG_REDLOCK_DRIFT};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[ProtocolPreset] = &[
     ProtocolPreset {
@@ -126,10 +121,6 @@ pub const PRESETS: &[ProtocolPreset] = &[
         script: lock_server_crash,
     },
 ];
-
-fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction::at_ms(ms, action)
-}
 
 /// Pauses client `node` for `millis` from `ms` on.
 fn pause(ms: u64, node: u32, millis: u64) -> TimedAction {

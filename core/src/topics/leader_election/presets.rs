@@ -5,24 +5,14 @@
 //! times in the narration were read off the trace of each preset
 //! (`distlab run leader-election --preset NAME`).
 
+use crate::lab::protocol::node;
 use crate::lab::protocol::{ProtocolPreset, Setup};
-use crate::lab::topic::{Narration, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::PresetInfo;
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::time::{NodeId, Time};
 
 use super::message::ElectionOp;
 use super::{clock_skews, BUG_LEASE_IGNORES_DRIFT, BUG_RING_FORWARD_SMALLER};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
-
-fn node(i: u32) -> NodeId {
-    NodeId(i)
-}
 
 fn start_election(ms: u64, at: u32) -> TimedAction {
     TimedAction::at_ms(

@@ -3,18 +3,11 @@
 //! are multiples of 600 ms. The tests replay every preset and check that the numbers
 //! the narration quotes (proof lengths, leaves found) are what happens.
 
-use crate::lab::topic::{Narration, Preset, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::{Preset, PresetInfo};
 use crate::sim::rng::Rng;
-use crate::sim::time::Time;
 
 use super::{MerkleOp, VALUE_RANGE};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const INCLUSION_PROOF: &str = "inclusion-proof";
 pub const EDIT_AND_REHASH: &str = "edit-and-rehash";

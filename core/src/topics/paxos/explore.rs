@@ -45,19 +45,12 @@ impl Explorable for PaxosTopic {
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
-        let at = |depth, crashes| {
-            Some(Bounds {
-                nodes: 3,
-                depth,
-                crashes,
-                requests: 2,
-                drop: false,
-                duplicate: false,
-            })
-        };
         match bug {
-            BUG_MINORITY_QUORUM => at(2, 0),
-            BUG_IGNORE_ACCEPTED_VALUE => at(8, 0),
+            BUG_MINORITY_QUORUM => Some(Bounds {
+                depth: 2,
+                ..Self::DEFAULT_BOUNDS
+            }),
+            BUG_IGNORE_ACCEPTED_VALUE => Some(Self::DEFAULT_BOUNDS),
             // Found at depth 10 with a crash, too big for the suite (see above).
             BUG_FORGET_PROMISE_ON_RESTART => None,
             _ => None,

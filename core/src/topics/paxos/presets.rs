@@ -4,20 +4,14 @@
 //! crash acceptors at the instants the story needs; the preset's seed fixes the
 //! latencies. Tests replay every preset and assert its story happens.
 
+use crate::lab::protocol::{at, node};
 use crate::lab::protocol::{ProtocolPreset, Setup};
-use crate::lab::topic::{Narration, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::PresetInfo;
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::time::{NodeId, Time};
 
 use super::message::PaxosOp;
 use super::{BUG_FORGET_PROMISE_ON_RESTART, BUG_IGNORE_ACCEPTED_VALUE, BUG_MINORITY_QUORUM};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[ProtocolPreset] = &[
     ProtocolPreset {
@@ -169,14 +163,6 @@ pub const PRESETS: &[ProtocolPreset] = &[
         script: minority_quorum,
     },
 ];
-
-fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction::at_ms(ms, action)
-}
-
-fn node(i: u32) -> NodeId {
-    NodeId(i)
-}
 
 /// A client asks proposer `to` to propose `value`.
 fn propose(to: u32, value: u64) -> Action {

@@ -35,20 +35,18 @@ impl Explorable for RaftTopic {
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
-        let at = |depth, crashes, requests| {
-            Some(Bounds {
-                nodes: 3,
-                depth,
-                crashes,
-                requests,
-                drop: false,
-                duplicate: false,
-            })
-        };
         match bug {
             // The shortest paths are 9 and 8 steps (see the README).
-            BUG_VOTE_WITHOUT_LOG_CHECK => at(9, 0, 1),
-            BUG_FORGET_VOTE_ON_RESTART => at(8, 1, 0),
+            BUG_VOTE_WITHOUT_LOG_CHECK => Some(Bounds {
+                depth: 9,
+                crashes: 0,
+                ..Self::DEFAULT_BOUNDS
+            }),
+            BUG_FORGET_VOTE_ON_RESTART => Some(Bounds {
+                depth: 8,
+                requests: 0,
+                ..Self::DEFAULT_BOUNDS
+            }),
             BUG_COMMIT_OLD_TERM => None,
             _ => None,
         }

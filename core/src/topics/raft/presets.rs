@@ -4,10 +4,11 @@
 //! does not depend on which random election timer fires first; the preset's seed
 //! fixes the rest. Tests replay every preset and assert its story happens.
 
+use crate::lab::protocol::{at, node};
 use crate::lab::protocol::{ProtocolPreset, Setup};
+use crate::lab::topic::say;
 use crate::lab::topic::{Narration, PresetInfo};
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::time::{NodeId, Time};
 
 use super::client::LIST;
 use super::message::{KvCommand, RaftOp};
@@ -15,13 +16,6 @@ use super::{
     BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_NO_DEDUP, BUG_STALE_READ,
     BUG_VOTE_WITHOUT_LOG_CHECK,
 };
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[ProtocolPreset] = &[
     ProtocolPreset {
@@ -235,14 +229,6 @@ const FIGURE_8_UNSAFE: &[Narration] = &[
     say(600, "n0 crashes. n4 restarts and wins term 4, because its last entry (term 2) is more up-to-date than the others' (term 1), yet it lacks the committed v2: the checker flags leader completeness."),
     say(700, "n4 overwrites the committed v2 with v3 everywhere, and servers apply different entries at index 2: state machine safety is violated. Switch the bug off and replay to see the safe rule refuse the commit."),
 ];
-
-fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction::at_ms(ms, action)
-}
-
-fn node(i: u32) -> NodeId {
-    NodeId(i)
-}
 
 /// A client request of `value`, sent straight to `to` (not routed to the leader).
 fn request(to: u32, value: u64) -> Action {

@@ -4,21 +4,14 @@
 //! starting state, so it can pick keys that are present or absent when the story
 //! needs them (the copy flips the same coins the run will).
 
-use crate::lab::topic::{Narration, Preset, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::{Preset, PresetInfo};
 use crate::sim::ops;
-use crate::sim::time::Time;
 
 use super::{SkipListOp, SkipListState};
 
 /// RNG stream of the plans.
 pub(super) const PLAN_STREAM: u64 = 0x736b_6970_706c_616e; // "skipplan"
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const PRESETS: &[Preset<Script>] = &[
     Preset {

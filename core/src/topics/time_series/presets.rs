@@ -6,17 +6,10 @@
 //! tests check that the numbers the narration quotes are what happens with the
 //! presets' own parameters.
 
-use crate::lab::topic::{Narration, Preset, PresetInfo};
-use crate::sim::time::Time;
+use crate::lab::topic::say;
+use crate::lab::topic::{Preset, PresetInfo};
 
 use super::{SeriesOp, Shape, MAX_RESOLUTION, STREAM_START};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 pub const COMPRESSION_BITS: &str = "compression-bits";
 pub const IRREGULAR_SAMPLES: &str = "irregular-samples";

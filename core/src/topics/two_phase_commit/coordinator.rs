@@ -236,7 +236,19 @@ impl Coordinator {
         );
         self.announced.push((transaction, decision));
         cx.cancel_timer(TwoPhaseTimer::VoteTimeout(transaction));
-        for participant in self.participant_ids() {
+        self.send_decision(transaction, decision, self.participant_ids(), cx);
+    }
+
+    /// Sends `decision` to `participants` and sets the timer that sends it
+    /// again to those that have not acknowledged it.
+    fn send_decision(
+        &self,
+        transaction: TransactionId,
+        decision: Decision,
+        participants: impl IntoIterator<Item = NodeId>,
+        cx: &mut Cx<TwoPhaseNode>,
+    ) {
+        for participant in participants {
             cx.send(
                 participant,
                 TwoPhaseMessage::Decide {
@@ -386,19 +398,7 @@ impl Coordinator {
                         names.join(", ")
                     )
                 });
-                for participant in missing {
-                    cx.send(
-                        participant,
-                        TwoPhaseMessage::Decide {
-                            transaction,
-                            decision,
-                        },
-                    );
-                }
-                cx.set_timer(
-                    TwoPhaseTimer::ResendDecision(transaction),
-                    self.timing.resend_decision,
-                );
+                self.send_decision(transaction, decision, missing, cx);
             }
             TwoPhaseTimer::WorkDone(_) | TwoPhaseTimer::AskDecision(_) => {}
         }

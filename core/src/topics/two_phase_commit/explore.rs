@@ -47,23 +47,20 @@ impl Explorable for TwoPhaseCommitTopic {
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
-        let at = |depth, crashes| {
-            Some(Bounds {
-                nodes: 3,
-                depth,
-                crashes,
-                requests: 1,
-                drop: false,
-                duplicate: false,
-            })
-        };
         match bug {
             // Begin, PREPARE to n1, n1 votes, the vote arrives: COMMIT on one
             // YES of two (4 steps).
-            BUG_COMMIT_BEFORE_ALL_VOTES => at(4, 0),
+            BUG_COMMIT_BEFORE_ALL_VOTES => Some(Bounds {
+                depth: 4,
+                crashes: 0,
+                ..Self::DEFAULT_BOUNDS
+            }),
             // Begin, two PREPAREs, two votes, two arrivals: COMMIT; the
             // coordinator crashes and restarts and aborts (9 steps).
-            BUG_FORGET_DECISION_ON_RESTART => at(9, 1),
+            BUG_FORGET_DECISION_ON_RESTART => Some(Bounds {
+                depth: 9,
+                ..Self::DEFAULT_BOUNDS
+            }),
             _ => None,
         }
     }

@@ -6,20 +6,15 @@
 //! read off each preset's trace (`distlab run two-phase-commit --preset NAME`);
 //! tests replay every preset and assert its story happens.
 
+use crate::lab::protocol::{at, node};
 use crate::lab::protocol::{ProtocolPreset, Setup};
-use crate::lab::topic::{Narration, PresetInfo};
+use crate::lab::topic::say;
+use crate::lab::topic::PresetInfo;
 use crate::sim::action::{Action, TimedAction};
-use crate::sim::time::{Duration, NodeId, Time};
+use crate::sim::time::Duration;
 
 use super::message::{TransactionId, TwoPhaseOp};
 use super::{BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART};
-
-const fn say(ms: u64, text: &'static str) -> Narration {
-    Narration {
-        at: Time::from_millis(ms),
-        text,
-    }
-}
 
 /// Parameters every preset shares: four nodes, no workload, no random NO.
 const QUIET: &[(&str, i64)] = &[("nodes", 4), ("rate", 0), ("abort-percent", 0)];
@@ -147,14 +142,6 @@ pub const PRESETS: &[ProtocolPreset] = &[
         script: commit_before_all_votes,
     },
 ];
-
-fn at(ms: u64, action: Action) -> TimedAction {
-    TimedAction::at_ms(ms, action)
-}
-
-fn node(i: u32) -> NodeId {
-    NodeId(i)
-}
 
 fn begin(transaction: u64) -> Action {
     Action::operation(
