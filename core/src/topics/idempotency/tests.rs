@@ -1,0 +1,1 @@
+//! The idempotency model's behaviour.
