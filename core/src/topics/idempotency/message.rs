@@ -102,6 +102,9 @@ pub enum PaymentTimer {
     /// Server: the work on request `work` (a number the server gives each
     /// request it starts on) is done: charge now.
     Process(u64),
+    /// Server: the response to request `work` is written out, just after the
+    /// transaction that charged it committed.
+    Respond(u64),
     /// Server, with the `key-stored-after-effect` bug: the separate write that
     /// stores the key of request `work`, after its charge.
     StoreKey(u64),
@@ -117,6 +120,7 @@ impl Labelled for PaymentTimer {
     fn kind(&self) -> &'static str {
         match self {
             PaymentTimer::Process(_) => "process",
+            PaymentTimer::Respond(_) => "respond",
             PaymentTimer::StoreKey(_) => "store-key",
             PaymentTimer::Think => "think",
             PaymentTimer::Timeout(_) => "timeout",
@@ -127,6 +131,7 @@ impl Labelled for PaymentTimer {
     fn label(&self) -> String {
         match self {
             PaymentTimer::Process(work) => format!("request {work} processed"),
+            PaymentTimer::Respond(work) => format!("respond to request {work}"),
             PaymentTimer::StoreKey(work) => format!("store the key of request {work}"),
             PaymentTimer::Think => "start a payment".to_string(),
             PaymentTimer::Timeout(number) => format!("no answer to payment {number}"),

@@ -184,13 +184,15 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_KEY_STORED_AFTER_EFFECT,
             summary: "The server looks the key up but stores it only in a separate write after the charge: a duplicated request or a retry that arrives in between, or a crash in between, charges the payment again. Runs with keys on.",
             caught_by: &[ONE_CHARGE_PER_KEY, CONSISTENT_REPLAY],
-            budget: 2000,
+            // Measured: 1861 of the first 2000 heavy seeds, never 4 misses in a row.
+            budget: 20,
         },
         BugInfo {
             name: BUG_TTL_SHORTER_THAN_RETRY_WINDOW,
             summary: "The server keeps finished keys for a quarter of the clients' retry window (whatever key-ttl-ms says): a retry that comes later finds its key forgotten and charges again. Runs with keys on.",
             caught_by: &[ONE_CHARGE_PER_KEY, CONSISTENT_REPLAY],
-            budget: 2000,
+            // Measured: 1947 of the first 2000 heavy seeds, never 3 misses in a row.
+            budget: 20,
         },
     ],
     invariants: checker::INVARIANTS,

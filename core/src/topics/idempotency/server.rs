@@ -5,7 +5,8 @@
 //! design): a request whose key is new is recorded in progress at once (the
 //! key row, Brandur's first recovery point); when the work is done one local
 //! transaction appends the charge to the ledger, stores the response with the
-//! key and marks it done, and then the answer goes out. A request whose key is
+//! key and marks it done, and a moment later the answer goes out (a crash in
+//! between loses the answer, never the charge or the stored response). A request whose key is
 //! done gets the stored response again (`replayed`) and charges nothing. A
 //! request whose key is in progress gets 409 Conflict, as Stripe answers, and
 //! its client tries again later: never a second charge. The reaper forgets
@@ -35,6 +36,8 @@ use super::store::{Charge, KeyRecord, KeyState, KeyStore, Ledger};
 
 /// How long the work on a request takes, drawn from this range (ms).
 pub const PROCESSING_MS: (u64, u64) = (20, 60);
+/// How long after the commit the response goes out (ms).
+pub const RESPOND_MS: (u64, u64) = (1, 5);
 /// How long after the charge the buggy server's separate key write lands (ms).
 pub const STORE_DELAY_MS: (u64, u64) = (5, 15);
 
@@ -44,7 +47,8 @@ struct Work {
     number: u64,
     key: PaymentKey,
     amount: u64,
-    /// The charge made for it, while the buggy server has yet to store the key.
+    /// The charge made for it, once made (until the response is out, or the
+    /// buggy server has stored the key).
     charge: Option<ChargeId>,
 }
 
@@ -208,6 +212,7 @@ impl PaymentServer {
     pub fn on_timer(&mut self, timer: PaymentTimer, cx: &mut Cx<PaymentProcess>) {
         match timer {
             PaymentTimer::Process(number) => self.on_processed(number, cx),
+            PaymentTimer::Respond(number) => self.on_respond(number, cx),
             PaymentTimer::StoreKey(number) => self.on_store_key(number, cx),
             other => ignore(&other, cx),
         }
@@ -234,7 +239,7 @@ impl PaymentServer {
         if !self.config.keys {
             let charge = self.charge(key, work.amount);
             cx.note(|| format!("charges {} for {key}: {}", cents(charge.amount), charge.id));
-            return self.answer(key, charge.id, work.amount, cx);
+            return self.respond_soon(work, charge.id, cx);
         }
         if self.config.key_stored_after_effect {
             // The bug: the effect first, the key in a later, separate write.
@@ -260,7 +265,30 @@ impl PaymentServer {
                 charge.id
             )
         });
-        self.answer(key, charge.id, work.amount, cx);
+        self.respond_soon(work, charge.id, cx);
+    }
+
+    /// Keeps `work` with its `charge` until the response goes out, a moment
+    /// after the commit (a crash in between loses the response, not the charge).
+    fn respond_soon(&mut self, mut work: Work, charge: ChargeId, cx: &mut Cx<PaymentProcess>) {
+        work.charge = Some(charge);
+        let number = work.number;
+        self.work.push(work);
+        let (low, high) = RESPOND_MS;
+        let delay = cx.rng.range_inclusive(low * 1_000, high * 1_000);
+        cx.set_timer(PaymentTimer::Respond(number), Duration(delay));
+    }
+
+    fn on_respond(&mut self, number: u64, cx: &mut Cx<PaymentProcess>) {
+        match self.take_work(number) {
+            Some(Work {
+                key,
+                amount,
+                charge: Some(charge),
+                ..
+            }) => self.answer(key, charge, amount, cx),
+            _ => cx.note(|| format!("no charged request {number} in hand")),
+        }
     }
 
     fn on_store_key(&mut self, number: u64, cx: &mut Cx<PaymentProcess>) {
