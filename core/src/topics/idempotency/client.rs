@@ -14,9 +14,7 @@ use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary};
 
-use super::message::{
-    cents, ChargeId, PaymentKey, PaymentMessage, PaymentOp, PaymentTimer, Role,
-};
+use super::message::{cents, ChargeId, PaymentKey, PaymentMessage, PaymentOp, PaymentTimer, Role};
 use super::process::{ignore, PaymentConfig, PaymentProcess, SERVER};
 
 /// The first backoff; each further one doubles, up to [`BACKOFF_MAX_MS`].
@@ -96,12 +94,21 @@ impl PaymentClient {
         // After a restart: carry on with every payment still outstanding, with
         // the key written down before its first try.
         let mut resumed = 0;
-        for payment in self.payments.iter().filter(|p| p.outcome == Outcome::Outstanding) {
-            cx.set_timer(PaymentTimer::Retry(payment.key.number), Duration::from_millis(1));
+        for payment in self
+            .payments
+            .iter()
+            .filter(|p| p.outcome == Outcome::Outstanding)
+        {
+            cx.set_timer(
+                PaymentTimer::Retry(payment.key.number),
+                Duration::from_millis(1),
+            );
             resumed += 1;
         }
         if resumed > 0 {
-            cx.note(|| format!("restarts and resumes {resumed} outstanding payment(s) with their keys"));
+            cx.note(|| {
+                format!("restarts and resumes {resumed} outstanding payment(s) with their keys")
+            });
         }
     }
 
@@ -241,7 +248,9 @@ impl PaymentClient {
                 let wait = self.backoff(index, cx);
                 cx.cancel_timer(PaymentTimer::Timeout(key.number));
                 cx.set_timer(PaymentTimer::Retry(key.number), wait);
-                cx.note(|| format!("409 for {key}: its first request is in progress; retries in {wait}"));
+                cx.note(|| {
+                    format!("409 for {key}: its first request is in progress; retries in {wait}")
+                });
             }
             other => ignore(&other, cx),
         }

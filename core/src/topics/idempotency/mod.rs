@@ -82,7 +82,7 @@ use crate::lab::params::{self, LATENCY, REQUEST_RATE};
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId};
-use crate::sim::view::{Annotations, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{IdempotencyChecker, CONSISTENT_REPLAY, ONE_CHARGE_PER_KEY};
@@ -208,14 +208,17 @@ pub static INFO: TopicInfo = TopicInfo {
 
 /// The run's configuration from its parameters and bug.
 fn config(setup: &Setup) -> PaymentConfig {
-    let bug = setup.bug(BUG_KEY_STORED_AFTER_EFFECT) || setup.bug(BUG_TTL_SHORTER_THAN_RETRY_WINDOW);
+    let bug =
+        setup.bug(BUG_KEY_STORED_AFTER_EFFECT) || setup.bug(BUG_TTL_SHORTER_THAN_RETRY_WINDOW);
     let retry_window = setup
         .param(RETRY_WINDOW)
         .clamp(RETRY_WINDOW_PARAM.min, RETRY_WINDOW_PARAM.max) as u64;
     let key_ttl = if setup.bug(BUG_TTL_SHORTER_THAN_RETRY_WINDOW) {
         retry_window / 4
     } else {
-        setup.param(KEY_TTL).clamp(KEY_TTL_PARAM.min, KEY_TTL_PARAM.max) as u64
+        setup
+            .param(KEY_TTL)
+            .clamp(KEY_TTL_PARAM.min, KEY_TTL_PARAM.max) as u64
     };
     let latency = setup.param(LATENCY).clamp(0, 300) as u64;
     let rate = setup.param(REQUEST_RATE).clamp(0, RATE_PARAM.max) as u64;
@@ -226,8 +229,7 @@ fn config(setup: &Setup) -> PaymentConfig {
         retry_window: Duration::from_millis(retry_window),
         // A round trip at the highest latency, the longest work, and a margin.
         reply_timeout: Duration::from_millis(2 * latency + PROCESSING_MS.1 + 60),
-        payment_gap: (rate > 0)
-            .then(|| Duration(clients(setup) as u64 * 1_000_000 / rate)),
+        payment_gap: (rate > 0).then(|| Duration(clients(setup) as u64 * 1_000_000 / rate)),
     }
 }
 
@@ -330,6 +332,33 @@ impl ProtocolTopic for IdempotencyTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// The ledger in three numbers: payments the clients started, payments
+    /// charged once, payments charged twice or more.
+    const CHARTED: bool = true;
+
+    fn charts(simulation: &Simulation<PaymentProcess, IdempotencyChecker>) -> Vec<Chart> {
+        let counts = simulation.checker().counts();
+        let bar = |label: &str, value: u64, palette: Palette| Bar {
+            label: label.to_string(),
+            value,
+            palette,
+        };
+        vec![Chart {
+            title: "Payments in the ledger".into(),
+            unit: "",
+            caption: "payments the clients started, and how often the server charged each".into(),
+            bars: vec![
+                bar("payments", counts.payments, Palette::Plain),
+                bar("charged once", counts.charged_once, Palette::Done),
+                bar(
+                    "charged twice or more",
+                    counts.charged_twice_or_more,
+                    Palette::Faulty,
+                ),
+            ],
+        }]
     }
 }
 

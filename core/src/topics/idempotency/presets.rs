@@ -97,7 +97,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(113, "The first request arrives: the key is not in the store, so the server goes to work without recording anything."),
                 say(120, "The second arrives while the first is at work. The key is still not in the store, so the server goes to work on it too."),
                 say(173, "Both charge: ch1 and ch2 for one payment. one-charge-per-key fires. A crash between a charge and its key write would do the same to the next retry, and the seed sweeps find that too."),
-                say(198, "n1 was told ch1, then ch2 for the same key: consistent-replay fires as well. Recording the key in progress, in the same transaction scheme as the charge, is what the correct server does."),
+                say(197, "n1 was told ch1, then ch2 for the same key: consistent-replay fires as well. Recording the key in progress, in the same transaction scheme as the charge, is what the correct server does."),
             ],
         },
         script: two_at_once,
@@ -163,7 +163,19 @@ fn late_retry(_: &Setup) -> Vec<TimedAction> {
     use Action::*;
     vec![
         client_does(100, PaymentOp::Pay),
-        at(100, Cut { from: node(0), to: node(1) }),
-        at(900, Restore { from: node(0), to: node(1) }),
+        at(
+            100,
+            Cut {
+                from: node(0),
+                to: node(1),
+            },
+        ),
+        at(
+            900,
+            Restore {
+                from: node(0),
+                to: node(1),
+            },
+        ),
     ]
 }

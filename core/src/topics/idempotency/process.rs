@@ -89,9 +89,9 @@ impl Node for PaymentProcess {
     fn on_operation(&mut self, operation: PaymentOp, cx: &mut Cx<Self>) {
         match self {
             PaymentProcess::Client(client) => client.on_operation(operation, cx),
-            PaymentProcess::Server(_) => cx.note(|| {
-                format!("the server does not {operation}: address it to a client")
-            }),
+            PaymentProcess::Server(_) => {
+                cx.note(|| format!("the server does not {operation}: address it to a client"))
+            }
         }
     }
 

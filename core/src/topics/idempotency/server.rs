@@ -138,12 +138,16 @@ impl PaymentServer {
             return ignore(&message, cx);
         };
         if key.client != from || !self.config.is_client(from) {
-            cx.note(|| format!("drops Pay {key} from {from}: a key belongs to the client that made it"));
+            cx.note(|| {
+                format!("drops Pay {key} from {from}: a key belongs to the client that made it")
+            });
             return;
         }
         self.received += 1;
         if !self.config.keys {
-            cx.note(|| format!("Pay {key}: no idempotency key, so it charges as for a new payment"));
+            cx.note(|| {
+                format!("Pay {key}: no idempotency key, so it charges as for a new payment")
+            });
             return self.start_work(key, amount, cx);
         }
         let now = cx.now();
@@ -158,7 +162,9 @@ impl PaymentServer {
                 // Stripe: "subsequent requests with the same key return the same
                 // result", without running the request again.
                 self.replayed += 1;
-                cx.note(|| format!("Pay {key}: the key is done, replays the stored response {charge}"));
+                cx.note(|| {
+                    format!("Pay {key}: the key is done, replays the stored response {charge}")
+                });
                 cx.send(
                     from,
                     PaymentMessage::Charged {
@@ -177,7 +183,9 @@ impl PaymentServer {
                 cx.send(from, PaymentMessage::Conflict { key });
             }
             None if self.config.key_stored_after_effect => {
-                cx.note(|| format!("Pay {key}: a new key; charges first and will store the key after"));
+                cx.note(|| {
+                    format!("Pay {key}: a new key; charges first and will store the key after")
+                });
                 self.start_work(key, amount, cx);
             }
             None => {
@@ -249,7 +257,12 @@ impl PaymentServer {
             let (low, high) = STORE_DELAY_MS;
             let delay = cx.rng.range_inclusive(low * 1_000, high * 1_000);
             cx.set_timer(PaymentTimer::StoreKey(number), Duration(delay));
-            cx.note(|| format!("charges {key}: {}; stores the key in a separate write", charge.id));
+            cx.note(|| {
+                format!(
+                    "charges {key}: {}; stores the key in a separate write",
+                    charge.id
+                )
+            });
             return;
         }
         if self.keys.find(key).map(|record| record.state) != Some(KeyState::InProgress) {
@@ -315,7 +328,13 @@ impl PaymentServer {
         self.answer(key, charge, amount, cx);
     }
 
-    fn answer(&mut self, key: PaymentKey, charge: ChargeId, amount: u64, cx: &mut Cx<PaymentProcess>) {
+    fn answer(
+        &mut self,
+        key: PaymentKey,
+        charge: ChargeId,
+        amount: u64,
+        cx: &mut Cx<PaymentProcess>,
+    ) {
         cx.send(
             key.client,
             PaymentMessage::Charged {

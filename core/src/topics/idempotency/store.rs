@@ -126,7 +126,10 @@ impl Ledger {
 
     /// How many charges the ledger holds for `key`.
     pub fn count(&self, key: PaymentKey) -> usize {
-        self.charges.iter().filter(|charge| charge.key == key).count()
+        self.charges
+            .iter()
+            .filter(|charge| charge.key == key)
+            .count()
     }
 
     /// Every payment charged more than once, with its number of charges, in key
