@@ -363,7 +363,7 @@ impl PaymentServer {
             palette: role.palette(),
             badge: format!("{} ch", self.ledger.charges().len()),
             detail: format!(
-                "payment server: {} charges for {} payments, {} duplicate; keys {}",
+                "payment server: {} charges for {} payments, {} of them duplicates; keys {}",
                 self.ledger.charges().len(),
                 self.ledger.payments(),
                 self.duplicate_charges,

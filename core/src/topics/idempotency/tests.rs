@@ -265,6 +265,43 @@ fn a_client_gives_up_after_its_retry_window_not_knowing() {
 }
 
 #[test]
+fn a_restarted_client_retries_with_the_key_it_wrote_down() {
+    use Action::*;
+    let mut scenario = scenario(1, &[("rate", 0), ("drop", 0), ("clients", 1)]);
+    scenario.push_action(
+        Time::from_millis(100),
+        Action::operation(Some(NodeId(1)), &PaymentOp::Pay),
+    );
+    // The answer is cut off, and the client crashes before its first retry.
+    scenario.push_action(
+        Time::from_millis(100),
+        Cut {
+            from: NodeId(0),
+            to: NodeId(1),
+        },
+    );
+    scenario.push_action(Time::from_millis(200), Crash(NodeId(1)));
+    scenario.push_action(
+        Time::from_millis(400),
+        Restore {
+            from: NodeId(0),
+            to: NodeId(1),
+        },
+    );
+    scenario.push_action(Time::from_millis(600), Restart(NodeId(1)));
+    let run = build(&scenario, 1_500);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert!(notes(run.as_ref(), 1)
+        .iter()
+        .any(|n| n == "restarts and resumes 1 outstanding payment(s) with their keys"));
+    let payment = client(run.as_ref(), 1).payments()[0];
+    assert_eq!(payment.outcome, Outcome::Paid(ChargeId(1)));
+    assert_eq!(payment.tries, 2);
+    assert_eq!(server(run.as_ref()).replayed(), 1);
+    assert_eq!(server(run.as_ref()).ledger().charges().len(), 1);
+}
+
+#[test]
 fn the_reaper_forgets_finished_keys_only_once_they_are_old() {
     let mut store = KeyStore::default();
     let record = |number, state, ms| KeyRecord {
