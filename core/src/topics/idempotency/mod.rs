@@ -28,8 +28,8 @@
 //! and the page's buttons) and retry each until they hear back or their
 //! `retry-window-ms` is over: a reply timeout, then an exponential backoff with
 //! jitter ([`client`]). The server works on each request for 20-60 ms, then
-//! charges: it appends to a durable ledger and answers with the charge id
-//! ([`server`]). With `keys` on it keeps a durable key store ([`store`]): a new
+//! charges: it appends to a durable ledger and, a moment later, answers with
+//! the charge id ([`server`]). With `keys` on it keeps a durable key store ([`store`]): a new
 //! key is recorded in progress at once (Brandur's first recovery point), and
 //! the charge, the stored response and the key marked done are one local
 //! transaction; a retry with a done key gets the stored response (`replayed`);
