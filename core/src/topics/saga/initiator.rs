@@ -76,7 +76,13 @@ impl Initiator {
             return;
         }
         for p in pending {
-            cx.send(p.to, SagaMessage::Event { saga, event: p.event });
+            cx.send(
+                p.to,
+                SagaMessage::Event {
+                    saga,
+                    event: p.event,
+                },
+            );
         }
         let wait = self.backoff.next(saga, self.timing);
         cx.set_timer(SagaTimer::Retry(saga), wait);
@@ -86,9 +92,7 @@ impl Initiator {
     fn on_event(&mut self, from: NodeId, saga: SagaId, event: Event, cx: &mut Cx<SagaNode>) {
         let outcome = match event {
             // Richardson 4.2.1: the last service's event ends a booked trip...
-            Event::Booked(step) if usize::from(step.0) == self.services => {
-                Some(Outcome::Completed)
-            }
+            Event::Booked(step) if usize::from(step.0) == self.services => Some(Outcome::Completed),
             // ...and the end of the compensation chain an undone one.
             Event::Refused(_) | Event::Cancelled { .. } => Some(Outcome::Compensated),
             Event::Booked(_) | Event::TripRequested => None,
@@ -109,7 +113,12 @@ impl Initiator {
                 self.outbox.forget(saga);
                 self.backoff.reset(saga);
                 cx.cancel_timer(SagaTimer::Retry(saga));
-                cx.note(|| format!("'{event}' ends the chain: writes '{saga} {}'", outcome.as_str()));
+                cx.note(|| {
+                    format!(
+                        "'{event}' ends the chain: writes '{saga} {}'",
+                        outcome.as_str()
+                    )
+                });
             }
         }
     }

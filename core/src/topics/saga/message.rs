@@ -57,6 +57,28 @@ impl Step {
             .unwrap_or("step")
     }
 
+    /// What the step's transaction does, as a note says it.
+    pub fn booking_verb(self) -> &'static str {
+        match self.0 {
+            1 => "books the flight",
+            2 => "books the hotel",
+            3 => "books the car",
+            4 => "takes the payment",
+            _ => "issues the insurance",
+        }
+    }
+
+    /// Why the step's service refuses a booking (a business failure).
+    pub fn refusal(self) -> &'static str {
+        match self.0 {
+            1 => "no seats left",
+            2 => "no rooms left",
+            3 => "no cars left",
+            4 => "card declined",
+            _ => "not insurable",
+        }
+    }
+
     /// Bit of this step in a set of steps.
     pub fn bit(self) -> u8 {
         1 << (self.0 % 8)
@@ -269,9 +291,7 @@ impl Operation for SagaOp {
 
     fn from_raw(raw: &RawOperation) -> Option<Self> {
         match (raw.code, raw.args.as_slice()) {
-            (CLIENT_REQUEST_CODE, &[saga]) => Some(SagaOp::Start {
-                saga: SagaId(saga),
-            }),
+            (CLIENT_REQUEST_CODE, &[saga]) => Some(SagaOp::Start { saga: SagaId(saga) }),
             (FAIL_NEXT_CODE, &[service]) => Some(SagaOp::FailNext {
                 service: NodeId(u32::try_from(service).ok()?),
             }),

@@ -126,7 +126,8 @@ const MODE_PARAM: ParamSpec = ParamSpec {
     min: 0,
     max: 1,
     step: 1,
-    help: "An orchestrator commands each step, or each service reacts to the previous one's events.",
+    help:
+        "An orchestrator commands each step, or each service reacts to the previous one's events.",
     choices: &["orchestrated", "choreographed"],
 };
 
@@ -171,7 +172,8 @@ pub static INFO: TopicInfo = TopicInfo {
         BugInfo {
             name: BUG_NO_RETRY_OF_COMPENSATION,
             summary: "A compensation is sent once and never again: the orchestrator takes a missing reply for a cancellation and declares the saga compensated while a booking remains (choreographed, a lost cancellation event leaves the saga stuck).",
-            caught_by: &[ALL_OR_NOTHING],
+            // A skipped cancellation also lets an earlier step cancel first.
+            caught_by: &[ALL_OR_NOTHING, COMPENSATIONS_IN_REVERSE_ORDER],
             budget: 20,
         },
     ],
@@ -227,9 +229,7 @@ impl ProtocolTopic for SagaTopic {
             Mode::Orchestrated => {
                 SagaNode::Orchestrator(Orchestrator::new(NodeId(0), services, timing, bugs))
             }
-            Mode::Choreographed => {
-                SagaNode::Initiator(Initiator::new(NodeId(0), services, timing))
-            }
+            Mode::Choreographed => SagaNode::Initiator(Initiator::new(NodeId(0), services, timing)),
         };
         let mut nodes = vec![first];
         nodes.extend((1..=services as u8).map(|k| {
@@ -293,9 +293,11 @@ impl ProtocolTopic for SagaTopic {
                 let saga = entry.saga;
                 let state = log.saga(saga);
                 let (to, label, palette) = match (entry.booking, state.and_then(|s| s.outcome)) {
-                    (Booking::Cancelled, _) => {
-                        (entry.cancelled_at, format!("{saga} cancelled"), Palette::Faulty)
-                    }
+                    (Booking::Cancelled, _) => (
+                        entry.cancelled_at,
+                        format!("{saga} cancelled"),
+                        Palette::Faulty,
+                    ),
                     (_, Some(Outcome::Completed)) => (
                         state.and_then(|s| s.finished_at),
                         saga.to_string(),

@@ -182,7 +182,9 @@ impl Node for SagaNode {
                 s.fail_next_booking(cx)
             }
             (_, SagaOp::FailNext { service }) => cx.note(|| {
-                format!("'{service}'s next booking fails' is for {service}: send it to that service")
+                format!(
+                    "'{service}'s next booking fails' is for {service}: send it to that service"
+                )
             }),
             (SagaNode::Service(_), SagaOp::Start { saga }) => {
                 cx.note(|| format!("a service cannot start {saga}: node n0 does"))

@@ -131,9 +131,9 @@ impl Orchestrator {
                     Outcome::Completed => {
                         format!("every step of {saga} is booked: writes '{saga} completed'")
                     }
-                    Outcome::Compensated => format!(
-                        "every booking of {saga} is cancelled: writes '{saga} compensated'"
-                    ),
+                    Outcome::Compensated => {
+                        format!("every booking of {saga} is cancelled: writes '{saga} compensated'")
+                    }
                 });
             }
             Next::Nothing => {}
@@ -198,7 +198,11 @@ impl Orchestrator {
         self.log
             .append(saga, RecordKind::StepEnded(step, ended), cx.now());
         self.backoff.reset(saga);
+        let forward = self.bugs.compensate_in_forward_order;
         cx.note(|| match ended {
+            Booking::Refused if forward => format!(
+                "{step} refused {saga}: logs it and (bug) compensates the booked steps, first first"
+            ),
             Booking::Refused => format!(
                 "{step} refused {saga}: logs it and compensates the booked steps, last first"
             ),
@@ -254,7 +258,9 @@ impl Orchestrator {
                 command,
                 booking,
             } => self.on_reply(from, saga, step, command, booking, cx),
-            SagaMessage::Command { .. } | SagaMessage::Event { .. } | SagaMessage::EventAck { .. } => {
+            SagaMessage::Command { .. }
+            | SagaMessage::Event { .. }
+            | SagaMessage::EventAck { .. } => {
                 let label = msg.label();
                 cx.note(|| format!("the orchestrator takes no '{label}': ignored"));
             }

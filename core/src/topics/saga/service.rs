@@ -80,6 +80,12 @@ impl Service {
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
     }
+    /// The database, to build states no correct run reaches (tests only).
+    #[cfg(test)]
+    pub(crate) fn database_mut(&mut self) -> &mut Database {
+        &mut self.database
+    }
+
     /// Whether its next booking will fail (set from the page).
     pub fn fails_next(&self) -> bool {
         self.fail_next
@@ -97,11 +103,16 @@ impl Service {
     fn book(&mut self, saga: SagaId, cx: &mut Cx<SagaNode>) -> Booking {
         let step = self.step;
         if let Some(booking) = self.database.get(saga) {
-            cx.note(|| format!("{saga} is already {} here: answers from the database", booking.as_str()));
+            cx.note(|| {
+                format!(
+                    "{saga} is already {} here: answers from the database",
+                    booking.as_str()
+                )
+            });
             return booking;
         }
-        let fails = std::mem::take(&mut self.fail_next)
-            || cx.rng.below(100) < u64::from(self.fail_percent);
+        let fails =
+            std::mem::take(&mut self.fail_next) || cx.rng.below(100) < u64::from(self.fail_percent);
         let booking = if fails {
             Booking::Refused
         } else {
@@ -109,8 +120,11 @@ impl Service {
         };
         self.database.set(saga, booking, cx.now());
         cx.note(|| match booking {
-            Booking::Refused => format!("no {step} available for {saga}: refuses (a business failure)"),
-            _ => format!("books the {step} for {saga}"),
+            Booking::Refused => format!(
+                "{} for {saga}: refuses (a business failure)",
+                step.refusal()
+            ),
+            _ => format!("{} for {saga}", step.booking_verb()),
         });
         booking
     }
@@ -147,7 +161,12 @@ impl Service {
         cx: &mut Cx<SagaNode>,
     ) {
         if step != self.step {
-            cx.note(|| format!("this service runs the {} step, not {step}: ignored", self.step));
+            cx.note(|| {
+                format!(
+                    "this service runs the {} step, not {step}: ignored",
+                    self.step
+                )
+            });
             return;
         }
         let booking = match command {
@@ -253,7 +272,13 @@ impl Service {
             return;
         }
         for p in pending {
-            cx.send(p.to, SagaMessage::Event { saga, event: p.event });
+            cx.send(
+                p.to,
+                SagaMessage::Event {
+                    saga,
+                    event: p.event,
+                },
+            );
         }
         let wait = self.backoff.next(saga, self.timing);
         cx.set_timer(SagaTimer::Retry(saga), wait);
