@@ -84,7 +84,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Annotations, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{SagaChecker, ALL_OR_NOTHING, COMPENSATIONS_IN_REVERSE_ORDER};
@@ -331,6 +331,36 @@ impl ProtocolTopic for SagaTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// The sagas by how they stand: completed, compensated, in progress, and
+    /// stuck (unfinished [`STUCK_AFTER`] after they started).
+    const CHARTED: bool = true;
+
+    fn charts(simulation: &Simulation<SagaNode, SagaChecker>) -> Vec<Chart> {
+        let Some(log) = simulation.nodes().first().and_then(SagaNode::saga_log) else {
+            return Vec::new();
+        };
+        let counts = saga_counts(log, simulation.now());
+        let bar = |label: &str, value: u64, palette: Palette| Bar {
+            label: label.to_string(),
+            value,
+            palette,
+        };
+        vec![Chart {
+            title: "Sagas".into(),
+            unit: "sagas",
+            caption: format!(
+                "as node 0's saga log says; stuck: not finished {} s after starting",
+                STUCK_AFTER.as_micros() / 1_000_000
+            ),
+            bars: vec![
+                bar("completed", counts.completed, Palette::Done),
+                bar("compensated", counts.compensated, Palette::Faulty),
+                bar("in progress", counts.running, Palette::Contend),
+                bar("stuck", counts.stuck, Palette::Suspect),
+            ],
+        }]
     }
 }
 

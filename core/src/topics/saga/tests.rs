@@ -340,6 +340,42 @@ fn a_saga_that_cannot_reach_a_service_counts_as_stuck_after_the_window() {
 }
 
 #[test]
+fn the_chart_counts_sagas_by_outcome() {
+    use crate::lab::protocol::ProtocolTopic;
+    let mut scenario = workload(11, 0, 4);
+    scenario.set_param("fail-percent", 20);
+    let run = run_scenario(&scenario, 3_000);
+    let charts = SagaTopic::charts(sim(run.as_ref()));
+    assert_eq!(charts.len(), 1);
+    let bars: Vec<(&str, u64)> = charts[0]
+        .bars
+        .iter()
+        .map(|b| (b.label.as_str(), b.value))
+        .collect();
+    let log = log(run.as_ref());
+    let completed = log.count(Outcome::Completed) as u64;
+    let compensated = log.count(Outcome::Compensated) as u64;
+    let unfinished = log.unfinished().count() as u64;
+    assert!(
+        completed > 3 && compensated > 3 && unfinished > 0,
+        "{bars:?}"
+    );
+    assert_eq!(
+        bars,
+        [
+            ("completed", completed),
+            ("compensated", compensated),
+            ("in progress", unfinished),
+            ("stuck", 0)
+        ]
+    );
+    // The chart believes the saga log: the bug's saga counts as compensated.
+    let run = preset_run("lost-compensation-unsafe", 500);
+    let charts = SagaTopic::charts(sim(run.as_ref()));
+    assert_eq!(charts[0].bars[1].value, 1, "compensated, wrongly");
+}
+
+#[test]
 fn the_fail_step_button_goes_to_services_only_and_start_saga_numbers_sagas() {
     use crate::lab::protocol::{ProtocolTopic, Setup};
     let scenario = Scenario::new(INFO.slug, 1);
