@@ -42,7 +42,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(149, "n0 logs the reply before anything else, then sends the next step's command: BOOK hotel to n2. Each step waits for the one before it."),
                 say(203, "The hotel and then the car are booked the same way, each reply logged by n0."),
                 say(250, "n4 takes the payment, the last step."),
-                say(270, "Every step is booked: n0 writes 'S1 completed'. The timeline shows each booking held from its step until the saga completed."),
+                say(269, "Every step is booked: n0 writes 'S1 completed'. The timeline shows each booking held from its step until the saga completed."),
             ],
         },
         script: happy_path,
