@@ -46,7 +46,7 @@ impl Step {
     pub fn of(node: NodeId, services: usize) -> Option<Step> {
         (1..=services)
             .contains(&node.index())
-            .then(|| Step(node.0 as u8))
+            .then_some(Step(node.0 as u8))
     }
 
     pub fn name(self) -> &'static str {

@@ -166,15 +166,17 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_COMPENSATE_IN_FORWARD_ORDER,
             summary: "Compensation starts with the first step: the orchestrator cancels the flight before the hotel and the car (choreographed, the refusal goes to the first service, which passes the cancellation forwards).",
             caught_by: &[COMPENSATIONS_IN_REVERSE_ORDER],
-            // Measured: see the README's figures.
-            budget: 10,
+            // Measured: 1998 of the first 2000 heavy seeds, never 2 misses in a row.
+            budget: 5,
         },
         BugInfo {
             name: BUG_NO_RETRY_OF_COMPENSATION,
             summary: "A compensation is sent once and never again: the orchestrator takes a missing reply for a cancellation and declares the saga compensated while a booking remains (choreographed, a lost cancellation event leaves the saga stuck).",
             // A skipped cancellation also lets an earlier step cancel first.
             caught_by: &[ALL_OR_NOTHING, COMPENSATIONS_IN_REVERSE_ORDER],
-            budget: 20,
+            // Measured: 1905 of the first 2000 heavy seeds (1195 first by
+            // all-or-nothing, 710 by the order), never 2 misses in a row.
+            budget: 10,
         },
     ],
     invariants: checker::INVARIANTS,
@@ -211,7 +213,7 @@ impl ProtocolTopic for SagaTopic {
     const INFO: &'static TopicInfo = &INFO;
     type Node = SagaNode;
     type Checker = SagaChecker;
-    const FOCUS_ROLE: &'static str = "orchestrator";
+    const FOCUS_ROLE: &'static str = "orchestrator or initiator";
 
     /// The fault plan's processes: node 0 and up to five services. With fewer
     /// services the plan's faults at the missing nodes are ignored.

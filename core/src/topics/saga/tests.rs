@@ -272,6 +272,24 @@ fn heavy_faults_break_no_invariant_in_either_mode() {
 }
 
 #[test]
+fn under_heavy_faults_every_saga_still_finishes_within_the_stuck_window() {
+    // Retries with backoff (commands, and events through the outbox) outlast
+    // every crash, partition and cut of the heavy fault plan.
+    for mode in [0, 1] {
+        for seed in 0..20 {
+            let mut scenario = workload(seed, mode, 4);
+            scenario.set_param("fail-percent", 30);
+            scenario.faults = FaultLevel::Heavy;
+            let run = run_scenario(&scenario, 20_000);
+            assert!(run.violations().is_empty(), "{:?}", run.violations());
+            let counts = saga_counts(log(run.as_ref()), Time::from_millis(20_000));
+            assert_eq!(counts.stuck, 0, "mode {mode}, seed {seed}: {counts:?}");
+            assert!(counts.completed + counts.compensated > 50, "{counts:?}");
+        }
+    }
+}
+
+#[test]
 fn each_bug_is_caught_by_a_short_heavy_sweep() {
     for bug in INFO.bugs {
         let mut config = SweepConfig::new(&INFO, 20);
