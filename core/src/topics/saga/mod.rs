@@ -21,8 +21,8 @@
 //! answers a repeated request): a retry never books twice.
 //!
 //! **Follows** Garcia-Molina and Salem, "Sagas" (SIGMOD 1987): section 1 for
-//! the definition and its guarantee, section 3 ("Saga recovery") for the saga
-//! log, backward recovery and restarting from the log. For the microservice
+//! the definition and its guarantee, section 3 (the saga execution component)
+//! for the saga log, backward recovery and restarting from the log. For the microservice
 //! practice, Richardson, "Microservices Patterns" (2018), chapter 4: section
 //! 4.2.1 (choreography-based sagas: each service publishes an event that the
 //! next one reacts to) and section 4.2.2 (orchestration-based sagas: an
@@ -67,7 +67,7 @@
 //! updates; here sagas touch independent bookings); pivot and retriable
 //! transactions; forward recovery with save-points (section 3); the data
 //! itself (a booking is a record, not a seat taken from a stock); several
-//! orchestrator replicas.
+//! orchestrator replicas; exploration (no `explore.rs` yet).
 
 pub mod checker;
 pub mod database;

@@ -6,8 +6,8 @@
 //! again, with exponential backoff, until its reply arrives.
 //!
 //! Rules are labelled with the paper's sections: section 1 (a saga runs
-//! T_1..T_n, or T_1..T_j and then C_j..C_1) and section 3 (saga recovery: the
-//! saga log, backward recovery, and restarting from the log; compensations
+//! T_1..T_n, or T_1..T_j and then C_j..C_1) and section 3 (the saga
+//! execution component: the saga log, backward recovery, and restarting from the log; compensations
 //! cannot fail, so they are retried until they succeed).
 //!
 //! Durable: the saga log. Volatile: how often each saga's current command was

@@ -1,7 +1,7 @@
 //! The saga log: the durable log of node 0 (the orchestrator, or the initiator
 //! of a choreographed saga), with an index by saga so a lookup does not scan
-//! the log. Garcia-Molina and Salem, section 3 ("Saga recovery"): the saga
-//! execution component writes begin-saga, the end of each transaction and
+//! the log. Garcia-Molina and Salem, section 3 (the saga execution
+//! component): it writes begin-saga, the end of each transaction and
 //! compensation, and end-saga records to its log, and after a crash it reads
 //! the log to finish every saga it finds unfinished: backward (compensating)
 //! when one of its transactions had failed, forward otherwise.
