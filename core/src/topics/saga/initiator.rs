@@ -126,7 +126,7 @@ impl Initiator {
     /// Section 3 of the paper, in choreography: the outbox is sent again.
     pub fn on_start(&mut self, cx: &mut Cx<SagaNode>) {
         for saga in self.outbox.sagas() {
-            cx.note(|| format!("recovery: '{saga}' has unacknowledged events: sends them again"));
+            cx.note(|| format!("recovery: {saga} has unacknowledged events: sends them again"));
             self.resend(saga, cx);
         }
     }
