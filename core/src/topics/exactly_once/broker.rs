@@ -93,7 +93,10 @@ impl Broker {
         });
         cx.note(|| match copies {
             0 => format!("{id} is queued durably as {entry}"),
-            _ => format!("{id} is queued again as {entry}: the queue now holds it {} times", copies + 1),
+            _ => format!(
+                "{id} is queued again as {entry}: the queue now holds it {} times",
+                copies + 1
+            ),
         });
         cx.send(from, QueueMessage::PublishAck { id });
         let last = self.queue.len() - 1;
@@ -138,7 +141,10 @@ impl Broker {
         let now = cx.now();
         match self.queue.iter().filter_map(|e| e.invisible_until).min() {
             Some(deadline) => {
-                let wait = deadline.since(now).as_micros().max(Config::PUMP.as_micros());
+                let wait = deadline
+                    .since(now)
+                    .as_micros()
+                    .max(Config::PUMP.as_micros());
                 cx.set_timer(QueueTimer::Pump, Duration(wait));
             }
             None => cx.cancel_timer(QueueTimer::Pump),
@@ -161,7 +167,9 @@ impl Broker {
         };
         let (e, id) = (entry.entry, entry.id);
         if redelivery {
-            cx.note(|| format!("{e} ({id}) was not acked within the visibility timeout: deliver it again"));
+            cx.note(|| {
+                format!("{e} ({id}) was not acked within the visibility timeout: deliver it again")
+            });
         }
         cx.send(CONSUMER, message);
     }

@@ -123,7 +123,11 @@ impl QueueChecker {
                 .any(|w| w.entry == span.entry && w.attempt == span.attempt);
             if !going {
                 span.to = Some(now);
-                span.ending = if crashed { Ending::Crashed } else { Ending::Done };
+                span.ending = if crashed {
+                    Ending::Crashed
+                } else {
+                    Ending::Done
+                };
             }
             going
         });

@@ -129,7 +129,9 @@ impl Consumer {
             .iter()
             .any(|w| w.entry == entry && w.attempt == attempt)
         {
-            return cx.note(|| format!("{entry} try {attempt} is already being worked on: duplicate dropped"));
+            return cx.note(|| {
+                format!("{entry} try {attempt} is already being worked on: duplicate dropped")
+            });
         }
         if self.config.mode == Mode::AtMostOnce {
             if self.stored(id) {
@@ -246,7 +248,9 @@ impl Consumer {
         let balance = self.applied_log.len();
         cx.note(|| match count {
             1 => format!("{id}'s effect is applied: balance {balance}"),
-            n => format!("{id}'s effect is applied again ({n} times): balance {balance}, which is wrong"),
+            n => format!(
+                "{id}'s effect is applied again ({n} times): balance {balance}, which is wrong"
+            ),
         });
     }
 
@@ -287,7 +291,11 @@ impl Consumer {
                 "{}{} {}",
                 w.id,
                 w.entry,
-                if w.applied { "applied, ack due" } else { "working" }
+                if w.applied {
+                    "applied, ack due"
+                } else {
+                    "working"
+                }
             )
         });
         vec![

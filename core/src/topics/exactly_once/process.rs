@@ -119,9 +119,7 @@ impl Node for QueueProcess {
                     crash_consumer,
                 },
             ) => consumer.on_deliver(from, entry, id, attempt, crash_consumer, cx),
-            (_, msg) => {
-                cx.note(|| format!("{} is not for this process: dropped", msg.label()))
-            }
+            (_, msg) => cx.note(|| format!("{} is not for this process: dropped", msg.label())),
         }
     }
 
@@ -167,7 +165,10 @@ impl Node for QueueProcess {
 
 /// `ids` as the state table prints them: the last `count`, after a count of
 /// the rest.
-pub fn id_list<T: std::fmt::Display>(items: impl ExactSizeIterator<Item = T>, count: usize) -> String {
+pub fn id_list<T: std::fmt::Display>(
+    items: impl ExactSizeIterator<Item = T>,
+    count: usize,
+) -> String {
     let total = items.len();
     if total == 0 {
         return "-".to_string();

@@ -192,7 +192,9 @@ impl Producer {
                 cx.cancel_timer(QueueTimer::PublishTimeout(id));
                 cx.note(|| format!("the broker has {id}"));
             }
-            None => cx.note(|| format!("{id} is not waiting for an ack (acked before, or forgotten in a crash)")),
+            None => cx.note(|| {
+                format!("{id} is not waiting for an ack (acked before, or forgotten in a crash)")
+            }),
         }
     }
 
@@ -228,9 +230,12 @@ impl Producer {
             .iter()
             .filter(|row| !row.sent)
             .filter(|row| {
-                self.pending.iter().find(|p| p.id == row.id).is_none_or(|p| {
-                    now.since(p.published_at).as_micros() >= Config::PUBLISH_TIMEOUT.as_micros()
-                })
+                self.pending
+                    .iter()
+                    .find(|p| p.id == row.id)
+                    .is_none_or(|p| {
+                        now.since(p.published_at).as_micros() >= Config::PUBLISH_TIMEOUT.as_micros()
+                    })
             })
             .copied()
             .collect();
