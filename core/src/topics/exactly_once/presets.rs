@@ -89,7 +89,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(0, "An idempotent consumer, but no outbox: the producer commits its business row, then publishes from memory and retries until the broker acks."),
                 say(100, "m1 goes through."),
                 say(500, "m2's business row commits, and the producer crashes before publishing it (and restarts). What it meant to publish was in memory."),
-                say(800, "Nothing will ever publish m2: its business row exists, its effect never will. The chart counts it under lost (0). Two writes to two systems (a database and a broker) are a dual write, and a crash splits them."),
+                say(800, "m3 is sent after the restart and goes through: the producer works again. But nothing will ever publish m2: its business row exists, its effect never will, and the chart counts it under lost (0). A database write and a publish to a broker are a dual write, and a crash splits them."),
             ],
         },
         script: crash_producer_before_publish,
@@ -108,6 +108,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(500, "m2's business row and outbox row commit in one transaction, and the producer crashes before anything is published (and restarts)."),
                 say(550, "The relay polls after the restart, finds m2 unsent in the outbox and publishes it. The broker queues it and acks; the row is marked sent."),
                 say(596, "The consumer applies m2 once. End to end: every committed message applied exactly once, even across a producer crash."),
+                say(896, "m3, sent after the restart, goes the same way. Three messages committed, three effects, each applied once: the chart shows them all under exactly once (1)."),
             ],
         },
         script: crash_producer_before_publish,
@@ -173,5 +174,6 @@ fn crash_producer_before_publish(_: &Setup) -> Vec<TimedAction> {
         at(100, send(1)),
         at(500, to_producer(QueueOp::CrashProducerBeforePublish)),
         at(500, send(2)),
+        at(800, send(3)),
     ]
 }

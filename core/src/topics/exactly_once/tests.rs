@@ -107,21 +107,22 @@ fn the_idempotent_consumer_skips_the_redelivery_after_the_same_crash() {
 fn without_an_outbox_a_producer_crash_before_publishing_loses_the_message() {
     let run = preset_run("producer-crash-loses");
     assert!(run.violations().is_empty(), "{:?}", run.violations());
-    assert_eq!(tally(nodes(run.as_ref())), counts(1, 0, 1, 0));
-    let (producer, broker, _) = parts(nodes(run.as_ref())).unwrap();
-    assert_eq!((producer.committed(), producer.crashes()), (2, 1));
-    assert!(!broker.holds(M2) && broker.acked() == [MessageId(1)]);
+    assert_eq!(tally(nodes(run.as_ref())), counts(1, 0, 2, 0));
+    let (producer, broker, consumer) = parts(nodes(run.as_ref())).unwrap();
+    assert_eq!((producer.committed(), producer.crashes()), (3, 1));
+    assert!(!broker.holds(M2) && broker.acked() == [MessageId(1), MessageId(3)]);
+    assert_eq!(consumer.count(M2), 0);
 }
 
 #[test]
 fn the_outbox_relay_publishes_after_the_producer_crash_so_nothing_is_lost() {
     let run = preset_run("outbox-survives-producer-crash");
     assert!(run.violations().is_empty(), "{:?}", run.violations());
-    assert_eq!(tally(nodes(run.as_ref())), counts(0, 0, 2, 0));
+    assert_eq!(tally(nodes(run.as_ref())), counts(0, 0, 3, 0));
     let (producer, _, _) = parts(nodes(run.as_ref())).unwrap();
     assert_eq!(producer.crashes(), 1);
     assert!(producer.outbox().iter().all(|row| row.sent));
-    assert_eq!(producer.sent_log(), &[MessageId(1), M2]);
+    assert_eq!(producer.sent_log(), &[MessageId(1), M2, MessageId(3)]);
 }
 
 #[test]
@@ -242,7 +243,7 @@ fn no_message_lost_fires_when_a_row_is_marked_sent_that_nobody_holds() {
     forged[CONSUMER.index()] = QueueProcess::Consumer(Consumer::new(config));
     let mut checker = QueueChecker::new(Mode::Outbox);
     let found = check(&mut checker, &forged, PRODUCER);
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
     assert!(found.iter().all(|v| v.invariant == NO_MESSAGE_LOST));
     // The real run's nodes hold every sent message.
     let mut checker = QueueChecker::new(Mode::Outbox);
