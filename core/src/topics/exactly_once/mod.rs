@@ -77,11 +77,11 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
 use crate::sim::world::Simulation;
 
 use broker::Broker;
-use checker::{Ending, QueueChecker, EFFECT_AT_MOST_ONCE};
+use checker::{tally, Ending, QueueChecker, EFFECT_AT_MOST_ONCE};
 use consumer::Consumer;
 use message::{Mode, QueueOp};
 use process::{Config, QueueProcess, CONSUMER, PRODUCER};
@@ -240,6 +240,33 @@ impl ProtocolTopic for ExactlyOnceTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// Every committed message by how often its effect was applied.
+    const CHARTED: bool = true;
+
+    fn charts(simulation: &Simulation<QueueProcess, QueueChecker>) -> Vec<Chart> {
+        vec![effects_chart(&tally(simulation.nodes()))]
+    }
+}
+
+/// The chart of `tally`: lost, on its way, exactly once, duplicated.
+pub fn effects_chart(tally: &checker::Tally) -> Chart {
+    let bar = |label: &str, value: u64, palette: Palette| Bar {
+        label: label.to_string(),
+        value,
+        palette,
+    };
+    Chart {
+        title: "Effects applied per message".into(),
+        unit: "messages",
+        caption: "every message the producer committed; lost: never applied and held by no process, so nobody will deliver it".into(),
+        bars: vec![
+            bar("lost (0)", tally.lost, Palette::Faulty),
+            bar("on its way (0)", tally.on_the_way, Palette::Contend),
+            bar("exactly once (1)", tally.once, Palette::Done),
+            bar("duplicated (2+)", tally.duplicated, Palette::Suspect),
+        ],
     }
 }
 

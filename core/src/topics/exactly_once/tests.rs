@@ -320,3 +320,32 @@ fn every_process_fills_every_column_of_the_state_table() {
         assert_eq!(process.state_row().len() + 2, INFO.columns.len());
     }
 }
+
+#[test]
+fn the_chart_counts_committed_messages_by_effects_applied() {
+    let run = preset_run("at-least-once-duplicate");
+    let charts =
+        <ExactlyOnceTopic as crate::lab::protocol::ProtocolTopic>::charts(sim(run.as_ref()));
+    assert_eq!(charts.len(), 1);
+    let values: Vec<(&str, u64)> = charts[0]
+        .bars
+        .iter()
+        .map(|bar| (bar.label.as_str(), bar.value))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("lost (0)", 0),
+            ("on its way (0)", 0),
+            ("exactly once (1)", 1),
+            ("duplicated (2+)", 1)
+        ]
+    );
+    // Mid-story, m2 is applied once; its redelivery is still to come.
+    let run = run_until(&preset_scenario("at-least-once-duplicate"), 700);
+    assert_eq!(tally(nodes(run.as_ref())), counts(0, 0, 2, 0));
+    let run = run_until(&preset_scenario("at-most-once-loss"), 2_000);
+    let charts =
+        <ExactlyOnceTopic as crate::lab::protocol::ProtocolTopic>::charts(sim(run.as_ref()));
+    assert_eq!(charts[0].bars[0].value, 1);
+}
