@@ -15,12 +15,15 @@
 //! The consumer is idempotent: it records each processed message id in a dedupe
 //! store in the *same local transaction* as the effect, and skips ids it has
 //! seen (Kleppmann, "Designing Data-Intensive Applications", 2017, chapter 11,
-//! "Exactly-once semantics" and "Idempotence": exactly once is really
-//! *effectively* once, at-least-once delivery plus an idempotent, atomically
-//! committed effect). At the other end the producer's "commit my row, then
+//! "Fault tolerance": "Exactly-once execution of an operation", "Atomic commit
+//! revisited" and "Idempotence": exactly once is really *effectively* once,
+//! at-least-once delivery plus an idempotent effect committed atomically with
+//! the record that it happened; Richardson, "Microservices Patterns", 2018,
+//! chapter 3, "Handling duplicate messages", keeps the same table of processed
+//! message ids). At the other end the producer's "commit my row, then
 //! publish" is a dual write that a crash in the middle splits; the
-//! transactional outbox (Richardson, "Microservices Patterns", 2018, chapter 3,
-//! section 3.3.7, "Transactional outbox" and "Polling publisher") commits the
+//! transactional outbox (Richardson, chapter 3, "Transactional messaging":
+//! the "Transactional outbox" and "Polling publisher" patterns) commits the
 //! message as an outbox row in the business transaction, and a relay publishes
 //! unsent rows and marks each sent after the broker acks it, so a committed
 //! message is always published, perhaps more than once, which the consumer
@@ -32,7 +35,8 @@
 //! dedupe store). Messages are sent by the seeded workload (`rate`), the
 //! page's Client request and Send message buttons. The `mode` parameter:
 //! - *At most once*: the consumer records receipt and acks before working; the
-//!   producer never publishes twice. A crash before the effect loses it.
+//!   producer never publishes twice. A crash before the effect, or a lost
+//!   publish, loses the message.
 //! - *At least once*: the consumer acks after the effect's transaction
 //!   commits; the producer publishes again until the broker acks. A crash (or a
 //!   lost ack) between effect and ack duplicates; a producer crash before the
@@ -41,18 +45,24 @@
 //! - *Transactional outbox* (the default): the idempotent consumer and the
 //!   outbox with a relay: effectively once, end to end.
 //!
-//! Two page operations (they go to the producer, which marks its next
-//! message): *Crash consumer after effect* (that message's first delivery
-//! crashes the consumer right after its effect, before the ack: the classic
-//! duplicate) and *Crash producer before publish* (the producer crashes right
-//! after committing it: the classic loss without an outbox). Such a crash is
-//! a crash and immediate restart; the fault plan's crashes hit all three
-//! processes, and its "crash the focus" crashes the producer.
+//! Three page buttons, all handled by the producer: *Send message* (as the
+//! Client request button), *Crash consumer after effect* (the producer marks
+//! its next message, whose first delivery crashes the consumer right after
+//! its effect, before the ack: the classic duplicate) and *Crash producer
+//! before publish* (the producer crashes right after committing its next
+//! message: the classic loss without an outbox). Such a crash is a crash and
+//! an immediate restart inside the process (a process cannot take itself
+//! down in the simulator), which drops its volatile state exactly as a real
+//! crash does; the fault plan's crashes hit all three processes, and its
+//! "crash the focus" crashes the producer.
 //!
 //! **Invariants** ([`checker`]): `effect-at-most-once`, `ack-after-effect`,
 //! `no-message-lost`, each checked only in the modes that promise it. The
 //! chart counts every committed message by effects applied: lost (0 and
-//! nobody holds it), on its way (0), exactly once, duplicated (2+).
+//! nobody holds it), on its way (0), exactly once, duplicated (2+). The
+//! timeline shows on the consumer's lane each delivery from its arrival to
+//! its ack (the window the broker's visibility timeout must cover; cut short
+//! by a crash in another colour), and marks every effect applied again.
 //!
 //! **Bug**: `dedupe-not-atomic` (the consumer writes the dedupe record in a
 //! separate step after the effect, with the ack: a crash in between, or a

@@ -36,7 +36,8 @@ impl Config {
     /// How long a delivered entry stays invisible before the broker delivers
     /// it again (SQS's visibility timeout).
     pub const VISIBILITY: Duration = Duration::from_millis(300);
-    /// How often the broker looks for visible entries.
+    /// The least wait between two looks of the broker for visible entries (it
+    /// looks when the earliest visibility timeout runs out).
     pub const PUMP: Duration = Duration::from_millis(50);
     /// How often the outbox relay polls.
     pub const RELAY: Duration = Duration::from_millis(50);

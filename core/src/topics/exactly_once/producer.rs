@@ -5,8 +5,8 @@
 //! once it waits for the broker's ack but never sends again; at least once it
 //! sends again until the ack comes. Either way a crash between the commit and
 //! the ack loses the message, since nothing durable says it still has to go
-//! (Richardson, "Microservices Patterns", 2018, section 3.3.7's dual-write
-//! problem). With the transactional outbox the row and an outbox row commit in
+//! (the dual write of Richardson, "Microservices Patterns", 2018, chapter 3,
+//! "Transactional messaging"). With the transactional outbox the row and an outbox row commit in
 //! one local transaction, and a relay loop publishes unsent outbox rows and
 //! marks each sent only after the broker acks it (Richardson's "Transactional
 //! outbox" and "Polling publisher" patterns), so after a crash the relay simply
