@@ -208,10 +208,12 @@ impl Broker {
             )),
             Cell::Text("-".to_string()),
             Cell::Text("-".to_string()),
-            Cell::Text(format!(
-                "unacked: {}",
-                id_list(in_flight.collect::<Vec<_>>().into_iter(), 4)
-            )),
+            Cell::Text(
+                match id_list(in_flight.collect::<Vec<_>>().into_iter(), 4) {
+                    none if none == "-" => none,
+                    some => format!("unacked: {some}"),
+                },
+            ),
             Cell::Text(self.crashes.to_string()),
         ]
     }

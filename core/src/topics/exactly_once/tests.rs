@@ -319,6 +319,21 @@ fn every_process_fills_every_column_of_the_state_table() {
     for process in nodes(run.as_ref()) {
         assert_eq!(process.state_row().len() + 2, INFO.columns.len());
     }
+    let run = preset_run("at-least-once-duplicate");
+    let text = |process: &QueueProcess| -> Vec<String> {
+        process
+            .state_row()
+            .into_iter()
+            .map(|cell| match cell {
+                crate::sim::view::Cell::Text(text) => text,
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    let rows: Vec<Vec<String>> = nodes(run.as_ref()).iter().map(text).collect();
+    assert_eq!(rows[0], ["2 rows, no outbox", "-", "-", "-", "0"]);
+    assert_eq!(rows[1], ["queue: -; 2 acked", "-", "-", "-", "0"]);
+    assert_eq!(rows[2], ["-", "-", "balance 3: m1 m2×2", "-", "1"]);
 }
 
 #[test]
