@@ -27,6 +27,7 @@ macro_rules! with_topics {
             distributed_locks::DistributedLocksTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
             saga::SagaTopic => protocol,
+            exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
