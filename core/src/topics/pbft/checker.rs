@@ -138,7 +138,8 @@ impl Checker<PbftProcess> for PbftChecker {
         let leading = !replica.changing && replica.is_primary();
         self.track_view(changed, (replica.view, replica.changing, leading), now);
         let honest = replica.traitor.is_none();
-        let new_commits = &replica.commit_log[self.read_commits[index].min(replica.commit_log.len())..];
+        let new_commits =
+            &replica.commit_log[self.read_commits[index].min(replica.commit_log.len())..];
         self.read_commits[index] = replica.commit_log.len();
         for &(view, seq, digest) in new_commits {
             if !honest {

@@ -58,8 +58,12 @@ impl Client {
                 );
             }
             None => {
-                let stagger = Duration::from_millis(10 * (self.id.index() - self.config.replicas) as u64);
-                cx.set_timer(PbftTimer::Send, Duration(FIRST_REQUEST.as_micros() + stagger.as_micros()));
+                let stagger =
+                    Duration::from_millis(10 * (self.id.index() - self.config.replicas) as u64);
+                cx.set_timer(
+                    PbftTimer::Send,
+                    Duration(FIRST_REQUEST.as_micros() + stagger.as_micros()),
+                );
             }
         }
     }
@@ -76,7 +80,10 @@ impl Client {
                 self.outstanding = Some(request);
                 self.replies.clear();
                 // 4.1: send the request to the primary it believes in.
-                cx.send(self.config.primary(self.view), PbftMessage::Request(request));
+                cx.send(
+                    self.config.primary(self.view),
+                    PbftMessage::Request(request),
+                );
                 cx.set_timer(
                     PbftTimer::Retry {
                         timestamp: request.timestamp,
@@ -89,7 +96,9 @@ impl Client {
                     return;
                 };
                 // 4.1: no answer in time: multicast the request to every replica.
-                cx.note(|| format!("no f+1 matching replies to t{timestamp}: multicast the request"));
+                cx.note(|| {
+                    format!("no f+1 matching replies to t{timestamp}: multicast the request")
+                });
                 for replica in 0..self.config.replicas as u32 {
                     cx.send(NodeId(replica), PbftMessage::Request(request));
                 }
@@ -123,7 +132,13 @@ impl Client {
             self.accepted.push((timestamp, result));
             self.outstanding = None;
             self.view = self.view.max(view);
-            cx.note(|| format!("{matching} matching replies: t{} accepts result {:04x}", request.timestamp, result & 0xffff));
+            cx.note(|| {
+                format!(
+                    "{matching} matching replies: t{} accepts result {:04x}",
+                    request.timestamp,
+                    result & 0xffff
+                )
+            });
             cx.cancel_timer(PbftTimer::Retry { timestamp });
             cx.set_timer(PbftTimer::Send, THINK);
         }
@@ -131,7 +146,11 @@ impl Client {
 
     pub fn summary(&self) -> NodeSummary {
         NodeSummary {
-            role: if self.outstanding.is_some() { "client waiting" } else { "client" },
+            role: if self.outstanding.is_some() {
+                "client waiting"
+            } else {
+                "client"
+            },
             palette: if self.outstanding.is_some() {
                 Palette::Contend
             } else {

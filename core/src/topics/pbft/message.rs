@@ -54,7 +54,10 @@ pub struct Request {
 
 impl Request {
     pub fn digest(&self) -> Digest {
-        let hash = mix(mix(mix(1, self.client.0 as u64), self.timestamp), self.operation);
+        let hash = mix(
+            mix(mix(1, self.client.0 as u64), self.timestamp),
+            self.operation,
+        );
         // Never the null request's digest.
         Digest(hash.max(1))
     }
@@ -118,9 +121,17 @@ pub enum PbftMessage {
         proposal: Proposal,
     },
     /// `<PREPARE, v, n, d, i>` (section 4.2).
-    Prepare { view: View, seq: Seq, digest: Digest },
+    Prepare {
+        view: View,
+        seq: Seq,
+        digest: Digest,
+    },
     /// `<COMMIT, v, n, D(m), i>` (section 4.2).
-    Commit { view: View, seq: Seq, digest: Digest },
+    Commit {
+        view: View,
+        seq: Seq,
+        digest: Digest,
+    },
     /// `<REPLY, v, t, c, i, r>` (section 4.1).
     Reply {
         view: View,

@@ -179,7 +179,9 @@ pub fn config(setup: &Setup) -> PbftConfig {
     PbftConfig {
         f,
         replicas,
-        clients: setup.param(CLIENTS).clamp(CLIENTS_PARAM.min, CLIENTS_PARAM.max) as usize,
+        clients: setup
+            .param(CLIENTS)
+            .clamp(CLIENTS_PARAM.min, CLIENTS_PARAM.max) as usize,
         quorum,
     }
 }
@@ -209,10 +211,7 @@ impl ProtocolTopic for PbftTopic {
             (0..config.clients as u32)
                 .map(|i| PbftProcess::Client(Client::new(NodeId(first_client + i), config))),
         );
-        (
-            processes,
-            PbftChecker::new(config.replicas, config.quorum),
-        )
+        (processes, PbftChecker::new(config.replicas, config.quorum))
     }
 
     /// The primary of the highest view a running replica is in.

@@ -184,9 +184,7 @@ impl Replica {
             return;
         }
         // 4.1: a request already executed gets its reply again.
-        if let Some(&(_, timestamp, result)) =
-            self.replies.iter().find(|r| r.0 == request.client)
-        {
+        if let Some(&(_, timestamp, result)) = self.replies.iter().find(|r| r.0 == request.client) {
             if request.timestamp <= timestamp {
                 if request.timestamp == timestamp {
                     self.reply(request.client, timestamp, result, cx);
@@ -207,13 +205,19 @@ impl Replica {
                 .find(|s| s.view == self.view && s.pre_prepare.map(|p| p.digest()) == Some(digest))
                 .map(|s| s.seq);
             match assigned {
-                // A retransmitted request: send its PRE-PREPARE again.
-                Some(seq) => self.send_pre_prepare(seq, Proposal(Some(request)), cx),
+                // The client retransmitted: send its PRE-PREPARE again.
+                Some(seq) if from == request.client => {
+                    self.send_pre_prepare(seq, Proposal(Some(request)), cx)
+                }
+                Some(_) => {}
                 None => self.assign_pending(cx),
             }
         } else if from == request.client {
             // 4.1: a backup relays the request to the primary and waits for it.
-            cx.send(self.config.primary(self.view), PbftMessage::Request(request));
+            cx.send(
+                self.config.primary(self.view),
+                PbftMessage::Request(request),
+            );
         }
         self.arm(cx);
     }
@@ -282,9 +286,10 @@ impl Replica {
     // ---- Section 4.2: the three phases -----------------------------------
 
     /// Whether a message of the normal case for `view` and `seq` is accepted:
-    /// in the current view, not in a view change, between the watermarks.
+    /// in the current view, between the watermarks. In a view change to
+    /// `view`, it is logged and acted on once NEW-VIEW arrives.
     fn accepts(&self, view: View, seq: Seq, cx: &mut Cx<PbftProcess>) -> bool {
-        let ok = view == self.view && !self.changing && self.in_window(seq);
+        let ok = view == self.view && self.in_window(seq);
         if !ok {
             let (current, changing, stable) = (self.view, self.changing, self.stable);
             cx.note(|| {
@@ -303,7 +308,9 @@ impl Replica {
         cx: &mut Cx<PbftProcess>,
     ) {
         if from != self.config.primary(view) || from == self.id {
-            cx.note(|| format!("a PRE-PREPARE from {from}, not the primary of view {view}: dropped"));
+            cx.note(|| {
+                format!("a PRE-PREPARE from {from}, not the primary of view {view}: dropped")
+            });
             return;
         }
         if !self.accepts(view, seq, cx) {
@@ -321,6 +328,7 @@ impl Replica {
                 return;
             }
             // A retransmission: send our votes again (the network loses messages).
+            Some(_) if self.changing => return,
             Some(_) => {
                 self.send_prepare(view, seq, digest, cx);
                 if self.slot(view, seq).is_some_and(|s| s.prepared) {
@@ -331,6 +339,10 @@ impl Replica {
             None => {}
         }
         self.slot_mut(view, seq).pre_prepare = Some(proposal);
+        if self.changing {
+            cx.note(|| format!("v{view} n{seq} arrived before NEW-VIEW: logged until it comes"));
+            return;
+        }
         // 4.2: the backup enters the prepare phase: multicast PREPARE.
         self.send_prepare(view, seq, digest, cx);
         self.progress(view, seq, cx);
@@ -343,8 +355,19 @@ impl Replica {
         if !slot.prepares.contains(&(id, digest)) {
             slot.prepares.push((id, digest));
         }
-        let told = if self.is(Behaviour::Lie) { lie(digest) } else { digest };
-        self.to_replicas(cx, PbftMessage::Prepare { view, seq, digest: told });
+        let told = if self.is(Behaviour::Lie) {
+            lie(digest)
+        } else {
+            digest
+        };
+        self.to_replicas(
+            cx,
+            PbftMessage::Prepare {
+                view,
+                seq,
+                digest: told,
+            },
+        );
     }
 
     fn send_commit(&mut self, view: View, seq: Seq, digest: Digest, cx: &mut Cx<PbftProcess>) {
@@ -353,8 +376,19 @@ impl Replica {
         if !slot.commits.contains(&(id, digest)) {
             slot.commits.push((id, digest));
         }
-        let told = if self.is(Behaviour::Lie) { lie(digest) } else { digest };
-        self.to_replicas(cx, PbftMessage::Commit { view, seq, digest: told });
+        let told = if self.is(Behaviour::Lie) {
+            lie(digest)
+        } else {
+            digest
+        };
+        self.to_replicas(
+            cx,
+            PbftMessage::Commit {
+                view,
+                seq,
+                digest: told,
+            },
+        );
     }
 
     pub fn on_prepare(
@@ -408,6 +442,9 @@ impl Replica {
     pub fn progress(&mut self, view: View, seq: Seq, cx: &mut Cx<PbftProcess>) {
         let quorum = self.config.quorum;
         let primary = self.config.primary(view);
+        if self.changing {
+            return;
+        }
         let Some(slot) = self.slot(view, seq) else {
             return;
         };
@@ -428,18 +465,22 @@ impl Replica {
                 Ok(_) => {}
                 Err(at) => self.prepared.insert(at, certificate),
             }
-            cx.note(|| format!("prepared v{view} n{seq} {digest}: pre-prepare and {} matching prepares", quorum - 1));
+            cx.note(|| format!("prepared v{view} n{seq} {digest}: the pre-prepare and {} matching PREPAREs (its own included)", quorum - 1));
             // 4.2: the commit phase.
             self.send_commit(view, seq, digest, cx);
         }
         let Some(slot) = self.slot(view, seq) else {
             return;
         };
-        if slot.prepared && !slot.committed && Slot::voters(&slot.commits, digest, None).len() >= quorum
+        if slot.prepared
+            && !slot.committed
+            && Slot::voters(&slot.commits, digest, None).len() >= quorum
         {
             self.slot_mut(view, seq).committed = true;
             self.commit_log.push((view, seq, digest));
-            cx.note(|| format!("committed-local v{view} n{seq} {digest}: {quorum} matching commits"));
+            cx.note(|| {
+                format!("committed-local v{view} n{seq} {digest}: {quorum} matching COMMITs")
+            });
             self.execute(cx);
         }
     }
@@ -469,7 +510,9 @@ impl Replica {
                     .retain(|r| r.client != request.client || r.timestamp > request.timestamp);
                 match self.replies.iter_mut().find(|r| r.0 == request.client) {
                     Some(entry) => *entry = (request.client, request.timestamp, result),
-                    None => self.replies.push((request.client, request.timestamp, result)),
+                    None => self
+                        .replies
+                        .push((request.client, request.timestamp, result)),
                 }
                 cx.note(|| format!("executes n{next}: {request}"));
                 self.reply(request.client, request.timestamp, result, cx);
@@ -479,9 +522,19 @@ impl Replica {
             if next % CHECKPOINT_INTERVAL == 0 {
                 // 4.3: multicast <CHECKPOINT, n, d, i>.
                 let state = self.state;
-                let told = if self.is(Behaviour::Lie) { mix(state, 1) } else { state };
+                let told = if self.is(Behaviour::Lie) {
+                    mix(state, 1)
+                } else {
+                    state
+                };
                 self.checkpoints.push((next, state, self.id));
-                self.to_replicas(cx, PbftMessage::Checkpoint { seq: next, state: told });
+                self.to_replicas(
+                    cx,
+                    PbftMessage::Checkpoint {
+                        seq: next,
+                        state: told,
+                    },
+                );
                 self.stabilise(next, state, cx);
             }
         }
@@ -494,9 +547,20 @@ impl Replica {
     }
 
     fn reply(&self, client: NodeId, timestamp: u64, result: u64, cx: &mut Cx<PbftProcess>) {
-        let result = if self.is(Behaviour::Lie) { mix(result, 1) } else { result };
+        let result = if self.is(Behaviour::Lie) {
+            mix(result, 1)
+        } else {
+            result
+        };
         let view = self.view;
-        cx.send(client, PbftMessage::Reply { view, timestamp, result });
+        cx.send(
+            client,
+            PbftMessage::Reply {
+                view,
+                timestamp,
+                result,
+            },
+        );
     }
 
     // ---- Section 4.3: checkpoints ------------------------------------------
@@ -538,7 +602,11 @@ impl Replica {
         self.stable_state = state;
         if self.last_executed < seq {
             let from = self.last_executed;
-            cx.note(|| format!("fetches the state of stable checkpoint n{seq} (had executed up to n{from})"));
+            cx.note(|| {
+                format!(
+                    "fetches the state of stable checkpoint n{seq} (had executed up to n{from})"
+                )
+            });
             self.last_executed = seq;
             self.state = state;
         }

@@ -93,7 +93,9 @@ fn a_silent_primary_is_replaced_by_a_view_change() {
     assert!(accepted(&*run, 4) >= 1);
     let spans = &sim(&*run).checker().spans;
     assert!(spans.iter().any(|s| s.changing && s.view == 1));
-    assert!(spans.iter().any(|s| !s.changing && s.view == 1 && s.node == NodeId(1)));
+    assert!(spans
+        .iter()
+        .any(|s| !s.changing && s.view == 1 && s.node == NodeId(1)));
 }
 
 #[test]

@@ -86,7 +86,12 @@ impl Replica {
         cx: &mut Cx<PbftProcess>,
     ) {
         if vote.replica != from {
-            cx.note(|| format!("a VIEW-CHANGE signed by {} came from {from}: dropped", vote.replica));
+            cx.note(|| {
+                format!(
+                    "a VIEW-CHANGE signed by {} came from {from}: dropped",
+                    vote.replica
+                )
+            });
             return;
         }
         if view < self.view || (view == self.view && !self.changing) {
@@ -112,7 +117,12 @@ impl Replica {
         voters.dedup();
         if voters.len() > self.config.f {
             if let Some(&(smallest, _)) = above.first() {
-                cx.note(|| format!("f+1 replicas moved past view {}: join view {smallest}", self.view));
+                cx.note(|| {
+                    format!(
+                        "f+1 replicas moved past view {}: join view {smallest}",
+                        self.view
+                    )
+                });
                 self.start_view_change(smallest, cx);
                 return;
             }
@@ -140,8 +150,17 @@ impl Replica {
         votes.sort_by_key(|vote| vote.replica);
         votes.truncate(self.config.quorum);
         let (min_s, state, pre_prepares) = new_view_pre_prepares(&votes);
-        cx.note(|| {
-            format!("{} VIEW-CHANGEs for view {view}: NEW-VIEW re-issues n{}..n{}", votes.len(), min_s + 1, min_s + pre_prepares.len() as u64)
+        cx.note(|| match pre_prepares.len() as u64 {
+            0 => format!(
+                "{} VIEW-CHANGEs for view {view}: NEW-VIEW, nothing prepared to re-issue",
+                votes.len()
+            ),
+            count => format!(
+                "{} VIEW-CHANGEs for view {view}: NEW-VIEW re-issues n{}..n{}",
+                votes.len(),
+                min_s + 1,
+                min_s + count
+            ),
         });
         let message = PbftMessage::NewView {
             view,
@@ -207,12 +226,19 @@ impl Replica {
         cx.note(|| format!("enters view {view}"));
         for &(seq, proposal) in &pre_prepares {
             self.slot_mut(view, seq).pre_prepare = Some(proposal);
+        }
+        self.move_low_watermark(min_s, state, cx);
+        // O's pre-prepares, and any of this view that arrived before NEW-VIEW.
+        let logged: Vec<(Seq, Proposal)> = self
+            .log
+            .iter()
+            .filter(|s| s.view == view)
+            .filter_map(|s| s.pre_prepare.map(|p| (s.seq, p)))
+            .collect();
+        for (seq, proposal) in logged {
             if !self.is_primary() {
                 self.send_prepare(view, seq, proposal.digest(), cx);
             }
-        }
-        self.move_low_watermark(min_s, state, cx);
-        for &(seq, _) in &pre_prepares {
             self.progress(view, seq, cx);
         }
         self.assign_pending(cx);
