@@ -39,7 +39,9 @@ impl PbftConfig {
     }
 }
 
-/// A replica or a client.
+/// A replica or a client. Replicas outnumber clients, so the enum keeps them
+/// inline rather than boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum PbftProcess {
     Replica(Replica),

@@ -519,7 +519,7 @@ impl Replica {
             } else {
                 cx.note(|| format!("executes n{next}: the null request"));
             }
-            if next % CHECKPOINT_INTERVAL == 0 {
+            if next.is_multiple_of(CHECKPOINT_INTERVAL) {
                 // 4.3: multicast <CHECKPOINT, n, d, i>.
                 let state = self.state;
                 let told = if self.is(Behaviour::Lie) {
