@@ -32,6 +32,8 @@ pub struct Client {
     pub accepted: Vec<(u64, u64)>,
     /// The last timestamp used.
     pub timestamp: u64,
+    /// Stopped by a Silent operation: sends nothing more.
+    pub silent: bool,
 }
 
 impl Client {
@@ -44,6 +46,7 @@ impl Client {
             view: 0,
             accepted: Vec::new(),
             timestamp: 0,
+            silent: false,
         }
     }
 
@@ -69,6 +72,10 @@ impl Client {
     }
 
     pub fn on_timer(&mut self, timer: PbftTimer, cx: &mut Cx<PbftProcess>) {
+        if self.silent {
+            cx.note(|| "a silent client sends nothing".to_string());
+            return;
+        }
         match timer {
             PbftTimer::Send if self.outstanding.is_none() => {
                 self.timestamp += 1;
@@ -146,10 +153,10 @@ impl Client {
 
     pub fn summary(&self) -> NodeSummary {
         NodeSummary {
-            role: if self.outstanding.is_some() {
-                "client waiting"
-            } else {
-                "client"
+            role: match (self.silent, self.outstanding) {
+                (true, _) => "silent client",
+                (false, Some(_)) => "client waiting",
+                (false, None) => "client",
             },
             palette: if self.outstanding.is_some() {
                 Palette::Contend

@@ -163,7 +163,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "view",
         "executed",
         "stable checkpoint",
-        "certificates (latest): P = pre-prepare + prepares, C = commits",
+        "certificates (latest two): P pre-prepare + prepares, C commits",
     ],
     build: protocol::build::<PbftTopic>,
 };
@@ -235,7 +235,7 @@ impl ProtocolTopic for PbftTopic {
     const OPERATIONS: &'static [OperationButton] = &[
         OperationButton {
             label: "Silent",
-            help: "The chosen replica turns traitor and says nothing from now on",
+            help: "The chosen replica turns traitor and says nothing from now on (a client stops sending requests)",
             at_node: true,
         },
         OperationButton {
@@ -251,10 +251,11 @@ impl ProtocolTopic for PbftTopic {
     ];
 
     fn operation(button: usize, at: NodeId, setup: &Setup, _sent: u64) -> Option<PbftOp> {
+        // Offered at every node: a client takes only Silent (it stops sending
+        // requests) and notes why it ignores the others.
         let behaviour = *Behaviour::ALL.get(button)?;
-        config(setup)
-            .is_replica(at)
-            .then_some(PbftOp::Traitor(behaviour))
+        let config = config(setup);
+        (config.is_replica(at) || config.is_client(at)).then_some(PbftOp::Traitor(behaviour))
     }
 
     /// Views on the timeline: a bar while a replica changes view, a bar while

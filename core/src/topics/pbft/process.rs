@@ -141,9 +141,16 @@ impl Node for PbftProcess {
                 replica.traitor = Some(behaviour);
                 cx.note(|| format!("{} turns {}", replica.id, behaviour.as_str()));
             }
-            (PbftProcess::Client(_), _) => {
-                cx.note(|| "a client cannot turn traitor here: pick a replica".to_string())
+            (PbftProcess::Client(client), PbftOp::Traitor(Behaviour::Silent)) => {
+                client.silent = true;
+                cx.note(|| format!("{} falls silent: no more requests", client.id));
             }
+            (PbftProcess::Client(_), PbftOp::Traitor(behaviour)) => cx.note(|| {
+                format!(
+                    "only replicas turn {} here: a client can only fall silent",
+                    behaviour.as_str()
+                )
+            }),
         }
     }
 

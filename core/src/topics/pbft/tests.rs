@@ -236,14 +236,20 @@ fn operations_round_trip_and_malformed_ones_are_refused() {
 }
 
 #[test]
-fn a_traitor_operation_at_a_client_is_noted_and_ignored() {
+fn a_client_only_falls_silent_and_notes_the_other_behaviours() {
     let mut scenario = Scenario::new(INFO.slug, 1);
     scenario.push_action(
         Time::ZERO,
+        Action::operation(Some(NodeId(4)), &PbftOp::Traitor(Behaviour::Lie)),
+    );
+    scenario.push_action(
+        Time::from_millis(500),
         Action::operation(Some(NodeId(4)), &PbftOp::Traitor(Behaviour::Silent)),
     );
-    let run = run_scenario(&scenario, 1_000);
+    let run = run_scenario(&scenario, 2_000);
     assert!(run.violations().is_empty());
-    assert!(accepted(&*run, 4) >= 3);
+    // Three requests before it fell silent, none after.
+    assert_eq!(accepted(&*run, 4), 3);
     assert!((0..4).all(|id| replica(&*run, id).traitor.is_none()));
+    assert!((0..4).all(|id| replica(&*run, id).last_executed == 3));
 }
