@@ -59,6 +59,7 @@
 //! optimisations (section 5), proactive recovery, and exploration.
 
 pub mod checker;
+pub mod checkpoint;
 pub mod client;
 pub mod message;
 pub mod presets;

@@ -7,7 +7,7 @@ use crate::sim::time::NodeId;
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::client::{set, Client};
-use super::message::{Behaviour, PbftMessage, PbftOp, PbftTimer, Seq, View};
+use super::message::{Behaviour, PbftMessage, PbftOp, PbftTimer, View};
 use super::replica::{Replica, Slot};
 
 /// How a run is set up, as every process sees it.
@@ -261,11 +261,5 @@ impl Replica {
             Cell::Text(format!("n{}", self.stable)),
             Cell::Text(self.certificates(2)),
         ]
-    }
-
-    /// The sequence numbers this replica committed locally, as the checker
-    /// reads them.
-    pub fn committed(&self) -> &[(View, Seq, super::message::Digest)] {
-        &self.commit_log
     }
 }

@@ -1,13 +1,14 @@
 //! A PBFT replica in normal-case operation (Castro and Liskov, sections 4.1 to
 //! 4.3): the primary orders requests with PRE-PREPAREs, the three phases build
 //! the prepared and committed certificates, requests execute in sequence order,
-//! and checkpoints bound the log. The view change is in [`super::view_change`].
+//! and checkpoints bound the log ([`super::checkpoint`]). The request timer and
+//! the view change are in [`super::view_change`].
 
 use crate::sim::node::Cx;
 use crate::sim::time::{Duration, NodeId};
 
 use super::message::{
-    mix, Behaviour, Certificate, Digest, PbftMessage, PbftTimer, Proposal, Request, Seq, View,
+    mix, Behaviour, Certificate, Digest, PbftMessage, Proposal, Request, Seq, View,
 };
 use super::process::{PbftConfig, PbftProcess};
 
@@ -561,114 +562,5 @@ impl Replica {
                 result,
             },
         );
-    }
-
-    // ---- Section 4.3: checkpoints ------------------------------------------
-
-    pub fn on_checkpoint(&mut self, from: NodeId, seq: Seq, state: u64, cx: &mut Cx<PbftProcess>) {
-        if seq <= self.stable || seq > self.stable + 2 * WINDOW {
-            return;
-        }
-        if !self.checkpoints.contains(&(seq, state, from)) {
-            self.checkpoints.push((seq, state, from));
-        }
-        self.stabilise(seq, state, cx);
-    }
-
-    /// A checkpoint is stable with quorum matching CHECKPOINTs: the low
-    /// watermark moves to it and the log below it is discarded. A replica that
-    /// has not executed that far fetches the state (state transfer, taken as
-    /// given) and carries on from there.
-    fn stabilise(&mut self, seq: Seq, state: u64, cx: &mut Cx<PbftProcess>) {
-        let mut voters: Vec<u32> = self
-            .checkpoints
-            .iter()
-            .filter(|c| c.0 == seq && c.1 == state)
-            .map(|c| c.2 .0)
-            .collect();
-        voters.sort_unstable();
-        voters.dedup();
-        if seq <= self.stable || voters.len() < self.config.quorum {
-            return;
-        }
-        self.move_low_watermark(seq, state, cx);
-    }
-
-    pub fn move_low_watermark(&mut self, seq: Seq, state: u64, cx: &mut Cx<PbftProcess>) {
-        if seq <= self.stable {
-            return;
-        }
-        self.stable = seq;
-        self.stable_state = state;
-        if self.last_executed < seq {
-            let from = self.last_executed;
-            cx.note(|| {
-                format!(
-                    "fetches the state of stable checkpoint n{seq} (had executed up to n{from})"
-                )
-            });
-            self.last_executed = seq;
-            self.state = state;
-        }
-        self.next_seq = self.next_seq.max(seq);
-        self.log.retain(|s| s.seq > seq);
-        self.prepared.retain(|c| c.seq > seq);
-        self.checkpoints.retain(|c| c.0 > seq);
-        cx.note(|| format!("checkpoint n{seq} is stable: the low watermark moves to it"));
-        self.execute(cx);
-        self.assign_pending(cx);
-    }
-
-    // ---- The progress timer (section 4.4) ------------------------------------
-
-    /// Waiting for a request: one received and not executed, or an accepted
-    /// pre-prepare not yet executed.
-    pub fn waiting(&self) -> bool {
-        !self.pending.is_empty()
-            || self.log.iter().any(|s| {
-                s.view == self.view
-                    && s.seq > self.last_executed
-                    && s.pre_prepare.is_some_and(|p| p.0.is_some())
-            })
-    }
-
-    pub fn arm(&mut self, cx: &mut Cx<PbftProcess>) {
-        let wanted = self.changing || (!self.is_primary() && self.waiting());
-        if wanted && !self.timer_armed {
-            let timeout = REQUEST_TIMEOUT.as_micros() << self.changes.min(4);
-            cx.set_timer(PbftTimer::Progress { view: self.view }, Duration(timeout));
-            self.timer_armed = true;
-        } else if !wanted && self.timer_armed {
-            self.disarm(cx);
-        }
-    }
-
-    pub fn disarm(&mut self, cx: &mut Cx<PbftProcess>) {
-        if self.timer_armed {
-            cx.cancel_timer(PbftTimer::Progress { view: self.view });
-            self.timer_armed = false;
-        }
-    }
-
-    pub fn on_progress_timer(&mut self, view: View, cx: &mut Cx<PbftProcess>) {
-        if view != self.view {
-            return;
-        }
-        self.timer_armed = false;
-        if self.changing || (!self.is_primary() && self.waiting()) {
-            cx.note(|| format!("no progress in view {view}: start a view change"));
-            self.start_view_change(view + 1, cx);
-        }
-    }
-
-    pub fn on_start(&mut self, cx: &mut Cx<PbftProcess>) {
-        self.timer_armed = false;
-        self.arm(cx);
-    }
-
-    /// Everything is kept: the paper's replicas log to stable storage, and a
-    /// replica that forgot what it sent could contradict itself.
-    pub fn on_crash(&mut self) {
-        self.timer_armed = false;
     }
 }

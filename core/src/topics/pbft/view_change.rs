@@ -4,14 +4,15 @@
 //! certificates; the new primary collects a quorum of them (2f+1) and multicasts
 //! NEW-VIEW, re-issuing a PRE-PREPARE for every sequence number prepared in some
 //! certificate (the null request in the gaps); the backups check that O follows
-//! from V and move to the new view.
+//! from V and move to the new view. The request timer that starts it all is
+//! at the end of this file.
 
 use crate::sim::node::Cx;
-use crate::sim::time::NodeId;
+use crate::sim::time::{Duration, NodeId};
 
-use super::message::{Behaviour, PbftMessage, Proposal, Seq, View, ViewChangeVote};
+use super::message::{Behaviour, PbftMessage, PbftTimer, Proposal, Seq, View, ViewChangeVote};
 use super::process::PbftProcess;
-use super::replica::Replica;
+use super::replica::{Replica, REQUEST_TIMEOUT};
 
 /// 4.4: the new primary's O from the view changes V: min-s is the latest stable
 /// checkpoint in V, max-s the highest sequence number in a prepared certificate
@@ -243,5 +244,58 @@ impl Replica {
         }
         self.assign_pending(cx);
         self.arm(cx);
+    }
+
+    // ---- The progress timer (section 4.4) ------------------------------------
+
+    /// Waiting for a request: one received and not executed, or an accepted
+    /// pre-prepare not yet executed.
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+            || self.log.iter().any(|s| {
+                s.view == self.view
+                    && s.seq > self.last_executed
+                    && s.pre_prepare.is_some_and(|p| p.0.is_some())
+            })
+    }
+
+    pub fn arm(&mut self, cx: &mut Cx<PbftProcess>) {
+        let wanted = self.changing || (!self.is_primary() && self.waiting());
+        if wanted && !self.timer_armed {
+            let timeout = REQUEST_TIMEOUT.as_micros() << self.changes.min(4);
+            cx.set_timer(PbftTimer::Progress { view: self.view }, Duration(timeout));
+            self.timer_armed = true;
+        } else if !wanted && self.timer_armed {
+            self.disarm(cx);
+        }
+    }
+
+    pub fn disarm(&mut self, cx: &mut Cx<PbftProcess>) {
+        if self.timer_armed {
+            cx.cancel_timer(PbftTimer::Progress { view: self.view });
+            self.timer_armed = false;
+        }
+    }
+
+    pub fn on_progress_timer(&mut self, view: View, cx: &mut Cx<PbftProcess>) {
+        if view != self.view {
+            return;
+        }
+        self.timer_armed = false;
+        if self.changing || (!self.is_primary() && self.waiting()) {
+            cx.note(|| format!("no progress in view {view}: start a view change"));
+            self.start_view_change(view + 1, cx);
+        }
+    }
+
+    pub fn on_start(&mut self, cx: &mut Cx<PbftProcess>) {
+        self.timer_armed = false;
+        self.arm(cx);
+    }
+
+    /// Everything is kept: the paper's replicas log to stable storage, and a
+    /// replica that forgot what it sent could contradict itself.
+    pub fn on_crash(&mut self) {
+        self.timer_armed = false;
     }
 }
