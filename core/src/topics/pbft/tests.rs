@@ -253,3 +253,69 @@ fn a_client_only_falls_silent_and_notes_the_other_behaviours() {
     assert!((0..4).all(|id| replica(&*run, id).traitor.is_none()));
     assert!((0..4).all(|id| replica(&*run, id).last_executed == 3));
 }
+
+#[test]
+fn new_view_reissues_the_highest_view_certificate_and_fills_gaps_with_null() {
+    use super::message::{Certificate, Proposal, Request, ViewChangeVote};
+    use super::view_change::new_view_pre_prepares;
+    let request = |operation| Request {
+        client: NodeId(4),
+        timestamp: 1,
+        operation,
+    };
+    let certificate = |seq, view, operation| Certificate {
+        seq,
+        view,
+        proposal: Proposal(Some(request(operation))),
+    };
+    let vote = |replica, checkpoint, prepared| ViewChangeVote {
+        replica: NodeId(replica),
+        checkpoint,
+        checkpoint_state: checkpoint * 10,
+        prepared,
+    };
+    let votes = [
+        vote(1, 4, vec![certificate(5, 0, 1), certificate(7, 1, 2)]),
+        vote(2, 0, vec![certificate(3, 0, 3), certificate(5, 2, 4)]),
+        vote(3, 4, vec![]),
+    ];
+    let (min_s, state, pre_prepares) = new_view_pre_prepares(&votes);
+    assert_eq!((min_s, state), (4, 40));
+    assert_eq!(
+        pre_prepares,
+        vec![
+            (5, Proposal(Some(request(4)))),
+            (6, Proposal(None)),
+            (7, Proposal(Some(request(2)))),
+        ]
+    );
+}
+
+#[test]
+fn a_forced_view_change_reissues_what_was_prepared_at_the_same_sequence_numbers() {
+    let mut scenario = Scenario::new(INFO.slug, 1);
+    for id in 1..4 {
+        scenario.push_action(Time::from_millis(600), Action::Timeout(NodeId(id)));
+    }
+    let run = run_scenario(&scenario, 2_000);
+    assert!(run.violations().is_empty());
+    let n1 = replica(&*run, 1);
+    assert!(n1.view >= 1 && !n1.changing);
+    // Sequence numbers committed in view 0 and again (re-issued) in view 1
+    // carry the same digests.
+    let in_view = |view| -> Vec<_> {
+        n1.commit_log
+            .iter()
+            .filter(|c| c.0 == view)
+            .map(|c| (c.1, c.2))
+            .collect()
+    };
+    let (old, new) = (in_view(0), in_view(1));
+    assert!(new.iter().any(|(seq, _)| old.iter().any(|(s, _)| s == seq)));
+    for (seq, digest) in &new {
+        if let Some((_, before)) = old.iter().find(|(s, _)| s == seq) {
+            assert_eq!(before, digest, "n{seq}");
+        }
+    }
+    assert!(accepted(&*run, 4) > old.len());
+}
