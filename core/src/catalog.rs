@@ -25,6 +25,7 @@ macro_rules! with_topics {
             paxos::PaxosTopic => protocol,
             leader_election::LeaderElectionTopic => protocol,
             distributed_locks::DistributedLocksTopic => protocol,
+            pbft::PbftTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
             saga::SagaTopic => protocol,
             exactly_once::ExactlyOnceTopic => protocol,
