@@ -23,9 +23,9 @@ macro_rules! with_topics {
         $then! {
             raft::RaftTopic => protocol,
             paxos::PaxosTopic => protocol,
+            pbft::PbftTopic => protocol,
             leader_election::LeaderElectionTopic => protocol,
             distributed_locks::DistributedLocksTopic => protocol,
-            pbft::PbftTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
             saga::SagaTopic => protocol,
             exactly_once::ExactlyOnceTopic => protocol,
