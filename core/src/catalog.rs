@@ -26,6 +26,7 @@ macro_rules! with_topics {
             leader_election::LeaderElectionTopic => protocol,
             distributed_locks::DistributedLocksTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
+            three_phase_commit::ThreePhaseCommitTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,

@@ -1,0 +1,1 @@
+//! Three-phase commit's behaviour.
