@@ -21,7 +21,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, ClusterState, StateTable};
+use crate::sim::view::{Annotations, Chart, ClusterState, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -147,6 +147,19 @@ pub trait ProtocolTopic: 'static {
     fn annotations(simulation: &Simulation<Self::Node, Self::Checker>) -> Annotations {
         let _ = simulation;
         Annotations::default()
+    }
+
+    /// Whether the topic draws live bar charts under its timeline
+    /// ([`ProtocolTopic::charts`]). A constant, so the page of a topic that
+    /// does not leaves the chart code out.
+    const CHARTED: bool = false;
+
+    /// The charts of `simulation` at its current instant (counts per outcome,
+    /// measures per node). Called for every frame the page draws: keep it to
+    /// a pass over the nodes or the checker's registries.
+    fn charts(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Chart> {
+        let _ = simulation;
+        Vec::new()
     }
 
     /// The protocol's state machine, drawn by the page with each node's current

@@ -183,3 +183,26 @@ pub struct Annotations {
     pub spans: Vec<Span>,
     pub marks: Vec<Mark>,
 }
+
+/// A live bar chart a topic draws under its timeline: a count per outcome
+/// (sagas completed, compensated, stuck; effects applied 0, 1, 2+ times) or a
+/// measure per node (lock-held time), recomputed at every instant shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chart {
+    /// What the bars count, e.g. `Effects applied per message`.
+    pub title: String,
+    /// The unit after each value (`ms`, `messages`), or empty for a plain count.
+    pub unit: &'static str,
+    /// One line under the title saying what is counted (may be empty).
+    pub caption: String,
+    pub bars: Vec<Bar>,
+}
+
+/// One bar of a [`Chart`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bar {
+    /// The bar's name, e.g. `applied twice or more`.
+    pub label: String,
+    pub value: u64,
+    pub palette: Palette,
+}

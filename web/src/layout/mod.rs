@@ -12,6 +12,7 @@ pub mod history;
 pub mod ring;
 pub mod skip_lanes;
 pub mod timeline;
+pub mod topic_charts;
 
 /// Number of colours in the palette used for message types and terms
 /// (`.c0`..`.c7` in style.css).

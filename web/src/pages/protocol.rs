@@ -254,6 +254,19 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             window.width,
         ))
     });
+    // A constant test, so a topic without charts carries none of this.
+    let charts = if T::CHARTED && shown_import.is_none() {
+        distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
+            let width = timeline_width();
+            let placed: Vec<_> = T::charts(simulation)
+                .iter()
+                .map(|chart| crate::layout::topic_charts::layout(chart, width))
+                .collect();
+            views::topic_charts::draw(&placed)
+        })
+    } else {
+        Html::default()
+    };
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
@@ -329,6 +342,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     if let Some(layout) = history_layout {
                         { views::history::draw(&HistoryProps { layout }) }
                     }
+                    { charts }
                     if shown_import.is_none() {
                         { views::state_table::draw(&StateTableProps { table, up }) }
                     }

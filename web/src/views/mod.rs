@@ -18,6 +18,7 @@ pub mod ring;
 pub mod skip_lanes;
 pub mod state_table;
 pub mod timeline;
+pub mod topic_charts;
 
 use yew::prelude::*;
 

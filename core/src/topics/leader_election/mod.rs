@@ -81,7 +81,7 @@ use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::action::{Action, TimedAction};
 use crate::sim::rng::Rng;
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Annotations, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{ClockModel, ElectionChecker, LEASE_EXCLUSION, SINGLE_LEADER};
@@ -165,7 +165,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Leader election",
     category: Category::Consensus,
     kind: TopicKind::Protocol,
-    summary: "Three ways to pick one leader: the bully algorithm, the Chang–Roberts ring, and a lease granted by a majority under clock drift. Crash the leader, bring a higher node back, cut the ring, skew the clocks, and switch on a broken rule to watch two leaders overlap.",
+    summary: "Three ways to pick one leader: the bully algorithm, the Chang–Roberts ring, and a lease granted by a majority under clock drift. Crash the leader, bring a higher node back, cut the ring, skew the clocks, and switch on a broken rule to watch two leaders overlap. A chart sets each run's messages per election against the O(n²) and O(n log n) theory.",
     reference: "Garcia-Molina, Elections in a Distributed Computing System, IEEE Trans. Computers 1982; Chang & Roberts, An improved algorithm for decentralized extrema-finding in circular configurations of processes, CACM 1979; Gray & Cheriton, Leases, SOSP 1989 (§2, §3.1)",
     params: &[
         params::nodes(5, 3, 64, 1),
@@ -388,6 +388,45 @@ impl ProtocolTopic for LeaderElectionTopic {
             spans,
             marks: Vec::new(),
         }
+    }
+
+    const CHARTED: bool = true;
+
+    /// This run's election messages per election beside what theory says for
+    /// its mode and size (no chart for leases, which hold no elections).
+    fn charts(simulation: &Simulation<ElectionNode, ElectionChecker>) -> Vec<Chart> {
+        let nodes = simulation.nodes();
+        let Some(mode) = nodes.first().map(ElectionNode::mode) else {
+            return Vec::new();
+        };
+        let Some(bounds) = count::bounds(mode, nodes.len()) else {
+            return Vec::new();
+        };
+        let sent: u64 = nodes.iter().map(ElectionNode::election_messages_sent).sum();
+        let elections = simulation.checker().reigns().len() as u64;
+        let bar = |label: &str, value: f64, palette| Bar {
+            label: label.to_string(),
+            value: value.round() as u64,
+            palette,
+        };
+        vec![Chart {
+            title: "Messages per election".into(),
+            unit: "",
+            caption: format!(
+                "{sent} election messages for {elections} leaders so far, against theory for n = {}",
+                nodes.len()
+            ),
+            bars: vec![
+                bar(
+                    "this run",
+                    sent as f64 / elections.max(1) as f64,
+                    Palette::Lead,
+                ),
+                bar("theory: best", bounds.best, Palette::Done),
+                bar("theory: average", bounds.average, Palette::Plain),
+                bar("theory: worst", bounds.worst, Palette::Suspect),
+            ],
+        }]
     }
 }
 

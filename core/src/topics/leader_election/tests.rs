@@ -434,3 +434,28 @@ fn the_page_draws_a_bar_per_reign_and_starts_elections_where_asked() {
         None
     );
 }
+
+#[test]
+fn the_chart_sets_the_runs_messages_per_election_against_theory() {
+    use crate::lab::protocol::ProtocolTopic;
+    let run = preset_run("ring-election", 2_000);
+    let ring = sim(run.as_ref());
+    let charts = LeaderElectionTopic::charts(ring);
+    assert_eq!(charts.len(), 1);
+    let values: Vec<u64> = charts[0].bars.iter().map(|b| b.value).collect();
+    let theory = bounds(Mode::Ring, ring.nodes().len()).unwrap();
+    assert_eq!(
+        values[1..],
+        [theory.best, theory.average, theory.worst].map(|v| v.round() as u64)
+    );
+    let sent: u64 = ring
+        .nodes()
+        .iter()
+        .map(ElectionNode::election_messages_sent)
+        .sum();
+    assert!(sent > 0);
+    assert!(values[0] > 0 && values[0] <= sent, "{values:?}");
+    // Leases hold no elections, so they draw no chart.
+    let lease = preset_run("lease-skew", 500);
+    assert!(LeaderElectionTopic::charts(sim(lease.as_ref())).is_empty());
+}

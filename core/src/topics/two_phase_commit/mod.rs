@@ -72,7 +72,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{TwoPhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
@@ -253,6 +253,46 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
             spans,
             marks: Vec::new(),
         }
+    }
+
+    const CHARTED: bool = true;
+
+    /// Lock-held time per participant: the blocking window a coordinator crash
+    /// opens shows as one bar outgrowing the others.
+    fn charts(simulation: &Simulation<TwoPhaseNode, TwoPhaseChecker>) -> Vec<Chart> {
+        let now = simulation.now();
+        let bars = simulation
+            .nodes()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, node)| {
+                let participant = node.participant()?;
+                let intervals = node.lock_intervals();
+                let held: u64 = intervals.iter().map(|i| i.held(now).as_micros()).sum();
+                let open = intervals.iter().filter(|i| i.to.is_none());
+                let palette = if open
+                    .clone()
+                    .any(|i| participant.is_uncertain(i.transaction))
+                {
+                    Palette::Suspect
+                } else if open.count() > 0 {
+                    Palette::Contend
+                } else {
+                    Palette::Plain
+                };
+                Some(Bar {
+                    label: format!("participant {index}"),
+                    value: held / 1000,
+                    palette,
+                })
+            })
+            .collect();
+        vec![Chart {
+            title: "Lock-held time".into(),
+            unit: "ms",
+            caption: "all transactions so far; a held lock counts up to now".into(),
+            bars,
+        }]
     }
 }
 

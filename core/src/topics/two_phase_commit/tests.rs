@@ -13,13 +13,14 @@ use super::{
     TwoPhaseCommitTopic, BUG_COMMIT_BEFORE_ALL_VOTES, BUG_FORGET_DECISION_ON_RESTART, INFO,
 };
 use crate::lab::protocol::simulation;
+use crate::lab::protocol::ProtocolTopic;
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::lab::sweep::{sweep, SweepConfig};
 use crate::sim::action::{Action, RawOperation, TimedAction};
 use crate::sim::faults::FaultLevel;
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::Cell;
+use crate::sim::view::{Cell, Palette};
 use crate::sim::world::Simulation;
 
 mod handlers;
@@ -228,6 +229,30 @@ fn an_uncertain_participant_blocks_until_the_coordinator_recovers_and_aborts() {
             participant.id()
         );
     }
+}
+
+#[test]
+fn the_lock_held_chart_measures_the_blocking_window() {
+    let bars = |name: &str, until_ms: u64| {
+        let run = preset_run(name, until_ms);
+        TwoPhaseCommitTopic::charts(sim(run.as_ref()))
+            .remove(0)
+            .bars
+    };
+    // A committed transaction holds its locks for about one round trip.
+    let committed = bars("commit", 1_000);
+    assert_eq!(committed.len(), 3, "one bar per participant");
+    assert!(
+        committed.iter().all(|b| b.value > 0 && b.value < 500),
+        "{committed:?}"
+    );
+    assert!(committed.iter().all(|b| b.palette == Palette::Plain));
+    // With the coordinator down the uncertain participants keep counting.
+    let blocked = bars("coordinator-crash", 2_000);
+    assert!(blocked.iter().all(|b| b.value > 1_500), "{blocked:?}");
+    assert!(blocked.iter().all(|b| b.palette == Palette::Suspect));
+    let later = bars("coordinator-crash", 2_500);
+    assert!(later.iter().zip(&blocked).all(|(l, b)| l.value > b.value));
 }
 
 #[test]
