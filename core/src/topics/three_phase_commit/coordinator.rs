@@ -148,7 +148,13 @@ impl Coordinator {
         };
         let Some(Round::Collecting { votes }) = self.round_mut(transaction) else {
             if let Some(decision) = self.log.decision(transaction) {
-                cx.send(from, ThreePhaseMessage::Decide { transaction, decision });
+                cx.send(
+                    from,
+                    ThreePhaseMessage::Decide {
+                        transaction,
+                        decision,
+                    },
+                );
             }
             return;
         };
@@ -225,7 +231,13 @@ impl Coordinator {
         ] {
             cx.cancel_timer(timer);
         }
-        self.broadcast(ThreePhaseMessage::Decide { transaction, decision }, cx);
+        self.broadcast(
+            ThreePhaseMessage::Decide {
+                transaction,
+                decision,
+            },
+            cx,
+        );
         cx.set_timer(
             ThreePhaseTimer::ResendDecision(transaction),
             self.timing.resend_decision,
@@ -264,7 +276,12 @@ impl Coordinator {
     ) {
         match self.log.decision(transaction) {
             Some(logged) if logged != decision => {
-                cx.note(|| format!("{from} says {transaction} is {decision}, but its log says {}: keeps it", logged.as_str()));
+                cx.note(|| {
+                    format!(
+                        "{from} says {transaction} is {decision}, but its log says {}: keeps it",
+                        logged.as_str()
+                    )
+                });
             }
             Some(_) => {}
             None if self.log.knows(transaction) => {
@@ -286,7 +303,12 @@ impl Coordinator {
         for (transaction, summary) in open {
             match summary.decision {
                 Some(decision) => {
-                    cx.note(|| format!("recovery: '{transaction} {}' in the log: sends it again", decision.as_str()));
+                    cx.note(|| {
+                        format!(
+                            "recovery: '{transaction} {}' in the log: sends it again",
+                            decision.as_str()
+                        )
+                    });
                     self.announce(transaction, decision, cx);
                 }
                 None if summary.pre_committed => {
@@ -307,7 +329,10 @@ impl Coordinator {
             return;
         }
         for participant in self.participant_ids() {
-            cx.send(participant, ThreePhaseMessage::DecisionRequest { transaction });
+            cx.send(
+                participant,
+                ThreePhaseMessage::DecisionRequest { transaction },
+            );
         }
         cx.set_timer(
             ThreePhaseTimer::AskDecision(transaction),
@@ -315,7 +340,12 @@ impl Coordinator {
         );
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: ThreePhaseMessage, cx: &mut Cx<ThreePhaseNode>) {
+    pub fn on_message(
+        &mut self,
+        from: NodeId,
+        msg: ThreePhaseMessage,
+        cx: &mut Cx<ThreePhaseNode>,
+    ) {
         if self.slot(from).is_none() {
             cx.note(|| format!("a message from {from}, who is no participant: ignored"));
             return;
@@ -330,12 +360,19 @@ impl Coordinator {
             ThreePhaseMessage::DecisionAck { transaction } => {
                 self.on_decision_ack(from, transaction, cx)
             }
-            ThreePhaseMessage::Decide { transaction, decision } => {
-                self.on_decide(from, transaction, decision, cx)
-            }
+            ThreePhaseMessage::Decide {
+                transaction,
+                decision,
+            } => self.on_decide(from, transaction, decision, cx),
             ThreePhaseMessage::DecisionRequest { transaction } => {
                 if let Some(decision) = self.log.decision(transaction) {
-                    cx.send(from, ThreePhaseMessage::Decide { transaction, decision });
+                    cx.send(
+                        from,
+                        ThreePhaseMessage::Decide {
+                            transaction,
+                            decision,
+                        },
+                    );
                 }
             }
             ThreePhaseMessage::CanCommit { .. }
@@ -372,8 +409,12 @@ impl Coordinator {
                     .filter(|(_, &a)| !a)
                     .map(|(p, _)| p)
                     .collect();
-                let message = ThreePhaseMessage::Decide { transaction, decision };
-                self.outbox.send_all(missing, message, self.timing.send_gap, cx);
+                let message = ThreePhaseMessage::Decide {
+                    transaction,
+                    decision,
+                };
+                self.outbox
+                    .send_all(missing, message, self.timing.send_gap, cx);
                 cx.set_timer(
                     ThreePhaseTimer::ResendDecision(transaction),
                     self.timing.resend_decision,

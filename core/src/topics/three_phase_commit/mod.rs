@@ -77,7 +77,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ExpectedViolation, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{ThreePhaseChecker, ATOMICITY};
@@ -164,19 +164,69 @@ const ABORTED: usize = 4;
 pub static MACHINE: StateMachine = StateMachine {
     title: "each node's latest transaction",
     states: &[
-        MachineState { name: "initial", x: 0, y: 0 },
-        MachineState { name: "uncertain", x: 1, y: 0 },
-        MachineState { name: "pre-committed", x: 2, y: 0 },
-        MachineState { name: "committed", x: 3, y: 0 },
-        MachineState { name: "aborted", x: 1, y: 1 },
+        MachineState {
+            name: "initial",
+            x: 0,
+            y: 0,
+        },
+        MachineState {
+            name: "uncertain",
+            x: 1,
+            y: 0,
+        },
+        MachineState {
+            name: "pre-committed",
+            x: 2,
+            y: 0,
+        },
+        MachineState {
+            name: "committed",
+            x: 3,
+            y: 0,
+        },
+        MachineState {
+            name: "aborted",
+            x: 1,
+            y: 1,
+        },
     ],
     transitions: &[
-        Transition { from: INITIAL, to: UNCERTAIN, label: "vote YES", timeout: false },
-        Transition { from: INITIAL, to: ABORTED, label: "vote NO", timeout: false },
-        Transition { from: UNCERTAIN, to: PRE_COMMITTED, label: "PreCommit", timeout: false },
-        Transition { from: UNCERTAIN, to: ABORTED, label: "Abort, or timeout", timeout: true },
-        Transition { from: PRE_COMMITTED, to: COMMITTED, label: "DoCommit, or timeout", timeout: true },
-        Transition { from: PRE_COMMITTED, to: ABORTED, label: "Abort (after a crash)", timeout: false },
+        Transition {
+            from: INITIAL,
+            to: UNCERTAIN,
+            label: "vote YES",
+            timeout: false,
+        },
+        Transition {
+            from: INITIAL,
+            to: ABORTED,
+            label: "vote NO",
+            timeout: false,
+        },
+        Transition {
+            from: UNCERTAIN,
+            to: PRE_COMMITTED,
+            label: "PreCommit",
+            timeout: false,
+        },
+        Transition {
+            from: UNCERTAIN,
+            to: ABORTED,
+            label: "Abort, or timeout",
+            timeout: true,
+        },
+        Transition {
+            from: PRE_COMMITTED,
+            to: COMMITTED,
+            label: "DoCommit, or timeout",
+            timeout: true,
+        },
+        Transition {
+            from: PRE_COMMITTED,
+            to: ABORTED,
+            label: "Abort (after a crash)",
+            timeout: false,
+        },
     ],
 };
 
@@ -242,7 +292,9 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
         for (index, node) in simulation.nodes().iter().enumerate() {
             for interval in node.lock_intervals() {
                 let phase = match interval.to {
-                    None => node.participant().and_then(|p| p.phase(interval.transaction)),
+                    None => node
+                        .participant()
+                        .and_then(|p| p.phase(interval.transaction)),
                     Some(_) => None,
                 };
                 let (what, palette) = match (interval.to, phase) {
@@ -265,6 +317,50 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
             spans,
             marks: Vec::new(),
         }
+    }
+
+    const CHARTED: bool = true;
+
+    /// Lock-held time per participant, as two-phase commit charts it: after a
+    /// coordinator crash the bars stop growing once the participants have
+    /// terminated on their own.
+    fn charts(simulation: &Simulation<ThreePhaseNode, ThreePhaseChecker>) -> Vec<Chart> {
+        let now = simulation.now();
+        let bars = simulation
+            .nodes()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, node)| {
+                let participant = node.participant()?;
+                let intervals = node.lock_intervals();
+                let held: u64 = intervals.iter().map(|i| i.held(now).as_micros()).sum();
+                let open = intervals.iter().filter(|i| i.to.is_none());
+                let waiting = open.clone().any(|i| {
+                    matches!(
+                        participant.phase(i.transaction),
+                        Some(Phase::Uncertain | Phase::Recovering)
+                    )
+                });
+                let palette = if waiting {
+                    Palette::Suspect
+                } else if open.count() > 0 {
+                    Palette::Contend
+                } else {
+                    Palette::Plain
+                };
+                Some(Bar {
+                    label: format!("participant {index}"),
+                    value: held / 1000,
+                    palette,
+                })
+            })
+            .collect();
+        vec![Chart {
+            title: "Lock-held time".into(),
+            unit: "ms",
+            caption: "all transactions so far; a held lock counts up to now".into(),
+            bars,
+        }]
     }
 
     const MACHINE: Option<&'static StateMachine> = Some(&MACHINE);

@@ -179,7 +179,11 @@ impl Participant {
         }
         let summary = self.log.summary(transaction);
         if summary.decision.is_some() || self.phase(transaction).is_some() {
-            let vote = if summary.prepared { Vote::Yes } else { Vote::No };
+            let vote = if summary.prepared {
+                Vote::Yes
+            } else {
+                Vote::No
+            };
             if summary.decision.is_some() || summary.prepared {
                 cx.note(|| format!("asked again about {transaction}: votes {vote} again"));
                 cx.send(from, ThreePhaseMessage::VoteReply { transaction, vote });
@@ -213,7 +217,10 @@ impl Participant {
             self.finish(transaction, Decision::Abort, cx.now());
             cx.note(|| format!("its part of {transaction} failed: logs '{transaction} abort', releases the locks, votes NO"));
             let vote = Vote::No;
-            cx.send(NodeId(0), ThreePhaseMessage::VoteReply { transaction, vote });
+            cx.send(
+                NodeId(0),
+                ThreePhaseMessage::VoteReply { transaction, vote },
+            );
         } else {
             // Skeen: q to w. The prepared record is forced before the vote.
             self.log.append(transaction, RecordKind::Prepared);
@@ -222,7 +229,10 @@ impl Participant {
                 format!("force-writes '{transaction} prepared', votes YES and is now uncertain")
             });
             let vote = Vote::Yes;
-            cx.send(NodeId(0), ThreePhaseMessage::VoteReply { transaction, vote });
+            cx.send(
+                NodeId(0),
+                ThreePhaseMessage::VoteReply { transaction, vote },
+            );
             let wait = self.wait(self.timing.wait);
             cx.set_timer(ThreePhaseTimer::Timeout(transaction), wait);
         }
@@ -246,8 +256,16 @@ impl Participant {
         cx: &mut Cx<ThreePhaseNode>,
     ) {
         if let Some(decision) = self.log.decision(transaction) {
-            cx.note(|| format!("PRE-COMMIT for {transaction}, which it knows is {decision}: says so"));
-            cx.send(from, ThreePhaseMessage::Decide { transaction, decision });
+            cx.note(|| {
+                format!("PRE-COMMIT for {transaction}, which it knows is {decision}: says so")
+            });
+            cx.send(
+                from,
+                ThreePhaseMessage::Decide {
+                    transaction,
+                    decision,
+                },
+            );
             return;
         }
         match self.phase(transaction) {
@@ -286,7 +304,9 @@ impl Participant {
             Some(_) => {}
             None => {
                 if decision == Decision::Commit && !self.log.summary(transaction).prepared {
-                    cx.note(|| format!("told COMMIT for {transaction}, which it never prepared: refuses"));
+                    cx.note(|| {
+                        format!("told COMMIT for {transaction}, which it never prepared: refuses")
+                    });
                     return;
                 }
                 self.finish(transaction, decision, cx.now());
@@ -326,7 +346,13 @@ impl Participant {
     ) {
         if let Some(decision) = self.log.decision(transaction) {
             cx.note(|| format!("{from} asks about {transaction}: {decision}"));
-            cx.send(from, ThreePhaseMessage::Decide { transaction, decision });
+            cx.send(
+                from,
+                ThreePhaseMessage::Decide {
+                    transaction,
+                    decision,
+                },
+            );
         }
     }
 
@@ -345,7 +371,9 @@ impl Participant {
         for (transaction, prepared) in open {
             if !prepared {
                 self.finish(transaction, Decision::Abort, now);
-                cx.note(|| format!("recovery: never voted on {transaction}: logs '{transaction} abort'"));
+                cx.note(|| {
+                    format!("recovery: never voted on {transaction}: logs '{transaction} abort'")
+                });
                 continue;
             }
             self.lock(transaction, now);
@@ -370,17 +398,27 @@ impl Participant {
         );
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: ThreePhaseMessage, cx: &mut Cx<ThreePhaseNode>) {
+    pub fn on_message(
+        &mut self,
+        from: NodeId,
+        msg: ThreePhaseMessage,
+        cx: &mut Cx<ThreePhaseNode>,
+    ) {
         if from.index() >= self.cluster_size || from == self.id {
             cx.note(|| format!("a message from {from}, who is not in the cluster: ignored"));
             return;
         }
         match msg {
-            ThreePhaseMessage::CanCommit { transaction } => self.on_can_commit(from, transaction, cx),
-            ThreePhaseMessage::PreCommit { transaction } => self.on_pre_commit(from, transaction, cx),
-            ThreePhaseMessage::Decide { transaction, decision } => {
-                self.on_decide(from, transaction, decision, cx)
+            ThreePhaseMessage::CanCommit { transaction } => {
+                self.on_can_commit(from, transaction, cx)
             }
+            ThreePhaseMessage::PreCommit { transaction } => {
+                self.on_pre_commit(from, transaction, cx)
+            }
+            ThreePhaseMessage::Decide {
+                transaction,
+                decision,
+            } => self.on_decide(from, transaction, decision, cx),
             ThreePhaseMessage::DecisionRequest { transaction } => {
                 self.on_decision_request(from, transaction, cx)
             }
@@ -468,7 +506,11 @@ impl Participant {
         NodeSummary {
             role,
             palette,
-            badge: if locks == 0 { "-".to_string() } else { format!("{locks} locked") },
+            badge: if locks == 0 {
+                "-".to_string()
+            } else {
+                format!("{locks} locked")
+            },
             detail: format!(
                 "{} {role}, locks held for {locks} transactions, log: {}",
                 self.id,
@@ -484,7 +526,11 @@ impl Participant {
             .filter(|(_, p)| !waiting_only || *p != Phase::Working)
             .map(|(t, p)| format!("{t} {}", p.as_str()))
             .collect();
-        if shown.is_empty() { "-".to_string() } else { shown.join(", ") }
+        if shown.is_empty() {
+            "-".to_string()
+        } else {
+            shown.join(", ")
+        }
     }
 
     fn locks_text(&self) -> String {
@@ -494,7 +540,11 @@ impl Participant {
             .filter(|i| i.to.is_none())
             .map(|i| format!("{} since {}", i.transaction, millis(i.from)))
             .collect();
-        if open.is_empty() { "-".to_string() } else { open.join(", ") }
+        if open.is_empty() {
+            "-".to_string()
+        } else {
+            open.join(", ")
+        }
     }
 
     fn lock_time_text(&self) -> String {

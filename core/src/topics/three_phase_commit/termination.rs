@@ -98,7 +98,8 @@ impl Participant {
         let reports = vec![None; self.cluster_size.saturating_sub(1)];
         self.set_round(transaction, Round::Collecting { reports });
         let message = ThreePhaseMessage::StateRequest { transaction };
-        self.outbox.send_all(peers, message, self.timing.send_gap, cx);
+        self.outbox
+            .send_all(peers, message, self.timing.send_gap, cx);
         cx.set_timer(
             ThreePhaseTimer::StatesCollected(transaction),
             self.timing.collect,
@@ -131,7 +132,10 @@ impl Participant {
                     cx.note(|| format!("{from} asks about {transaction}, on which it has not voted YES: aborts it"));
                     if phase.is_some() {
                         let vote = Vote::No;
-                        cx.send(NodeId(0), ThreePhaseMessage::VoteReply { transaction, vote });
+                        cx.send(
+                            NodeId(0),
+                            ThreePhaseMessage::VoteReply { transaction, vote },
+                        );
                     }
                     Reported::Decided(Decision::Abort)
                 }
@@ -259,7 +263,9 @@ impl Participant {
     ) {
         if let Some(Round::PreCommitting { waiting }) = self.round(transaction) {
             let silent = waiting.len();
-            cx.note(|| format!("{silent} pre-commit acks for {transaction} missing: they crashed; COMMIT"));
+            cx.note(|| {
+                format!("{silent} pre-commit acks for {transaction} missing: they crashed; COMMIT")
+            });
             self.terminate(transaction, Decision::Commit, cx);
         }
     }
@@ -294,7 +300,10 @@ impl Participant {
         cx.cancel_timer(ThreePhaseTimer::PreCommitsAcked(transaction));
         if let Some(decision) = decision {
             let everyone: Vec<NodeId> = std::iter::once(NodeId(0)).chain(self.peers()).collect();
-            let message = ThreePhaseMessage::Decide { transaction, decision };
+            let message = ThreePhaseMessage::Decide {
+                transaction,
+                decision,
+            };
             self.outbox
                 .send_all(everyone, message, self.timing.send_gap, cx);
         }
