@@ -177,6 +177,9 @@ pub struct ExpectedViolation {
     pub when: &'static str,
     /// Why the theory expects it, in a sentence or two.
     pub explanation: &'static str,
+    /// How many heavy-fault seeds a sweep may need to show it (the
+    /// conformance suite requires it within that many).
+    pub budget: u64,
 }
 
 /// Whether a topic is a cluster of nodes or a data structure driven by operations.
