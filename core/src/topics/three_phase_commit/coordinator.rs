@@ -387,7 +387,9 @@ impl Coordinator {
 
     pub fn on_timer(&mut self, timer: ThreePhaseTimer, cx: &mut Cx<ThreePhaseNode>) {
         match timer {
-            ThreePhaseTimer::SendNext => self.outbox.send_next(self.timing.send_gap, cx),
+            ThreePhaseTimer::SendNext(transaction) => {
+                self.outbox.send_next(transaction, self.timing.send_gap, cx)
+            }
             ThreePhaseTimer::VoteTimeout(transaction) => self.vote_timeout(transaction, cx),
             ThreePhaseTimer::AckTimeout(transaction) => {
                 // Skeen: a coordinator in p1 that times out commits; whoever

@@ -135,8 +135,9 @@ impl Labelled for ThreePhaseMessage {
 /// The timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ThreePhaseTimer {
-    /// The next message of a broadcast leaves (a site sends one at a time).
-    SendNext,
+    /// The next message of a transaction's broadcast leaves (a site sends
+    /// them one at a time).
+    SendNext(TransactionId),
     /// Coordinator: the votes are late; abort if still waiting.
     VoteTimeout(TransactionId),
     /// Coordinator: pre-commit acks are late; the silent have crashed: commit.
@@ -159,7 +160,7 @@ pub enum ThreePhaseTimer {
 impl Labelled for ThreePhaseTimer {
     fn kind(&self) -> &'static str {
         match self {
-            ThreePhaseTimer::SendNext => "send-next",
+            ThreePhaseTimer::SendNext(_) => "send-next",
             ThreePhaseTimer::VoteTimeout(_) => "vote-timeout",
             ThreePhaseTimer::AckTimeout(_) => "ack-timeout",
             ThreePhaseTimer::ResendDecision(_) => "resend-decision",
@@ -173,7 +174,7 @@ impl Labelled for ThreePhaseTimer {
 
     fn label(&self) -> String {
         match self {
-            ThreePhaseTimer::SendNext => "next message of a broadcast".to_string(),
+            ThreePhaseTimer::SendNext(t) => format!("next message about {t}"),
             ThreePhaseTimer::VoteTimeout(t) => format!("votes for {t} are late"),
             ThreePhaseTimer::AckTimeout(t) => format!("pre-commit acks for {t} are late"),
             ThreePhaseTimer::ResendDecision(t) => format!("acks for {t} are late"),

@@ -3,15 +3,13 @@
 //! dispatches, and holds what both share: the timing, the bug switches, and the
 //! [`Outbox`] through which a site broadcasts one message at a time.
 
-use std::collections::VecDeque;
-
 use crate::sim::node::{Cx, Node};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary};
 use crate::topics::two_phase_commit::participant::LockInterval;
 
 use super::coordinator::Coordinator;
-use super::message::{ThreePhaseMessage, ThreePhaseOp, ThreePhaseTimer};
+use super::message::{ThreePhaseMessage, ThreePhaseOp, ThreePhaseTimer, TransactionId};
 use super::participant::Participant;
 
 /// Timing of the protocol, in virtual time. With the default 10-30 ms one-way
@@ -78,15 +76,19 @@ pub struct ThreePhaseBugs {
 }
 
 /// The messages a site still has to send of its broadcasts, sent one every
-/// `send_gap`: a crash between two of them leaves a broadcast half done, which
-/// is the failure three-phase commit exists for. Volatile.
+/// `send_gap` per transaction: a crash between two of them leaves a broadcast
+/// half done, which is the failure three-phase commit exists for. Each
+/// transaction's broadcasts go out on their own, so a busy site does not delay
+/// one transaction's messages behind another's (its timeouts assume they
+/// leave at once). Volatile.
 #[derive(Clone, Debug, Default)]
 pub struct Outbox {
-    queue: VecDeque<(NodeId, ThreePhaseMessage)>,
+    queue: Vec<(TransactionId, NodeId, ThreePhaseMessage)>,
 }
 
 impl Outbox {
-    /// Queues `message` to each of `to`; the first leaves now.
+    /// Queues `message` to each of `to`; the first leaves now unless the
+    /// transaction's previous broadcast is still going out.
     pub fn send_all(
         &mut self,
         to: impl IntoIterator<Item = NodeId>,
@@ -94,24 +96,35 @@ impl Outbox {
         gap: Duration,
         cx: &mut Cx<ThreePhaseNode>,
     ) {
-        let idle = self.queue.is_empty();
-        self.queue
-            .extend(to.into_iter().map(|node| (node, message.clone())));
+        let transaction = message.transaction();
+        let idle = !self.queue.iter().any(|(t, _, _)| *t == transaction);
+        self.queue.extend(
+            to.into_iter()
+                .map(|node| (transaction, node, message.clone())),
+        );
         if idle {
-            self.send_next(gap, cx);
+            self.send_next(transaction, gap, cx);
         }
     }
 
-    /// Sends the next queued message, and sets the timer for the one after.
-    pub fn send_next(&mut self, gap: Duration, cx: &mut Cx<ThreePhaseNode>) {
-        if let Some((to, message)) = self.queue.pop_front() {
+    /// Sends the transaction's next queued message, and sets the timer for the
+    /// one after.
+    pub fn send_next(
+        &mut self,
+        transaction: TransactionId,
+        gap: Duration,
+        cx: &mut Cx<ThreePhaseNode>,
+    ) {
+        if let Some(at) = self.queue.iter().position(|(t, _, _)| *t == transaction) {
+            let (_, to, message) = self.queue.remove(at);
             cx.send(to, message);
         }
-        if !self.queue.is_empty() {
-            cx.set_timer(ThreePhaseTimer::SendNext, gap);
+        if self.queue.iter().any(|(t, _, _)| *t == transaction) {
+            cx.set_timer(ThreePhaseTimer::SendNext(transaction), gap);
         }
     }
 
+    /// How many messages wait to go out.
     pub fn len(&self) -> usize {
         self.queue.len()
     }

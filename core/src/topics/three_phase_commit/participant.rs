@@ -440,7 +440,9 @@ impl Participant {
 
     pub fn on_timer(&mut self, timer: ThreePhaseTimer, cx: &mut Cx<ThreePhaseNode>) {
         match timer {
-            ThreePhaseTimer::SendNext => self.outbox.send_next(self.timing.send_gap, cx),
+            ThreePhaseTimer::SendNext(transaction) => {
+                self.outbox.send_next(transaction, self.timing.send_gap, cx)
+            }
             ThreePhaseTimer::WorkDone(transaction) => self.on_work_done(transaction, cx),
             ThreePhaseTimer::Timeout(transaction) => self.on_timeout(transaction, cx),
             ThreePhaseTimer::StatesCollected(transaction) => self.states_collected(transaction, cx),
