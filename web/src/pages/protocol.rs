@@ -379,6 +379,9 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
 /// What the theory expects of the correct model (three-phase commit's split
 /// brain under partitions), under the invariants; nothing for other topics.
 fn expected_note(topic: &'static distlab_core::lab::topic::TopicInfo) -> Html {
+    if topic.expected.is_empty() {
+        return Html::default();
+    }
     let notes = topic.expected.iter().map(|e| {
         html! {
             <p data-expected={e.invariant} style="font-size:12px;margin:4px 0">
@@ -387,7 +390,12 @@ fn expected_note(topic: &'static distlab_core::lab::topic::TopicInfo) -> Html {
             </p>
         }
     });
-    html! { <>{ for notes }</> }
+    html! {
+        <section class="panel" aria-label="expected violations">
+            <h3>{ "Expected violations" }<small>{ " what the theory predicts of the correct protocol" }</small></h3>
+            { for notes }
+        </section>
+    }
 }
 
 /// What is known of an imported trace file, the instant the timeline shows of

@@ -44,8 +44,10 @@
 //! presets and views, so the two can be compared on one seed.
 //!
 //! **The model.** Node 0 coordinates; nodes 1..n participate in every
-//! transaction. A site sends a broadcast one message at a time (10 ms apart),
-//! so a crash can cut a broadcast short: the failure the extra phase is for.
+//! transaction. A site sends a broadcast one message at a time (10 ms apart;
+//! each transaction's broadcasts on their own), so a crash can cut a broadcast
+//! short: the failure the extra phase is for. (Two-phase commit's topic sends
+//! all of a broadcast at once.)
 //! A participant back from a crash that had voted YES asks for the outcome and
 //! takes no part in a termination: while it was down the others may have
 //! moved on ([`termination`]).
@@ -61,7 +63,10 @@
 //! state: a crash halfway through the PreCommit broadcast splits the outcome).
 //!
 //! **Left out.** Quorum-based three-phase commit (Skeen 1982), which survives
-//! partitions by blocking the minority; an explorer.
+//! partitions by blocking the minority. An explorer: the protocol's safety
+//! rests on a timeout meaning a crash (every timeout outlasts the slowest
+//! answer), and the explorer fires any pending timer first, which is a
+//! partition of its own; so it cannot opt in yet (see `adding-a-topic.md`).
 
 pub mod checker;
 pub mod coordinator;
