@@ -362,7 +362,7 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
                     Palette::Plain
                 };
                 Some(Bar {
-                    label: format!("participant {index}"),
+                    label: format!("n{index}"),
                     value: held / 1000,
                     palette,
                 })

@@ -281,7 +281,7 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
                     Palette::Plain
                 };
                 Some(Bar {
-                    label: format!("participant {index}"),
+                    label: format!("n{index}"),
                     value: held / 1000,
                     palette,
                 })
