@@ -5,7 +5,7 @@
 //! scenario, each invariant able to fire, and handlers that survive nonsense.
 
 use super::checker::{ThreePhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
-use super::coordinator::Coordinator;
+use super::coordinator::{Coordinator, Round};
 use super::log::RecordKind;
 use super::message::{Decision, Reported, ThreePhaseMessage, ThreePhaseOp, TransactionId};
 use super::node::{ThreePhaseBugs, ThreePhaseNode, Timing};
@@ -365,5 +365,50 @@ fn handlers_drop_nonsense_without_panicking() {
         "it never prepared, so it cannot commit"
     );
     assert!(node.participant().unwrap().phase(T1).is_none());
-    let _ = Phase::Working;
+}
+
+/// Skeen's nonblocking property: once the crashes stop, no site that stayed up
+/// is left waiting. Only sites back from a crash may still wait for an
+/// outcome, when every site that took part has crashed since (a total
+/// failure, which the theory says blocks three-phase commit too, until the
+/// last site to fail recovers).
+#[test]
+fn once_crashes_stop_no_site_that_stayed_up_waits() {
+    let mut blocked_by_total_failure = 0;
+    for seed in 0..30 {
+        let mut scenario = Scenario::new(INFO.slug, seed);
+        scenario.faults = FaultLevel::Crashes;
+        let options = RunOptions {
+            horizon: Time::from_millis(8_000),
+            ..RunOptions::default()
+        };
+        let mut run = (INFO.build)(&scenario, options).unwrap();
+        run.run_until(Time::from_millis(16_000));
+        assert!(run.violations().is_empty(), "seed {seed}");
+        let nodes = sim(run.as_ref()).nodes();
+        let mut waiting = false;
+        for node in &nodes[1..] {
+            let participant = node.participant().unwrap();
+            for &(transaction, phase) in participant.active() {
+                assert_eq!(
+                    phase,
+                    Phase::Recovering,
+                    "seed {seed}: {} is {} on {transaction}",
+                    participant.id(),
+                    phase.as_str()
+                );
+                waiting = true;
+            }
+        }
+        let coordinator = nodes[0].coordinator().unwrap();
+        for (transaction, round) in coordinator.rounds() {
+            assert_eq!(round, &Round::Asking, "seed {seed}: n0 on {transaction}");
+            waiting = true;
+        }
+        blocked_by_total_failure += usize::from(waiting);
+    }
+    assert!(
+        blocked_by_total_failure <= 3,
+        "{blocked_by_total_failure} of 30"
+    );
 }
