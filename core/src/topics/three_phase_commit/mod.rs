@@ -50,7 +50,10 @@
 //! all of a broadcast at once.)
 //! A participant back from a crash that had voted YES asks for the outcome and
 //! takes no part in a termination: while it was down the others may have
-//! moved on ([`termination`]).
+//! moved on ([`termination`]). So "nonblocking" means what Skeen proves: no
+//! site that stays up waits; after a total failure (every site that took part
+//! has crashed since) the returning sites only ask, and wait, as the theory
+//! says they must (it needs the last site to fail; that recovery is left out).
 //!
 //! **Invariants** ([`checker`]): atomicity (expected to fail under
 //! partitions), commit-validity, decision-stability.
