@@ -27,6 +27,7 @@ macro_rules! with_topics {
             distributed_locks::DistributedLocksTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
             three_phase_commit::ThreePhaseCommitTopic => protocol,
+            saga::SagaTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
