@@ -146,6 +146,39 @@ fn every_bug_is_caught_within_2000_heavy_seeds() {
     }
 }
 
+/// Three-phase commit's atomicity breaks under partitions, as the theory says:
+/// `check` reports it as expected and exits 0 without a bug, never sees it with
+/// crashes alone, and counts every violation once a bug is on.
+#[test]
+fn an_expected_violation_is_reported_as_such_and_a_bug_still_fails() {
+    let slug = "three-phase-commit";
+    let (code, out) = check(&["check", slug, "--seeds", "200", "--faults", "heavy"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("(expected under network partitions")
+            && out.contains("break atomicity, expected"),
+        "{out}"
+    );
+    let (code, out) = check(&["check", slug, "--seeds", "200", "--faults", "crashes"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.ends_with(&format!("{slug}: 200 seeds, 0 violations\n")),
+        "{out}"
+    );
+    let (code, out) = check(&[
+        "check",
+        slug,
+        "--seeds",
+        "100",
+        "--faults",
+        "crashes",
+        "--bug",
+        "timeout-decides-alone",
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("expected under"), "{out}");
+}
+
 #[test]
 fn history_prints_the_runs_client_operations_as_edn_and_json() {
     let args = [

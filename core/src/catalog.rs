@@ -27,6 +27,7 @@ macro_rules! with_topics {
             leader_election::LeaderElectionTopic => protocol,
             distributed_locks::DistributedLocksTopic => protocol,
             two_phase_commit::TwoPhaseCommitTopic => protocol,
+            three_phase_commit::ThreePhaseCommitTopic => protocol,
             saga::SagaTopic => protocol,
             exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,

@@ -6,6 +6,7 @@
 //! - [`protocol`] and [`structure`]: the two kinds of topic, each with its typed
 //!   trait and one generic build;
 //! - [`params`]: the parameters protocol topics share;
+//! - [`machine`]: a protocol's state machine as data, for its page to draw;
 //! - [`sweep`]: seed sweeps with the checker on;
 //! - [`shrink`]: a failing run made small (delta debugging over the scenario);
 //! - [`hunt`]: hunts and shrinks as lines of text, for the page's worker;
@@ -18,6 +19,7 @@
 pub mod bench;
 pub mod export;
 pub mod hunt;
+pub mod machine;
 pub mod params;
 pub mod protocol;
 pub mod run;

@@ -9,6 +9,7 @@
 
 use std::any::Any;
 
+use super::machine::StateMachine;
 use super::params::{self, NODES, REQUEST_RATE};
 use super::run::{Run, RunOptions, USER_ACTION_RANK};
 use super::scenario::Scenario;
@@ -159,6 +160,18 @@ pub trait ProtocolTopic: 'static {
     fn charts(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Chart> {
         let _ = simulation;
         Vec::new()
+    }
+
+    /// The protocol's state machine, drawn by the page with each node's current
+    /// state lit ([`ProtocolTopic::machine_state`]); `None` (the default) leaves
+    /// the drawing out of the page.
+    const MACHINE: Option<&'static StateMachine> = None;
+
+    /// The state of [`ProtocolTopic::MACHINE`] that `node` is in (an index into
+    /// its states), if any.
+    fn machine_state(node: &Self::Node) -> Option<usize> {
+        let _ = node;
+        None
     }
 }
 

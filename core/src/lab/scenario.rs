@@ -176,6 +176,7 @@ impl Scenario {
             0 => FaultLevel::None,
             1 => FaultLevel::Light,
             2 => FaultLevel::Heavy,
+            3 => FaultLevel::Crashes,
             other => return Err(DecodeError::BadValue("fault level", other as u64)),
         };
         let param_count = reader.count(2)?;

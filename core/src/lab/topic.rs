@@ -164,6 +164,24 @@ pub struct BugInfo {
     pub budget: u64,
 }
 
+/// A violation the theory expects of the correct model under some faults: the
+/// topic declares it, its page explains it, and `distlab check` reports it as
+/// expected instead of failing (three-phase commit's atomicity under network
+/// partitions). Under the fault level [`crate::sim::faults::FaultLevel::Crashes`]
+/// the invariant must still hold, and the conformance suite checks both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedViolation {
+    /// The invariant that the correct model breaks.
+    pub invariant: &'static str,
+    /// The faults that make it happen, in words: `network partitions`.
+    pub when: &'static str,
+    /// Why the theory expects it, in a sentence or two.
+    pub explanation: &'static str,
+    /// How many heavy-fault seeds a sweep may need to show it (the
+    /// conformance suite requires it within that many).
+    pub budget: u64,
+}
+
 /// Whether a topic is a cluster of nodes or a data structure driven by operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TopicKind {
@@ -237,6 +255,9 @@ pub struct TopicInfo {
     pub presets: &'static dyn Presets,
     pub bugs: &'static [BugInfo],
     pub invariants: &'static [InvariantInfo],
+    /// Violations the correct model is expected to show under some faults
+    /// (empty for almost every topic).
+    pub expected: &'static [ExpectedViolation],
     /// Columns of the per-node state table.
     pub columns: &'static [&'static str],
     pub build: BuildFn,
@@ -263,6 +284,11 @@ impl TopicInfo {
 
     pub fn preset(&self, name: &str) -> Option<&'static PresetInfo> {
         self.presets().find(|p| p.name == name)
+    }
+
+    /// The expected violation of `invariant`, if the topic declares one.
+    pub fn expected(&self, invariant: &str) -> Option<&'static ExpectedViolation> {
+        self.expected.iter().find(|e| e.invariant == invariant)
     }
 
     pub fn bug(&self, name: &str) -> Option<&'static BugInfo> {

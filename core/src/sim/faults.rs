@@ -18,6 +18,11 @@ pub enum FaultLevel {
     None,
     Light,
     Heavy,
+    /// Crashes and restarts (longer outages than `heavy`) on a network that
+    /// delays, duplicates and reorders messages but never loses them and is
+    /// never partitioned or cut: the synchronous, crash-only model in which a
+    /// timeout means a crash (three-phase commit's model).
+    Crashes,
 }
 
 impl FaultLevel {
@@ -26,6 +31,7 @@ impl FaultLevel {
             FaultLevel::None => "none",
             FaultLevel::Light => "light",
             FaultLevel::Heavy => "heavy",
+            FaultLevel::Crashes => "crashes",
         }
     }
 
@@ -34,6 +40,7 @@ impl FaultLevel {
             "none" => Some(FaultLevel::None),
             "light" => Some(FaultLevel::Light),
             "heavy" => Some(FaultLevel::Heavy),
+            "crashes" => Some(FaultLevel::Crashes),
             _ => None,
         }
     }
@@ -53,6 +60,8 @@ struct FaultShape {
     gap_max_ms: u64,
     downtime_max_ms: u64,
     bounce_max_ms: u64,
+    /// Whether the plan partitions the network and cuts links.
+    partitions: bool,
 }
 
 const LIGHT: FaultShape = FaultShape {
@@ -63,6 +72,7 @@ const LIGHT: FaultShape = FaultShape {
     gap_max_ms: 3_000,
     downtime_max_ms: 1_500,
     bounce_max_ms: 100,
+    partitions: true,
 };
 
 /// Tuned by measurement (see `check` in the README): short gaps, short downtimes
@@ -76,6 +86,20 @@ const HEAVY: FaultShape = FaultShape {
     gap_max_ms: 200,
     downtime_max_ms: 300,
     bounce_max_ms: 20,
+    partitions: true,
+};
+
+/// Heavy's crashes and message delays, outages up to 1.5 s, and neither loss
+/// nor partitions nor cuts.
+const CRASHES: FaultShape = FaultShape {
+    drop_ppm: 0,
+    duplicate_ppm: 30_000,
+    reorder_ppm: 60_000,
+    gap_min_ms: 30,
+    gap_max_ms: 200,
+    downtime_max_ms: 1_500,
+    bounce_max_ms: 20,
+    partitions: false,
 };
 
 /// Faults for `nodes` nodes from time zero up to `horizon`, sorted by time.
@@ -84,6 +108,7 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
         FaultLevel::None => return Vec::new(),
         FaultLevel::Light => LIGHT,
         FaultLevel::Heavy => HEAVY,
+        FaultLevel::Crashes => CRASHES,
     };
     let mut rng = Rng::derive(seed, FAULT_STREAM);
     let mut plan = vec![
@@ -144,6 +169,7 @@ pub fn fault_plan(level: FaultLevel, seed: u64, nodes: usize, horizon: Time) -> 
                     action: Action::Restart(node),
                 });
             }
+            5.. if !shape.partitions => continue,
             5..=6 => {
                 let groups: Vec<u32> = (0..nodes).map(|_| rng.below(2) as u32).collect();
                 let heal = now.after(Duration::from_millis(
@@ -243,6 +269,19 @@ mod tests {
                 assert!(down <= 2, "seed {seed}: {down} down");
             }
         }
+    }
+
+    #[test]
+    fn crash_plans_neither_lose_nor_partition_nor_cut() {
+        for seed in 0..20 {
+            let plan = fault_plan(FaultLevel::Crashes, seed, 4, Time::from_millis(20_000));
+            assert!(plan.iter().all(|a| !matches!(
+                a.action,
+                Action::Partition(_) | Action::Cut { .. } | Action::SetDropRate(1..)
+            )));
+            assert!(plan.iter().any(|a| matches!(a.action, Action::Crash(_))));
+        }
+        assert_eq!(FaultLevel::parse("crashes"), Some(FaultLevel::Crashes));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod gorilla_bits;
 pub mod hash_tree;
 pub mod history;
+pub mod machine;
 pub mod ring;
 pub mod skip_lanes;
 pub mod timeline;

@@ -267,6 +267,23 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     } else {
         Html::default()
     };
+    // A constant test, so a topic without a state machine carries none of this.
+    let machine = match T::MACHINE {
+        Some(machine) if shown_import.is_none() => distlab_core::lab::protocol::simulation::<T>(
+            run,
+        )
+        .map_or_else(Html::default, |simulation| {
+            let mut in_state = vec![Vec::new(); machine.states.len()];
+            for (id, node) in simulation.nodes().iter().enumerate() {
+                if let Some(list) = T::machine_state(node).and_then(|s| in_state.get_mut(s)) {
+                    list.push(id as u32);
+                }
+            }
+            let placed = crate::layout::machine::layout(machine, &in_state);
+            views::machine::draw(machine.title, &placed)
+        }),
+        _ => Html::default(),
+    };
     let table = Rc::new(run.state_table());
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
@@ -343,6 +360,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                         { views::history::draw(&HistoryProps { layout }) }
                     }
                     { charts }
+                    { machine }
                     if shown_import.is_none() {
                         { views::state_table::draw(&StateTableProps { table, up }) }
                     }
@@ -350,10 +368,33 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             </div>
             <div class="panels">
                 { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations, on_seek_step: on_command.reform(Command::SeekStep) }) }
+                { expected_note(T::INFO) }
                 { views::event_log::draw(&EventLogProps { lines: shared::recent_events(trace, LOG_LINES) }) }
             </div>
             { shared::hunt_panel(&handle, &player, props.embed) }
         </div>
+    }
+}
+
+/// What the theory expects of the correct model (three-phase commit's split
+/// brain under partitions), under the invariants; nothing for other topics.
+fn expected_note(topic: &'static distlab_core::lab::topic::TopicInfo) -> Html {
+    if topic.expected.is_empty() {
+        return Html::default();
+    }
+    let notes = topic.expected.iter().map(|e| {
+        html! {
+            <p data-expected={e.invariant} style="font-size:12px;margin:4px 0">
+                <strong>{ format!("{}: expected to break under {}. ", e.invariant, e.when) }</strong>
+                { e.explanation }
+            </p>
+        }
+    });
+    html! {
+        <section class="panel" aria-label="expected violations">
+            <h3>{ "Expected violations" }<small>{ " what the theory predicts of the correct protocol" }</small></h3>
+            { for notes }
+        </section>
     }
 }
 

@@ -13,6 +13,7 @@ pub mod hash_tree;
 pub mod history;
 pub mod hunt;
 pub mod invariants;
+pub mod machine;
 pub mod narration;
 pub mod ring;
 pub mod skip_lanes;

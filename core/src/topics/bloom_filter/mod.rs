@@ -189,6 +189,7 @@ pub static INFO: TopicInfo = TopicInfo {
         budget: 20,
     }],
     invariants: INVARIANTS,
+    expected: &[],
     columns: &["figure", "value"],
     build: structure::build::<BloomFilterTopic>,
 };

@@ -166,6 +166,7 @@ pub static INFO: TopicInfo = TopicInfo {
         budget: 5,
     }],
     invariants: INVARIANTS,
+    expected: &[],
     columns: &["node", "vnodes", "ring share", "keys", "mod-N keys"],
     build: structure::build::<ConsistentHashingTopic>,
 };

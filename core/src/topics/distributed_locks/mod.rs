@@ -213,6 +213,7 @@ pub static INFO: TopicInfo = TopicInfo {
         },
     ],
     invariants: checker::INVARIANTS,
+    expected: &[],
     columns: &["process", "role", "lock", "token", "lease until (own clock)", "paused", "writes"],
     build: protocol::build::<DistributedLocksTopic>,
 };

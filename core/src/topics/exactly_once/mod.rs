@@ -147,6 +147,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "in progress",
         "crashes",
     ],
+    expected: &[],
     build: protocol::build::<ExactlyOnceTopic>,
 };
 

@@ -196,6 +196,7 @@ pub static INFO: TopicInfo = TopicInfo {
         },
     ],
     invariants: checker::INVARIANTS,
+    expected: &[],
     columns: &[
         "process",
         "role",

@@ -166,6 +166,7 @@ pub static INFO: TopicInfo = TopicInfo {
     presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
+    expected: &[],
     columns: &["replica", "leaves", "root", "differs at"],
     build: structure::build::<MerkleTreeTopic>,
 };

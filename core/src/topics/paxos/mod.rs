@@ -143,6 +143,7 @@ pub static INFO: TopicInfo = TopicInfo {
         },
     ],
     invariants: checker::INVARIANTS,
+    expected: &[],
     columns: &["server", "role", "proposal", "promised", "accepted", "learned"],
     build: protocol::build::<PaxosTopic>,
 };

@@ -166,6 +166,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "stable checkpoint",
         "certificates (latest two): P pre-prepare + prepares, C commits",
     ],
+    expected: &[],
     build: protocol::build::<PbftTopic>,
 };
 

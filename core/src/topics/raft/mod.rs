@@ -125,6 +125,7 @@ pub static INFO: TopicInfo = TopicInfo {
         },
     ],
     invariants: checker::INVARIANTS,
+    expected: &[],
     columns: &["process", "role", "term", "voted for", "commit", "log"],
     build: protocol::build::<RaftTopic>,
 };

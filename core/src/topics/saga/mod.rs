@@ -180,6 +180,7 @@ pub static INFO: TopicInfo = TopicInfo {
         },
     ],
     invariants: checker::INVARIANTS,
+    expected: &[],
     columns: &[
         "node",
         "role",

@@ -125,6 +125,7 @@ pub static INFO: TopicInfo = TopicInfo {
     presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
+    expected: &[],
     columns: &["lane", "keys", "expected n/2^lane"],
     build: structure::build::<SkipListTopic>,
 };

@@ -195,6 +195,7 @@ pub static INFO: TopicInfo = TopicInfo {
     presets: &presets::PRESETS,
     bugs: &[],
     invariants: INVARIANTS,
+    expected: &[],
     columns: &["block", "window", "points", "bytes", "bytes/point", "state"],
     build: structure::build::<TimeSeriesTopic>,
 };
