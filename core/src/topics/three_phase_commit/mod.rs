@@ -234,7 +234,9 @@ pub static MACHINE: StateMachine = StateMachine {
         Transition {
             from: PRE_COMMITTED,
             to: COMMITTED,
-            label: "DoCommit, or timeout",
+            // The dashed line says a timeout takes it too; a longer label would not fit
+            // between the boxes.
+            label: "DoCommit",
             timeout: true,
         },
         Transition {
