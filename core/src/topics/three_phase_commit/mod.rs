@@ -73,7 +73,8 @@
 
 pub mod checker;
 pub mod coordinator;
-pub mod log;
+/// Two-phase commit's durable log, whose pre-commit record is this protocol's.
+pub use crate::topics::two_phase_commit::log;
 pub mod message;
 pub mod node;
 pub mod participant;

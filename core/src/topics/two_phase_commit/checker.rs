@@ -175,7 +175,8 @@ impl TwoPhaseChecker {
                         });
                     }
                 }
-                RecordKind::Begin | RecordKind::End => {}
+                // Three-phase commit's record; two-phase commit never writes it.
+                RecordKind::Begin | RecordKind::PreCommitted | RecordKind::End => {}
             }
         }
     }

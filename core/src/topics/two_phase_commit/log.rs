@@ -1,12 +1,14 @@
-//! The durable log each node keeps (BHG's "DT log", Gray's log of a transaction's
-//! records), with an index by transaction so a lookup does not scan the log.
+//! The durable log each node of two- and three-phase commit keeps (BHG's "DT
+//! log", Gray's log of a transaction's records), with a small sorted index by
+//! transaction so a lookup does not scan the log.
 //!
 //! Everything appended here survives a crash; the model makes no difference
-//! between a forced write and a lazy one except in the notes (the protocol forces
+//! between a forced write and a lazy one except in the notes (the protocols force
 //! exactly the records whose loss would be unsafe: a participant's prepared
-//! record before it votes YES, the coordinator's decision before it sends it).
+//! record before it votes YES, the coordinator's decision before it sends it,
+//! and in three-phase commit the pre-commit record, Skeen's state p, before a
+//! participant acknowledges PreCommit or the coordinator sends the first one).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use super::message::{Decision, TransactionId};
@@ -20,6 +22,9 @@ pub enum RecordKind {
     Begin,
     /// Participant: it can commit and will wait to be told (forced before YES).
     Prepared,
+    /// Three-phase commit only. Participant: it is pre-committed. Coordinator:
+    /// every vote was YES and the PreCommits go out.
+    PreCommitted,
     /// The outcome: commit or abort.
     Decided(Decision),
     /// Coordinator: every participant acknowledged the decision; the
@@ -39,6 +44,7 @@ impl fmt::Display for Record {
         let what = match self.kind {
             RecordKind::Begin => "begin",
             RecordKind::Prepared => "prepared",
+            RecordKind::PreCommitted => "pre-commit",
             RecordKind::Decided(decision) => decision.as_str(),
             RecordKind::End => "end",
         };
@@ -51,6 +57,7 @@ impl fmt::Display for Record {
 pub struct Summary {
     pub begun: bool,
     pub prepared: bool,
+    pub pre_committed: bool,
     pub decision: Option<Decision>,
     pub ended: bool,
 }
@@ -59,16 +66,24 @@ pub struct Summary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DurableLog {
     records: Vec<Record>,
-    index: BTreeMap<TransactionId, Summary>,
+    index: Vec<(TransactionId, Summary)>,
 }
 
 impl DurableLog {
     pub fn append(&mut self, transaction: TransactionId, kind: RecordKind) {
         self.records.push(Record { transaction, kind });
-        let summary = self.index.entry(transaction).or_default();
+        let at = match self.index.binary_search_by_key(&transaction, |e| e.0) {
+            Ok(at) => at,
+            Err(at) => {
+                self.index.insert(at, (transaction, Summary::default()));
+                at
+            }
+        };
+        let summary = &mut self.index[at].1;
         match kind {
             RecordKind::Begin => summary.begun = true,
             RecordKind::Prepared => summary.prepared = true,
+            RecordKind::PreCommitted => summary.pre_committed = true,
             RecordKind::Decided(decision) => summary.decision = Some(decision),
             RecordKind::End => summary.ended = true,
         }
@@ -80,12 +95,15 @@ impl DurableLog {
 
     /// What the log says about `transaction` (all false if nothing).
     pub fn summary(&self, transaction: TransactionId) -> Summary {
-        self.index.get(&transaction).copied().unwrap_or_default()
+        self.index
+            .binary_search_by_key(&transaction, |e| e.0)
+            .map_or(Summary::default(), |at| self.index[at].1)
     }
 
-    /// Whether the log mentions `transaction` at all.
     pub fn knows(&self, transaction: TransactionId) -> bool {
-        self.index.contains_key(&transaction)
+        self.index
+            .binary_search_by_key(&transaction, |e| e.0)
+            .is_ok()
     }
 
     pub fn decision(&self, transaction: TransactionId) -> Option<Decision> {
@@ -94,7 +112,7 @@ impl DurableLog {
 
     /// Every transaction the log mentions, with its summary, in id order.
     pub fn transactions(&self) -> impl Iterator<Item = (TransactionId, Summary)> + '_ {
-        self.index.iter().map(|(&t, &s)| (t, s))
+        self.index.iter().copied()
     }
 
     /// The last `count` records, oldest first, as the state table shows them.
