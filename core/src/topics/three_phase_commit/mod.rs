@@ -86,8 +86,9 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ExpectedViolation, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Bar, Chart, Palette, Span};
+use crate::sim::view::{Annotations, Chart};
 use crate::sim::world::Simulation;
+use crate::topics::two_phase_commit::lock_view;
 
 use checker::{ThreePhaseChecker, ATOMICITY};
 use coordinator::{Coordinator, Round};
@@ -307,35 +308,7 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
     const ANNOTATED: bool = true;
 
     fn annotations(simulation: &Simulation<ThreePhaseNode, ThreePhaseChecker>) -> Annotations {
-        let mut spans = Vec::new();
-        for (index, node) in simulation.nodes().iter().enumerate() {
-            for interval in node.lock_intervals() {
-                let phase = match interval.to {
-                    None => node
-                        .participant()
-                        .and_then(|p| p.phase(interval.transaction)),
-                    Some(_) => None,
-                };
-                let (what, palette) = match (interval.to, phase) {
-                    (None, Some(Phase::Uncertain)) => ("uncertain", Palette::Suspect),
-                    (None, Some(Phase::PreCommitted)) => ("pre-committed", Palette::Done),
-                    (None, Some(Phase::Recovering)) => ("recovering", Palette::Faulty),
-                    (None, _) => ("locked", Palette::Contend),
-                    (Some(_), _) => ("locked", Palette::Plain),
-                };
-                spans.push(Span {
-                    node: NodeId(index as u32),
-                    from: interval.from,
-                    to: interval.to,
-                    label: format!("{} {what}", interval.transaction),
-                    palette,
-                });
-            }
-        }
-        Annotations {
-            spans,
-            marks: Vec::new(),
-        }
+        lock_view::lock_annotations(simulation.nodes())
     }
 
     const CHARTED: bool = true;
@@ -344,42 +317,10 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
     /// coordinator crash the bars stop growing once the participants have
     /// terminated on their own.
     fn charts(simulation: &Simulation<ThreePhaseNode, ThreePhaseChecker>) -> Vec<Chart> {
-        let now = simulation.now();
-        let bars = simulation
-            .nodes()
-            .iter()
-            .enumerate()
-            .filter_map(|(index, node)| {
-                let participant = node.participant()?;
-                let intervals = node.lock_intervals();
-                let held: u64 = intervals.iter().map(|i| i.held(now).as_micros()).sum();
-                let open = intervals.iter().filter(|i| i.to.is_none());
-                let waiting = open.clone().any(|i| {
-                    matches!(
-                        participant.phase(i.transaction),
-                        Some(Phase::Uncertain | Phase::Recovering)
-                    )
-                });
-                let palette = if waiting {
-                    Palette::Suspect
-                } else if open.count() > 0 {
-                    Palette::Contend
-                } else {
-                    Palette::Plain
-                };
-                Some(Bar {
-                    label: format!("n{index}"),
-                    value: held / 1000,
-                    palette,
-                })
-            })
-            .collect();
-        vec![Chart {
-            title: "Lock-held time".into(),
-            unit: "ms",
-            caption: "all transactions so far; a held lock counts up to now".into(),
-            bars,
-        }]
+        vec![lock_view::lock_held_chart(
+            simulation.nodes(),
+            simulation.now(),
+        )]
     }
 
     const MACHINE: Option<&'static StateMachine> = Some(&MACHINE);

@@ -5,12 +5,13 @@
 
 use crate::sim::node::{Cx, Node};
 use crate::sim::time::{Duration, NodeId};
-use crate::sim::view::{Cell, NodeSummary};
+use crate::sim::view::{Cell, NodeSummary, Palette};
+use crate::topics::two_phase_commit::lock_view::HoldsLocks;
 use crate::topics::two_phase_commit::participant::LockInterval;
 
 use super::coordinator::Coordinator;
 use super::message::{ThreePhaseMessage, ThreePhaseOp, ThreePhaseTimer, TransactionId};
-use super::participant::Participant;
+use super::participant::{Participant, Phase};
 
 /// Timing of the protocol, in virtual time. With the default 10-30 ms one-way
 /// latency, reordering adds up to 60 ms more, so a message takes at most 90
@@ -167,13 +168,28 @@ impl ThreePhaseNode {
             ThreePhaseNode::Participant(p) => p.log(),
         }
     }
+}
 
-    /// When this node held which transaction's locks (none for the
-    /// coordinator, which holds no data).
-    pub fn lock_intervals(&self) -> &[LockInterval] {
+impl HoldsLocks for ThreePhaseNode {
+    fn lock_intervals(&self) -> &[LockInterval] {
         match self {
             ThreePhaseNode::Coordinator(_) => &[],
             ThreePhaseNode::Participant(p) => p.lock_intervals(),
+        }
+    }
+
+    fn is_participant(&self) -> bool {
+        matches!(self, ThreePhaseNode::Participant(_))
+    }
+
+    /// The phase a participant holds its locks in: uncertain and recovering
+    /// ones wait on others, a pre-committed one knows the outcome.
+    fn open_lock(&self, transaction: TransactionId) -> (&'static str, Palette) {
+        match self.participant().and_then(|p| p.phase(transaction)) {
+            Some(Phase::Uncertain) => ("uncertain", Palette::Suspect),
+            Some(Phase::PreCommitted) => ("pre-committed", Palette::Done),
+            Some(Phase::Recovering) => ("recovering", Palette::Faulty),
+            _ => ("locked", Palette::Contend),
         }
     }
 }

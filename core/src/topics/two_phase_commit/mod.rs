@@ -62,6 +62,7 @@
 pub mod checker;
 pub mod coordinator;
 pub mod explore;
+pub mod lock_view;
 pub mod log;
 pub mod message;
 pub mod node;
@@ -72,7 +73,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Bar, Chart, Palette, Span};
+use crate::sim::view::{Annotations, Chart};
 use crate::sim::world::Simulation;
 
 use checker::{TwoPhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
@@ -223,36 +224,7 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
     const ANNOTATED: bool = true;
 
     fn annotations(simulation: &Simulation<TwoPhaseNode, TwoPhaseChecker>) -> Annotations {
-        let mut spans = Vec::new();
-        for (index, node) in simulation.nodes().iter().enumerate() {
-            for interval in node.lock_intervals() {
-                let uncertain = interval.to.is_none()
-                    && node
-                        .participant()
-                        .is_some_and(|p| p.is_uncertain(interval.transaction));
-                spans.push(Span {
-                    node: NodeId(index as u32),
-                    from: interval.from,
-                    to: interval.to,
-                    label: if uncertain {
-                        format!("{} uncertain", interval.transaction)
-                    } else {
-                        format!("{} locked", interval.transaction)
-                    },
-                    palette: if uncertain {
-                        Palette::Suspect
-                    } else if interval.to.is_none() {
-                        Palette::Contend
-                    } else {
-                        Palette::Plain
-                    },
-                });
-            }
-        }
-        Annotations {
-            spans,
-            marks: Vec::new(),
-        }
+        lock_view::lock_annotations(simulation.nodes())
     }
 
     const CHARTED: bool = true;
@@ -260,39 +232,10 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
     /// Lock-held time per participant: the blocking window a coordinator crash
     /// opens shows as one bar outgrowing the others.
     fn charts(simulation: &Simulation<TwoPhaseNode, TwoPhaseChecker>) -> Vec<Chart> {
-        let now = simulation.now();
-        let bars = simulation
-            .nodes()
-            .iter()
-            .enumerate()
-            .filter_map(|(index, node)| {
-                let participant = node.participant()?;
-                let intervals = node.lock_intervals();
-                let held: u64 = intervals.iter().map(|i| i.held(now).as_micros()).sum();
-                let open = intervals.iter().filter(|i| i.to.is_none());
-                let palette = if open
-                    .clone()
-                    .any(|i| participant.is_uncertain(i.transaction))
-                {
-                    Palette::Suspect
-                } else if open.count() > 0 {
-                    Palette::Contend
-                } else {
-                    Palette::Plain
-                };
-                Some(Bar {
-                    label: format!("n{index}"),
-                    value: held / 1000,
-                    palette,
-                })
-            })
-            .collect();
-        vec![Chart {
-            title: "Lock-held time".into(),
-            unit: "ms",
-            caption: "all transactions so far; a held lock counts up to now".into(),
-            bars,
-        }]
+        vec![lock_view::lock_held_chart(
+            simulation.nodes(),
+            simulation.now(),
+        )]
     }
 }
 

@@ -4,10 +4,11 @@
 
 use crate::sim::node::{Cx, Node};
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Cell, NodeSummary};
+use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::coordinator::Coordinator;
-use super::message::{Role, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer};
+use super::lock_view::HoldsLocks;
+use super::message::{Role, TransactionId, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer};
 use super::participant::{LockInterval, Participant};
 
 /// Timing of the protocol, in virtual time.
@@ -87,14 +88,26 @@ impl TwoPhaseNode {
             TwoPhaseNode::Participant(p) => p.role(),
         }
     }
+}
 
-    /// When this node held which transaction's locks, for a lane of lock-held
-    /// time: a participant's intervals (open ones still held), none for the
-    /// coordinator, which holds no data.
-    pub fn lock_intervals(&self) -> &[LockInterval] {
+impl HoldsLocks for TwoPhaseNode {
+    fn lock_intervals(&self) -> &[LockInterval] {
         match self {
             TwoPhaseNode::Coordinator(_) => &[],
             TwoPhaseNode::Participant(p) => p.lock_intervals(),
+        }
+    }
+
+    fn is_participant(&self) -> bool {
+        matches!(self, TwoPhaseNode::Participant(_))
+    }
+
+    /// A prepared participant is uncertain: it cannot release its locks until
+    /// it learns the decision.
+    fn open_lock(&self, transaction: TransactionId) -> (&'static str, Palette) {
+        match self.participant() {
+            Some(p) if p.is_uncertain(transaction) => ("uncertain", Palette::Suspect),
+            _ => ("locked", Palette::Contend),
         }
     }
 }

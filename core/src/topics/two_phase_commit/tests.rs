@@ -5,6 +5,7 @@
 
 use super::checker::{TwoPhaseChecker, ATOMICITY, COMMIT_VALIDITY, DECISION_STABILITY};
 use super::coordinator::{Coordinator, Round};
+use super::lock_view::HoldsLocks;
 use super::log::RecordKind;
 use super::message::{Decision, TransactionId, TwoPhaseOp};
 use super::node::TwoPhaseNode;
