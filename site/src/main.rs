@@ -20,6 +20,8 @@
 //! topic costs a few seconds; the tools are the pinned ones `scripts/setup`
 //! installs (wasm-bindgen 0.2.130, wasm-opt 132).
 
+mod imports;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -187,9 +189,9 @@ fn finish(root: &Path, dist: &Path, name: &str, raw: &Path) -> Result<(String, S
     let js = minify_js(
         root,
         &String::from_utf8_lossy(&read(&scratch.join("bundle.js"))?),
-    )?
-    .into_bytes();
-    let wasm = read(&optimised)?;
+    )?;
+    let (wasm, js, _) = imports::shorten(&read(&optimised)?, &js);
+    let js = js.into_bytes();
     let hash = content_hash(&[&js, &wasm]);
     let (js_name, wasm_name) = (
         format!("{name}-{hash}.js"),
