@@ -188,6 +188,54 @@ async fn clicking_the_timeline_jumps_in_time() {
 }
 
 #[wasm_bindgen_test]
+async fn picking_an_event_marks_its_past_and_future_and_the_legend_hides_a_type() {
+    let root = mount_raft(None, StartAt::Time(Time::from_millis(2_000))).await;
+    let before = clock(&root);
+    assert_eq!(
+        count(&root, ".anchor-info"),
+        0,
+        "nothing picked, no violation"
+    );
+    // Pick a delivery in the middle of the window by its arrow's head.
+    let heads = root
+        .query_selector_all("svg.timeline .arrow .head")
+        .unwrap();
+    assert!(heads.length() > 4);
+    let head: Element = heads.item(heads.length() / 2).unwrap().dyn_into().unwrap();
+    click(&head).await;
+    assert_eq!(clock(&root), before, "picking does not jump in time");
+    let info = text(&root, ".anchor-info");
+    assert!(
+        info.starts_with("Picked:") && info.contains("vector ["),
+        "{info}"
+    );
+    assert!(find(&root, "svg.timeline")
+        .class_list()
+        .contains("causal-view"));
+    assert_eq!(count(&root, "svg.timeline .anchor-ring"), 1);
+    assert!(
+        count(&root, "svg.timeline .arrow.causal:not(.after)") > 0,
+        "its past"
+    );
+    assert!(count(&root, "svg.timeline .arrow.after") > 0, "its future");
+    assert!(
+        count(&root, "svg.timeline .arrow:not(.causal)") > 0,
+        "concurrent with it"
+    );
+    press(&root, ".anchor-info .unpick").await;
+    assert_eq!(count(&root, ".anchor-info"), 0);
+
+    // The legend hides a message type's arrows and shows them again.
+    let arrows = count(&root, "svg.timeline .arrow");
+    press(&root, ".timeline-keys .kind").await;
+    assert_eq!(attr(&root, ".timeline-keys .kind", "aria-pressed"), "false");
+    let fewer = count(&root, "svg.timeline .arrow");
+    assert!(fewer < arrows, "{fewer} < {arrows}");
+    press(&root, ".timeline-keys .kind").await;
+    assert_eq!(count(&root, "svg.timeline .arrow"), arrows);
+}
+
+#[wasm_bindgen_test]
 async fn arrow_keys_step_and_space_plays() {
     let root = mount_raft(None, StartAt::Paused).await;
     let key = |name: &str| {

@@ -5,9 +5,15 @@
 //! Only the visible window is laid out, and it is found without scanning the whole
 //! trace: events are sorted by time (binary search), messages by send time (scan
 //! back from the newest until sends are older than the longest possible flight).
+//!
+//! One event can be the anchor: the one the person clicked, or else the latest
+//! violation. Every other event and message is then placed in its causal past, its
+//! causal future or neither (concurrent), by Lamport's happened-before relation
+//! read from the vector clocks the simulator records (Fidge and Mattern: an event
+//! `e` at node `i` precedes `a` exactly when `V(e)[i] <= V(a)[i]`).
 
 use distlab_core::sim::network::{DropReason, Fate};
-use distlab_core::sim::time::{Duration, Time};
+use distlab_core::sim::time::{Duration, NodeId, Time};
 use distlab_core::sim::trace::{EventKind, Trace, TraceEvent};
 use distlab_core::sim::view::{Annotations, ClusterState};
 
@@ -38,9 +44,98 @@ pub struct TimelineLayout {
     /// Where the shown instant is (the window starts at 0 until the run is older
     /// than the window, so early on it is not at the right edge).
     pub now_x: f64,
-    /// The step of the violation whose causal past is marked (`causal` on arrows
-    /// and marks): the latest one in the window, when its node has a vector clock.
-    pub causal_of: Option<u64>,
+    /// The event whose causal past and future are marked: the one picked, or
+    /// else the latest violation in the window (when its node has a vector clock).
+    pub anchor: Option<Anchor>,
+    /// The message types in the window, in order of first appearance, and
+    /// whether each is hidden.
+    pub kinds: Vec<Kind>,
+}
+
+/// What the person picked on the timeline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// The event (a node's handler at a step) whose causal relations are shown.
+    pub event: Option<(u64, NodeId)>,
+    /// Message types whose arrows are not drawn.
+    pub hidden: Vec<&'static str>,
+}
+
+impl Selection {
+    /// Picks `event`, or drops the pick if it was already picked.
+    pub fn toggle_event(&mut self, event: (u64, NodeId)) {
+        self.event = (self.event != Some(event)).then_some(event);
+    }
+
+    /// Hides the arrows of message type `kind`, or shows them again.
+    pub fn toggle_kind(&mut self, kind: &'static str) {
+        match self.hidden.iter().position(|&k| k == kind) {
+            Some(i) => {
+                self.hidden.remove(i);
+            }
+            None => self.hidden.push(kind),
+        }
+    }
+}
+
+/// The event the causal marking is relative to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor {
+    pub step: u64,
+    pub node: NodeId,
+    pub time: Time,
+    /// Where it is drawn (its lane, its instant).
+    pub x: f64,
+    pub y: f64,
+    /// The node's Lamport time and vector clock after the event.
+    pub lamport: u64,
+    pub clock: Vec<u32>,
+    /// What happened, in the trace's words (its first line at that step).
+    pub what: String,
+    /// Picked by the person (not the latest violation).
+    pub picked: bool,
+    /// Events in the window before it, after it and concurrent with it (a node's
+    /// handler at a step counts once).
+    pub before: usize,
+    pub after: usize,
+    pub concurrent: usize,
+}
+
+/// An arrow's or a mark's place relative to the anchor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Relation {
+    /// No anchor: nothing is marked.
+    #[default]
+    Unmarked,
+    /// Happened before the anchor (a message: delivered before it).
+    Before,
+    /// The anchor itself.
+    Anchor,
+    /// Happened after the anchor (a message: sent after it).
+    After,
+    /// Neither: concurrent with the anchor.
+    Concurrent,
+}
+
+impl Relation {
+    /// The class the view draws it with; `causal` keeps its look under the
+    /// `causal-view` of the whole plot, the rest fades.
+    pub fn class(self) -> &'static str {
+        match self {
+            Relation::Before => " causal",
+            Relation::Anchor => " causal anchor",
+            Relation::After => " causal after",
+            Relation::Unmarked | Relation::Concurrent => "",
+        }
+    }
+}
+
+/// A message type of the window, with its colour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kind {
+    pub name: &'static str,
+    pub colour: usize,
+    pub hidden: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +149,8 @@ pub struct Lane {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrow {
     pub id: u32,
+    /// The receiver.
+    pub to: NodeId,
     pub x1: f64,
     pub y1: f64,
     pub x2: f64,
@@ -64,9 +161,12 @@ pub struct Arrow {
     pub lost: bool,
     /// Still travelling at the window's end.
     pub in_flight: bool,
-    /// Delivered in the causal past of the marked violation (see
-    /// [`TimelineLayout::causal_of`]).
-    pub causal: bool,
+    /// The step of its delivery, when the window holds it (clicking the head
+    /// picks that event).
+    pub delivered_at: Option<u64>,
+    /// Where it stands relative to the anchor: delivered before it, sent after
+    /// it, or neither.
+    pub relation: Relation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,8 +201,9 @@ pub struct Mark {
     pub label: String,
     /// The step to seek to when the mark is clicked.
     pub step: u64,
-    /// In the causal past of the marked violation (or the violation itself).
-    pub causal: bool,
+    /// Its node, for marks of one node's event (not network changes).
+    pub node: Option<NodeId>,
+    pub relation: Relation,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -114,13 +215,15 @@ pub struct Tick {
 }
 
 /// Lays out the window `[end - span, end]` (clamped at zero) of `trace` over
-/// `width` units. `cluster` is the state at `end`.
+/// `width` units. `cluster` is the state at `end`; `selection` is what the person
+/// picked (an anchor event, hidden message types).
 pub fn layout(
     trace: &Trace,
     cluster: &ClusterState,
     now: Time,
     span: Duration,
     width: f64,
+    selection: &Selection,
 ) -> TimelineLayout {
     let span = Duration(span.as_micros().max(1_000));
     // The window ends at `now`, or starts at 0 while the run is younger than it.
@@ -137,30 +240,79 @@ pub fn layout(
 
     let first = trace.events.partition_point(|e| e.time < start);
     let visible = trace.events[first..].iter().take_while(|e| e.time <= now);
-
-    // The events that matter for the latest violation in the window: those that
-    // happened before it (Lamport's relation, read from the vector clocks: an
-    // event at node i precedes v when its own entry is at most v's entry for i).
-    let violation = visible
-        .clone()
-        .filter(|e| matches!(e.kind, EventKind::Violation { .. }))
-        .filter_map(|e| Some((e.step, e.node?, e.clock.as_ref()?)))
-        .last();
-    let in_past = |event: &TraceEvent| match (violation, event.node, &event.clock) {
-        (Some((_, _, of)), Some(node), Some(clock)) => {
-            let i = node.index();
-            matches!((clock.get(i), of.get(i)), (Some(mine), Some(theirs)) if mine <= theirs)
+    let shown = trace.events.partition_point(|e| e.time <= now);
+    let anchor = find_anchor(&trace.events[..shown], selection)
+        .or_else(|| latest_violation(visible.clone()));
+    let relation = |event: &TraceEvent| match (&anchor, event.node, &event.clock) {
+        (Some((step, at, of)), Some(node), Some(clock)) => {
+            relate(*step, *at, of, event.step, node, clock)
         }
-        _ => false,
+        _ => Relation::Unmarked,
     };
-    let mut causal_messages: Vec<u32> = visible
-        .clone()
-        .filter_map(|e| match e.kind {
-            EventKind::Deliver { message } if in_past(e) => Some(message),
-            _ => None,
-        })
-        .collect();
-    distlab_core::sort::sort_stably_by(&mut causal_messages, |&id| u64::from(id));
+    // Each delivery's step and relation, by message id: an arrow delivered
+    // before the anchor is in its past; one sent after it, in its future.
+    let mut deliveries: Vec<(u32, u64, Relation)> = Vec::new();
+    let mut sent_after: Vec<u32> = Vec::new();
+    for event in visible.clone() {
+        match event.kind {
+            EventKind::Deliver { message } => {
+                deliveries.push((message, event.step, relation(event)))
+            }
+            EventKind::Send { message }
+                if matches!(relation(event), Relation::After | Relation::Anchor) =>
+            {
+                sent_after.push(message)
+            }
+            _ => {}
+        }
+    }
+    distlab_core::sort::sort_stably_by(&mut deliveries, |d| u64::from(d.0));
+    distlab_core::sort::sort_stably_by(&mut sent_after, |&id| u64::from(id));
+    let (mut before, mut after, mut concurrent, mut last) = (0, 0, 0, None);
+    for event in visible.clone() {
+        // A node's handler at a step is one event, however many lines it wrote.
+        if last == Some((event.step, event.node)) {
+            continue;
+        }
+        last = Some((event.step, event.node));
+        match relation(event) {
+            Relation::Before => before += 1,
+            Relation::After => after += 1,
+            Relation::Concurrent => concurrent += 1,
+            Relation::Unmarked | Relation::Anchor => {}
+        }
+    }
+    let anchor = anchor.map(|(step, node, clock)| {
+        let index = trace.events[..shown].partition_point(|e| e.step < step);
+        let event = trace.events[index..shown]
+            .iter()
+            .find(|e| e.node == Some(node) && !matches!(e.kind, EventKind::Note { .. }))
+            .or_else(|| {
+                trace.events[index..shown]
+                    .iter()
+                    .find(|e| e.node == Some(node))
+            });
+        let time = event.map_or(Time::ZERO, |e| e.time);
+        Anchor {
+            step,
+            node,
+            time,
+            x: x(time),
+            y: lane_y(node.index()),
+            lamport: trace.events[index..shown]
+                .iter()
+                .filter(|e| e.step == step && e.node == Some(node))
+                .map(|e| e.lamport)
+                .max()
+                .unwrap_or(0),
+            clock: clock.to_vec(),
+            what: event.map(|e| what_happened(trace, e)).unwrap_or_default(),
+            picked: selection.event == Some((step, node)),
+            before,
+            after,
+            concurrent,
+        }
+    });
 
     // Down spans, swept backwards from the known state at `now`.
     let mut down: Vec<Vec<(f64, f64)>> = vec![Vec::new(); count];
@@ -209,11 +361,13 @@ pub fn layout(
             kind,
             label: format!("{} {}", event.time, label),
             step: event.step,
-            causal: in_past(event),
+            node: event.node,
+            relation: relation(event),
         });
     }
 
     let oldest = Time(start.as_micros().saturating_sub(LONGEST_FLIGHT.as_micros()));
+    let mut kinds: Vec<Kind> = Vec::new();
     let mut arrows: Vec<Arrow> = trace
         .messages
         .iter()
@@ -221,8 +375,23 @@ pub fn layout(
         .take_while(|m| m.sent_at >= oldest)
         .filter(|m| m.sent_at <= now && m.ends_at() >= start)
         .filter(|m| m.from.index() < count && m.to.index() < count)
+        .filter(|m| {
+            let hidden = selection.hidden.contains(&m.kind);
+            if !kinds.iter().any(|k| k.name == m.kind) {
+                kinds.push(Kind {
+                    name: m.kind,
+                    colour: palette_index(m.kind),
+                    hidden,
+                });
+            }
+            !hidden
+        })
         .take(MAX_ARROWS)
         .map(|m| {
+            let delivery = deliveries
+                .binary_search_by_key(&m.id, |d| d.0)
+                .ok()
+                .map(|i| &deliveries[i]);
             let (arrival, reach, lost) = match m.fate {
                 Fate::Deliver { at } => (at, 1.0, false),
                 Fate::Drop {
@@ -244,6 +413,7 @@ pub fn layout(
                 / flight;
             Arrow {
                 id: m.id,
+                to: m.to,
                 x1: x(m.sent_at.max(start)),
                 y1: if m.sent_at < start {
                     y1 + (y_end - y1) * (start.as_micros() - m.sent_at.as_micros()) as f64 / flight
@@ -256,11 +426,18 @@ pub fn layout(
                 label: m.label.clone(),
                 lost: lost && arrival <= now,
                 in_flight: arrival > now,
-                causal: causal_messages.binary_search(&m.id).is_ok(),
+                delivered_at: delivery.map(|d| d.1),
+                relation: match delivery {
+                    _ if anchor.is_none() => Relation::Unmarked,
+                    Some(&(_, _, Relation::Before | Relation::Anchor)) => Relation::Before,
+                    _ if sent_after.binary_search(&m.id).is_ok() => Relation::After,
+                    _ => Relation::Concurrent,
+                },
             }
         })
         .collect();
     arrows.reverse();
+    kinds.reverse();
 
     let lanes = (0..count)
         .map(|i| Lane {
@@ -280,7 +457,75 @@ pub fn layout(
         marks,
         ticks: ticks(start, end, &x, (plot / 90.0).clamp(3.0, 8.0)),
         now_x: x(now.min(end)),
-        causal_of: violation.map(|(step, ..)| step),
+        anchor,
+        kinds,
+    }
+}
+
+/// A few words on an event: the message a delivery brought, a timer's or an
+/// input's label, or the kind of event.
+fn what_happened(trace: &Trace, event: &TraceEvent) -> String {
+    match &event.kind {
+        EventKind::Deliver { message } => trace.message(*message).map_or_else(String::new, |m| {
+            format!("received {} from {}", m.label, m.from)
+        }),
+        EventKind::Timer { label, .. } | EventKind::Input { label } => label.clone(),
+        kind => kind.name().to_string(),
+    }
+}
+
+/// The picked event, if the trace up to now holds it: its step, node and the
+/// node's vector clock after it.
+fn find_anchor<'a>(
+    events: &'a [TraceEvent],
+    selection: &Selection,
+) -> Option<(u64, NodeId, &'a [u32])> {
+    let (step, node) = selection.event?;
+    let index = events.partition_point(|e| e.step <= step);
+    // The clock after the node's last line at that step: the whole handler.
+    events[..index]
+        .iter()
+        .rev()
+        .take_while(|e| e.step == step)
+        .find(|e| e.node == Some(node))
+        .and_then(|e| Some((step, node, e.clock.as_deref()?)))
+}
+
+/// The latest violation among `events` at a node with a vector clock.
+fn latest_violation<'a>(
+    events: impl Iterator<Item = &'a TraceEvent>,
+) -> Option<(u64, NodeId, &'a [u32])> {
+    events
+        .filter(|e| matches!(e.kind, EventKind::Violation { .. }))
+        .filter_map(|e| Some((e.step, e.node?, e.clock.as_deref()?)))
+        .last()
+}
+
+/// Where the event at `node`, step `step`, with vector clock `clock`, stands
+/// relative to the anchor (`anchor_step` at `anchor_node`, clock `of`).
+fn relate(
+    anchor_step: u64,
+    anchor_node: NodeId,
+    of: &[u32],
+    step: u64,
+    node: NodeId,
+    clock: &[u32],
+) -> Relation {
+    if step == anchor_step && node == anchor_node {
+        return Relation::Anchor;
+    }
+    let own = |clock: &[u32], i: NodeId| clock.get(i.index()).copied();
+    match (
+        own(clock, node),
+        own(of, node),
+        own(clock, anchor_node),
+        own(of, anchor_node),
+    ) {
+        // The anchor has seen this event's own tick: it happened before.
+        (Some(mine), Some(seen), ..) if mine <= seen => Relation::Before,
+        // This event has seen the anchor's own tick: it happened after.
+        (_, _, Some(seen), Some(theirs)) if theirs <= seen => Relation::After,
+        _ => Relation::Concurrent,
     }
 }
 
@@ -406,6 +651,7 @@ mod tests {
             Time::from_millis(2_000),
             Duration::from_millis(500),
             600.0,
+            &Selection::default(),
         );
         assert_eq!(layout.lanes.len(), 8, "five servers and three clients");
         assert!(!layout.arrows.is_empty());
@@ -436,6 +682,7 @@ mod tests {
             now,
             Duration::from_millis(1_000),
             LABEL_WIDTH + 6.0 + 1_000.0,
+            &Selection::default(),
         );
         let span = |node, from, to: Option<u64>, label: &str| Span {
             node: NodeId(node),
@@ -491,6 +738,7 @@ mod tests {
             Time::from_millis(2_000),
             Duration::from_millis(2_000),
             2_000.0 + LABEL_WIDTH + 6.0,
+            &Selection::default(),
         );
         // One unit per millisecond: the span runs from 1000 to 1400.
         let span = window.lanes[1].down[0];
@@ -509,6 +757,7 @@ mod tests {
             Time::from_millis(2_000),
             Duration::from_millis(1_000),
             800.0,
+            &Selection::default(),
         );
         assert_eq!(window.lanes[3].down.len(), 1);
         let (from, to) = window.lanes[3].down[0];
@@ -543,18 +792,115 @@ mod tests {
             violation.time,
             Duration::from_millis(800),
             900.0,
+            &Selection::default(),
         );
-        assert_eq!(layout.causal_of, Some(violation.step));
-        let causal: Vec<&Arrow> = layout.arrows.iter().filter(|a| a.causal).collect();
-        assert!(!causal.is_empty(), "messages led to the violation");
-        assert!(causal.len() < layout.arrows.len(), "and some did not");
-        assert!(causal.iter().all(|a| !a.in_flight && !a.lost));
-        let marks = |causal: bool| layout.marks.iter().filter(|m| m.causal == causal).count();
-        assert!(marks(true) > 0, "the violation and what led to it");
+        let anchor = layout.anchor.as_ref().expect("the violation is the anchor");
+        assert_eq!(anchor.step, violation.step);
+        assert!(!anchor.picked);
+        let before: Vec<&Arrow> = layout
+            .arrows
+            .iter()
+            .filter(|a| a.relation == Relation::Before)
+            .collect();
+        assert!(!before.is_empty(), "messages led to the violation");
+        assert!(before.len() < layout.arrows.len(), "and some did not");
+        assert!(before.iter().all(|a| !a.in_flight && !a.lost));
+        let marks = |r: Relation| layout.marks.iter().filter(|m| m.relation == r).count();
+        assert!(marks(Relation::Before) + marks(Relation::Anchor) > 0);
         // Before any violation nothing is marked.
         let calm = layout_at(run.as_ref(), Time::from_millis(300));
-        assert_eq!(calm.causal_of, None);
-        assert!(calm.arrows.iter().all(|a| !a.causal));
+        assert_eq!(calm.anchor, None);
+        assert!(calm.arrows.iter().all(|a| a.relation == Relation::Unmarked));
+    }
+
+    #[test]
+    fn a_picked_event_splits_the_window_into_past_future_and_concurrent() {
+        let run = raft_run(&[], 2_000);
+        let now = Time::from_millis(2_000);
+        let plain = layout_at(run.as_ref(), now);
+        // Pick a delivery in the middle of the window.
+        let arrows: Vec<&Arrow> = plain
+            .arrows
+            .iter()
+            .filter(|a| a.delivered_at.is_some())
+            .collect();
+        let middle = arrows[arrows.len() / 2];
+        let to = run.trace().message(middle.id).map(|m| m.to).unwrap();
+        let selection = Selection {
+            event: Some((middle.delivered_at.unwrap(), to)),
+            hidden: Vec::new(),
+        };
+        let picked = layout(
+            run.trace(),
+            &run.cluster(),
+            now,
+            Duration::from_millis(300),
+            900.0,
+            &selection,
+        );
+        let anchor = picked.anchor.as_ref().expect("the picked event");
+        assert!(anchor.picked && anchor.node == to);
+        assert!(
+            anchor.before > 0 && anchor.after > 0 && anchor.concurrent > 0,
+            "{anchor:?}"
+        );
+        assert_eq!(anchor.clock.len(), run.cluster().nodes.len());
+        // The picked delivery's own arrow is in its past; the relations agree
+        // with the clocks the simulator recorded at each end of every arrow.
+        let own = picked.arrows.iter().find(|a| a.id == middle.id).unwrap();
+        assert_eq!(own.relation, Relation::Before);
+        let count = |r: Relation| picked.arrows.iter().filter(|a| a.relation == r).count();
+        assert!(
+            count(Relation::Before) > 1
+                && count(Relation::After) > 0
+                && count(Relation::Concurrent) > 0
+        );
+        for arrow in picked
+            .arrows
+            .iter()
+            .filter(|a| a.relation == Relation::After)
+        {
+            let send = run
+                .trace()
+                .events
+                .iter()
+                .find(|e| matches!(e.kind, EventKind::Send { message } if message == arrow.id))
+                .unwrap();
+            let clock = send.clock.as_ref().unwrap();
+            assert!(
+                clock[to.index()] >= anchor.clock[to.index()],
+                "sent after it knew of the anchor"
+            );
+        }
+        // Picking the same event again drops the pick.
+        let mut again = selection.clone();
+        again.toggle_event((middle.delivered_at.unwrap(), to));
+        assert_eq!(again.event, None);
+    }
+
+    #[test]
+    fn hidden_message_types_are_not_drawn_but_still_listed() {
+        let run = raft_run(&[], 2_000);
+        let now = Time::from_millis(2_000);
+        let plain = layout_at(run.as_ref(), now);
+        assert!(plain.kinds.len() >= 2, "{:?}", plain.kinds);
+        let kind = plain.kinds[0].name;
+        let mut selection = Selection::default();
+        selection.toggle_kind(kind);
+        let filtered = layout(
+            run.trace(),
+            &run.cluster(),
+            now,
+            Duration::from_millis(300),
+            900.0,
+            &selection,
+        );
+        let label_kind = |a: &Arrow| run.trace().message(a.id).unwrap().kind;
+        assert!(filtered.arrows.iter().all(|a| label_kind(a) != kind));
+        assert!(filtered.arrows.len() < plain.arrows.len());
+        assert!(filtered.kinds.iter().any(|k| k.name == kind && k.hidden));
+        selection.toggle_kind(kind);
+        assert!(selection.hidden.is_empty());
     }
 
     fn layout_at(run: &dyn distlab_core::lab::run::Run, now: Time) -> TimelineLayout {
@@ -564,6 +910,7 @@ mod tests {
             now,
             Duration::from_millis(300),
             900.0,
+            &Selection::default(),
         )
     }
 }

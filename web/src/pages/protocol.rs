@@ -109,6 +109,24 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let imported_now = use_state(|| Time::ZERO);
     // The node the topic's operations go to (see `operation_buttons`).
     let picked = use_state(|| NodeId(0));
+    // The timeline's picked event and hidden message types.
+    let selection = use_state(timeline::Selection::default);
+    let on_pick = {
+        let selection = selection.clone();
+        Callback::from(move |event: (u64, NodeId)| {
+            let mut next = (*selection).clone();
+            next.toggle_event(event);
+            selection.set(next);
+        })
+    };
+    let on_toggle_kind = {
+        let selection = selection.clone();
+        Callback::from(move |kind: &'static str| {
+            let mut next = (*selection).clone();
+            next.toggle_kind(kind);
+            selection.set(next);
+        })
+    };
     // The linearizability search over the live run's history, kept between
     // frames so only keys with new operations are searched again.
     // (Only a topic whose history is a register's searches: a constant test,
@@ -185,6 +203,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     at,
                     handle.timeline_span,
                     timeline_width(),
+                    &selection,
                 )),
                 on_seek_time: {
                     let imported_now = imported_now.clone();
@@ -202,11 +221,19 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     })
                 },
                 overlay: Html::default(),
+                on_pick: on_pick.clone(),
+                on_toggle_kind: on_toggle_kind.clone(),
             }
         }
         None => {
-            let layout =
-                timeline::layout(trace, &state, now, handle.timeline_span, timeline_width());
+            let layout = timeline::layout(
+                trace,
+                &state,
+                now,
+                handle.timeline_span,
+                timeline_width(),
+                &selection,
+            );
             // A constant test, so a topic without annotations carries none of this.
             let simulation = T::ANNOTATED
                 .then(|| distlab_core::lab::protocol::simulation::<T>(run))
@@ -220,6 +247,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 on_seek_time: on_command.reform(Command::SeekTime),
                 on_seek_step: on_command.reform(Command::SeekStep),
                 overlay,
+                on_pick: on_pick.clone(),
+                on_toggle_kind: on_toggle_kind.clone(),
             }
         }
     };
@@ -326,7 +355,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
         .iter()
         .filter(|a| matches!(a.action, Action::Operation { .. }))
         .count() as u64;
-    let request = T::client_request(1000 + sent).map(|op| Action::operation(None, &op));
+    let request = T::client_request(distlab_core::lab::protocol::PAGE_REQUESTS_FROM + sent)
+        .map(|op| Action::operation(None, &op));
     // A constant test, so a topic without operations carries none of this.
     let operations = if T::OPERATIONS.is_empty() {
         Html::default()
@@ -349,7 +379,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
                         { if shown_import.is_some() { "Timeline of the imported trace" } else { "Timeline" } }
-                        <small>{ " click to jump in time" }</small>
+                        <small>{ " click to jump in time, an arrow's head or a mark to see what happened before and after it" }</small>
                         <span class="zoom">
                             <button id="zoom-in" title="Zoom in" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(0.5))}>{ "+" }</button>
                             <button id="zoom-out" title="Zoom out" onclick={on_command.reform(|_: MouseEvent| Command::Zoom(2.0))}>{ "−" }</button>

@@ -1,11 +1,14 @@
 //! The space-time timeline: one lane per node, arrows from send to arrival, crosses
 //! where messages were lost, grey spans while a node is down, and marks for timers,
 //! inputs, network changes and violations. Click the plot to jump to that instant;
-//! click a violation to jump to its step.
+//! click a violation to jump to its step; click an arrow's head or a mark to pick
+//! that event and see its causal past, future and the concurrent rest. Under the
+//! plot: the picked event's clocks and a legend of message types that hides or
+//! shows each.
 
 use std::rc::Rc;
 
-use distlab_core::sim::time::Time;
+use distlab_core::sim::time::{NodeId, Time};
 use yew::prelude::*;
 
 use super::cluster::fmt;
@@ -18,6 +21,10 @@ pub struct TimelineProps {
     pub on_seek_step: Callback<u64>,
     /// The topic's own bars and instants ([`overlay`]), drawn over the lanes.
     pub overlay: Html,
+    /// Pick (or drop, if picked) the event of a node at a step.
+    pub on_pick: Callback<(u64, NodeId)>,
+    /// Hide or show a message type's arrows.
+    pub on_toggle_kind: Callback<&'static str>,
 }
 
 /// Draws the view.
@@ -72,7 +79,7 @@ pub fn draw(props: &TimelineProps) -> Html {
             arrow.colour,
             if arrow.lost { " lost" } else { "" },
             if arrow.in_flight { " flying" } else { "" },
-            if arrow.causal { " causal" } else { "" }
+            arrow.relation.class()
         );
         let cross = arrow.lost.then(|| {
             let (x, y) = (arrow.x2, arrow.y2);
@@ -80,8 +87,15 @@ pub fn draw(props: &TimelineProps) -> Html {
                 <path class="cross" d={format!("M{} {}L{} {}M{} {}L{} {}", fmt(x - 4.0), fmt(y - 4.0), fmt(x + 4.0), fmt(y + 4.0), fmt(x - 4.0), fmt(y + 4.0), fmt(x + 4.0), fmt(y - 4.0))} />
             }
         });
-        let head = (!arrow.lost && !arrow.in_flight).then(|| html! {
-            <circle class="head" cx={fmt(arrow.x2)} cy={fmt(arrow.y2)} r="2" />
+        let head = (!arrow.lost && !arrow.in_flight).then(|| {
+            let onclick = arrow.delivered_at.map(|step| {
+                let to = arrow.to;
+                props.on_pick.reform(move |event: MouseEvent| {
+                    event.stop_propagation();
+                    (step, to)
+                })
+            });
+            html! { <circle class="head" cx={fmt(arrow.x2)} cy={fmt(arrow.y2)} r="2.5" {onclick} /> }
         });
         html! {
             <g key={arrow.id} class={class}>
@@ -93,11 +107,7 @@ pub fn draw(props: &TimelineProps) -> Html {
         }
     });
     let marks = layout.marks.iter().enumerate().map(|(i, mark)| {
-        let class = format!(
-            "mark {}{}",
-            mark.kind.class(),
-            if mark.causal { " causal" } else { "" }
-        );
+        let class = format!("mark {}{}", mark.kind.class(), mark.relation.class());
         let (x, y) = (mark.x, mark.y);
         let shape = match mark.kind {
             MarkKind::Timer => html! { <circle cx={fmt(x)} cy={fmt(y)} r="3" /> },
@@ -113,12 +123,19 @@ pub fn draw(props: &TimelineProps) -> Html {
             },
         };
         let step = mark.step;
-        let onclick = (mark.kind == MarkKind::Violation).then(|| {
-            props.on_seek_step.reform(move |event: MouseEvent| {
+        let onclick = if mark.kind == MarkKind::Violation {
+            Some(props.on_seek_step.reform(move |event: MouseEvent| {
                 event.stop_propagation();
                 step
+            }))
+        } else {
+            mark.node.map(|node| {
+                props.on_pick.reform(move |event: MouseEvent| {
+                    event.stop_propagation();
+                    (step, node)
+                })
             })
-        });
+        };
         html! {
             <g key={format!("k{i}-{step}")} class={class} {onclick}>
                 <title>{ &mark.label }</title>
@@ -126,15 +143,60 @@ pub fn draw(props: &TimelineProps) -> Html {
             </g>
         }
     });
+    let ring = layout.anchor.as_ref().map(|a| {
+        html! {
+                <circle class="anchor-ring" cx={fmt(a.x)} cy={fmt(a.y)} r="6" />
+        }
+    });
     html! {
-        <svg class={classes!("timeline", layout.causal_of.is_some().then_some("causal-view"))} viewBox={format!("0 0 {} {}", fmt(width), fmt(layout.height))} {onclick} role="img" aria-label="space-time timeline">
+        <>
+        <svg class={classes!("timeline", layout.anchor.is_some().then_some("causal-view"))} viewBox={format!("0 0 {} {}", fmt(width), fmt(layout.height))} {onclick} role="img" aria-label="space-time timeline">
             <g class="ticks">{ for ticks }</g>
             <g class="lanes">{ for lanes }</g>
             <g class="arrows">{ for arrows }</g>
             <g class="marks">{ for marks }</g>
             { props.overlay.clone() }
+            { for ring }
             <line class="now" x1={fmt(layout.now_x)} y1={fmt(TOP - 4.0)} x2={fmt(layout.now_x)} y2={fmt(bottom)} />
         </svg>
+        { keys(props) }
+        </>
+    }
+}
+
+/// The picked event's clocks and counts, and the legend of message types
+/// (each a button that hides or shows its arrows).
+fn keys(props: &TimelineProps) -> Html {
+    let layout = &props.layout;
+    let anchor = layout.anchor.as_ref().map(|a| {
+        let clock: Vec<String> = a.clock.iter().map(u32::to_string).collect();
+        let (step, node) = (a.step, a.node);
+        html! {
+            <p class="anchor-info">
+                <strong>{ if a.picked { "Picked: " } else { "Latest violation: " } }</strong>
+                { format!("{} at {}: {}. Lamport {}, vector [{}]. In view: {} before it, {} after, {} concurrent.",
+                    a.node, a.time, a.what, a.lamport, clock.join(" "), a.before, a.after, a.concurrent) }
+                if a.picked {
+                    <button class="unpick" onclick={props.on_pick.reform(move |_: MouseEvent| (step, node))}>{ "Unpick" }</button>
+                }
+            </p>
+        }
+    });
+    let kinds = layout.kinds.iter().map(|kind| {
+        let name = kind.name;
+        html! {
+            <button class={format!("kind c{}", kind.colour)} aria-pressed={(!kind.hidden).to_string()}
+                title={format!("{} {name} arrows", if kind.hidden { "Show" } else { "Hide" })}
+                onclick={props.on_toggle_kind.reform(move |_: MouseEvent| name)}>{ name }</button>
+        }
+    });
+    html! {
+        <div class="timeline-keys">
+            { for anchor }
+            if !layout.kinds.is_empty() {
+                <p class="kinds">{ "Messages: " }{ for kinds }</p>
+            }
+        </div>
     }
 }
 
