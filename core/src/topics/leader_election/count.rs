@@ -147,6 +147,30 @@ pub fn election_messages(
     }
 }
 
+/// The cluster sizes of the sweep the page charts.
+pub const SWEEP_SIZES: [usize; 6] = [3, 4, 8, 16, 32, 64];
+
+/// Seeds per size in the sweep.
+pub const SWEEP_SEEDS: u64 = 100;
+
+/// The mean election messages per election at each of [`SWEEP_SIZES`], over
+/// [`SWEEP_SEEDS`] fault-free seeds with the shuffled placement, in tenths of
+/// a message: bully, then ring. Too slow to measure in a page frame (1,200
+/// runs, up to 64 nodes), so it is pinned here and a test measures it again
+/// ([`sweep`]) and requires the same figures.
+pub const MEASURED_SWEEP: [[u64; 6]; 2] = [
+    [45, 78, 278, 993, 3699, 14259],
+    [85, 124, 292, 703, 1611, 3615],
+];
+
+/// Measures the sweep: [`MEASURED_SWEEP`]'s figures for `mode`.
+pub fn sweep(mode: Mode) -> [u64; 6] {
+    SWEEP_SIZES.map(|nodes| {
+        let counts = election_messages(mode, Placement::Shuffled, nodes, SWEEP_SEEDS);
+        (counts.mean * 10.0).round() as u64
+    })
+}
+
 /// Whether every node of a finished measurement agrees on the top node (the
 /// measurement's sanity check, used by the tests).
 pub fn everyone_knows_the_top(nodes: &[super::node::ElectionNode]) -> bool {

@@ -409,6 +409,33 @@ impl ProtocolTopic for LeaderElectionTopic {
             value: value.round() as u64,
             palette,
         };
+        let sweep = match mode {
+            Mode::Bully => &count::MEASURED_SWEEP[0],
+            _ => &count::MEASURED_SWEEP[1],
+        };
+        let sizes = count::SWEEP_SIZES
+            .iter()
+            .zip(sweep)
+            .flat_map(|(&n, &tenths)| {
+                let theory = count::bounds(mode, n).map_or(0.0, |b| b.average);
+                [
+                    bar(
+                        &format!("n={n} measured"),
+                        tenths as f64 / 10.0,
+                        Palette::Lead,
+                    ),
+                    bar(&format!("n={n} theory"), theory, Palette::Plain),
+                ]
+            });
+        let sweep_chart = Chart {
+            title: "Messages per election, n = 3 to 64".into(),
+            unit: "",
+            caption: format!(
+                "mean over {} fault-free seeds per size (shuffled placement), against the theory's average",
+                count::SWEEP_SEEDS
+            ),
+            bars: sizes.collect(),
+        };
         vec![Chart {
             title: "Messages per election".into(),
             unit: "",
@@ -426,7 +453,7 @@ impl ProtocolTopic for LeaderElectionTopic {
                 bar("theory: average", bounds.average, Palette::Plain),
                 bar("theory: worst", bounds.worst, Palette::Suspect),
             ],
-        }]
+        }, sweep_chart]
     }
 }
 

@@ -299,6 +299,27 @@ fn a_measurement_ends_with_everyone_knowing_the_top() {
     assert!(everyone_knows_the_top(sim(run.as_ref()).nodes()));
 }
 
+#[test]
+fn the_pinned_sweep_is_what_the_simulator_measures() {
+    use super::count::{sweep, MEASURED_SWEEP};
+    let measured = [sweep(Mode::Bully), sweep(Mode::Ring)];
+    assert_eq!(MEASURED_SWEEP, measured, "re-pin count::MEASURED_SWEEP");
+    // And it agrees with the theory's average within 25% (bully) and 10% (ring).
+    for (row, (mode, tolerance)) in [(Mode::Bully, 0.25), (Mode::Ring, 0.1)]
+        .into_iter()
+        .enumerate()
+    {
+        for (i, &n) in super::count::SWEEP_SIZES.iter().enumerate() {
+            let average = bounds(mode, n).unwrap().average;
+            let mean = measured[row][i] as f64 / 10.0;
+            assert!(
+                (mean - average).abs() <= average * tolerance,
+                "{mode:?} n={n}: {mean} vs {average}"
+            );
+        }
+    }
+}
+
 /// The message-count table of the report (run with `--ignored --nocapture`).
 #[test]
 #[ignore]
@@ -441,7 +462,7 @@ fn the_chart_sets_the_runs_messages_per_election_against_theory() {
     let run = preset_run("ring-election", 2_000);
     let ring = sim(run.as_ref());
     let charts = LeaderElectionTopic::charts(ring);
-    assert_eq!(charts.len(), 1);
+    assert_eq!(charts.len(), 2, "this run, and the sweep");
     let values: Vec<u64> = charts[0].bars.iter().map(|b| b.value).collect();
     let theory = bounds(Mode::Ring, ring.nodes().len()).unwrap();
     assert_eq!(
@@ -455,6 +476,15 @@ fn the_chart_sets_the_runs_messages_per_election_against_theory() {
         .sum();
     assert!(sent > 0);
     assert!(values[0] > 0 && values[0] <= sent, "{values:?}");
+    // The sweep: measured and theory per size, the ring's row of the pinned table.
+    let sweep: Vec<u64> = charts[1].bars.iter().map(|b| b.value).collect();
+    assert_eq!(sweep.len(), 2 * super::count::SWEEP_SIZES.len());
+    assert_eq!(sweep[0], 9, "8.5 messages at n = 3, rounded");
+    assert_eq!(sweep[10], 362, "361.5 at n = 64");
+    assert_eq!(
+        sweep[11],
+        bounds(Mode::Ring, 64).unwrap().average.round() as u64
+    );
     // Leases hold no elections, so they draw no chart.
     let lease = preset_run("lease-skew", 500);
     assert!(LeaderElectionTopic::charts(sim(lease.as_ref())).is_empty());
