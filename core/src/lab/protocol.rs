@@ -36,6 +36,15 @@ pub fn at(ms: u64, action: Action) -> TimedAction {
     TimedAction::at_ms(ms, action)
 }
 
+/// Where the numbers of requests sent from the page start: the page's Client
+/// request button asks for [`ProtocolTopic::client_request`] of this plus the
+/// operations sent so far, and a topic's [`ProtocolTopic::operation`] numbers
+/// what its buttons start the same way. Far above the seeded
+/// workload's, which count from 0 and at the top rate of 50 a second would need
+/// more than five hours of virtual time to reach it, so the two never name the
+/// same transaction, saga or message.
+pub const PAGE_REQUESTS_FROM: u64 = 1_000_000;
+
 /// Node `i`, as preset scripts name it.
 pub const fn node(i: u32) -> NodeId {
     NodeId(i)

@@ -212,7 +212,7 @@ impl ProtocolTopic for ExactlyOnceTopic {
     fn operation(button: usize, _at: NodeId, _setup: &Setup, sent: u64) -> Option<QueueOp> {
         match button {
             0 => Some(QueueOp::Send {
-                request: 1000 + sent,
+                request: protocol::PAGE_REQUESTS_FROM + sent,
             }),
             1 => Some(QueueOp::CrashConsumerAfterEffect),
             2 => Some(QueueOp::CrashProducerBeforePublish),

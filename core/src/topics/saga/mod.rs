@@ -270,7 +270,7 @@ impl ProtocolTopic for SagaTopic {
     fn operation(button: usize, at: NodeId, setup: &Setup, sent: u64) -> Option<SagaOp> {
         match button {
             0 => Some(SagaOp::Start {
-                saga: SagaId(1000 + sent),
+                saga: SagaId(protocol::PAGE_REQUESTS_FROM + sent),
             }),
             1 => Step::of(at, services(setup)).map(|_| SagaOp::FailNext { service: at }),
             _ => None,

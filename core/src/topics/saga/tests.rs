@@ -404,7 +404,9 @@ fn the_fail_step_button_goes_to_services_only_and_start_saga_numbers_sagas() {
     };
     assert_eq!(
         SagaTopic::operation(0, NodeId(3), &setup, 4),
-        Some(SagaOp::Start { saga: SagaId(1004) })
+        Some(SagaOp::Start {
+            saga: SagaId(crate::lab::protocol::PAGE_REQUESTS_FROM + 4)
+        })
     );
     assert_eq!(
         SagaTopic::operation(1, NodeId(2), &setup, 0),
