@@ -32,7 +32,7 @@ use crate::history::Key;
 use crate::sim::node::Cx;
 use crate::sim::time::{NodeId, Time};
 
-use super::message::{Command, Outcome, QuorumMessage, QuorumTimer, Versioned};
+use super::message::{operation_name, Command, Outcome, QuorumMessage, QuorumTimer, Versioned};
 use super::process::{QuorumConfig, QuorumProcess, ReadRepair};
 
 /// A replica (or fallback) an operation has asked.
@@ -190,7 +190,10 @@ impl Coordinator {
             started: cx.now(),
         };
         cx.note(|| {
-            format!("coordinates {client}'s {command} as op{operation}: queries the home replicas")
+            format!(
+                "coordinates {client}'s {command} as {}: queries the home replicas",
+                operation_name(operation)
+            )
         });
         op.send_to_silent(cx);
         cx.set_timer(QuorumTimer::Resend(operation), config.resend);
@@ -214,7 +217,12 @@ impl Coordinator {
         cx: &mut Cx<QuorumProcess>,
     ) {
         let Some(at) = self.find(operation) else {
-            cx.note(|| format!("op{operation} is over: ignores {from}'s answer"));
+            cx.note(|| {
+                format!(
+                    "{} is over: ignores {from}'s answer",
+                    operation_name(operation)
+                )
+            });
             return;
         };
         let op = &mut self.in_flight[at];
@@ -278,7 +286,9 @@ impl Coordinator {
                     // §4.7: repair the stale replicas that answered, and do not
                     // wait for them.
                     let key = op.key();
+                    let mut repaired = 0;
                     for target in op.targets.iter().filter(|t| t.answered && t.held < newest) {
+                        repaired += 1;
                         cx.send(
                             target.node,
                             QuorumMessage::Store {
@@ -289,7 +299,10 @@ impl Coordinator {
                             },
                         );
                     }
-                    cx.note(|| format!("answers {newest} and repairs the stale replicas it heard in the background"));
+                    cx.note(|| match repaired {
+                        0 => format!("answers {newest}: no stale replica to repair"),
+                        n => format!("answers {newest} and repairs the {n} stale replicas it heard in the background"),
+                    });
                     self.finish(at, Outcome::Read(newest), cx);
                 }
                 ReadRepair::WriteBack => {
@@ -352,7 +365,9 @@ impl Coordinator {
                 Command::Write { .. } => Outcome::Written(storing),
                 Command::Read { .. } => Outcome::Read(storing),
             };
-            cx.note(|| format!("{needed} acknowledgements count: {storing} is stored"));
+            cx.note(|| {
+                format!("{storing} is stored: the acknowledgements that count reach {needed}")
+            });
             self.finish(at, outcome, cx);
         }
     }
@@ -399,7 +414,7 @@ impl Coordinator {
     /// The operation's time is up: no quorum.
     pub fn on_deadline(&mut self, operation: u64, cx: &mut Cx<QuorumProcess>) {
         if let Some(at) = self.find(operation) {
-            cx.note(|| format!("op{operation} found no quorum in time"));
+            cx.note(|| format!("{} found no quorum in time", operation_name(operation)));
             self.finish(at, Outcome::NoQuorum, cx);
         }
     }

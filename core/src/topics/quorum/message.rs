@@ -40,6 +40,12 @@ impl fmt::Display for Versioned {
     }
 }
 
+/// An operation number as people read it: `op2.7` is the seventh operation
+/// its coordinator ran in its second incarnation.
+pub fn operation_name(operation: u64) -> String {
+    format!("op{}.{}", operation >> 32, operation & 0xFFFF_FFFF)
+}
+
 /// What a client asks a coordinator to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -149,23 +155,31 @@ impl Labelled for QuorumMessage {
                 operation,
                 key,
                 hint_for,
-            } => format!("op{operation} query k{key}{}", hint(hint_for)),
+            } => format!(
+                "{} query k{key}{}",
+                operation_name(*operation),
+                hint(hint_for)
+            ),
             QuorumMessage::QueryReply {
                 operation,
                 key,
                 held,
-            } => format!("op{operation} k{key} holds {held}"),
+            } => format!("{} k{key} holds {held}", operation_name(*operation)),
             QuorumMessage::Store {
                 operation,
                 key,
                 versioned,
                 hint_for,
-            } => format!("op{operation} store k{key}={versioned}{}", hint(hint_for)),
+            } => format!(
+                "{} store k{key}={versioned}{}",
+                operation_name(*operation),
+                hint(hint_for)
+            ),
             QuorumMessage::StoreAck {
                 operation,
                 key,
                 versioned,
-            } => format!("op{operation} stored k{key}={versioned}"),
+            } => format!("{} stored k{key}={versioned}", operation_name(*operation)),
             QuorumMessage::HandOff { key, versioned } => format!("hand off k{key}={versioned}"),
             QuorumMessage::HandOffAck { key, versioned } => {
                 format!("handed off k{key}={versioned}")
@@ -203,8 +217,8 @@ impl Labelled for QuorumTimer {
 
     fn label(&self) -> String {
         match self {
-            QuorumTimer::Resend(op) => format!("resend op{op}"),
-            QuorumTimer::Deadline(op) => format!("op{op} deadline"),
+            QuorumTimer::Resend(op) => format!("resend {}", operation_name(*op)),
+            QuorumTimer::Deadline(op) => format!("{} deadline", operation_name(*op)),
             QuorumTimer::HandOff => "hand off hints".to_string(),
             QuorumTimer::Think => "next operation".to_string(),
             QuorumTimer::GiveUp(request) => format!("give up on #{request}"),

@@ -256,7 +256,7 @@ pub fn config(setup: &Setup) -> QuorumConfig {
     let latency = setup.param(LATENCY).clamp(3, 300) as u64;
     let rate = setup.param(REQUEST_RATE).clamp(0, RATE_PARAM.max) as u64;
     let clients = param(setup, &CLIENTS_PARAM) as u64;
-    let resend = Duration::from_millis(2 * latency + 20);
+    let resend = Duration::from_millis(2 * latency + 30);
     let deadline = Duration(6 * resend.as_micros());
     let read_repair = match setup.param(READ_REPAIR) {
         0 => ReadRepair::Off,

@@ -36,6 +36,8 @@ pub struct QuorumServer {
     coordinator: Coordinator,
     /// Hints handed back and acknowledged (for the view).
     handed_off: u64,
+    /// Volatile: whether the handoff timer is set (only while it holds hints).
+    handoff_armed: bool,
 }
 
 impl QuorumServer {
@@ -47,6 +49,7 @@ impl QuorumServer {
             hints: Vec::new(),
             coordinator: Coordinator::default(),
             handed_off: 0,
+            handoff_armed: false,
         }
     }
 
@@ -88,6 +91,14 @@ impl QuorumServer {
         }
     }
 
+    /// Sets the handoff timer if it holds hints and the timer is not set.
+    fn arm_handoff(&mut self, cx: &mut Cx<QuorumProcess>) {
+        if !self.hints.is_empty() && !self.handoff_armed {
+            self.handoff_armed = true;
+            cx.set_timer(QuorumTimer::HandOff, self.config.handoff_period);
+        }
+    }
+
     fn keep_hint(&mut self, key: Key, home: NodeId, versioned: Versioned) {
         match self
             .hints
@@ -110,11 +121,12 @@ impl QuorumServer {
 
     pub fn on_start(&mut self, cx: &mut Cx<QuorumProcess>) {
         self.coordinator.on_start();
-        cx.set_timer(QuorumTimer::HandOff, self.config.handoff_period);
+        self.arm_handoff(cx);
     }
 
     pub fn on_crash(&mut self) {
         self.coordinator.on_crash();
+        self.handoff_armed = false;
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: QuorumMessage, cx: &mut Cx<QuorumProcess>) {
@@ -154,6 +166,7 @@ impl QuorumServer {
                     Some(home) => {
                         cx.note(|| format!("keeps k{key}={versioned} as a hint for {home}"));
                         self.keep_hint(key, home, versioned);
+                        self.arm_handoff(cx);
                     }
                     None => {
                         let before = self.held(key);
@@ -231,7 +244,8 @@ impl QuorumServer {
                         },
                     );
                 }
-                cx.set_timer(QuorumTimer::HandOff, config.handoff_period);
+                self.handoff_armed = false;
+                self.arm_handoff(cx);
             }
             QuorumTimer::Think | QuorumTimer::GiveUp(_) => ignore(&timer, cx),
         }
