@@ -237,7 +237,7 @@ impl RegularChecker {
                     };
                     // Fine if some write of this value did not complete before
                     // the floor write began.
-                    if written.any(|w| w.complete_index.map_or(true, |c| c > floor_invoked)) {
+                    if written.any(|w| w.complete_index.is_none_or(|c| c > floor_invoked)) {
                         return;
                     }
                     format!(
