@@ -196,13 +196,15 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_OR_SET_WITHOUT_TAGS,
             summary: "A remove names its item instead of the tags it observed, so each replica removes every copy of the item it holds when the remove arrives: an add concurrent with the remove vanishes at some replicas and survives at others. Runs under the CRDT policy.",
             caught_by: &[OR_SET_ADD_WINS, STRONG_CONVERGENCE],
-            budget: 2000,
+            // Measured: 1296 of the first 2000 heavy seeds, never 7 misses in a row.
+            budget: 20,
         },
         BugInfo {
             name: BUG_LWW_WITH_SKEWED_CLOCKS,
             summary: "The LWW map stamps writes with the raw local wall clock instead of a hybrid logical clock: a rename made after seeing a rename from a phone whose clock runs ahead loses to it. Runs under the CRDT policy, with the first phone 5 s ahead if skew-ms is 0.",
             caught_by: &[CAUSAL_OVERWRITE],
-            budget: 2000,
+            // Measured: 736 of the first 2000 heavy seeds, never 22 misses in a row.
+            budget: 60,
         },
     ],
     invariants: checker::INVARIANTS,
