@@ -160,17 +160,21 @@ impl DataSyncChecker {
             .iter()
             .filter(|u| doc.vv.covers(u.dot))
             .collect();
-        let removes: Vec<(u32, &Update)> = delivered
+        // Sorted by item, so each add looks only at the removes of its item.
+        let mut removes: Vec<(u32, &Update)> = delivered
             .iter()
             .filter_map(|u| match u.edit {
                 Edit::Remove(item) => Some((item, *u)),
                 _ => None,
             })
             .collect();
+        removes.sort_by_key(|&(item, remove)| (item, remove.dot));
         let observed_by_a_remove = |item: u32, add: Dot| {
-            removes
+            let from = removes.partition_point(|&(i, _)| i < item);
+            removes[from..]
                 .iter()
-                .any(|(i, r)| *i == item && r.context.covers(add))
+                .take_while(|&&(i, _)| i == item)
+                .any(|(_, r)| r.context.covers(add))
         };
         let items = doc.items();
         let mut findings: Vec<(Dot, LostKind, String)> = Vec::new();

@@ -400,19 +400,18 @@ impl Node for Replica {
     }
 
     fn summary(&self) -> NodeSummary {
-        let siblings = self.doc.siblings();
-        let (role, palette) = match (self.is_server(), siblings) {
-            (_, 1..) => ("siblings", Palette::Contend),
-            (true, _) => ("server", Palette::Lead),
-            (false, _) => ("phone", Palette::Plain),
+        let role = if self.is_server() { "server" } else { "phone" };
+        // Siblings waiting to be merged first, then an update lost here to a
+        // timestamp, then the plain roles.
+        let palette = match (self.doc.siblings(), self.lost_here, self.is_server()) {
+            (1.., _, _) => Palette::Contend,
+            (_, 1.., _) => Palette::Suspect,
+            (_, _, true) => Palette::Lead,
+            _ => Palette::Plain,
         };
         NodeSummary {
             role,
-            palette: if self.lost_here > 0 && palette == Palette::Plain {
-                Palette::Suspect
-            } else {
-                palette
-            },
+            palette,
             badge: format!("{}", self.doc.items().len()),
             detail: format!(
                 "{} items, counter {}, {} {}",
