@@ -32,6 +32,7 @@ macro_rules! with_topics {
             exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
             quorum::QuorumTopic => protocol,
+            data_sync::DataSyncTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
