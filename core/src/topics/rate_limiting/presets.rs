@@ -38,7 +38,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(0, "No background traffic. Every limiter allows 10 a second with bursts of 5; the windows are 500 ms long, aligned at 0, 500, 1000 ms."),
                 say(460, "The client sends a burst of 5 at 460 ms. All six limiters admit all five: each allows a burst of 5."),
                 say(505, "Another burst of 5 at 505 ms, 45 ms later, just after the boundary at 500 ms. The fixed window (n2) sees a fresh window and admits all five: ten requests in 45 ms, twice its limit, and still within its definition (5 per aligned window), so no invariant fires. This is the boundary burst."),
-                say(560, "The others hold the line: the token bucket and GCRA had no token back yet (one comes every 100 ms) and reject the second burst; the sliding log finds 5 admissions in the last 500 ms; the sliding window counter weighs the previous window's 5 at (500 - 5)/500 of their count. The leaky bucket let its first request out at once and queued four, one every 100 ms: one place is free, so it queues one more request and rejects four. Only the fixed window let ten through."),
+                say(507, "The others hold the line: the token bucket and GCRA had no token back yet (one comes every 100 ms) and reject the second burst; the sliding log finds 5 admissions in the last 500 ms; the sliding window counter weighs the previous window's 5 at nearly their full count (the new window is only 6 ms old). The leaky bucket let its first request out at once and queued four, one every 100 ms: one place is free, so it queues one more request and rejects four. Only the fixed window let ten through."),
             ],
         },
         script: boundary_bursts,
@@ -71,7 +71,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             narration: &[
                 say(0, "The bug is on: the token bucket (n0) adds the tokens earned while idle without capping them at the capacity of 5. No background traffic, so nothing happens for two seconds; a correct bucket fills to 5 tokens and stops."),
                 say(2000, "The client sends a burst of 10. The broken bucket has banked 5 + 2 s × 10/s = 25 tokens and admits all ten. GCRA (n5), the same definition done right, admits 5."),
-                say(2004, "token-bucket-bound fires: ten admitted within a few milliseconds, where at most 5 + t/T are allowed. The cap is the whole definition of the burst."),
+                say(2002, "token-bucket-bound fires: ten admitted within a few milliseconds, where at most 5 + t/T are allowed. The cap is the whole definition of the burst."),
             ],
         },
         script: quiet_then_burst,
