@@ -152,10 +152,8 @@ fn sliding_log_never_admits_more_than_the_limit_in_any_window() {
 fn sliding_window_counter_weighs_the_previous_window() {
     // Limit 10 per 1 s window.
     let mut counter = SlidingWindowCounter::with_window(10, 1_000 * MS);
-    assert_eq!(
-        decide(|t| counter.try_acquire(t), &[900 * MS; 11])[10],
-        false
-    );
+    let first = decide(|t| counter.try_acquire(t), &[900 * MS; 11]);
+    assert_eq!(first.iter().filter(|&&a| a).count(), 10);
     // At 1.0 s the previous window (10) counts in full: nothing is admitted.
     assert!(!counter.try_acquire(1_000 * MS));
     // At 1.5 s it counts half: 5 more fit.
