@@ -38,6 +38,7 @@ macro_rules! with_topics {
             merkle_tree::MerkleTreeTopic => structure,
             skip_list::SkipListTopic => structure,
             time_series::TimeSeriesTopic => structure,
+            rate_limiting::RateLimitingTopic => protocol,
         }
     };
 }

@@ -12,7 +12,7 @@
 //! - [`catalog`]: the one table of topics.
 //!
 //! Beside them, the data structures the topics teach, each a library with its own
-//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`]; and [`history`],
 //! client histories of a key-value store and a linearizability checker for them.
 
 pub mod bloom;
@@ -22,6 +22,7 @@ pub mod hashing;
 pub mod history;
 pub mod lab;
 pub mod merkle;
+pub mod ratelimit;
 pub mod sim;
 pub mod skiplist;
 pub mod sort;
