@@ -13,7 +13,8 @@
 //!
 //! Beside them, the data structures the topics teach, each a library with its own
 //! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
-//! client histories of a key-value store and a linearizability checker for them.
+//! client histories of a key-value store and a linearizability checker for them;
+//! and [`traffic`], services, load and latency sketches the resilience topics share.
 
 pub mod bloom;
 pub mod catalog;
@@ -26,4 +27,5 @@ pub mod sim;
 pub mod skiplist;
 pub mod sort;
 pub mod topics;
+pub mod traffic;
 pub mod tsdb;
