@@ -36,6 +36,7 @@ macro_rules! with_topics {
             merkle_tree::MerkleTreeTopic => structure,
             skip_list::SkipListTopic => structure,
             time_series::TimeSeriesTopic => structure,
+            circuit_breaker::CircuitBreakerTopic => protocol,
         }
     };
 }

@@ -13,8 +13,12 @@
 //! Faults ([`Faults`]): an error rate (a finished request fails with this
 //! probability), added latency (every request holds its worker this much
 //! longer: a slow dependency, a lock), an outage (nothing is accepted and
-//! everything inside is lost) and a brown-out (the service runs at a fraction
-//! of its capacity: every service time is stretched by its inverse).
+//! everything inside is lost), a stall (the service hangs: it still queues
+//! requests, up to its limit, but its workers take nothing new until the
+//! stall is lifted, as when its own dependency stops answering) and a
+//! brown-out (the service runs at a fraction of its capacity: every service
+//! time is stretched by its inverse). After lifting a stall, call
+//! [`Service::next`] until it says [`Next::Idle`].
 //!
 //! By default a service works on a request whatever its deadline, as most
 //! do: a request its caller gave up on still costs a worker. That is what
@@ -48,6 +52,8 @@ pub struct Faults {
     pub added_latency: Duration,
     /// Nothing is accepted; what was inside is lost.
     pub outage: bool,
+    /// Requests are queued but no worker starts one.
+    pub stalled: bool,
     /// The fraction of capacity left, per million ([`PPM`] when healthy).
     pub capacity_ppm: u32,
 }
@@ -58,6 +64,7 @@ impl Faults {
         error_ppm: 0,
         added_latency: Duration::ZERO,
         outage: false,
+        stalled: false,
         capacity_ppm: PPM,
     };
 
@@ -227,7 +234,7 @@ impl<T> Service<T> {
                 reason: Rejection::Outage,
             };
         }
-        if self.in_service.len() < self.config.workers as usize {
+        if self.in_service.len() < self.config.workers as usize && !self.faults.stalled {
             return Admission::Started(self.start(now, job, now, rng));
         }
         if let Some(limit) = self.config.queue_limit {
@@ -273,7 +280,10 @@ impl<T> Service<T> {
 
     /// Gives a free worker the request at the front of the queue.
     pub fn next(&mut self, now: Time, rng: &mut Rng) -> Next<T> {
-        if self.in_service.len() >= self.config.workers as usize || self.faults.outage {
+        if self.in_service.len() >= self.config.workers as usize
+            || self.faults.outage
+            || self.faults.stalled
+        {
             return Next::Idle;
         }
         let Some(waiting) = self.queue.pop_front() else {
@@ -421,6 +431,35 @@ mod tests {
             .on_work_done(Time::ZERO, lost.id, &mut rng)
             .is_none());
         assert_eq!(service.stats().lost, 2);
+    }
+
+    #[test]
+    fn a_stalled_service_queues_and_resumes() {
+        let mut rng = Rng::new(4);
+        let mut service = constant(10, 1, Some(2));
+        service.set_faults(Faults {
+            stalled: true,
+            ..Faults::NONE
+        });
+        assert_eq!(
+            service.on_request(Time::ZERO, 1, None, &mut rng),
+            Admission::Queued { position: 1 }
+        );
+        service.on_request(Time::ZERO, 2, None, &mut rng);
+        assert!(matches!(
+            service.on_request(Time::ZERO, 3, None, &mut rng),
+            Admission::Rejected {
+                reason: Rejection::QueueFull,
+                ..
+            }
+        ));
+        assert_eq!(service.next(Time::ZERO, &mut rng), Next::Idle);
+        assert_eq!(service.set_faults(Faults::NONE), 0);
+        assert!(matches!(
+            service.next(Time::ZERO, &mut rng),
+            Next::Started(_)
+        ));
+        assert_eq!((service.busy(), service.queued()), (1, 1));
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! The circuit-breaker model's behaviour.
+
+use super::*;
