@@ -232,13 +232,15 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_HALF_OPEN_LETS_ALL_THROUGH,
             summary: "A half-open breaker admits every call as a probe instead of the configured few: the recovering downstream gets the whole load at once.",
             caught_by: &[HALF_OPEN_PROBE_LIMIT],
-            budget: 2000,
+            // Measured: 1998 of the first 2000 heavy seeds, never 2 misses in a row.
+            budget: 20,
         },
         BugInfo {
             name: BUG_RETRIES_BYPASS_BREAKER,
             summary: "The retry loop sits below the breaker: a retry goes to the downstream without asking it, even while it is open.",
             caught_by: &[OPEN_BLOCKS_DOWNSTREAM],
-            budget: 2000,
+            // Measured: 2000 of the first 2000 heavy seeds.
+            budget: 20,
         },
     ],
     invariants: checker::INVARIANTS,
