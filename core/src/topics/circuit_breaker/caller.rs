@@ -361,7 +361,7 @@ impl Caller {
                     .map(|ok| if ok { '✓' } else { '✗' })
                     .collect();
                 let (failed, calls) = breaker.window().failures();
-                let rate = if calls == 0 { 0 } else { failed * 100 / calls };
+                let rate = (failed * 100).checked_div(calls).unwrap_or(0);
                 (
                     format!("{state}; opened {} times", breaker.openings()),
                     format!(

@@ -96,7 +96,6 @@ use breaker::{BreakerConfig, State, WindowKind};
 use caller::{Caller, CallerConfig};
 use checker::{BreakerChecker, HALF_OPEN_PROBE_LIMIT, OPEN_BLOCKS_DOWNSTREAM};
 use client::{Client, Interval};
-use downstream::Downstream;
 use message::{Chain, DownstreamOp, DOWNSTREAM};
 use process::BreakerProcess;
 
@@ -381,7 +380,7 @@ impl ProtocolTopic for CircuitBreakerTopic {
                 Chain::WithoutBreaker,
                 caller_config(setup, false),
             ))),
-            BreakerProcess::Downstream(Box::new(Downstream::new())),
+            BreakerProcess::Downstream(Box::default()),
             BreakerProcess::Client(Box::new(Client::new(rate))),
         ];
         (processes, BreakerChecker::new())
