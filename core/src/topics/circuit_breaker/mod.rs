@@ -44,7 +44,8 @@
 //! recover) and the presets' scripts, and the seeded fault plan crashes the
 //! callers and the downstream and cuts the network.
 //!
-//! What the charts show: during an outage both chains fail, but the caller
+//! What the charts show: during an outage (the downstream hangs: it still
+//! queues requests, up to its limit, but answers none) both chains fail, but the caller
 //! without a breaker sends three attempts per request; when the downstream
 //! recovers, that tripled load is more than its ~70 requests per second, its
 //! queue fills, every answer comes after the 250 ms timeout, every attempt
