@@ -51,6 +51,24 @@ pub const PRESETS: &[ProtocolPreset] = &[
     },
     ProtocolPreset {
         info: PresetInfo {
+            name: "brown-out",
+            title: "Brown-out: slow, not down",
+            summary: "The downstream runs at a third of its capacity for four seconds: slow answers become timeouts, and the breaker sheds load that retries would add.",
+            seed: 2,
+            params: &[],
+            bug: None,
+            narration: &[
+                say(0, "The same two chains on another seed. This time the downstream does not stop: from 2 s it runs at a third of its capacity, about 23 requests a second per copy against about 30 arriving down each chain."),
+                say(2000, "Answers slow down as the queues grow. An answer later than 250 ms is a failure to its caller even though the downstream did the work, and each retry adds load to the slowed service."),
+                say(3120, "Half of n0's last 20 calls failed: the breaker trips. n0 sheds its load for a second while its copy of the downstream drains its queue; n1 keeps three attempts per request on its own copy, whose queue fills."),
+                say(4120, "Half-open: with its queue drained, n0's copy answers both probes in time and the breaker closes at 4425 ms. Still browned out, it falls behind again, and at 5235 ms 9 of the last 18 calls have failed: open again. Between the two, n0 got answers through (10 in that second) where n1 got none."),
+                say(6000, "The downstream recovers. n0's probes succeed at 6374 ms and it is back to full throughput. n1 has served nothing since 3 s and still serves nothing: its retries keep its copy saturated, as after the outage."),
+            ],
+        },
+        script: brown_out,
+    },
+    ProtocolPreset {
+        info: PresetInfo {
             name: "half-open-lets-all-through",
             title: "Half-open lets everything through",
             summary: "The bug: a half-open breaker admits every call as a probe, and the probe limit is broken.",
@@ -94,5 +112,18 @@ fn outage(_: &Setup) -> Vec<TimedAction> {
     vec![
         downstream(2_000, DownstreamOp::Outage),
         downstream(5_000, DownstreamOp::Recover),
+    ]
+}
+
+/// The downstream runs at a third of its capacity from 2 s to 6 s.
+fn brown_out(_: &Setup) -> Vec<TimedAction> {
+    vec![
+        downstream(
+            2_000,
+            DownstreamOp::BrownOut {
+                capacity_percent: 33,
+            },
+        ),
+        downstream(6_000, DownstreamOp::Recover),
     ]
 }

@@ -392,3 +392,21 @@ fn brown_out_and_errors_from_the_buttons_reach_both_copies() {
     let caller = simulation.nodes()[0].caller().unwrap();
     assert!(caller.breaker().unwrap().openings() >= 1);
 }
+
+#[test]
+fn a_brown_out_trips_the_breaker_and_retries_keep_the_other_chain_down() {
+    let scenario = preset_scenario("brown-out", None);
+    let states = breaker_states(&scenario, 9_000);
+    let opened = states.iter().filter(|s| s.1 == "open").count();
+    assert!(opened >= 2, "{states:?}");
+    assert_eq!(states.last().map(|s| s.1), Some("closed"), "{states:?}");
+    let run = run(&scenario, 12_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    let client = sim(run.as_ref()).nodes()[CLIENT.index()].client().unwrap();
+    let with = &client.measure(Chain::WithBreaker).seconds;
+    let without = &client.measure(Chain::WithoutBreaker).seconds;
+    for second in 7..11 {
+        assert!(with[second].ok >= 15, "second {second}: {:?}", with[second]);
+        assert_eq!(without[second].ok, 0, "second {second}");
+    }
+}
