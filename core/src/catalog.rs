@@ -39,6 +39,7 @@ macro_rules! with_topics {
             skip_list::SkipListTopic => structure,
             time_series::TimeSeriesTopic => structure,
             rate_limiting::RateLimitingTopic => protocol,
+            circuit_breaker::CircuitBreakerTopic => protocol,
         }
     };
 }

@@ -14,6 +14,9 @@
 //! Beside them, the data structures the topics teach, each a library with its own
 //! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`]; and [`history`],
 //! client histories of a key-value store and a linearizability checker for them.
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
+//! client histories of a key-value store and a linearizability checker for them;
+//! and [`traffic`], services, load and latency sketches the resilience topics share.
 
 pub mod bloom;
 pub mod catalog;
@@ -27,4 +30,5 @@ pub mod sim;
 pub mod skiplist;
 pub mod sort;
 pub mod topics;
+pub mod traffic;
 pub mod tsdb;
