@@ -155,18 +155,21 @@ pub static INFO: TopicInfo = TopicInfo {
             name: BUG_RECEIVE_WITHOUT_MERGE,
             summary: "A receive increments the process's own entry but skips the entry-by-entry maximum with the message's vector: the receive's vector no longer dominates the send's.",
             caught_by: &[CLOCK_CONDITION, VECTOR_CHARACTERIZES_CAUSALITY],
+            // Measured: 2000 of the first 2000 heavy seeds.
             budget: 20,
         },
         BugInfo {
             name: BUG_SEND_WITHOUT_INCREMENT,
             summary: "A send does not tick the clocks (IR1 skipped): it shares its Lamport timestamp and its vector with the process's event before it.",
             caught_by: &[CLOCK_CONDITION, VECTOR_CHARACTERIZES_CAUSALITY],
+            // Measured: 2000 of the first 2000 heavy seeds.
             budget: 20,
         },
         BugInfo {
             name: BUG_SIBLINGS_OVERWRITTEN,
             summary: "An incoming version concurrent with the held ones replaces them instead of joining them as a sibling, so a concurrent write is lost. Runs with version vectors whatever clock says.",
             caught_by: &[NO_CONCURRENT_WRITE_LOST],
+            // Measured: 1998 of the first 2000 heavy seeds.
             budget: 20,
         },
     ],
