@@ -524,3 +524,39 @@ fn the_workload_sends_writes_and_does_local_events() {
     assert!(pairs.concurrent_lamport_ordered <= pairs.concurrent);
     assert!(pairs.concurrent_lamport_ordered > 0);
 }
+
+#[test]
+fn the_busy_preset_tells_its_numbers_and_vectors_keep_what_lamport_loses() {
+    let counts = |clock: i64, until: u64| {
+        let mut scenario = preset_scenario("busy-last-writer-wins", None);
+        scenario.set_param("clock", clock);
+        let run = build(&scenario, until);
+        assert!(run.violations().is_empty(), "{:?}", run.violations());
+        let checker = sim(run.as_ref()).checker();
+        (checker.pairs(), checker.write_counts())
+    };
+    let pairs = |events, ordered, concurrent, concurrent_lamport_ordered| PairCounts {
+        events,
+        ordered,
+        concurrent,
+        concurrent_lamport_ordered,
+    };
+    let writes = |writes, siblings, lost| WriteCounts {
+        writes,
+        siblings,
+        lost,
+    };
+    assert_eq!(
+        counts(0, 5_000),
+        (pairs(66, 1741, 404, 354), writes(6, 0, 0))
+    );
+    assert_eq!(
+        counts(0, 10_000),
+        (pairs(139, 8018, 1573, 1447), writes(19, 0, 7))
+    );
+    // The same events with the other clock: only the register differs.
+    assert_eq!(
+        counts(1, 10_000),
+        (pairs(139, 8018, 1573, 1447), writes(19, 11, 0))
+    );
+}
