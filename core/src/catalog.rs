@@ -33,6 +33,7 @@ macro_rules! with_topics {
             idempotency::IdempotencyTopic => protocol,
             quorum::QuorumTopic => protocol,
             data_sync::DataSyncTopic => protocol,
+            vector_clocks::VectorClocksTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
