@@ -32,15 +32,15 @@ macro_rules! with_topics {
             exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
             quorum::QuorumTopic => protocol,
-            data_sync::DataSyncTopic => protocol,
             vector_clocks::VectorClocksTopic => protocol,
+            data_sync::DataSyncTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
             skip_list::SkipListTopic => structure,
             time_series::TimeSeriesTopic => structure,
-            rate_limiting::RateLimitingTopic => protocol,
             circuit_breaker::CircuitBreakerTopic => protocol,
+            rate_limiting::RateLimitingTopic => protocol,
         }
     };
 }
