@@ -12,11 +12,9 @@
 //! - [`catalog`]: the one table of topics.
 //!
 //! Beside them, the data structures the topics teach, each a library with its own
-//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`]; and [`history`],
-//! client histories of a key-value store and a linearizability checker for them.
-//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
-//! client histories of a key-value store and a linearizability checker for them;
-//! and [`traffic`], services, load and latency sketches the resilience topics share.
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`];
+//! [`history`], client histories of a key-value store and a linearizability checker
+//! for them; and [`traffic`], services, load and latency sketches the resilience topics share.
 
 pub mod bloom;
 pub mod catalog;
