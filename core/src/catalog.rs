@@ -31,6 +31,7 @@ macro_rules! with_topics {
             saga::SagaTopic => protocol,
             exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
+            service_discovery::ServiceDiscoveryTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
