@@ -67,7 +67,8 @@
 //! deregistered instance for a while. A cache past its age is dropped, not
 //! kept (Eureka keeps serving its last list when the registry is down). The
 //! fault plan knows the first five processes (the registry, then the
-//! instances) and its "crash the focus" crashes the first running instance.
+//! instances; with fewer than five of those, the balancer or the first
+//! client too) and its "crash the focus" crashes the first running instance.
 //!
 //! **Left out**: Eureka's self-preservation mode (stop evicting when many
 //! leases lapse at once), active health probes (Consul's HTTP and TCP checks;
