@@ -31,11 +31,17 @@ macro_rules! with_topics {
             saga::SagaTopic => protocol,
             exactly_once::ExactlyOnceTopic => protocol,
             idempotency::IdempotencyTopic => protocol,
+            quorum::QuorumTopic => protocol,
+            vector_clocks::VectorClocksTopic => protocol,
+            data_sync::DataSyncTopic => protocol,
+            service_discovery::ServiceDiscoveryTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
             merkle_tree::MerkleTreeTopic => structure,
             skip_list::SkipListTopic => structure,
             time_series::TimeSeriesTopic => structure,
+            circuit_breaker::CircuitBreakerTopic => protocol,
+            rate_limiting::RateLimitingTopic => protocol,
         }
     };
 }

@@ -12,8 +12,9 @@
 //! - [`catalog`]: the one table of topics.
 //!
 //! Beside them, the data structures the topics teach, each a library with its own
-//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`]; and [`history`],
-//! client histories of a key-value store and a linearizability checker for them.
+//! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`];
+//! [`history`], client histories of a key-value store and a linearizability checker
+//! for them; and [`traffic`], services, load and latency sketches the resilience topics share.
 
 pub mod bloom;
 pub mod catalog;
@@ -22,8 +23,10 @@ pub mod hashing;
 pub mod history;
 pub mod lab;
 pub mod merkle;
+pub mod ratelimit;
 pub mod sim;
 pub mod skiplist;
 pub mod sort;
 pub mod topics;
+pub mod traffic;
 pub mod tsdb;

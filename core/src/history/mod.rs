@@ -44,6 +44,10 @@
 //! - the search explores at most a budget of configurations per key and otherwise
 //!   answers [`Verdict::Unknown`], never a guess.
 //!
+//! [`regular`] checks the weaker regular-register condition (no read returns a
+//! value overwritten before it began), with [`RegularChecker`] for growing
+//! histories.
+//!
 //! [`LiveChecker`] checks a growing history again after each step, searching only the
 //! keys whose operations changed. [`generate`] makes random linearizable histories
 //! for tests and benchmarks.
@@ -85,6 +89,7 @@ pub mod generate;
 pub(crate) mod hash;
 mod live;
 pub mod model;
+pub mod regular;
 mod search;
 
 pub use check::{
@@ -96,6 +101,7 @@ pub use event::{
 pub use format::{event_edn, event_json, to_edn, to_json_lines};
 pub use live::LiveChecker;
 pub use model::KeyValue;
+pub use regular::{check_regular, RegularChecker, StaleRead};
 
 #[cfg(test)]
 mod tests;
