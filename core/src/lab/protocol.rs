@@ -21,7 +21,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, Chart, ClusterState, StateTable};
+use crate::sim::view::{Annotations, Chart, ClusterState, Plot, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -167,6 +167,19 @@ pub trait ProtocolTopic: 'static {
     /// measures per node). Called for every frame the page draws: keep it to
     /// a pass over the nodes or the checker's registries.
     fn charts(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Chart> {
+        let _ = simulation;
+        Vec::new()
+    }
+
+    /// Whether the topic draws line charts over virtual time under its
+    /// timeline ([`ProtocolTopic::plots`]). A constant, so the page of a topic
+    /// that does not leaves the plotting code out.
+    const PLOTTED: bool = false;
+
+    /// The line charts of `simulation` up to its current instant (throughput,
+    /// error rate, latency per second of the run). Called for every frame the
+    /// page draws: keep it to a pass over what the nodes already measure.
+    fn plots(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Plot> {
         let _ = simulation;
         Vec::new()
     }

@@ -206,3 +206,25 @@ pub struct Bar {
     pub value: u64,
     pub palette: Palette,
 }
+
+/// A live line chart of a protocol topic: measures over virtual time, one
+/// line per series (a pattern and its absence on the same seed, say), drawn
+/// under the timeline from zero to the instant shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plot {
+    /// What the lines measure, e.g. `Successes per second`.
+    pub title: String,
+    /// The unit of the values (`ms`, `%`), or empty for a plain count.
+    pub unit: &'static str,
+    /// One line under the title saying how it is measured (may be empty).
+    pub caption: String,
+    pub lines: Vec<Line>,
+}
+
+/// One series of a [`Plot`]: its points in time order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub label: String,
+    pub palette: Palette,
+    pub points: Vec<(Time, u64)>,
+}

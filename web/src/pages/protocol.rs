@@ -296,6 +296,19 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     } else {
         Html::default()
     };
+    // A constant test, so a topic without line charts carries none of this.
+    let plots = if T::PLOTTED && shown_import.is_none() {
+        distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
+            let width = timeline_width();
+            let placed: Vec<_> = T::plots(simulation)
+                .iter()
+                .map(|plot| crate::layout::plot::layout(plot, width, now))
+                .collect();
+            views::plot::draw(&placed)
+        })
+    } else {
+        Html::default()
+    };
     // A constant test, so a topic without a state machine carries none of this.
     let machine = match T::MACHINE {
         Some(machine) if shown_import.is_none() => distlab_core::lab::protocol::simulation::<T>(
@@ -390,6 +403,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                         { views::history::draw(&HistoryProps { layout }) }
                     }
                     { charts }
+                    { plots }
                     { machine }
                     if shown_import.is_none() {
                         { views::state_table::draw(&StateTableProps { table, up }) }

@@ -15,6 +15,7 @@ pub mod hunt;
 pub mod invariants;
 pub mod machine;
 pub mod narration;
+pub mod plot;
 pub mod ring;
 pub mod skip_lanes;
 pub mod state_table;

@@ -89,8 +89,8 @@ use crate::lab::machine::{MachineState, StateMachine, Transition};
 use crate::lab::params::{self, REQUEST_RATE};
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::sim::time::{Duration, NodeId};
-use crate::sim::view::{Bar, Chart, Palette};
+use crate::sim::time::{Duration, NodeId, Time};
+use crate::sim::view::{Bar, Chart, Line, Palette, Plot};
 use crate::sim::world::Simulation;
 
 use breaker::{BreakerConfig, State, WindowKind};
@@ -335,8 +335,8 @@ pub static MACHINE: StateMachine = StateMachine {
 
 /// What each chain gave the client per second of the run, with breaker
 /// first: successes, failures and fast rejections, and the successes' summed
-/// latency. Meant for a line chart over virtual time (the page draws bars
-/// for now); one entry per second up to the last answer.
+/// latency, one entry per second up to the last answer: what
+/// [`CircuitBreakerTopic::plots`] draws over virtual time.
 pub fn series(simulation: &Simulation<BreakerProcess, BreakerChecker>) -> [Vec<Interval>; 2] {
     match client_of(simulation) {
         Some(client) => Chain::BOTH.map(|chain| client.measure(chain).seconds.clone()),
@@ -450,6 +450,59 @@ impl ProtocolTopic for CircuitBreakerTopic {
     /// Throughput, error rate and latency quantiles of each chain, and the
     /// load each puts on its copy of the downstream.
     const CHARTED: bool = true;
+
+    /// The same measures second by second over the run, both chains on one
+    /// plot: the breaker's chain recovers after an outage, the other stays down.
+    const PLOTTED: bool = true;
+
+    fn plots(simulation: &Simulation<BreakerProcess, BreakerChecker>) -> Vec<Plot> {
+        let series = series(simulation);
+        let plot =
+            |title: &str, unit: &'static str, caption: &str, value: fn(&Interval) -> u64| Plot {
+                title: title.into(),
+                unit,
+                caption: caption.into(),
+                lines: Chain::BOTH
+                    .iter()
+                    .zip(&series)
+                    .map(|(chain, seconds)| Line {
+                        label: chain.as_str().to_string(),
+                        palette: match chain {
+                            Chain::WithBreaker => Palette::Done,
+                            Chain::WithoutBreaker => Palette::Suspect,
+                        },
+                        // Each second's point at its end, when it is complete.
+                        points: seconds
+                            .iter()
+                            .enumerate()
+                            .map(|(i, interval)| {
+                                (Time::from_millis(1000 * (i as u64 + 1)), value(interval))
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            };
+        vec![
+            plot(
+                "Throughput over time",
+                "ok/s",
+                "successful answers to the client, each second of the run",
+                |i| i.ok.into(),
+            ),
+            plot(
+                "Error rate over time",
+                "%",
+                "failed or rejected answers, each second",
+                |i| i.error_percent().into(),
+            ),
+            plot(
+                "Mean latency over time",
+                "ms",
+                "of the successful answers, each second",
+                |i| (i.ok_latency_micros / u64::from(i.ok.max(1)) + 500) / 1000,
+            ),
+        ]
+    }
 
     fn charts(simulation: &Simulation<BreakerProcess, BreakerChecker>) -> Vec<Chart> {
         let Some(client) = client_of(simulation) else {

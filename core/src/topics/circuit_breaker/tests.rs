@@ -336,6 +336,42 @@ fn charts_compare_the_chains_and_agree_with_the_client() {
 }
 
 #[test]
+fn plots_draw_each_second_of_both_chains() {
+    let run = run(&preset_scenario("outage-and-recovery", None), 10_000);
+    let simulation = sim(run.as_ref());
+    let plots = CircuitBreakerTopic::plots(simulation);
+    assert_eq!(plots.len(), 3);
+    let series = super::series(simulation);
+    for plot in &plots {
+        assert_eq!(plot.lines.len(), 2, "{}", plot.title);
+        for (line, seconds) in plot.lines.iter().zip(&series) {
+            assert_eq!(line.points.len(), seconds.len());
+            // A point per second, at the second's end.
+            assert!(line
+                .points
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.0 == Time::from_millis(1000 * (i as u64 + 1))));
+        }
+    }
+    let throughput = &plots[0].lines;
+    for (line, seconds) in throughput.iter().zip(&series) {
+        let values: Vec<u64> = line.points.iter().map(|p| p.1).collect();
+        let ok: Vec<u64> = seconds.iter().map(|s| u64::from(s.ok)).collect();
+        assert_eq!(values, ok);
+    }
+    // At the end the breaker's chain serves again and the other does not.
+    let last = |line: usize| throughput[line].points.last().unwrap().1;
+    assert!(last(0) > 0 && last(1) == 0, "{} {}", last(0), last(1));
+    // Error rate is a percentage.
+    assert!(plots[1]
+        .lines
+        .iter()
+        .flat_map(|l| &l.points)
+        .all(|p| p.1 <= 100));
+}
+
+#[test]
 fn operations_round_trip_and_bad_ones_are_refused() {
     for op in [
         DownstreamOp::Outage,
