@@ -16,8 +16,8 @@
 //!   it returns.
 //!
 //! Each is *claimed* only where the theory guarantees it ([`Claims`]); an
-//! unclaimed check is still computed, and shown in the "History checks" chart,
-//! but not reported as a violation: in those regimes the failures are the
+//! unclaimed check is still computed (the page's history view shows the
+//! linearizability verdict either way), but not reported as a violation: in those regimes the failures are the
 //! lesson.
 
 use crate::history::{History, LiveChecker, RegularChecker, Verdict};
@@ -33,11 +33,11 @@ pub const LINEARIZABLE: &str = "linearizable";
 pub const INVARIANTS: &[InvariantInfo] = &[
     InvariantInfo {
         name: REGULAR,
-        summary: "No read returns a value older than a write that completed before the read began, nor a value never written. Claimed with strict quorums and R + W > N (quorum intersection); computed and charted, not claimed, with R + W <= N or sloppy quorums.",
+        summary: "No read returns a value older than a write that completed before the read began, nor a value never written. Claimed with strict quorums and R + W > N (quorum intersection); computed, not claimed, with R + W <= N or sloppy quorums.",
     },
     InvariantInfo {
         name: LINEARIZABLE,
-        summary: "The reads and writes can be put in one order, each at an instant within its call, that a register explains. Claimed only with strict quorums, R + W > N and ABD's write-back; without write-back a read can see a write in progress and a later read miss it (charted, not claimed).",
+        summary: "The reads and writes can be put in one order, each at an instant within its call, that a register explains. Claimed only with strict quorums, R + W > N and ABD's write-back; without write-back a read can see a write in progress and a later read miss it (the history view shows it; not claimed).",
     },
 ];
 
