@@ -267,16 +267,27 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
     for topic in distlab_core::catalog::topics() {
         let root = mount(topic.slug, None, StartAt::Paused).await;
         let buttons = count(&root, "button.topic-operation");
-        // The last node: a client where the topic has clients (a pause is for
-        // a client), a participant, an acceptor.
-        let last = count(&root, "#operation-node option").saturating_sub(1);
-        if last > 0 {
-            choose(&root, "#operation-node", &last.to_string()).await;
-        }
+        let nodes = count(&root, "#operation-node option");
         for index in 0..buttons {
+            // Each button is pressed at the last node that can take it, counting
+            // down from the last (a client where the topic has clients, an
+            // instance for an instance's operation); a button with no node
+            // picker is always enabled.
+            let mut at = None;
+            for candidate in (0..nodes.max(1)).rev() {
+                if nodes > 0 {
+                    choose(&root, "#operation-node", &candidate.to_string()).await;
+                }
+                let button = find(&root, &format!("#operation-{index}"));
+                if !button.has_attribute("disabled") {
+                    at = Some(candidate);
+                    break;
+                }
+            }
             let button = find(&root, &format!("#operation-{index}"));
             let label = button.text_content().unwrap_or_default();
-            assert!(!button.has_attribute("disabled"), "{}: {label}", topic.slug);
+            let at =
+                at.unwrap_or_else(|| panic!("{}: {label} is disabled at every node", topic.slug));
             click(&button).await;
             let scenario = scenario_in_url();
             assert_eq!(scenario.topic, topic.slug);
@@ -296,9 +307,7 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
             );
             let node = operations[index as usize];
             // "Propose at n2" goes to n2; a button without a node goes to the focus.
-            let expected = label
-                .ends_with(&format!(" at n{last}"))
-                .then_some(NodeId(last));
+            let expected = label.ends_with(&format!(" at n{at}")).then_some(NodeId(at));
             assert_eq!(node, expected, "{}: {label}", topic.slug);
             pressed += 1;
         }
