@@ -21,7 +21,7 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, Chart, ClusterState, Plot, StateTable};
+use crate::sim::view::{Annotations, Chart, ClusterState, Matrix, Plot, StateTable};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -180,6 +180,18 @@ pub trait ProtocolTopic: 'static {
     /// error rate, latency per second of the run). Called for every frame the
     /// page draws: keep it to a pass over what the nodes already measure.
     fn plots(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Plot> {
+        let _ = simulation;
+        Vec::new()
+    }
+
+    /// Whether the page draws tables the topic computes
+    /// ([`ProtocolTopic::tables`]). A constant, so the page of a topic that
+    /// does not leaves the table code out.
+    const TABLED: bool = false;
+
+    /// The tables of `simulation` at its current instant (a compatibility
+    /// matrix). Called for every frame the page draws: keep it cheap.
+    fn tables(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Matrix> {
         let _ = simulation;
         Vec::new()
     }

@@ -207,6 +207,35 @@ pub struct Bar {
     pub palette: Palette,
 }
 
+/// A small table a protocol topic computes from its run, drawn under its
+/// charts: a compatibility matrix (which change breaks which readers), say.
+/// Each cell is a short text in ink with its palette as a coloured edge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Matrix {
+    /// What the table shows, e.g. `Compatibility of each change`.
+    pub title: String,
+    /// One line under the title saying how it is computed (may be empty).
+    pub caption: String,
+    /// The column headings, the row labels' column first.
+    pub columns: Vec<String>,
+    /// One row each: its label, then one cell per remaining column.
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One row of a [`Matrix`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatrixRow {
+    pub label: String,
+    pub cells: Vec<MatrixCell>,
+}
+
+/// One cell of a [`Matrix`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatrixCell {
+    pub text: String,
+    pub palette: Palette,
+}
+
 /// A live line chart of a protocol topic: measures over virtual time, one
 /// line per series (a pattern and its absence on the same seed, say), drawn
 /// under the timeline from zero to the instant shown.

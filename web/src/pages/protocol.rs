@@ -309,6 +309,13 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     } else {
         Html::default()
     };
+    // A constant test, so a topic without tables carries none of this.
+    let tables = if T::TABLED && shown_import.is_none() {
+        distlab_core::lab::protocol::simulation::<T>(run)
+            .map_or_else(Html::default, |simulation| views::matrix::draw(&T::tables(simulation)))
+    } else {
+        Html::default()
+    };
     // A constant test, so a topic without a state machine carries none of this.
     let machine = match T::MACHINE {
         Some(machine) if shown_import.is_none() => distlab_core::lab::protocol::simulation::<T>(
@@ -404,6 +411,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     }
                     { charts }
                     { plots }
+                    { tables }
                     { machine }
                     if shown_import.is_none() {
                         { views::state_table::draw(&StateTableProps { table, up }) }

@@ -14,6 +14,7 @@ pub mod history;
 pub mod hunt;
 pub mod invariants;
 pub mod machine;
+pub mod matrix;
 pub mod narration;
 pub mod plot;
 pub mod ring;
