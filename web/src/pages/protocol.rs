@@ -311,8 +311,9 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     };
     // A constant test, so a topic without tables carries none of this.
     let tables = if T::TABLED && shown_import.is_none() {
-        distlab_core::lab::protocol::simulation::<T>(run)
-            .map_or_else(Html::default, |simulation| views::matrix::draw(&T::tables(simulation)))
+        distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
+            views::matrix::draw(&T::tables(simulation))
+        })
     } else {
         Html::default()
     };

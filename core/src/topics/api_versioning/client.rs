@@ -181,13 +181,15 @@ impl Client {
         }
         let now = cx.now();
         let failure = match status {
-            Status::Ok { version, body } => match read(&self.version.schema(), &body, self.tolerant) {
-                Ok(()) => {
-                    self.readable += 1;
-                    None
+            Status::Ok { version, body } => {
+                match read(&self.version.schema(), &body, self.tolerant) {
+                    Ok(()) => {
+                        self.readable += 1;
+                        None
+                    }
+                    Err(why) => Some((Some(version), Failure::Unreadable(why))),
                 }
-                Err(why) => Some((Some(version), Failure::Unreadable(why))),
-            },
+            }
             Status::BadRequest(why) => Some((None, Failure::Rejected(why))),
             Status::Gone => Some((None, Failure::Gone)),
             Status::NotFound => {
@@ -215,7 +217,9 @@ impl Client {
                 // the notice they were given.
                 let notice = deprecation.sunset.since(deprecation.since).as_micros();
                 let low = notice / 10;
-                let wait = cx.rng.range_inclusive(low.max(1), (notice * 6 / 10).max(low + 1));
+                let wait = cx
+                    .rng
+                    .range_inclusive(low.max(1), (notice * 6 / 10).max(low + 1));
                 cx.set_timer(ApiTimer::Migrate, Duration(wait));
                 self.migration_planned = true;
                 cx.note(|| format!("v{major} is deprecated: plans to migrate"));
@@ -251,11 +255,14 @@ impl Client {
     }
 
     pub fn state_row(&self) -> Vec<Cell> {
-        let last = self.failures.last().map_or(String::new(), |f| match f.failure {
-            Failure::Unreadable(why) => format!("unreadable: {why}"),
-            Failure::Rejected(why) => format!("400: {why}"),
-            Failure::Gone => "410 Gone".to_string(),
-        });
+        let last = self
+            .failures
+            .last()
+            .map_or(String::new(), |f| match f.failure {
+                Failure::Unreadable(why) => format!("unreadable: {why}"),
+                Failure::Rejected(why) => format!("400: {why}"),
+                Failure::Gone => "410 Gone".to_string(),
+            });
         vec![
             Cell::Text(format!(
                 "{} by {}, {}{}",
@@ -265,7 +272,11 @@ impl Client {
                 if self.laggard { ", laggard" } else { "" }
             )),
             Cell::Text(self.sent.to_string()),
-            Cell::Text(format!("{} ok, {} failed", self.readable, self.failures.len())),
+            Cell::Text(format!(
+                "{} ok, {} failed",
+                self.readable,
+                self.failures.len()
+            )),
             Cell::Text(last),
         ]
     }

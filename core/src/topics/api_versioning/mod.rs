@@ -224,7 +224,12 @@ const BUCKET: Duration = Duration::from_millis(1_000);
 
 /// The palette of major version `major`, so each major keeps its colour.
 fn major_palette(major: u32) -> Palette {
-    const CYCLE: [Palette; 4] = [Palette::Plain, Palette::Lead, Palette::Done, Palette::Contend];
+    const CYCLE: [Palette; 4] = [
+        Palette::Plain,
+        Palette::Lead,
+        Palette::Done,
+        Palette::Contend,
+    ];
     CYCLE[(major.saturating_sub(1) % 4) as usize]
 }
 
@@ -362,7 +367,9 @@ impl ProtocolTopic for ApiVersioningTopic {
         let now = simulation.now();
         for (i, process) in simulation.nodes().iter().enumerate() {
             match process {
-                ApiProcess::Client(client) => Self::client_spans(client, NodeId(i as u32), &mut spans),
+                ApiProcess::Client(client) => {
+                    Self::client_spans(client, NodeId(i as u32), &mut spans)
+                }
                 ApiProcess::Server(server) => Self::server_marks(server, &mut marks),
             }
         }
@@ -385,18 +392,28 @@ impl ProtocolTopic for ApiVersioningTopic {
             for major in 1..=server.majors().len() as u32 {
                 let mut counts = vec![0u64; buckets];
                 for served in server.served().iter().filter(|s| s.major == major) {
-                    if let Some(c) = counts.get_mut((served.at.as_micros() / BUCKET.as_micros()) as usize) {
+                    if let Some(c) =
+                        counts.get_mut((served.at.as_micros() / BUCKET.as_micros()) as usize)
+                    {
                         *c += 1;
                     }
                 }
                 lines.push(Line {
                     label: format!("v{major}"),
                     palette: major_palette(major),
-                    points: counts.iter().enumerate().map(|(b, &c)| (end(b), c)).collect(),
+                    points: counts
+                        .iter()
+                        .enumerate()
+                        .map(|(b, &c)| (end(b), c))
+                        .collect(),
                 });
             }
         }
-        let mut failures = [vec![0u64; buckets], vec![0u64; buckets], vec![0u64; buckets]];
+        let mut failures = [
+            vec![0u64; buckets],
+            vec![0u64; buckets],
+            vec![0u64; buckets],
+        ];
         for client in nodes.iter().filter_map(ApiProcess::client) {
             for failure in client.failures() {
                 let kind = match (failure.failure, client.tolerant) {
@@ -404,7 +421,9 @@ impl ProtocolTopic for ApiVersioningTopic {
                     (_, true) => 0,
                     (_, false) => 1,
                 };
-                if let Some(c) = failures[kind].get_mut((failure.at.as_micros() / BUCKET.as_micros()) as usize) {
+                if let Some(c) =
+                    failures[kind].get_mut((failure.at.as_micros() / BUCKET.as_micros()) as usize)
+                {
                     *c += 1;
                 }
             }
@@ -412,7 +431,11 @@ impl ProtocolTopic for ApiVersioningTopic {
         let failure_line = |label: &str, palette, counts: &[u64]| Line {
             label: label.to_string(),
             palette,
-            points: counts.iter().enumerate().map(|(b, &c)| (end(b), c)).collect(),
+            points: counts
+                .iter()
+                .enumerate()
+                .map(|(b, &c)| (end(b), c))
+                .collect(),
         };
         vec![
             Plot {
@@ -477,7 +500,11 @@ impl ProtocolTopic for ApiVersioningTopic {
                         let wrong = compatibility.needs_major() && release.version.major == before;
                         MatrixCell {
                             text: format!("{} at {}", release.version, seconds(release.at)),
-                            palette: if wrong { Palette::Faulty } else { Palette::Done },
+                            palette: if wrong {
+                                Palette::Faulty
+                            } else {
+                                Palette::Done
+                            },
                         }
                     },
                 );

@@ -50,7 +50,10 @@ impl ApiConfig {
     /// Spreads the laggards the same way, from the other end, so a laggard is
     /// not always also strict.
     pub fn is_laggard(&self, index: u32) -> bool {
-        spread(self.clients.saturating_sub(1 + index), self.laggards_per_ten)
+        spread(
+            self.clients.saturating_sub(1 + index),
+            self.laggards_per_ten,
+        )
     }
 
     /// The mean time between a client's requests.

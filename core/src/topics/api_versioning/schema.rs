@@ -89,12 +89,28 @@ impl Schema {
 /// One change to the schema, as a server team makes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    AddOptionalField { name: &'static str, kind: FieldType },
-    AddEnumValue { value: &'static str },
-    AddRequiredField { name: &'static str, kind: FieldType },
-    RenameField { from: &'static str, to: &'static str },
-    ChangeType { name: &'static str, to: FieldType },
-    RemoveField { name: &'static str },
+    AddOptionalField {
+        name: &'static str,
+        kind: FieldType,
+    },
+    AddEnumValue {
+        value: &'static str,
+    },
+    AddRequiredField {
+        name: &'static str,
+        kind: FieldType,
+    },
+    RenameField {
+        from: &'static str,
+        to: &'static str,
+    },
+    ChangeType {
+        name: &'static str,
+        to: FieldType,
+    },
+    RemoveField {
+        name: &'static str,
+    },
 }
 
 /// The changes the server releases, in order: the six kinds the topic
@@ -256,7 +272,10 @@ pub fn read(reader: &Schema, body: &Body, tolerant: bool) -> Result<(), Break> {
     {
         return Err(Break::MissingField(field.name));
     }
-    let carries_status = body.fields.iter().any(|(_, kind)| *kind == FieldType::Status);
+    let carries_status = body
+        .fields
+        .iter()
+        .any(|(_, kind)| *kind == FieldType::Status);
     if carries_status && !tolerant && !reader.statuses.contains(&body.status) {
         return Err(Break::UnknownValue(body.status));
     }
@@ -280,13 +299,20 @@ pub fn compatible(reader: &Schema, writer: &Schema, tolerant: bool) -> Result<()
         }
     }
     if let Some(field) = reader.fields.iter().find(|field| {
-        field.required && !writer.field(field.name).is_some_and(|written| written.required)
+        field.required
+            && !writer
+                .field(field.name)
+                .is_some_and(|written| written.required)
     }) {
         return Err(Break::MissingField(field.name));
     }
     let has_status = writer.fields.iter().any(|f| f.kind == FieldType::Status);
     if has_status && !tolerant {
-        if let Some(value) = writer.statuses.iter().find(|v| !reader.statuses.contains(v)) {
+        if let Some(value) = writer
+            .statuses
+            .iter()
+            .find(|v| !reader.statuses.contains(v))
+        {
             return Err(Break::UnknownValue(value));
         }
     }

@@ -89,7 +89,9 @@ impl Server {
 
     /// The newest version.
     pub fn latest(&self) -> Version {
-        self.majors.last().map_or(Version::FIRST, |major| major.latest)
+        self.majors
+            .last()
+            .map_or(Version::FIRST, |major| major.latest)
     }
 
     pub fn on_start(&mut self, cx: &mut Cx<ApiProcess>) {
@@ -204,7 +206,11 @@ impl Server {
             Status::Gone => 410,
             Status::NotFound => 404,
         };
-        self.served.push(Served { at: now, major, code });
+        self.served.push(Served {
+            at: now,
+            major,
+            code,
+        });
         let deprecation = found.and_then(|m| m.deprecation);
         cx.send(
             from,
@@ -248,11 +254,9 @@ impl Server {
             Cell::Text(majors.join(", ")),
             Cell::Text(self.served.len().to_string()),
             Cell::Text(format!("{ok} ok")),
-            Cell::Text(
-                self.releases
-                    .last()
-                    .map_or("v1.0 only".to_string(), |r| format!("{}: {}", r.version, r.change)),
-            ),
+            Cell::Text(self.releases.last().map_or("v1.0 only".to_string(), |r| {
+                format!("{}: {}", r.version, r.change)
+            })),
         ]
     }
 }
