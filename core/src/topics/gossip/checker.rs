@@ -2,9 +2,10 @@
 //! that changed, from what the checker remembers of each node (a few words
 //! per node, so a step costs the same at 10 or 10,000 nodes):
 //!
-//! - **no alive member declared dead**: a member that stayed up from the
-//!   moment a prober began the probe that led to its confirmation until that
-//!   confirmation is never confirmed dead. SWIM's suspicion sub-protocol
+//! - **no alive member declared dead**: a member that was up when it was
+//!   suspected and stayed up until its confirmation is never confirmed dead
+//!   (without suspicion, "suspected" is the confirmation itself: a member up
+//!   then is declared dead while alive). SWIM's suspicion sub-protocol
 //!   (§4.2) is what makes this hold when the network only delays messages:
 //!   the suspect hears of the suspicion and refutes it long before the
 //!   timeout. Under loss and partitions the suspicion or its refutation can
@@ -30,7 +31,7 @@ pub const INCARNATION_ONLY_GROWS: &str = "incarnation-only-grows";
 pub const INVARIANTS: &[InvariantInfo] = &[
     InvariantInfo {
         name: NO_ALIVE_MEMBER_DECLARED_DEAD,
-        summary: "A member that stayed up from the start of the probe that failed until its confirmation is never confirmed dead.",
+        summary: "A member that was up when it was suspected and stayed up is never confirmed dead: a live suspect refutes in time.",
     },
     InvariantInfo {
         name: RUMOUR_ONLY_FROM_SOURCE,
@@ -62,8 +63,9 @@ pub struct GossipChecker {
     seen: Vec<Seen>,
     /// Every (key, version) some node wrote, sorted.
     originated: Vec<(u8, Version)>,
-    /// Confirmations of members that were down at some point of the probe
-    /// (true detections), and of members up throughout (false positives).
+    /// Confirmations of members that were down at some point since their
+    /// suspicion (true detections), and of members up throughout (false
+    /// positives).
     detections: u64,
     false_positives: u64,
 }
@@ -148,13 +150,13 @@ impl Checker<GossipNode> for GossipChecker {
                     .seen
                     .get(member.index())
                     .map_or(Time::NEVER, |s| s.up_since);
-                if member_up && up_since <= confirmation.probe_started {
+                if member_up && up_since <= confirmation.suspected_at {
                     self.false_positives += 1;
                     found.push(Violation {
                         invariant: NO_ALIVE_MEMBER_DECLARED_DEAD,
                         message: format!(
-                            "{changed} confirmed {member} dead (incarnation {}) at {}, but {member} has been up since {up_since}, before the probe began at {}",
-                            confirmation.incarnation, confirmation.at, confirmation.probe_started
+                            "{changed} confirmed {member} dead (incarnation {}) at {}, but {member} has been up since {up_since}, since before it was suspected at {}",
+                            confirmation.incarnation, confirmation.at, confirmation.suspected_at
                         ),
                     });
                 } else {

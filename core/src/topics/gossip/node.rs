@@ -155,6 +155,17 @@ impl GossipNode {
         !self.hot.is_empty()
     }
 
+    /// Puts `update` in the store as if learned, for the checker's tests.
+    #[cfg(test)]
+    pub(super) fn forge_update(&mut self, update: Update) {
+        self.store[usize::from(update.key)].version = update.version;
+    }
+
+    #[cfg(test)]
+    pub(super) fn forge_incarnation(&mut self, incarnation: u32) {
+        self.swim.forge_incarnation(incarnation);
+    }
+
     fn versions(&self) -> [Version; KEYS] {
         self.store.map(|entry| entry.version)
     }

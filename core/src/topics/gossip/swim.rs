@@ -40,9 +40,9 @@ pub struct SwimConfig {
 pub struct Confirmation {
     pub member: NodeId,
     pub incarnation: u32,
-    /// When the probe that started it began: the member was unreachable from
-    /// then on, as far as this node could tell.
-    pub probe_started: Time,
+    /// When the suspicion began (the indirect probes failed; the same instant
+    /// as `at` without suspicion): from then on a live member could refute.
+    pub suspected_at: Time,
     pub at: Time,
 }
 
@@ -50,7 +50,6 @@ pub struct Confirmation {
 struct Probe {
     sequence: u32,
     target: NodeId,
-    started: Time,
     indirect: bool,
 }
 
@@ -58,7 +57,7 @@ struct Probe {
 struct Suspicion {
     member: NodeId,
     incarnation: u32,
-    probe_started: Time,
+    since: Time,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -104,6 +103,11 @@ impl Swim {
 
     pub fn count(&self, status: Status) -> usize {
         self.view.iter().filter(|entry| entry.1 == status).count()
+    }
+
+    #[cfg(test)]
+    pub(super) fn forge_incarnation(&mut self, incarnation: u32) {
+        self.incarnation = incarnation;
     }
 
     pub(super) fn crash(&mut self) {
@@ -231,7 +235,6 @@ impl GossipNode {
         self.swim.probe = Some(Probe {
             sequence,
             target,
-            started: cx.now(),
             indirect: false,
         });
         let gossip = self.swim.piggyback(target);
@@ -260,9 +263,11 @@ impl GossipNode {
             }
         }
         cx.note(|| {
+            let through: Vec<String> = helpers.iter().map(NodeId::to_string).collect();
             format!(
-                "no ack from {} in time: ping-req through {helpers:?}",
-                probe.target
+                "no ack from {} in time: ping-req through {}",
+                probe.target,
+                through.join(", ")
             )
         });
         for helper in helpers {
@@ -302,7 +307,7 @@ impl GossipNode {
         }
         let Some(timeout) = config.suspicion else {
             cx.note(|| format!("no indirect ack from {}: dead at once", probe.target));
-            self.confirm(probe.target, incarnation, probe.started, config, cx);
+            self.confirm(probe.target, incarnation, cx.now(), config, cx);
             return;
         };
         let suspect = MemberUpdate {
@@ -323,7 +328,7 @@ impl GossipNode {
             self.swim.suspicions.push(Suspicion {
                 member: probe.target,
                 incarnation,
-                probe_started: probe.started,
+                since: cx.now(),
             });
             cx.set_timer(
                 GossipTimer::Suspicion {
@@ -363,14 +368,14 @@ impl GossipNode {
             cx.note(|| format!("suspicion of {member} was refuted or overtaken"));
             return;
         }
-        self.confirm(member, incarnation, suspicion.probe_started, config, cx);
+        self.confirm(member, incarnation, suspicion.since, config, cx);
     }
 
     fn confirm(
         &mut self,
         member: NodeId,
         incarnation: u32,
-        probe_started: Time,
+        suspected_at: Time,
         config: SwimConfig,
         cx: &mut Cx<Self>,
     ) {
@@ -386,7 +391,7 @@ impl GossipNode {
         self.swim.last_confirmation = Some(Confirmation {
             member,
             incarnation,
-            probe_started,
+            suspected_at,
             at: cx.now(),
         });
     }
@@ -402,10 +407,13 @@ impl GossipNode {
                 continue;
             }
             if update.member == self.id {
-                if update.status != Status::Alive && update.incarnation >= self.swim.incarnation {
+                if update.status != Status::Alive {
                     // §4.2: refute with a higher incarnation, to everyone by
-                    // gossip and to the sender directly.
-                    self.swim.incarnation = update.incarnation + 1;
+                    // gossip; and tell the sender directly, even if its news
+                    // is older than this member's incarnation already.
+                    if update.incarnation >= self.swim.incarnation {
+                        self.swim.incarnation = update.incarnation + 1;
+                    }
                     let alive = MemberUpdate {
                         member: self.id,
                         status: Status::Alive,

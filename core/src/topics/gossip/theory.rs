@@ -186,14 +186,3 @@ pub fn infection_band(mode: Mode, fanout: u32, nodes: usize, seeds: u64) -> Band
         rounds_to_all: quantiles(&mut finished),
     }
 }
-
-/// The sizes and seeds of [`MEASURED_ROUNDS`].
-pub const MEASURED_SIZES: [usize; 3] = [100, 1_000, 10_000];
-pub const MEASURED_SEEDS: u64 = 20;
-
-/// Rounds to reach everyone with fanout 1 (fewest, median, most over
-/// [`MEASURED_SEEDS`] seeds), per mode (push, pull, push-pull) and size of
-/// [`MEASURED_SIZES`]. Too slow to measure in a page frame at 10,000 nodes,
-/// so pinned here; a test measures the first two sizes again, an ignored one
-/// all three.
-pub const MEASURED_ROUNDS: [[[u32; 3]; 3]; 3] = [[[0; 3]; 3]; 3];
