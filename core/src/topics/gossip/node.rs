@@ -435,7 +435,7 @@ impl Node for GossipNode {
             badge: if newest.is_none() {
                 String::new()
             } else {
-                format!("{}", newest.counter)
+                newest.counter.to_string()
             },
             detail: format!(
                 "{role}; newest {newest}; incarnation {}; {} suspect, {} dead in its view",

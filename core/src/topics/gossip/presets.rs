@@ -94,12 +94,12 @@ pub const PRESETS: &[ProtocolPreset] = &[
         info: PresetInfo {
             name: "lossy-with-suspicion",
             title: "Lossy network, with suspicion",
-            summary: "10% of messages are lost: probes fail and live members are suspected, but each refutes with a higher incarnation before the timeout.",
+            summary: "15% of messages are lost: probes fail and live members are suspected, but each refutes with a higher incarnation before the timeout.",
             seed: 4,
-            params: &[("nodes", 16), ("swim", 1), ("drop", 10), ("suspicion", 1000), ("rate", 0)],
+            params: &[("nodes", 16), ("swim", 1), ("drop", 15), ("suspicion", 1000), ("rate", 0)],
             bug: None,
             narration: &[
-                say(0, "16 members, 10% of messages lost. A direct probe fails when the ping or the ack is lost (about 19%), and all three indirect probes too now and then."),
+                say(0, "16 members, 15% of messages lost. A direct probe fails when the ping or the ack is lost (about 28%), and all three indirect probes too now and then."),
                 say(1500, "Live members get suspected: the incarnation column shows those that heard of their suspicion and refuted it, announcing a higher incarnation that overrides the suspicion everywhere."),
                 say(6000, "The members-confirmed-dead chart stays at zero: each suspicion is refuted within the 1 s timeout. Loss made detection noisier, not wrong. Now switch to the next preset."),
             ],
@@ -112,10 +112,10 @@ pub const PRESETS: &[ProtocolPreset] = &[
             title: "Lossy network, without suspicion (bug)",
             summary: "The same lossy network with the no-suspicion bug: a member whose indirect probes fail is dead at once, and live members are declared dead.",
             seed: 4,
-            params: &[("nodes", 16), ("swim", 1), ("drop", 10), ("rate", 0)],
+            params: &[("nodes", 16), ("swim", 1), ("drop", 15), ("rate", 0)],
             bug: Some(BUG_NO_SUSPICION),
             narration: &[
-                say(0, "The same 16 members and 10% loss, with the no-suspicion bug: when the direct ping and the three ping-reqs all fail, the prober confirms the target dead on the spot (SWIM §3 without §4.2)."),
+                say(0, "The same 16 members and 15% loss, with the no-suspicion bug: when the direct ping and the three ping-reqs all fail, the prober confirms the target dead on the spot (SWIM §3 without §4.2)."),
                 say(1500, "Sooner or later a ping and all three indirect paths lose a message in the same period: a live member is declared dead, and no-alive-member-declared-dead fires. It has no chance to refute."),
             ],
         },

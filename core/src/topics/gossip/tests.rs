@@ -47,7 +47,7 @@ fn every_mode_reaches_everyone_near_the_theory() {
             let rounds = curve.len() as f64 - 1.0;
             let expected = theory::expected_rounds(mode, fanout, 300);
             assert!(
-                rounds <= 2.0 * expected + 3.0 && rounds >= expected / 2.0,
+                (expected / 2.0..=2.0 * expected + 3.0).contains(&rounds),
                 "{mode:?} fanout {fanout}: {rounds} rounds, theory {expected:.1}"
             );
             // Monotone, starting from the one writer.
