@@ -67,7 +67,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(200, "n0 writes k1 and n1 writes k2, one on each side. Each rumour reaches its own half in a few rounds and no further."),
                 say(2500, "The rumours have gone cold: each node keeps an update hot for 2·log₂ n + 4 rounds. Anti-entropy meanwhile finds nothing to repair within a half."),
                 say(3000, "The partition heals. No rumour is hot any more, so only anti-entropy can carry k1 and k2 across: each exchange sends 64 bytes of digest and only the entries the partner lacks."),
-                say(6000, "Every node now holds both writes. Compare the anti-entropy traffic chart: digests cost a fraction of exchanging whole stores."),
+                say(4517, "Every node now holds both writes: anti-entropy carried each to the 12 nodes of the other half by 4.4 and 4.5 s, in about a second and a half. Compare the anti-entropy traffic chart: digests cost a fraction of exchanging whole stores."),
             ],
         },
         script: partition_then_heal,
