@@ -34,6 +34,7 @@ macro_rules! with_topics {
             quorum::QuorumTopic => protocol,
             vector_clocks::VectorClocksTopic => protocol,
             data_sync::DataSyncTopic => protocol,
+            gossip::GossipTopic => protocol,
             service_discovery::ServiceDiscoveryTopic => protocol,
             consistent_hashing::ConsistentHashingTopic => structure,
             bloom_filter::BloomFilterTopic => structure,
