@@ -75,7 +75,7 @@
 //! at a quarter of the queue; when an item in flight still meets a full
 //! queue (a long delay, a reordered signal) it is dropped and counted, so
 //! block is not strictly lossless here. The producer's outbox under block
-//! and credit is bounded by the queue capacity, and an arrival that finds it
+//! and credit holds a quarter of the queue capacity, and an arrival that finds it
 //! full is not made at all (a blocked caller); crash time is not counted in
 //! Little's law.
 //!

@@ -5,7 +5,7 @@
 //! Open loop means it does not wait for anything: under unbounded and drop
 //! policies every arrival becomes an item and goes straight to stage A.
 //! Under block and credit the link to A may say "not now"; items then wait
-//! in the producer's outbox, bounded by the queue capacity, and an arrival
+//! in the producer's outbox, bounded by a quarter of the queue capacity, and an arrival
 //! that finds the outbox full is not produced at all (throttled): the
 //! producer is slowed to what the pipeline can take, which is the point of
 //! backpressure (a real producer would block its caller, or read its socket
@@ -82,6 +82,13 @@ impl Producer {
         &self.seconds
     }
 
+    /// Under block and credit, how many made items may wait to be sent: a
+    /// quarter of the queue capacity, so that a resume (which lets all of them
+    /// go at once) fits in the headroom stage A keeps for it.
+    pub fn outbox_limit(&self) -> usize {
+        (self.config.capacity as usize / 4).max(1)
+    }
+
     fn sample(&mut self, now: Time) -> &mut ProducerSample {
         let second = (now.as_micros() / 1_000_000) as usize;
         if self.seconds.len() <= second {
@@ -113,9 +120,7 @@ impl Producer {
         let now = cx.now();
         match timer {
             PipelineTimer::Produce => {
-                if self.config.policy.holds_back()
-                    && self.outbox.len() >= self.config.capacity as usize
-                {
+                if self.config.policy.holds_back() && self.outbox.len() >= self.outbox_limit() {
                     self.throttled += 1;
                     self.sample(now).throttled += 1;
                     cx.note(|| "outbox full: the arrival is not produced (throttled)".to_string());
