@@ -72,7 +72,7 @@ say(0, "The producer makes about 80 items a second, within B's 100. Queues hold 
             narration: &[
 say(0, "The same run as drop newest, on the same seed, but a full queue evicts its oldest item to make room for the arriving one."),
                 say(2000, "B slows to half speed; its queue fills and every arrival now evicts the item at the front: about as many drops as with drop newest."),
-                say(3000, "Each eviction moves the queue forward as a service does, so an item reaches the front after about 20 / (80 + 50) s instead of 20 / 50 s: the items delivered are fresher, and the p50 latency is well below drop newest's. The price: the evicted items had already spent their wait in the queue for nothing."),
+                say(3000, "Each eviction moves the queue forward as a service does, so an item reaches the front after about 20 / (80 + 50) s instead of 20 / 50 s: the items delivered are fresher: their p50 latency is about 290 ms, against about 400 ms with drop newest. The price: the evicted items had already spent their wait in the queue for nothing."),
                 say(6000, "B is back at full speed. Which to choose depends on the items: drop oldest for telemetry and quotes, where only fresh values matter; drop newest where the work already queued has been promised."),
             ],
         },
@@ -106,7 +106,7 @@ say(0, "Credit: each stage grants its upstream request(n) for the room in its qu
             narration: &[
 say(0, "The bug: every sender counts its credits as a running demand += n, and adds the n of a repeated request again. Each stage re-sends its last request every 100 ms, as the correct model does, so a lost one is repaired."),
                 say(200, "Each re-send now grants its n once more. The senders believe they have credits the receivers never granted."),
-                say(1500, "B's upstream has sent more items than B granted: demand-respected fires. B receives them, its queue passes its capacity of 20 (bounded-queue-within-capacity fires too) and keeps growing as with an unbounded queue: the credits stopped meaning anything. The fix is the cumulative total: keep the highest total granted, never add."),
+                say(1280, "B's upstream has sent more items than B granted: demand-respected fires. B receives them, its queue passes its capacity of 20 (bounded-queue-within-capacity fires too) and keeps growing as with an unbounded queue: the credits stopped meaning anything. The fix is the cumulative total: keep the highest total granted, never add."),
             ],
         },
         script: no_script,
