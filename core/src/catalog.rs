@@ -44,6 +44,7 @@ macro_rules! with_topics {
             circuit_breaker::CircuitBreakerTopic => protocol,
             rate_limiting::RateLimitingTopic => protocol,
             api_versioning::ApiVersioningTopic => protocol,
+            backpressure::BackpressureTopic => protocol,
         }
     };
 }
