@@ -120,6 +120,12 @@ impl Caller {
         self.budget
     }
 
+    /// For the checker's tests: claim a budget without keeping one.
+    #[cfg(test)]
+    pub fn claim_budget(&mut self) {
+        self.policy.budget = true;
+    }
+
     /// The hedging delay: the observed p95 of successful attempts, once
     /// there are enough of them.
     pub fn hedge_delay(&self) -> Option<Duration> {
@@ -152,7 +158,11 @@ impl Caller {
             id: CallId(self.next_call),
             origin,
             started_at: now,
-            deadline: if self.policy.deadlines { deadline } else { None },
+            deadline: if self.policy.deadlines {
+                deadline
+            } else {
+                None
+            },
             root_deadline,
             trace,
             attempts: 1,
@@ -262,7 +272,17 @@ impl Caller {
     }
 
     /// The downstream restarted: every attempt in flight to it is lost.
+    /// Returns the calls that ended for it (out of attempts or past their
+    /// deadline); the others retry.
     pub fn on_go_away(&mut self, cx: &mut Cx<PartialProcess>) -> Vec<Finished> {
+        let lost: usize = self.calls.iter().map(|c| c.in_flight.len()).sum();
+        let chain = self.chain;
+        cx.note(|| {
+            format!(
+                "{lost} {} attempts in flight failed at once",
+                chain.as_str()
+            )
+        });
         let mut finished = Vec::new();
         let mut at = 0;
         while at < self.calls.len() {

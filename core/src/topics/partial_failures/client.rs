@@ -88,6 +88,11 @@ impl Client {
         &self.callers[chain.index()]
     }
 
+    #[cfg(test)]
+    pub fn caller_mut(&mut self, chain: Chain) -> &mut Caller {
+        &mut self.callers[chain.index()]
+    }
+
     pub fn sent(&self) -> u64 {
         self.ids.issued()
     }

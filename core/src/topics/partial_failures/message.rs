@@ -143,7 +143,9 @@ impl Labelled for PartialMessage {
                 deadline,
                 ..
             } => match deadline {
-                Some(deadline) => format!("{} a{} (deadline {deadline})", chain.as_str(), attempt.0),
+                Some(deadline) => {
+                    format!("{} a{} (deadline {deadline})", chain.as_str(), attempt.0)
+                }
                 None => format!("{} a{}", chain.as_str(), attempt.0),
             },
             PartialMessage::Reply {

@@ -135,7 +135,7 @@ pub const DEADLINES: &str = "deadlines";
 const RATE_PARAM: ParamSpec = ParamSpec {
     name: REQUEST_RATE,
     label: "Requests per second",
-    default: 60,
+    default: 40,
     min: 0,
     max: 200,
     step: 1,
@@ -143,7 +143,12 @@ const RATE_PARAM: ParamSpec = ParamSpec {
     choices: &[],
 };
 
-const fn timeout(name: &'static str, label: &'static str, default: i64, help: &'static str) -> ParamSpec {
+const fn timeout(
+    name: &'static str,
+    label: &'static str,
+    default: i64,
+    help: &'static str,
+) -> ParamSpec {
     ParamSpec {
         name,
         label,
@@ -197,7 +202,12 @@ const BACKOFF_PARAM: ParamSpec = ParamSpec {
     choices: &["none", "exponential", "full jitter"],
 };
 
-const fn switch(name: &'static str, label: &'static str, default: i64, help: &'static str) -> ParamSpec {
+const fn switch(
+    name: &'static str,
+    label: &'static str,
+    default: i64,
+    help: &'static str,
+) -> ParamSpec {
     ParamSpec {
         name,
         label,
@@ -584,7 +594,8 @@ impl ProtocolTopic for PartialFailuresTopic {
         plots.push(Plot {
             title: "Amplification over time".into(),
             unit: "%",
-            caption: "backend attempts per 100 client requests, each second, against (1 + r)^3".into(),
+            caption: "backend attempts per 100 client requests, each second, against (1 + r)^3"
+                .into(),
             lines,
         });
         plots

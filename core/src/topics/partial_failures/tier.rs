@@ -237,13 +237,6 @@ impl TierNode {
                         Some(caller) => caller.on_go_away(cx),
                         None => Vec::new(),
                     };
-                    cx.note(|| {
-                        format!(
-                            "{from} restarted: {} {} calls failed at once",
-                            finished.len(),
-                            chain.as_str()
-                        )
-                    });
                     for done in finished {
                         self.answer(chain, done, cx);
                     }
@@ -252,7 +245,12 @@ impl TierNode {
             other => {
                 use crate::sim::node::Labelled;
                 let kind = other.kind();
-                cx.note(|| format!("drops {kind} from {from}: not for the {}", self.tier.as_str()));
+                cx.note(|| {
+                    format!(
+                        "drops {kind} from {from}: not for the {}",
+                        self.tier.as_str()
+                    )
+                });
             }
         }
     }
@@ -360,7 +358,13 @@ impl TierNode {
                 // The frontend and the middle: their part is done, now the
                 // call below.
                 Some(caller) if done.outcome == Outcome::Ok => {
-                    caller.start(job.attempt, job.deadline, Some(job.root_deadline), job.trace, cx);
+                    caller.start(
+                        job.attempt,
+                        job.deadline,
+                        Some(job.root_deadline),
+                        job.trace,
+                        cx,
+                    );
                 }
                 _ => {
                     let reply = match done.outcome {
@@ -397,7 +401,9 @@ impl TierNode {
                 Next::Expired(job) => {
                     lane.waiting.pop_front();
                     lane.expired += 1;
-                    cx.note(|| format!("a{}: deadline passed in the queue, dropped", job.attempt.0));
+                    cx.note(|| {
+                        format!("a{}: deadline passed in the queue, dropped", job.attempt.0)
+                    });
                 }
                 Next::Idle => break,
             }
@@ -529,7 +535,9 @@ impl TierNode {
             Cell::Text(lane(Chain::Naive)),
             Cell::Text(match last {
                 Some([guarded, naive]) => {
-                    format!("arrivals in the last full second: {guarded}/s guarded, {naive}/s naive")
+                    format!(
+                        "arrivals in the last full second: {guarded}/s guarded, {naive}/s naive"
+                    )
                 }
                 None => "-".to_string(),
             }),
