@@ -280,7 +280,8 @@ fn the_budget_invariant_fires_on_a_caller_that_retries_past_it() {
         ms(1_000),
         Action::operation(Some(BACKEND), &BackendOp::Outage),
     );
-    let storm = run(&scenario, 1_900);
+    // By 2.9 s the client has retried most requests of the outage twice.
+    let storm = run(&scenario, 2_900);
     let simulation = sim(storm.as_ref());
     let mut nodes: Vec<PartialProcess> = simulation.nodes().to_vec();
     let PartialProcess::Client(client) = &mut nodes[CLIENT.index()] else {
