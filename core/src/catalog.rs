@@ -45,6 +45,7 @@ macro_rules! with_topics {
             rate_limiting::RateLimitingTopic => protocol,
             api_versioning::ApiVersioningTopic => protocol,
             backpressure::BackpressureTopic => protocol,
+            partial_failures::PartialFailuresTopic => protocol,
         }
     };
 }
