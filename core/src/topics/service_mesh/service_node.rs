@@ -121,6 +121,15 @@ impl ServiceNode {
         &self.apps[plane.index()][version.index()]
     }
 
+    /// Gives the mesh sidecar another rollout (for the tests that show the
+    /// checker catching a broken one).
+    #[cfg(test)]
+    pub fn replace_rollout(&mut self, rollout: super::rollout::Rollout) {
+        if let Some(current) = self.outbound[Plane::Mesh.index()].rollout_mut() {
+            *current = rollout;
+        }
+    }
+
     pub fn on_start(&mut self, cx: &mut Cx<MeshProcess>) {
         self.schedule_rollout_step(cx);
     }
