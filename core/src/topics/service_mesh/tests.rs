@@ -145,7 +145,10 @@ fn a_bad_canary_is_rolled_back_and_gets_nothing_more() {
     let frontend = service(run.as_ref(), Workload::Frontend);
     let outbound = frontend.outbound(Plane::Mesh);
     let Phase::RolledBack { at } = outbound.rollout().expect("rollout").phase() else {
-        panic!("not rolled back: {:?}", outbound.rollout().map(|r| r.phase()));
+        panic!(
+            "not rolled back: {:?}",
+            outbound.rollout().map(|r| r.phase())
+        );
     };
     assert!(at > ms(6_000) && at < ms(8_000), "rolled back at {at}");
     assert_eq!(sim(run.as_ref()).checker().breached_at(), Some(at));
@@ -339,11 +342,24 @@ fn brown_out_figures() {
     let client = sim(run.as_ref()).nodes()[CLIENT.index()].client().unwrap();
     for plane in Plane::BOTH {
         for (i, s) in client.measure(plane).seconds.iter().enumerate() {
-            println!("{} {i}: ok {} failed {} err {}% p50 {} p99 {}", plane.as_str(), s.ok, s.failed, s.error_percent(), s.latency_ms(0.5), s.latency_ms(0.99));
+            println!(
+                "{} {i}: ok {} failed {} err {}% p50 {} p99 {}",
+                plane.as_str(),
+                s.ok,
+                s.failed,
+                s.error_percent(),
+                s.latency_ms(0.5),
+                s.latency_ms(0.99)
+            );
         }
     }
     for w in [Workload::Cart, Workload::Payments] {
         let s = service(run.as_ref(), w);
-        println!("{:?} {:?} {:?}", w, s.outbound(Plane::Mesh).stats(), s.outbound(Plane::Bare).stats());
+        println!(
+            "{:?} {:?} {:?}",
+            w,
+            s.outbound(Plane::Mesh).stats(),
+            s.outbound(Plane::Bare).stats()
+        );
     }
 }
