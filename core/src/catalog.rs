@@ -46,6 +46,7 @@ macro_rules! with_topics {
             api_versioning::ApiVersioningTopic => protocol,
             backpressure::BackpressureTopic => protocol,
             partial_failures::PartialFailuresTopic => protocol,
+            service_mesh::ServiceMeshTopic => protocol,
         }
     };
 }
