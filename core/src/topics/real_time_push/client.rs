@@ -242,12 +242,14 @@ impl Client {
                 match (self.transport, self.state) {
                     (Transport::ShortPolling, _) => self.open(cx),
                     (_, ClientState::BackingOff) => {}
-                    (Transport::LongPolling, _) => {
-                        if silence > Duration(self.config.hold.as_micros() + heartbeats.as_micros())
-                        {
-                            self.back_off("no answer to the long poll", cx);
-                        }
+                    (Transport::LongPolling, _)
+                        if silence
+                            > Duration(self.config.hold.as_micros() + heartbeats.as_micros()) =>
+                    {
+                        self.back_off("no answer to the long poll", cx);
                     }
+                    // A long poll may be silent for its whole hold.
+                    (Transport::LongPolling, _) => {}
                     (_, _) if silence > heartbeats => {
                         self.back_off("nothing heard for three heartbeats", cx);
                     }

@@ -346,6 +346,10 @@ pub static MACHINE: StateMachine = StateMachine {
 
 type PushSimulation = Simulation<PushProcess, PushChecker>;
 
+/// A group's transport, its costs per second and its latency quantiles per
+/// second, as the plots read them.
+type Group<'a> = (Transport, Vec<Second>, &'a [(u64, u64, u64)]);
+
 /// The server of a run.
 pub fn server_of(simulation: &PushSimulation) -> Option<&Server> {
     simulation
@@ -503,7 +507,7 @@ impl ProtocolTopic for RealTimePushTopic {
     const PLOTTED: bool = true;
 
     fn plots(simulation: &PushSimulation) -> Vec<Plot> {
-        let groups: Vec<(Transport, Vec<Second>, &[(u64, u64, u64)])> = clients_of(simulation)
+        let groups: Vec<Group> = clients_of(simulation)
             .map(|(node, client)| {
                 (
                     client.transport(),
