@@ -47,6 +47,7 @@ macro_rules! with_topics {
             backpressure::BackpressureTopic => protocol,
             partial_failures::PartialFailuresTopic => protocol,
             service_mesh::ServiceMeshTopic => protocol,
+            real_time_push::RealTimePushTopic => protocol,
         }
     };
 }
