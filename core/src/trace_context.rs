@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(parse("a.b=2"), Invalid::Key { index: 0 });
         assert_eq!(parse("tenant@=2"), Invalid::Key { index: 0 });
         assert_eq!(parse("tenant@1sys=2"), Invalid::Key { index: 0 });
-        assert_eq!(parse("t@fifteenchars15=2"), Invalid::Key { index: 0 });
+        assert_eq!(parse("t@fifteencharss15=2"), Invalid::Key { index: 0 });
         assert_eq!(
             parse(&format!("a{}=1", "b".repeat(256))),
             Invalid::Key { index: 0 }
