@@ -48,6 +48,7 @@ macro_rules! with_topics {
             partial_failures::PartialFailuresTopic => protocol,
             service_mesh::ServiceMeshTopic => protocol,
             real_time_push::RealTimePushTopic => protocol,
+            distributed_tracing::DistributedTracingTopic => protocol,
         }
     };
 }

@@ -14,7 +14,8 @@
 //! Beside them, the data structures the topics teach, each a library with its own
 //! API: [`bloom`], [`hashing`], [`merkle`], [`skiplist`], [`tsdb`], [`ratelimit`];
 //! [`history`], client histories of a key-value store and a linearizability checker
-//! for them; and [`traffic`], services, load and latency sketches the resilience topics share.
+//! for them; [`traffic`], services, load and latency sketches the resilience topics share;
+//! and [`trace_context`], the W3C Trace Context headers (`traceparent`, `tracestate`).
 
 pub mod bloom;
 pub mod catalog;
@@ -28,5 +29,6 @@ pub mod sim;
 pub mod skiplist;
 pub mod sort;
 pub mod topics;
+pub mod trace_context;
 pub mod traffic;
 pub mod tsdb;
