@@ -196,13 +196,6 @@ impl Monitor {
         self.firings.clear();
     }
 
-    /// Forgets every alert, as a broken rule evaluator would: for the tests
-    /// of `alert-fires-on-fast-burn`.
-    #[cfg(test)]
-    pub(crate) fn forget_alerts(&mut self) {
-        self.firings.clear();
-    }
-
     /// Whether `kind` is firing for `service` now.
     pub fn firing(&self, service: ServiceName, kind: AlertKind) -> bool {
         self.firings
