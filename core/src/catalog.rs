@@ -49,6 +49,7 @@ macro_rules! with_topics {
             service_mesh::ServiceMeshTopic => protocol,
             real_time_push::RealTimePushTopic => protocol,
             distributed_tracing::DistributedTracingTopic => protocol,
+            observability::ObservabilityTopic => protocol,
         }
     };
 }
