@@ -42,6 +42,7 @@ macro_rules! with_topics {
             time_series::TimeSeriesTopic => structure,
             circuit_breaker::CircuitBreakerTopic => protocol,
             rate_limiting::RateLimitingTopic => protocol,
+            multi_tenancy::MultiTenancyTopic => protocol,
         }
     };
 }
