@@ -39,9 +39,9 @@
 //!
 //! **The model** ([`server`], [`scheduler`], [`tenant`]). Three to eight
 //! tenants ([`tenant`]) send open-loop Poisson requests
-//! ([`crate::traffic::clients`]) of 1 to 4 work units each; a unit takes an
-//! exponential service time of mean `unit-ms` on a worker
-//! ([`crate::traffic::distribution`]). Tenant 0 can turn noisy: its rate is
+//! ([`crate::traffic::clients`]) of 1 to 4 work units each; a request holds
+//! a worker for a log-normal service time of median `size × unit-ms` and σ =
+//! 0.25 ([`crate::traffic::distribution`]). Tenant 0 can turn noisy: its rate is
 //! multiplied by `noise` (the Noisy neighbour buttons, or from the start). The
 //! server ([`server`]), or one server per cell, admits each request through
 //! the tenant's token bucket ([`crate::ratelimit::TokenBucket`], `rate-limit

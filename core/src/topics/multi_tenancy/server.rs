@@ -21,6 +21,11 @@ use super::message::{Isolation, Refusal, TenancyMessage, TenancyTimer, TenantId}
 use super::process::{TenancyConfig, TenancyProcess, QUOTA_WINDOW};
 use super::scheduler::{Scheduler, Waiting};
 
+/// The spread of service times around `size × unit` (σ = 0.25 of a
+/// log-normal: p99 about 1.8 times the median), so the tail is the queue's,
+/// not the service's.
+const SERVICE_SIGMA_MILLI: u32 = 250;
+
 /// A request on a worker.
 #[derive(Clone, Copy, Debug)]
 struct InService {
@@ -39,6 +44,12 @@ pub struct Pool {
 impl Pool {
     pub fn busy(&self) -> usize {
         self.in_service.len()
+    }
+
+    /// For tests of the checker: the workers stop as a broken server's would.
+    #[cfg(test)]
+    pub fn drop_work_in_service(&mut self) {
+        self.in_service.clear();
     }
 }
 
@@ -144,6 +155,11 @@ impl Server {
 
     pub fn pools(&self) -> &[Pool] {
         &self.pools
+    }
+
+    #[cfg(test)]
+    pub fn pools_mut(&mut self) -> &mut [Pool] {
+        &mut self.pools
     }
 
     pub fn limits(&self) -> &[TenantLimits] {
@@ -257,8 +273,12 @@ impl Server {
             let Some(waiting) = self.pools[pool].scheduler.pop() else {
                 break;
             };
-            let mean = Duration(unit.as_micros() * u64::from(waiting.size));
-            let after = ServiceTime::Exponential { mean }.sample(cx.rng);
+            let median = Duration(unit.as_micros() * u64::from(waiting.size));
+            let after = ServiceTime::LogNormal {
+                median,
+                sigma_milli: SERVICE_SIGMA_MILLI,
+            }
+            .sample(cx.rng);
             self.next_work += 1;
             let work = WorkId(self.next_work);
             self.pools[pool]
