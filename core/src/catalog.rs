@@ -50,6 +50,7 @@ macro_rules! with_topics {
             real_time_push::RealTimePushTopic => protocol,
             distributed_tracing::DistributedTracingTopic => protocol,
             observability::ObservabilityTopic => protocol,
+            multi_tenancy::MultiTenancyTopic => protocol,
         }
     };
 }
