@@ -43,7 +43,6 @@ macro_rules! with_topics {
             time_series::TimeSeriesTopic => structure,
             circuit_breaker::CircuitBreakerTopic => protocol,
             rate_limiting::RateLimitingTopic => protocol,
-            api_versioning::ApiVersioningTopic => protocol,
             backpressure::BackpressureTopic => protocol,
             partial_failures::PartialFailuresTopic => protocol,
             service_mesh::ServiceMeshTopic => protocol,
@@ -51,6 +50,7 @@ macro_rules! with_topics {
             distributed_tracing::DistributedTracingTopic => protocol,
             observability::ObservabilityTopic => protocol,
             multi_tenancy::MultiTenancyTopic => protocol,
+            api_versioning::ApiVersioningTopic => protocol,
         }
     };
 }
