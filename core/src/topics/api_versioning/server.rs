@@ -98,10 +98,16 @@ impl Server {
         self.schedule_release(cx);
     }
 
+    /// Releases follow a calendar (release k at k periods), so a restart
+    /// resumes the train instead of starting its period again; a release
+    /// from the button brings the next one forward by a period.
     fn schedule_release(&self, cx: &mut Cx<ApiProcess>) {
         cx.cancel_timer(ApiTimer::Release);
-        if self.config.release_every > Duration::ZERO && self.releases.len() < EVOLUTION.len() {
-            cx.set_timer(ApiTimer::Release, self.config.release_every);
+        let period = self.config.release_every.as_micros();
+        if period > 0 && self.releases.len() < EVOLUTION.len() {
+            let due = Time(period.saturating_mul(self.releases.len() as u64 + 1));
+            let wait = due.since(cx.now()).max(Duration(1));
+            cx.set_timer(ApiTimer::Release, wait);
         }
     }
 
