@@ -145,7 +145,10 @@ impl Client {
         self.sent += 1;
         let order = self.index as u64 * 10_000 + self.sent as u64;
         // Every other request creates an order: a body in the client's schema.
-        let body = (self.sent % 2 == 0).then(|| Body::write(&self.version.schema(), order));
+        let body = self
+            .sent
+            .is_multiple_of(2)
+            .then(|| Body::write(&self.version.schema(), order));
         cx.send(
             SERVER,
             ApiMessage::Request {

@@ -244,7 +244,7 @@ impl Body {
         let fields = schema
             .fields
             .iter()
-            .filter(|field| field.required || order % 2 == 0)
+            .filter(|field| field.required || order.is_multiple_of(2))
             .map(|field| (field.name, field.kind))
             .collect();
         let status = schema.statuses[(order % schema.statuses.len() as u64) as usize];
