@@ -6,6 +6,12 @@
 //! them, or a cut): five clients talking to seven servers would otherwise draw 35
 //! lines across the ring.
 //!
+//! Past [`LARGE`] servers (gossip runs up to 10,000) a ring and a link per pair
+//! cannot be drawn: the servers fill a disc on a sunflower spiral (Vogel's
+//! golden-angle arrangement: even density, no rings), and only links that
+//! carry a message or are cut appear; at most [`MESSAGE_CAP`] messages are
+//! drawn, the rest counted on their links.
+//!
 //! A message's position is the fraction of its flight elapsed: `sent_at` at the
 //! sender, arrival at the receiver. A lost message dies halfway (the network decided
 //! so at send), so it travels to the midpoint and ends in a cross.
@@ -20,6 +26,13 @@ use super::palette_index;
 
 /// The view box is `SIZE x SIZE` user units.
 pub const SIZE: f64 = 400.0;
+
+/// More servers than this are placed on a disc, with links only where
+/// something happens.
+pub const LARGE: usize = 32;
+
+/// The most messages drawn in a large cluster.
+pub const MESSAGE_CAP: usize = 400;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterLayout {
@@ -96,7 +109,12 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
     };
     let centre_y = SIZE / 2.0;
     let radius = if count <= 1 { 0.0 } else { ring };
-    let node_radius = (SIZE * 0.5 / count as f64).clamp(10.0, 30.0);
+    let node_radius = if count > LARGE {
+        // Dots that fill about half the disc, whatever the count.
+        (ring * 0.7 / (count as f64).sqrt()).clamp(0.6, 10.0)
+    } else {
+        (SIZE * 0.5 / count as f64).clamp(10.0, 30.0)
+    };
     let client_radius = node_radius.min(SIZE * 0.4 / (clients.max(1) as f64 * 2.0));
     let (mut server_index, mut client_index) = (0, 0);
     let mut position = |client: bool| {
@@ -105,6 +123,14 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
             client_index += 1;
             let gap = SIZE / (clients as f64 + 1.0);
             (SIZE * 0.08, gap * (i as f64 + 1.0), client_radius)
+        } else if count > LARGE {
+            // Vogel's spiral: the i-th of n at radius R·sqrt((i + 0.5) / n),
+            // turned by the golden angle each step.
+            let i = server_index as f64;
+            server_index += 1;
+            let (cos, sin) = super::cos_sin(i * GOLDEN_ANGLE);
+            let r = (ring + node_radius) * ((i + 0.5) / count as f64).sqrt();
+            (centre_x + r * cos, centre_y + r * sin, node_radius)
         } else {
             let i = server_index;
             server_index += 1;
@@ -142,9 +168,42 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
 
     let cut = |from: NodeId, to: NodeId| cluster.cuts.contains(&(from, to));
     let is_client: Vec<bool> = cluster.nodes.iter().map(|n| n.client).collect();
+    // Messages in flight per pair (lower id first), counted in one pass.
+    let mut busy: Vec<(u32, u32)> = flying
+        .iter()
+        .map(|m| (m.from.0.min(m.to.0), m.from.0.max(m.to.0)))
+        .collect();
+    busy.sort_unstable();
+    let in_flight_between = |a: NodeId, b: NodeId| {
+        let pair = (a.0.min(b.0), a.0.max(b.0));
+        let first = busy.partition_point(|p| *p < pair);
+        busy[first..].iter().take_while(|p| **p == pair).count()
+    };
+    let large = count > LARGE;
+    // A large cluster considers only the pairs where something happens.
+    let pairs: Vec<(usize, usize)> = if large {
+        let mut pairs: Vec<(usize, usize)> = busy
+            .iter()
+            .map(|&(a, b)| (a as usize, b as usize))
+            .chain(
+                cluster
+                    .cuts
+                    .iter()
+                    .map(|&(a, b)| (a.index().min(b.index()), a.index().max(b.index()))),
+            )
+            .filter(|&(a, b)| a != b && b < nodes.len())
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    } else {
+        (0..nodes.len())
+            .flat_map(|a| (a + 1..nodes.len()).map(move |b| (a, b)))
+            .collect()
+    };
     let mut links = Vec::new();
-    for a in 0..nodes.len() {
-        for b in a + 1..nodes.len() {
+    for (a, b) in pairs {
+        {
             let (na, nb) = (&nodes[a], &nodes[b]);
             let separated = na.group != nb.group
                 && na.group != OUTSIDE_PARTITION
@@ -154,10 +213,7 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
                 (false, true, false) | (false, false, true) => LinkState::HalfCut,
                 (false, false, false) => LinkState::Open,
             };
-            let in_flight = flying
-                .iter()
-                .filter(|m| (m.from, m.to) == (na.id, nb.id) || (m.from, m.to) == (nb.id, na.id))
-                .count();
+            let in_flight = in_flight_between(na.id, nb.id);
             let client_link = is_client[a] || is_client[b];
             if client_link
                 && (is_client[a] == is_client[b] || (state == LinkState::Open && in_flight == 0))
@@ -177,8 +233,10 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
         }
     }
 
+    let shown = if large { MESSAGE_CAP } else { usize::MAX };
     let messages = flying
         .iter()
+        .take(shown)
         .filter_map(|message| {
             let from = nodes.get(message.from.index())?;
             let to = nodes.get(message.to.index())?;
@@ -215,6 +273,9 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
         messages,
     }
 }
+
+/// The golden angle, π(3 − √5) radians, written out (no `sqrt` in a const).
+const GOLDEN_ANGLE: f64 = 2.399_963_229_728_653;
 
 #[cfg(test)]
 mod tests {
@@ -364,5 +425,60 @@ mod tests {
             .find(|l| (l.a, l.b) == (NodeId(0), NodeId(1)))
             .unwrap();
         assert_eq!(across.state, LinkState::Cut);
+    }
+
+    #[test]
+    fn a_large_cluster_fills_a_disc_and_links_only_where_something_happens() {
+        let c = cluster(10_000);
+        let mut m = message(Fate::Deliver { at: Time(3_000) });
+        m.to = NodeId(9_999);
+        let layout = layout(&c, &[&m], Time(2_000));
+        assert_eq!(layout.nodes.len(), 10_000);
+        // One link: the one carrying the message, not fifty million.
+        assert_eq!(layout.links.len(), 1);
+        assert_eq!(
+            (layout.links[0].a, layout.links[0].b),
+            (NodeId(0), NodeId(9_999))
+        );
+        assert_eq!(layout.links[0].in_flight, 1);
+        let centre = SIZE / 2.0;
+        for node in &layout.nodes {
+            assert!(node.x - node.radius >= 0.0 && node.x + node.radius <= SIZE);
+            assert!(node.y - node.radius >= 0.0 && node.y + node.radius <= SIZE);
+        }
+        // Spread over the disc, not crowded on a ring: as many nodes in the
+        // inner half of the radius as a uniform disc has (a quarter).
+        let outer = layout
+            .nodes
+            .iter()
+            .map(|n| ((n.x - centre).powi(2) + (n.y - centre).powi(2)).sqrt())
+            .fold(0.0, f64::max);
+        let inner = layout
+            .nodes
+            .iter()
+            .filter(|n| ((n.x - centre).powi(2) + (n.y - centre).powi(2)).sqrt() < outer / 2.0)
+            .count();
+        assert!((2_400..=2_600).contains(&inner), "{inner}");
+        // No two dots overlap much: the nearest pair is at least a radius apart.
+        let near = &layout.nodes[..200];
+        for (i, a) in near.iter().enumerate() {
+            for b in &near[i + 1..] {
+                let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+                assert!(d > a.radius, "{} and {} at {d}", a.id, b.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_cluster_still_shows_its_cuts() {
+        let mut c = cluster(100);
+        c.cuts = vec![(NodeId(7), NodeId(3)), (NodeId(3), NodeId(7))];
+        let layout = layout(&c, &[], Time::ZERO);
+        assert_eq!(layout.links.len(), 1);
+        assert_eq!(
+            (layout.links[0].a, layout.links[0].b),
+            (NodeId(3), NodeId(7))
+        );
+        assert_eq!(layout.links[0].state, LinkState::Cut);
     }
 }

@@ -23,6 +23,10 @@ use super::palette_index;
 pub const LABEL_WIDTH: f64 = 34.0;
 /// Height of one lane.
 pub const LANE_HEIGHT: f64 = 34.0;
+/// The most nodes with a lane (leader election runs 64 servers); a larger
+/// cluster's other nodes are counted on one more lane, labelled `+N`, and
+/// their events and messages are left out.
+pub const MAX_LANES: usize = 64;
 /// Space above the first lane for tick labels.
 pub const TOP: f64 = 18.0;
 /// The longest a message can be in flight (latency plus reordering delay), so
@@ -235,7 +239,8 @@ pub fn layout(
             + (t.as_micros().saturating_sub(start.as_micros())) as f64 / span.as_micros() as f64
                 * plot
     };
-    let count = cluster.nodes.len();
+    let count = cluster.nodes.len().min(MAX_LANES);
+    let hidden = cluster.nodes.len() - count;
     let lane_y = |node: usize| TOP + LANE_HEIGHT * (node as f64 + 0.5);
 
     let first = trace.events.partition_point(|e| e.time < start);
@@ -319,6 +324,7 @@ pub fn layout(
     let mut down_until: Vec<Option<f64>> = cluster
         .nodes
         .iter()
+        .take(count)
         .map(|n| (!n.up).then(|| x(now)))
         .collect();
     let mut marks = Vec::new();
@@ -343,6 +349,9 @@ pub fn layout(
     }
 
     for event in visible {
+        if event.node.is_some_and(|n| n.index() >= count) {
+            continue;
+        }
         let y = event.node.map(|n| lane_y(n.index())).unwrap_or(TOP);
         let (kind, label) = match &event.kind {
             EventKind::Timer { label, .. } => (MarkKind::Timer, label.clone()),
@@ -439,17 +448,24 @@ pub fn layout(
     arrows.reverse();
     kinds.reverse();
 
-    let lanes = (0..count)
+    let mut lanes: Vec<Lane> = (0..count)
         .map(|i| Lane {
             label: cluster.nodes[i].id.to_string(),
             y: lane_y(i),
             down: std::mem::take(&mut down[i]),
         })
         .collect();
+    if hidden > 0 {
+        lanes.push(Lane {
+            label: format!("+{hidden}"),
+            y: lane_y(count),
+            down: Vec::new(),
+        });
+    }
 
     TimelineLayout {
         width,
-        height: TOP + LANE_HEIGHT * count as f64 + 4.0,
+        height: TOP + LANE_HEIGHT * lanes.len() as f64 + 4.0,
         start,
         end,
         lanes,
@@ -640,6 +656,33 @@ mod tests {
         let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
         run.run_until(Time::from_millis(until_ms));
         run
+    }
+
+    #[test]
+    fn a_large_cluster_gets_a_bounded_number_of_lanes() {
+        let mut scenario = Scenario::new("gossip", 1);
+        scenario.set_param("nodes", 300);
+        let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
+        run.run_until(Time::from_millis(1_000));
+        let layout = layout(
+            run.trace(),
+            &run.cluster(),
+            Time::from_millis(1_000),
+            Duration::from_millis(500),
+            600.0,
+            &Selection::default(),
+        );
+        assert_eq!(layout.lanes.len(), MAX_LANES + 1);
+        assert_eq!(
+            layout.lanes[MAX_LANES].label,
+            format!("+{}", 300 - MAX_LANES)
+        );
+        let last = layout.lanes[MAX_LANES - 1].y;
+        assert!(!layout.arrows.is_empty());
+        for arrow in &layout.arrows {
+            assert!(arrow.y1 <= last + 1e-9 && arrow.y2 <= last + 1e-9);
+        }
+        assert!(layout.marks.iter().all(|m| m.y <= last + 1e-9));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The per-node state table: the topic's columns, one row per node; logs drawn as
-//! boxes coloured by term (solid when committed, hollow when not).
+//! boxes coloured by term (solid when committed, hollow when not). A cluster
+//! larger than the timeline's lanes shows as many rows and counts the rest.
 
 use std::rc::Rc;
 
@@ -8,6 +9,7 @@ use distlab_core::sim::view::StateTable;
 use yew::prelude::*;
 
 use crate::layout::palette_for;
+use crate::layout::timeline::MAX_LANES;
 
 #[derive(Clone, PartialEq)]
 pub struct StateTableProps {
@@ -23,7 +25,9 @@ pub fn draw(props: &StateTableProps) -> Html {
         .columns
         .iter()
         .map(|c| html! { <th key={*c}>{ *c }</th> });
-    let rows = table.rows.iter().enumerate().map(|(i, row)| {
+    let shown = table.rows.len().min(MAX_LANES);
+    let more = table.rows.len() - shown;
+    let rows = table.rows.iter().take(shown).enumerate().map(|(i, row)| {
         let down = !props.up.get(i).copied().unwrap_or(true);
         let cells = row.iter().enumerate().map(|(j, cell)| match cell {
             Cell::Text(text) => html! { <td key={j}>{ text }</td> },
@@ -57,7 +61,12 @@ pub fn draw(props: &StateTableProps) -> Html {
     html! {
         <table class="state-table">
             <thead><tr>{ for header }</tr></thead>
-            <tbody>{ for rows }</tbody>
+            <tbody>
+                { for rows }
+                if more > 0 {
+                    <tr key="more"><td colspan={table.columns.len().to_string()}>{ format!("and {more} more nodes") }</td></tr>
+                }
+            </tbody>
         </table>
     }
 }
