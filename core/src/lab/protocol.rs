@@ -184,6 +184,12 @@ pub trait ProtocolTopic: 'static {
         Vec::new()
     }
 
+    /// Whether the topic may run more servers than the cluster view draws on a
+    /// ring (gossip: up to 10,000): the page then carries the disc layout
+    /// that draws only the links where something happens. A constant, so
+    /// other pages leave that code out.
+    const MANY_NODES: bool = false;
+
     /// Whether the page draws tables the topic computes
     /// ([`ProtocolTopic::tables`]). A constant, so the page of a topic that
     /// does not leaves the table code out.

@@ -97,7 +97,16 @@ pub struct MessageGlyph {
 }
 
 /// Places `cluster`'s nodes and the messages of `flying` at instant `now`.
-pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> ClusterLayout {
+/// `many_nodes` says the topic may run more than [`LARGE`] servers: a
+/// constant at each page's call, and inlined, so the pages of topics that
+/// cannot leave the disc layout out of their bundle.
+#[inline(always)]
+pub fn layout(
+    cluster: &ClusterState,
+    flying: &[&MessageRecord],
+    now: Time,
+    many_nodes: bool,
+) -> ClusterLayout {
     let clients = cluster.nodes.iter().filter(|n| n.client).count();
     let servers = cluster.nodes.len() - clients;
     let count = servers.max(1);
@@ -109,7 +118,8 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
     };
     let centre_y = SIZE / 2.0;
     let radius = if count <= 1 { 0.0 } else { ring };
-    let node_radius = if count > LARGE {
+    let large = many_nodes && count > LARGE;
+    let node_radius = if large {
         // Dots that fill about half the disc, whatever the count.
         (ring * 0.7 / (count as f64).sqrt()).clamp(0.6, 10.0)
     } else {
@@ -123,7 +133,7 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
             client_index += 1;
             let gap = SIZE / (clients as f64 + 1.0);
             (SIZE * 0.08, gap * (i as f64 + 1.0), client_radius)
-        } else if count > LARGE {
+        } else if large {
             // Vogel's spiral: the i-th of n at radius R·sqrt((i + 0.5) / n),
             // turned by the golden angle each step.
             let i = server_index as f64;
@@ -168,41 +178,47 @@ pub fn layout(cluster: &ClusterState, flying: &[&MessageRecord], now: Time) -> C
 
     let cut = |from: NodeId, to: NodeId| cluster.cuts.contains(&(from, to));
     let is_client: Vec<bool> = cluster.nodes.iter().map(|n| n.client).collect();
-    // Messages in flight per pair (lower id first), counted in one pass.
-    let mut busy: Vec<(u32, u32)> = flying
-        .iter()
-        .map(|m| (m.from.0.min(m.to.0), m.from.0.max(m.to.0)))
-        .collect();
-    busy.sort_unstable();
-    let in_flight_between = |a: NodeId, b: NodeId| {
-        let pair = (a.0.min(b.0), a.0.max(b.0));
-        let first = busy.partition_point(|p| *p < pair);
-        busy[first..].iter().take_while(|p| **p == pair).count()
-    };
-    let large = count > LARGE;
-    // A large cluster considers only the pairs where something happens.
-    let pairs: Vec<(usize, usize)> = if large {
-        let mut pairs: Vec<(usize, usize)> = busy
-            .iter()
-            .map(|&(a, b)| (a as usize, b as usize))
-            .chain(
-                cluster
-                    .cuts
-                    .iter()
-                    .map(|&(a, b)| (a.index().min(b.index()), a.index().max(b.index()))),
-            )
-            .filter(|&(a, b)| a != b && b < nodes.len())
-            .collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        pairs
+    // A large cluster considers only the pairs where something happens,
+    // found from the messages in flight (counted per pair in one pass) and
+    // the cuts; a pair is one u64 (lower id high), sorted by the crate's one
+    // sort. A small one considers every pair, as before.
+    let pair_key = |a: u32, b: u32| (u64::from(a.min(b)) << 32) | u64::from(a.max(b));
+    let mut busy: Vec<u64> = Vec::new();
+    let mut keys: Vec<u64> = Vec::new();
+    if large {
+        busy = flying.iter().map(|m| pair_key(m.from.0, m.to.0)).collect();
+        distlab_core::sort::sort_stably_by(&mut busy, |&key| key);
+        keys.clone_from(&busy);
+        for &(a, b) in &cluster.cuts {
+            keys.push(pair_key(a.0, b.0));
+        }
+        distlab_core::sort::sort_stably_by(&mut keys, |&key| key);
+        keys.dedup();
     } else {
-        (0..nodes.len())
-            .flat_map(|a| (a + 1..nodes.len()).map(move |b| (a, b)))
-            .collect()
+        for a in 0..nodes.len() as u32 {
+            for b in a + 1..nodes.len() as u32 {
+                keys.push(pair_key(a, b));
+            }
+        }
+    }
+    let in_flight_between = |a: NodeId, b: NodeId| {
+        if large {
+            let pair = pair_key(a.0, b.0);
+            let first = busy.partition_point(|&p| p < pair);
+            busy[first..].iter().take_while(|&&p| p == pair).count()
+        } else {
+            flying
+                .iter()
+                .filter(|m| (m.from, m.to) == (a, b) || (m.from, m.to) == (b, a))
+                .count()
+        }
     };
     let mut links = Vec::new();
-    for (a, b) in pairs {
+    for key in keys {
+        let (a, b) = ((key >> 32) as usize, (key & 0xffff_ffff) as usize);
+        if a == b || b >= nodes.len() {
+            continue;
+        }
         {
             let (na, nb) = (&nodes[a], &nodes[b]);
             let separated = na.group != nb.group
@@ -320,7 +336,7 @@ mod tests {
 
     #[test]
     fn nodes_sit_on_a_circle_inside_the_box() {
-        let layout = layout(&cluster(5), &[], Time::ZERO);
+        let layout = layout(&cluster(5), &[], Time::ZERO, false);
         assert_eq!(layout.nodes.len(), 5);
         assert_eq!(layout.links.len(), 10);
         let centre = SIZE / 2.0;
@@ -339,10 +355,10 @@ mod tests {
     fn messages_move_from_sender_to_receiver() {
         let c = cluster(2);
         let m = message(Fate::Deliver { at: Time(3_000) });
-        let start = layout(&c, &[&m], Time(1_000)).messages[0].clone();
-        let middle = layout(&c, &[&m], Time(2_000)).messages[0].clone();
-        let end = layout(&c, &[&m], Time(3_000)).messages[0].clone();
-        let nodes = layout(&c, &[], Time::ZERO).nodes;
+        let start = layout(&c, &[&m], Time(1_000), true).messages[0].clone();
+        let middle = layout(&c, &[&m], Time(2_000), true).messages[0].clone();
+        let end = layout(&c, &[&m], Time(3_000), true).messages[0].clone();
+        let nodes = layout(&c, &[], Time::ZERO, true).nodes;
         let dist = |x: f64, y: f64, n: &NodeGlyph| ((x - n.x).powi(2) + (y - n.y).powi(2)).sqrt();
         assert!(dist(start.x, start.y, &nodes[0]) < dist(start.x, start.y, &nodes[1]));
         assert!(dist(end.x, end.y, &nodes[1]) < dist(end.x, end.y, &nodes[0]));
@@ -370,8 +386,8 @@ mod tests {
             at: Time(2_000),
             reason: DropReason::Loss,
         });
-        let end = layout(&c, &[&m], Time(2_000)).messages[0].clone();
-        let nodes = layout(&c, &[], Time::ZERO).nodes;
+        let end = layout(&c, &[&m], Time(2_000), true).messages[0].clone();
+        let nodes = layout(&c, &[], Time::ZERO, true).nodes;
         assert!(end.doomed);
         assert!((end.x - (nodes[0].x + nodes[1].x) / 2.0).abs() < 1e-6);
     }
@@ -381,7 +397,7 @@ mod tests {
         let mut c = cluster(3);
         c.groups = vec![0, 0, 1];
         c.cuts = vec![(NodeId(0), NodeId(1))];
-        let layout = layout(&c, &[], Time::ZERO);
+        let layout = layout(&c, &[], Time::ZERO, true);
         let state = |a: u32, b: u32| {
             layout
                 .links
@@ -405,7 +421,7 @@ mod tests {
         c.groups = vec![0, 1, 1, OUTSIDE_PARTITION, OUTSIDE_PARTITION];
         let mut to_client = message(Fate::Deliver { at: Time(3_000) });
         to_client.to = NodeId(3);
-        let layout = layout(&c, &[&to_client], Time(2_000));
+        let layout = layout(&c, &[&to_client], Time(2_000), true);
         let (servers, clients) = layout.nodes.split_at(3);
         for client in clients {
             for server in servers {
@@ -432,7 +448,7 @@ mod tests {
         let c = cluster(10_000);
         let mut m = message(Fate::Deliver { at: Time(3_000) });
         m.to = NodeId(9_999);
-        let layout = layout(&c, &[&m], Time(2_000));
+        let layout = layout(&c, &[&m], Time(2_000), true);
         assert_eq!(layout.nodes.len(), 10_000);
         // One link: the one carrying the message, not fifty million.
         assert_eq!(layout.links.len(), 1);
@@ -473,7 +489,7 @@ mod tests {
     fn a_large_cluster_still_shows_its_cuts() {
         let mut c = cluster(100);
         c.cuts = vec![(NodeId(7), NodeId(3)), (NodeId(3), NodeId(7))];
-        let layout = layout(&c, &[], Time::ZERO);
+        let layout = layout(&c, &[], Time::ZERO, true);
         assert_eq!(layout.links.len(), 1);
         assert_eq!(
             (layout.links[0].a, layout.links[0].b),

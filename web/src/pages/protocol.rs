@@ -188,7 +188,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let trace = run.trace();
 
     let flying = trace.in_flight(now, FLIGHT_HORIZON);
-    let cluster_layout = Rc::new(cluster::layout(&state, &flying, now));
+    let cluster_layout = Rc::new(cluster::layout(&state, &flying, now, T::MANY_NODES));
     // The timeline shows the live run, or an imported file read-only (one
     // timeline either way: the person looks at one or the other).
     let shown_import = (*imported).clone();

@@ -280,6 +280,7 @@ impl ProtocolTopic for GossipTopic {
     const INFO: &'static TopicInfo = &INFO;
     type Node = GossipNode;
     type Checker = GossipChecker;
+    const MANY_NODES: bool = true;
 
     fn setup(setup: &Setup) -> (Vec<GossipNode>, GossipChecker) {
         let config = config(setup);
@@ -379,7 +380,10 @@ impl ProtocolTopic for GossipTopic {
     /// Bytes anti-entropy sent against a full-state exchange; SWIM's
     /// confirmations, true and false; rounds to everyone, theory against
     /// measured.
-    const CHARTED: bool = true;
+    ///
+    /// Off in the page: with the disc layout for many nodes its route went
+    /// past the 200 KB budget. The charts stay for the tests and a later page.
+    const CHARTED: bool = false;
 
     fn charts(simulation: &Simulation<GossipNode, GossipChecker>) -> Vec<Chart> {
         let nodes = simulation.nodes();
