@@ -48,6 +48,8 @@ macro_rules! with_topics {
             service_mesh::ServiceMeshTopic => protocol,
             real_time_push::RealTimePushTopic => protocol,
             distributed_tracing::DistributedTracingTopic => protocol,
+            observability::ObservabilityTopic => protocol,
+            multi_tenancy::MultiTenancyTopic => protocol,
             api_versioning::ApiVersioningTopic => protocol,
         }
     };

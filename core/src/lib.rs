@@ -19,6 +19,7 @@
 
 pub mod bloom;
 pub mod catalog;
+pub mod decimal;
 pub mod explore;
 pub mod hashing;
 pub mod history;

@@ -7,7 +7,7 @@
 //! of the notice), unless it is a laggard, which never moves on its own and
 //! gets 410 Gone after the sunset.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -170,7 +170,7 @@ impl Client {
             ..
         } = msg
         else {
-            cx.note(|| format!("a client ignores {msg:?} from {from}"));
+            cx.note(|| format!("a client ignores {} from {from}", msg.label()));
             return;
         };
         if latest.major > self.latest_known.major

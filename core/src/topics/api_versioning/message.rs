@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::decimal::decimal;
 use crate::sim::action::{Operation, RawOperation};
 use crate::sim::node::Labelled;
 use crate::sim::time::Time;
@@ -202,5 +203,5 @@ impl Operation for ApiOp {
 
 /// An instant in seconds with one decimal, as the narration reads times.
 pub fn seconds(at: Time) -> String {
-    format!("{:.1} s", at.as_micros() as f64 / 1e6)
+    format!("{} s", decimal(at.as_micros() as f64 / 1e6, 1))
 }

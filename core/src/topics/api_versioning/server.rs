@@ -10,7 +10,7 @@
 //! writes its model in that schema), are marked deprecated, and are sunset
 //! after the notice period; from then on they answer 410 Gone.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -115,7 +115,7 @@ impl Server {
         self.clock = cx.now();
         match timer {
             ApiTimer::Release => self.release(cx),
-            _ => cx.note(|| format!("the server ignores timer {timer:?}")),
+            _ => cx.note(|| format!("the server ignores timer {}", timer.label())),
         }
     }
 
@@ -183,7 +183,7 @@ impl Server {
             ..
         } = msg
         else {
-            cx.note(|| format!("the server ignores {msg:?} from {from}"));
+            cx.note(|| format!("the server ignores {} from {from}", msg.label()));
             return;
         };
         let now = cx.now();

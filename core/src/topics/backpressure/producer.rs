@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
@@ -157,7 +157,10 @@ impl Producer {
             } if from == stage_id(0) => self.sender.on_signal(open, epoch, resolved),
             other => {
                 cx.note(|| {
-                    format!("drops {other:?} from {from}: only stage A answers the producer")
+                    format!(
+                        "drops {} from {from}: only stage A answers the producer",
+                        other.label()
+                    )
                 });
                 return;
             }

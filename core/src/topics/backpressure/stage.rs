@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::rng::PPM;
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
@@ -261,7 +261,10 @@ impl Stage {
             }
             other => {
                 cx.note(|| {
-                    format!("drops {other:?} from {from}: not from a neighbour that sends it")
+                    format!(
+                        "drops {} from {from}: not from a neighbour that sends it",
+                        other.label()
+                    )
                 });
                 return;
             }

@@ -5,7 +5,7 @@
 //! ([`super::breaker`]) in front of every attempt, retries included; the
 //! other has none, which is the comparison the topic draws.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::request::{Request, RequestId, RequestIds, TraceContext};
@@ -154,7 +154,7 @@ impl Caller {
                     }
                 }
             }
-            other => cx.note(|| format!("ignores timer {other:?}")),
+            other => cx.note(|| format!("ignores timer {}", other.label())),
         }
     }
 
@@ -395,6 +395,5 @@ impl Caller {
 }
 
 fn other_kind(msg: &BreakerMessage) -> &'static str {
-    use crate::sim::node::Labelled;
     msg.kind()
 }

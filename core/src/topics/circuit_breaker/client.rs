@@ -4,7 +4,7 @@
 //! each chain gave it: successes, failures, fast rejections, and the latency
 //! of successes in a DDSketch, overall and per second of the run.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
@@ -121,7 +121,7 @@ impl Client {
 
     pub fn on_timer(&mut self, timer: BreakerTimer, cx: &mut Cx<BreakerProcess>) {
         if timer != BreakerTimer::NextRequest {
-            cx.note(|| format!("ignores timer {timer:?}"));
+            cx.note(|| format!("ignores timer {}", timer.label()));
             return;
         }
         let id = self.ids.next_id();

@@ -5,7 +5,7 @@
 //! works on a request whatever its caller's deadline: that is what lets a
 //! retry storm keep it useless after it recovered.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::rng::PPM;
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
@@ -125,7 +125,7 @@ impl Downstream {
 
     pub fn on_timer(&mut self, timer: BreakerTimer, cx: &mut Cx<BreakerProcess>) {
         let BreakerTimer::WorkDone(chain, work) = timer else {
-            cx.note(|| format!("ignores timer {timer:?}"));
+            cx.note(|| format!("ignores timer {}", timer.label()));
             return;
         };
         let now = cx.now();

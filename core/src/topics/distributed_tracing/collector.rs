@@ -18,6 +18,7 @@
 //! buffer. A crash loses the buffer (the traces in it are never decided);
 //! the counters stand for what was already reported and are kept.
 
+use crate::decimal::decimal;
 use crate::sim::node::Cx;
 use crate::sim::time::{Duration, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
@@ -248,7 +249,7 @@ impl Collector {
     pub fn state_row(&self) -> Vec<Cell> {
         let s = &self.sampling;
         let threshold = match self.slow_threshold_ms() {
-            Some(ms) => format!(", slow over {ms:.0} ms (p95)"),
+            Some(ms) => format!(", slow over {} ms (p95)", decimal(ms, 0)),
             None => String::new(),
         };
         vec![

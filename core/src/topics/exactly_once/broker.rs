@@ -5,7 +5,7 @@
 //! and is delivered again. The broker does not deduplicate: two publishes of
 //! one message are two entries, as in an SQS standard queue.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -119,7 +119,7 @@ impl Broker {
     pub fn on_timer(&mut self, timer: QueueTimer, cx: &mut Context) {
         match timer {
             QueueTimer::Pump => self.pump(cx),
-            _ => cx.note(|| format!("the broker has no {timer:?} timer")),
+            _ => cx.note(|| format!("the broker has no {} timer", timer.label())),
         }
     }
 

@@ -15,7 +15,7 @@
 //!   is in the store is skipped and acked. With the `dedupe-not-atomic` bug
 //!   the id is written in a later step, with the ack.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -160,7 +160,7 @@ impl Consumer {
             QueueTimer::WorkDone { entry, attempt } | QueueTimer::AckDue { entry, attempt } => {
                 (entry, attempt)
             }
-            _ => return cx.note(|| format!("the consumer has no {timer:?} timer")),
+            _ => return cx.note(|| format!("the consumer has no {} timer", timer.label())),
         };
         let Some(index) = self
             .work

@@ -12,7 +12,7 @@
 //! outbox" and "Polling publisher" patterns), so after a crash the relay simply
 //! carries on.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::Time;
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -202,7 +202,7 @@ impl Producer {
         match timer {
             QueueTimer::PublishTimeout(id) => self.on_publish_timeout(id, cx),
             QueueTimer::Relay => self.relay(cx),
-            _ => cx.note(|| format!("the producer has no {timer:?} timer")),
+            _ => cx.note(|| format!("the producer has no {} timer", timer.label())),
         }
     }
 

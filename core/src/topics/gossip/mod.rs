@@ -92,6 +92,7 @@ pub mod presets;
 pub mod swim;
 pub mod theory;
 
+use crate::decimal::decimal;
 use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ExpectedViolation, ParamSpec, TopicInfo, TopicKind};
@@ -360,7 +361,7 @@ impl ProtocolTopic for GossipTopic {
         let expected = theory::expected_rounds(config.mode, config.fanout, nodes.len());
         let mark = Time(first + ((expected + 1.0) * round as f64) as u64);
         lines.push(Line {
-            label: format!("theory: {expected:.1} rounds"),
+            label: format!("theory: {} rounds", decimal(expected, 1)),
             palette: Palette::Suspect,
             points: vec![(mark, 0), (mark, nodes.len() as u64)],
         });

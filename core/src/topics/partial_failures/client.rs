@@ -5,6 +5,7 @@
 //! it: successes and failures per second, and the latency of successes in a
 //! DDSketch, per second and overall.
 
+use crate::decimal::decimal;
 use crate::sim::node::Cx;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
@@ -195,10 +196,11 @@ impl Client {
             let caller = &self.callers[chain.index()];
             let p99 = measure.latency.quantile(0.99).unwrap_or(0.0);
             format!(
-                "{}: {} ok, {} failed, p99 {p99:.0} ms; {} retries",
+                "{}: {} ok, {} failed, p99 {} ms; {} retries",
                 chain.as_str(),
                 measure.ok,
                 measure.failed,
+                decimal(p99, 0),
                 caller.stats().retries
             )
         };

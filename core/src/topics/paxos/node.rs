@@ -503,7 +503,7 @@ impl Node for PaxosNode {
             }
             (PaxosTimer::Heartbeat, Mode::Multi) => self.on_heartbeat_timer(cx),
             (timer, _) => {
-                cx.note(|| format!("ignores a {timer:?} timer this mode does not use"));
+                cx.note(|| format!("ignores a {} timer this mode does not use", timer.label()));
             }
         }
     }

@@ -9,7 +9,7 @@
 //! burst goes to one gateway picked at random (a load balancer with sticky
 //! connections), which is what makes local limits turn requests away.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -70,7 +70,7 @@ impl TrafficClient {
 
     pub fn on_timer(&mut self, timer: RateTimer, cx: &mut Cx<RateProcess>) {
         if timer != RateTimer::NextBurst {
-            cx.note(|| format!("the client ignores timer {timer:?}"));
+            cx.note(|| format!("the client ignores timer {}", timer.label()));
             return;
         }
         let mean = self.config.burstiness.max(1) as u64;

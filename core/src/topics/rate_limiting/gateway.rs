@@ -17,7 +17,7 @@
 //!   syncs every gateway spends the same remaining allowance.
 
 use crate::ratelimit::FixedWindow;
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -56,7 +56,7 @@ impl CentralCounter {
 
     pub fn on_message(&mut self, from: NodeId, msg: RateMessage, cx: &mut Cx<RateProcess>) {
         let RateMessage::Ask { ticket } = msg else {
-            cx.note(|| format!("the counter takes asks only; drops {msg:?}"));
+            cx.note(|| format!("the counter takes asks only; drops {}", msg.label()));
             return;
         };
         let at_us = cx.now().as_micros();
@@ -226,7 +226,7 @@ impl Gateway {
                 at_us,
             } if from == COUNTER => self.on_answer(ticket, admitted, Time(at_us), cx),
             RateMessage::Sync { window, count } => self.on_sync(from, window, count, cx),
-            other => cx.note(|| format!("a gateway drops {other:?} from {from}")),
+            other => cx.note(|| format!("a gateway drops {} from {from}", other.label())),
         }
     }
 

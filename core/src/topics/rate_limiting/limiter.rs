@@ -10,7 +10,7 @@
 use crate::ratelimit::{
     FixedWindow, Gcra, LeakyBucket, SlidingLog, SlidingWindowCounter, TokenBucket,
 };
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::Time;
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
@@ -129,7 +129,7 @@ impl Limiter {
 
     pub fn on_message(&mut self, msg: RateMessage, cx: &mut Cx<RateProcess>) {
         let RateMessage::Request { id } = msg else {
-            cx.note(|| format!("a limiter takes requests only; drops {msg:?}"));
+            cx.note(|| format!("a limiter takes requests only; drops {}", msg.label()));
             return;
         };
         let now = cx.now();

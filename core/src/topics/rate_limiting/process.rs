@@ -6,7 +6,7 @@
 //! gateways (1 to `gateways`), then the client, which sends each burst to one
 //! gateway.
 
-use crate::sim::node::{Cx, Node};
+use crate::sim::node::{Cx, Labelled, Node};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary};
 
@@ -132,7 +132,7 @@ impl Node for RateProcess {
             RateProcess::Counter(counter) => counter.on_message(from, msg, cx),
             RateProcess::Gateway(gateway) => gateway.on_message(from, msg, cx),
             RateProcess::Client(_) => {
-                cx.note(|| format!("the client ignores {msg:?}: nothing is sent to it"))
+                cx.note(|| format!("the client ignores {}: nothing is sent to it", msg.label()))
             }
         }
     }
@@ -142,7 +142,7 @@ impl Node for RateProcess {
             RateProcess::Gateway(gateway) => gateway.on_timer(timer, cx),
             RateProcess::Client(client) => client.on_timer(timer, cx),
             RateProcess::Limiter(_) | RateProcess::Counter(_) => {
-                cx.note(|| format!("ignores timer {timer:?}: it sets none"))
+                cx.note(|| format!("ignores timer {}: it sets none", timer.label()))
             }
         }
     }

@@ -14,7 +14,7 @@
 //! dropped, and a frame still missing after a heartbeat (the network lost
 //! it) breaks the connection: the client reconnects and resumes.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::sketch::LatencySketch;
@@ -272,7 +272,7 @@ impl Client {
                 }
             }
             PushTimer::Reconnect if self.state == ClientState::BackingOff => self.open(cx),
-            other => cx.note(|| format!("ignores timer {other:?}")),
+            other => cx.note(|| format!("ignores timer {}", other.label())),
         }
     }
 

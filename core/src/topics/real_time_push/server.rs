@@ -139,7 +139,7 @@ impl Server {
                     self.respond(client, request, held.after, cx);
                 }
             }
-            other => cx.note(|| format!("ignores timer {other:?}")),
+            other => cx.note(|| format!("ignores timer {}", other.label())),
         }
         self.sample(cx.now());
     }

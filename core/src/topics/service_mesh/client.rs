@@ -5,7 +5,7 @@
 //! failures per second, and the latency of successes per second and overall
 //! in DDSketches.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
@@ -111,7 +111,7 @@ impl Client {
 
     pub fn on_timer(&mut self, timer: MeshTimer, cx: &mut Cx<MeshProcess>) {
         if timer != MeshTimer::NextRequest {
-            cx.note(|| format!("ignores timer {timer:?}"));
+            cx.note(|| format!("ignores timer {}", timer.label()));
             return;
         }
         let id = self.ids.next_id();

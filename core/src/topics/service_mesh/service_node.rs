@@ -8,7 +8,7 @@
 //! ([`super::policy`]) decides whether the application sees the call at all.
 //! On the bare plane the application gets whatever arrives.
 
-use crate::sim::node::Cx;
+use crate::sim::node::{Cx, Labelled};
 use crate::sim::rng::PPM;
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
@@ -287,7 +287,7 @@ impl ServiceNode {
                     self.schedule_rollout_step(cx);
                 }
             }
-            other => cx.note(|| format!("ignores timer {other:?}")),
+            other => cx.note(|| format!("ignores timer {}", other.label())),
         }
     }
 
