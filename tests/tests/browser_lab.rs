@@ -315,3 +315,40 @@ async fn every_operation_button_puts_its_operation_in_the_link_addressed_as_it_s
     }
     assert!(pressed > 0, "no topic has an operation button");
 }
+
+#[wasm_bindgen_test]
+async fn a_thousand_gossip_nodes_are_painted_on_a_canvas_and_a_click_crashes_the_dot_under_it() {
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("gossip", 1);
+    scenario.set_param("nodes", 1_000);
+    let root = mount("gossip", Some(scenario.encode()), StartAt::Paused).await;
+    sleep(100).await;
+    let canvas = find(&root, "canvas.cluster");
+    assert_eq!(canvas.get_attribute("data-nodes").as_deref(), Some("1000"));
+    assert_eq!(
+        count(&root, "svg.cluster .node"),
+        0,
+        "no SVG element per node"
+    );
+    // The sunflower's first dot sits just right of the centre, nearer it than
+    // any other: a click at the centre picks node 0 and crashes it.
+    click_at(&canvas, 0.5, 0.5).await;
+    let crash = scenario_in_url()
+        .actions
+        .into_iter()
+        .find(|a| a.action == Action::Crash(NodeId(0)));
+    assert!(crash.is_some(), "the click crashed n0");
+    sleep(50).await;
+    let canvas = find(&root, "canvas.cluster");
+    assert!(canvas
+        .get_attribute("aria-label")
+        .unwrap_or_default()
+        .contains("1000 nodes, 999 up"));
+    // A small cluster of the same topic keeps the SVG view and its labels.
+    root.remove();
+    scenario.set_param("nodes", 8);
+    let root = mount("gossip", Some(scenario.encode()), StartAt::Paused).await;
+    sleep(50).await;
+    assert_eq!(count(&root, "canvas.cluster"), 0);
+    assert!(count(&root, "svg.cluster .node text.name") > 0);
+    root.remove();
+}

@@ -1,5 +1,7 @@
-//! Helpers shared by the data-structure topics' unit tests: build a run, reach its
-//! typed state, apply operations outside a scenario, read the checker and the notes.
+//! Helpers shared by the topics' unit tests: build a run, reach its typed state,
+//! apply operations outside a scenario, read the checker and the notes (the
+//! data-structure topics); sweep heavy-fault seeds with and without each bug,
+//! and check each bug's preset (the protocol topics).
 
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
@@ -7,6 +9,7 @@ use crate::lab::structure::{self, StructureTopic};
 use crate::lab::topic::TopicInfo;
 use crate::sim::action::{Action, Operation, RawOperation};
 use crate::sim::checker::Violation;
+use crate::sim::faults::FaultLevel;
 use crate::sim::ops::{OpsEngine, Structure};
 use crate::sim::time::Time;
 use crate::sim::trace::{EventKind, Trace};
@@ -133,4 +136,62 @@ pub(crate) fn assert_deterministic(topic: &TopicInfo) {
     let (five, six) = (Scenario::new(topic.slug, 5), Scenario::new(topic.slug, 6));
     assert_eq!(hash(&five), hash(&five));
     assert_ne!(hash(&five), hash(&six));
+}
+
+/// Runs `topic` to `until` on heavy-fault seeds `seeds`: asserts that the
+/// correct model breaks nothing on any of them, and returns on how many seeds
+/// each of `bugs` (in order) broke an invariant.
+pub(crate) fn heavy_sweep(
+    topic: &TopicInfo,
+    seeds: std::ops::RangeInclusive<u64>,
+    until: Time,
+    bugs: &[&str],
+) -> Vec<usize> {
+    let mut caught = vec![0; bugs.len()];
+    for seed in seeds {
+        let mut scenario = Scenario::new(topic.slug, seed);
+        scenario.faults = FaultLevel::Heavy;
+        let clean = run(topic, &scenario, until);
+        assert!(
+            clean.violations().is_empty(),
+            "seed {seed}: {:?}",
+            clean.violations()
+        );
+        for (count, bug) in caught.iter_mut().zip(bugs) {
+            scenario.bug = Some(bug.to_string());
+            if !run(topic, &scenario, until).violations().is_empty() {
+                *count += 1;
+            }
+        }
+    }
+    caught
+}
+
+/// For each `(preset, bug, invariant)`: the preset run to `until` with the
+/// bug on breaks `invariant` first, and without it breaks nothing. Returns
+/// the instant each bug was caught, in order.
+pub(crate) fn assert_caught_in_presets(
+    topic: &TopicInfo,
+    cases: &[(&str, &str, &str)],
+    until: Time,
+) -> Vec<Time> {
+    cases
+        .iter()
+        .map(|&(name, bug, invariant)| {
+            let preset = topic.preset(name).expect("the preset exists");
+            let mut scenario = topic.preset_scenario(preset);
+            scenario.bug = Some(bug.to_string());
+            let buggy = run(topic, &scenario, until);
+            let first = buggy.violations().first().expect("the bug is caught");
+            assert_eq!(first.invariant, invariant, "{name}: {}", first.message);
+            scenario.bug = None;
+            let correct = run(topic, &scenario, until);
+            assert!(
+                correct.violations().is_empty(),
+                "{name}: {:?}",
+                correct.violations()
+            );
+            first.time
+        })
+        .collect()
 }

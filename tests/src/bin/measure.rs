@@ -1,6 +1,6 @@
 //! `measure`: the browser figures of the README, measured on the built site.
 //!
-//!     cargo run --release -p distlab-tests --bin measure -- [DIST]
+//!     cargo run --release -p distlab-tests --bin measure -- [DIST] [gossip]
 //!
 //! - what each route downloads, gzipped, against its budget;
 //! - time to first render of a topic page: navigation start to the first frame
@@ -12,7 +12,9 @@
 //! - that run played as fast as possible up to 10 minutes of virtual time: frame
 //!   times (requestAnimationFrame intervals) and the WebAssembly memory at the end;
 //! - the simulator benchmark workload in the page against the same workload
-//!   natively, in this process: events per second and their ratio.
+//!   natively, in this process: events per second and their ratio;
+//! - with `gossip`, only the route table and gossip's frame times at 1,000 and
+//!   10,000 nodes, playing at the page's own speed.
 //!
 //! Headless Chromium without a GPU is slower than a desktop browser; the figures
 //! are for comparing builds on this machine, not absolute promises.
@@ -61,6 +63,56 @@ mod native {
         scenario.encode()
     }
 
+    /// Gossip's push preset at 1,000 and 10,000 nodes, played at the page's
+    /// own speed for 10 s of wall time: frame times, and how far virtual time
+    /// got (behind the wall clock when frames are slow).
+    fn gossip_frames(base: &str) {
+        let topic = &distlab_core::topics::gossip::INFO;
+        let preset = topic.preset("push-1000").expect("gossip's push preset");
+        for nodes in [1_000, 10_000] {
+            let mut scenario = topic.preset_scenario(preset);
+            scenario.set_param("nodes", nodes);
+            let browser = Browser::start().expect("start headless chromium");
+            browser
+                .goto(&format!("{base}#/gossip?s={}", scenario.encode()))
+                .expect("open gossip");
+            browser
+                .wait_for(
+                    &format!("var c = document.querySelector('canvas.cluster'); return (c && c.getAttribute('data-nodes') === '{nodes}') || document.querySelectorAll('svg.cluster .node').length === {nodes} ? true : null"),
+                    Duration::from_secs(120),
+                )
+                .expect("the cluster is drawn");
+            eval(
+                &browser,
+                "if (!window.distlab.state().playing) { window.distlab.play(); } \
+                 window.__frames = []; var start = performance.now(), last = start; \
+                 function tick(t) { window.__frames.push(t - last); last = t; if (t - start < 10000) requestAnimationFrame(tick); } \
+                 requestAnimationFrame(tick); return true;",
+            );
+            std::thread::sleep(Duration::from_secs(11));
+            let reached = eval(&browser, "return window.distlab.state().time_us")
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            let frames = eval(&browser, "return window.__frames");
+            let mut frames: Vec<f64> = frames
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).skip(2).collect())
+                .unwrap_or_default();
+            if frames.is_empty() {
+                println!("gossip, {nodes} nodes: no frames recorded");
+                continue;
+            }
+            let mean = frames.iter().sum::<f64>() / frames.len() as f64;
+            println!(
+                "gossip, {nodes} nodes, push preset, playing 10 s of wall time at the page's speed: {} frames, mean {mean:.1} ms, p95 {:.1} ms, max {:.1} ms; virtual time reached {:.2} s",
+                frames.len(),
+                percentile(&mut frames, 95),
+                frames.iter().copied().fold(0.0, f64::max),
+                reached / 1e6
+            );
+        }
+    }
+
     fn eval(browser: &Browser, script: &str) -> Value {
         browser.eval(script, vec![]).expect("the page answers")
     }
@@ -72,6 +124,11 @@ mod native {
         print!("{}", table(&routes));
         let port = serve(&dist).expect("serve the site");
         let base = format!("http://127.0.0.1:{port}/");
+
+        if std::env::args().nth(2).as_deref() == Some("gossip") {
+            gossip_frames(&base);
+            return;
+        }
 
         let mut first_render = Vec::new();
         for _ in 0..5 {

@@ -103,6 +103,19 @@ pub async fn click(element: &Element) {
     yew::scheduler::flush().await;
 }
 
+/// A bubbling click at a fraction `(fx, fy)` of `element`'s box on screen
+/// (a canvas, where what is clicked depends on where).
+pub async fn click_at(element: &Element, fx: f64, fy: f64) {
+    let rect = element.get_bounding_client_rect();
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_client_x((rect.left() + fx * rect.width()).round() as i32);
+    init.set_client_y((rect.top() + fy * rect.height()).round() as i32);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+}
+
 /// Clicks the button `css` once.
 pub async fn press(root: &Element, css: &str) {
     find(root, css).unchecked_ref::<HtmlElement>().click();

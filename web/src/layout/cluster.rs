@@ -39,6 +39,41 @@ pub struct ClusterLayout {
     pub nodes: Vec<NodeGlyph>,
     pub links: Vec<LinkGlyph>,
     pub messages: Vec<MessageGlyph>,
+    /// The servers fill a disc (past [`LARGE`] of them) with dots too small
+    /// to label (a few hundred or more): a page paints this layout on a
+    /// canvas rather than as an SVG element per node.
+    pub canvas: bool,
+}
+
+/// Dots smaller than this radius carry no name or badge: at a thousand nodes
+/// the text would cover the dots it names (the tooltip still names each).
+pub const LABEL_RADIUS: f64 = 8.0;
+
+/// A click within this distance of a tiny dot's centre picks it.
+const MIN_HIT_RADIUS: f64 = 6.0;
+
+impl NodeGlyph {
+    /// Whether the view writes the node's name and badge beside its dot.
+    pub fn labelled(&self) -> bool {
+        self.radius >= LABEL_RADIUS
+    }
+}
+
+impl ClusterLayout {
+    /// The node whose dot is nearest to `(x, y)` (view units), if the point
+    /// lies on it or, for dots smaller than a fingertip, close to it: what a
+    /// click on a canvas picks.
+    pub fn node_at(&self, x: f64, y: f64) -> Option<NodeId> {
+        let mut best: Option<(f64, NodeId)> = None;
+        for node in &self.nodes {
+            let distance = ((node.x - x).powi(2) + (node.y - y).powi(2)).sqrt();
+            let reach = node.radius.max(MIN_HIT_RADIUS);
+            if distance <= reach && best.is_none_or(|(nearest, _)| distance < nearest) {
+                best = Some((distance, node.id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -287,6 +322,7 @@ pub fn layout(
         nodes,
         links,
         messages,
+        canvas: large && node_radius < LABEL_RADIUS,
     }
 }
 
@@ -496,5 +532,34 @@ mod tests {
             (NodeId(3), NodeId(7))
         );
         assert_eq!(layout.links[0].state, LinkState::Cut);
+    }
+
+    #[test]
+    fn small_dots_go_unlabelled_and_a_click_picks_the_nearest_dot() {
+        let small = layout(&cluster(5), &[], Time::ZERO, true);
+        assert!(!small.canvas);
+        assert!(small.nodes.iter().all(NodeGlyph::labelled));
+        let node = &small.nodes[2];
+        assert_eq!(small.node_at(node.x, node.y), Some(node.id));
+        assert_eq!(
+            small.node_at(node.x + node.radius * 0.9, node.y),
+            Some(node.id)
+        );
+        assert_eq!(small.node_at(node.x + node.radius + 1.0, node.y), None);
+
+        let large = layout(&cluster(1_000), &[], Time::ZERO, true);
+        assert!(large.canvas);
+        assert!(large.nodes.iter().all(|n| !n.labelled()));
+        // A tiny dot is still picked a few units away, and the nearest of its
+        // neighbours wins.
+        let dot = &large.nodes[500];
+        assert!(dot.radius < MIN_HIT_RADIUS);
+        assert_eq!(large.node_at(dot.x + 0.1, dot.y), Some(dot.id));
+        assert_eq!(large.node_at(-50.0, -50.0), None);
+        // A disc of dots big enough to label stays SVG; without MANY_NODES a
+        // page keeps the ring whatever the count.
+        let disc = layout(&cluster(60), &[], Time::ZERO, true);
+        assert!(!disc.canvas && disc.nodes.iter().all(NodeGlyph::labelled));
+        assert!(!layout(&cluster(1_000), &[], Time::ZERO, false).canvas);
     }
 }

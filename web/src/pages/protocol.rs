@@ -394,7 +394,11 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             <div class="views">
                 <section class="panel cluster-panel" aria-label="cluster">
                     <h3>{ "Cluster" }<small>{ " click a node to crash or restart it, a link to cut or heal it" }</small></h3>
-                    { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
+                    if T::MANY_NODES && cluster_layout.canvas {
+                        <views::cluster_canvas::ClusterCanvas layout={cluster_layout} {on_node} {on_link} />
+                    } else {
+                        { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
+                    }
                     { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request, operations }) }
                 </section>
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">

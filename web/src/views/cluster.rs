@@ -10,11 +10,21 @@ use yew::prelude::*;
 use super::activate;
 use crate::layout::cluster::{ClusterLayout, LinkState};
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Properties)]
 pub struct ClusterProps {
     pub layout: Rc<ClusterLayout>,
     pub on_node: Callback<NodeId>,
     pub on_link: Callback<(NodeId, NodeId)>,
+}
+
+/// The page makes a new layout for every frame it draws, so comparing the
+/// pointer says whether anything changed without walking ten thousand dots.
+impl PartialEq for ClusterProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.layout, &other.layout)
+            && self.on_node == other.on_node
+            && self.on_link == other.on_link
+    }
 }
 
 /// Draws the view.
@@ -62,8 +72,10 @@ pub fn draw(props: &ClusterProps) -> Html {
                 aria-label={format!("{}: {action}", node.detail)}>
                 <title>{ format!("{}: {action}", node.detail) }</title>
                 <circle cx={fmt(node.x)} cy={fmt(node.y)} r={fmt(node.radius)} />
-                <text class="badge" x={fmt(node.x)} y={fmt(node.y + 4.0)}>{ &node.badge }</text>
-                <text class="name" x={fmt(node.x)} y={fmt(node.y + node.radius + 14.0)}>{ id.to_string() }</text>
+                if node.labelled() {
+                    <text class="badge" x={fmt(node.x)} y={fmt(node.y + 4.0)}>{ &node.badge }</text>
+                    <text class="name" x={fmt(node.x)} y={fmt(node.y + node.radius + 14.0)}>{ id.to_string() }</text>
+                }
             </g>
         }
     });

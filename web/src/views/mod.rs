@@ -5,6 +5,7 @@ pub mod bars;
 pub mod bits;
 pub mod chart;
 pub mod cluster;
+pub mod cluster_canvas;
 pub mod controls;
 pub mod event_log;
 pub mod field;

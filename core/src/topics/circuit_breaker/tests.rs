@@ -16,9 +16,9 @@ use crate::lab::protocol::{simulation, ProtocolTopic};
 use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::sim::action::{Operation, RawOperation};
-use crate::sim::faults::FaultLevel;
 use crate::sim::time::{Duration, Time};
 use crate::sim::world::Simulation;
+use crate::topics::testing;
 
 fn config(window: WindowKind, probes: u32) -> BreakerConfig {
     BreakerConfig {
@@ -250,7 +250,7 @@ fn a_time_based_window_trips_too() {
 
 #[test]
 fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
-    for (preset, bug, invariant) in [
+    let cases = [
         (
             "half-open-lets-all-through",
             BUG_HALF_OPEN_LETS_ALL_THROUGH,
@@ -261,43 +261,16 @@ fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
             BUG_RETRIES_BYPASS_BREAKER,
             OPEN_BLOCKS_DOWNSTREAM,
         ),
-    ] {
-        let buggy = run(&preset_scenario(preset, Some(bug)), 8_000);
-        let first = buggy.violations().first().expect("the bug is caught");
-        assert_eq!(first.invariant, invariant, "{preset}");
-        assert!(first.time < ms(4_000), "{preset}: {first}");
-        let correct = run(&preset_scenario(preset, None), 8_000);
-        assert!(
-            correct.violations().is_empty(),
-            "{preset}: {:?}",
-            correct.violations()
-        );
+    ];
+    for caught in testing::assert_caught_in_presets(&INFO, &cases, ms(8_000)) {
+        assert!(caught < ms(4_000), "{caught}");
     }
 }
 
 #[test]
 fn heavy_faults_never_break_the_correct_breaker_and_always_catch_the_bugs() {
-    let mut caught = [0; 2];
-    for seed in 1..=20 {
-        let mut scenario = Scenario::new(INFO.slug, seed);
-        scenario.faults = FaultLevel::Heavy;
-        let clean = run(&scenario, 15_000);
-        assert!(
-            clean.violations().is_empty(),
-            "seed {seed}: {:?}",
-            clean.violations()
-        );
-        for (i, bug) in [BUG_HALF_OPEN_LETS_ALL_THROUGH, BUG_RETRIES_BYPASS_BREAKER]
-            .into_iter()
-            .enumerate()
-        {
-            scenario.bug = Some(bug.to_string());
-            if !run(&scenario, 15_000).violations().is_empty() {
-                caught[i] += 1;
-            }
-            scenario.bug = None;
-        }
-    }
+    let bugs = [BUG_HALF_OPEN_LETS_ALL_THROUGH, BUG_RETRIES_BYPASS_BREAKER];
+    let caught = testing::heavy_sweep(&INFO, 1..=20, ms(15_000), &bugs);
     assert!(caught.iter().all(|&c| c >= 18), "{caught:?}");
 }
 

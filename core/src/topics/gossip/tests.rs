@@ -276,3 +276,79 @@ fn the_default_run_spreads_every_write_and_plots_it() {
     let charts = GossipTopic::charts(simulation);
     assert_eq!(charts.len(), 3);
 }
+
+/// SWIM over many seeds: 16 members, n5 crashes at 2 s, each configuration
+/// for 1,000 seeds to 10 s; prints how long until n5 is first suspected and
+/// first confirmed dead, and how many live members were confirmed dead.
+///
+///     cargo test --release -p distlab-core topics::gossip::tests::swim_figures -- --ignored --nocapture
+#[test]
+#[ignore]
+fn swim_figures() {
+    const SEEDS: u64 = 1_000;
+    let crash = Time::from_millis(2_000);
+    for (drop, suspicion, bug) in [
+        (0, 1_000, false),
+        (5, 1_000, false),
+        (15, 1_000, false),
+        (15, 3_000, false),
+        (15, 1_000, true),
+    ] {
+        let (mut suspected, mut confirmed) = (Vec::new(), Vec::new());
+        let (mut missed, mut runs_with_false_positives, mut false_positives) = (0, 0, 0);
+        for seed in 1..=SEEDS {
+            let mut scenario = scenario(
+                seed,
+                &[
+                    ("nodes", 16),
+                    ("swim", 1),
+                    ("drop", drop),
+                    ("suspicion", suspicion),
+                    ("rate", 0),
+                    ("anti-entropy", 0),
+                ],
+            );
+            if bug {
+                scenario.bug = Some(BUG_NO_SUSPICION.to_string());
+            }
+            scenario.push_action(crash, crate::sim::action::Action::Crash(NodeId(5)));
+            let run = run(&scenario, 10_000);
+            let simulation = typed(run.as_ref());
+            let (_, wrong) = simulation.checker().confirmations();
+            false_positives += wrong;
+            runs_with_false_positives += u64::from(wrong > 0);
+            let first = simulation
+                .nodes()
+                .iter()
+                .filter_map(|node| node.swim().confirmations().1)
+                .filter(|confirmation| confirmation.member == NodeId(5))
+                .min_by_key(|confirmation| confirmation.at);
+            match first {
+                Some(confirmation) => {
+                    suspected.push(confirmation.suspected_at.since(crash).as_micros() / 1_000);
+                    confirmed.push(confirmation.at.since(crash).as_micros() / 1_000);
+                }
+                None => missed += 1,
+            }
+        }
+        let summary = |values: &mut Vec<u64>| {
+            values.sort_unstable();
+            if values.is_empty() {
+                return "-".to_string();
+            }
+            let at = |p: usize| values[(values.len() * p / 100).min(values.len() - 1)];
+            format!(
+                "median {} ms, p95 {} ms, max {} ms",
+                at(50),
+                at(95),
+                at(100)
+            )
+        };
+        println!(
+            "drop {drop}%, suspicion {suspicion} ms{}: n5 first suspected {}, first confirmed {}; never confirmed in {missed} of {SEEDS} seeds; live members confirmed dead: {false_positives} in {runs_with_false_positives} seeds",
+            if bug { " (bug no-suspicion)" } else { "" },
+            summary(&mut suspected),
+            summary(&mut confirmed),
+        );
+    }
+}

@@ -20,11 +20,11 @@ use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::sim::action::{Operation, RawOperation};
 use crate::sim::checker::{Checker, Violation};
-use crate::sim::faults::FaultLevel;
 use crate::sim::node::{Cx, Effects};
 use crate::sim::rng::Rng;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::world::Simulation;
+use crate::topics::testing;
 
 use crate::traffic::request::{Request, RequestId, TraceContext};
 use crate::traffic::sketch::LatencySketch;
@@ -173,7 +173,7 @@ fn the_merged_sketch_stays_within_alpha_of_the_exact_fleet_percentiles() {
 
 #[test]
 fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
-    for (preset, bug, invariant) in [
+    let cases = [
         (
             "averaging-percentiles",
             BUG_AVERAGE_OF_PERCENTILES,
@@ -184,17 +184,8 @@ fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
             BUG_COUNTER_RESET_IGNORED,
             COUNTERS_MONOTONIC,
         ),
-    ] {
-        let buggy = run(&preset_scenario(preset, Some(bug)), 6_000);
-        let first = buggy.violations().first().expect("the bug is caught");
-        assert_eq!(first.invariant, invariant, "{preset}: {}", first.message);
-        let correct = run(&preset_scenario(preset, None), 6_000);
-        assert!(
-            correct.violations().is_empty(),
-            "{preset}: {:?}",
-            correct.violations()
-        );
-    }
+    ];
+    testing::assert_caught_in_presets(&INFO, &cases, Time::from_millis(6_000));
 }
 
 #[test]
@@ -224,27 +215,8 @@ fn a_monitor_that_forgets_its_page_breaks_alert_fires_on_fast_burn() {
 
 #[test]
 fn heavy_faults_never_break_the_correct_model_and_catch_the_bugs() {
-    let mut caught = [0; 2];
-    for seed in 1..=12 {
-        let mut scenario = Scenario::new(INFO.slug, seed);
-        scenario.faults = FaultLevel::Heavy;
-        let clean = run(&scenario, 12_000);
-        assert!(
-            clean.violations().is_empty(),
-            "seed {seed}: {:?}",
-            clean.violations()
-        );
-        for (i, bug) in [BUG_AVERAGE_OF_PERCENTILES, BUG_COUNTER_RESET_IGNORED]
-            .into_iter()
-            .enumerate()
-        {
-            scenario.bug = Some(bug.to_string());
-            if !run(&scenario, 12_000).violations().is_empty() {
-                caught[i] += 1;
-            }
-            scenario.bug = None;
-        }
-    }
+    let bugs = [BUG_AVERAGE_OF_PERCENTILES, BUG_COUNTER_RESET_IGNORED];
+    let caught = testing::heavy_sweep(&INFO, 1..=12, Time::from_millis(12_000), &bugs);
     assert_eq!(caught[0], 12, "{caught:?}");
     assert!(caught[1] >= 3, "{caught:?}");
 }

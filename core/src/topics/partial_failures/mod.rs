@@ -472,10 +472,7 @@ impl ProtocolTopic for PartialFailuresTopic {
     }
 
     /// Latency quantiles and amplification so far, against the estimate.
-    ///
-    /// Off in the page (the line charts show the same measures): the route
-    /// was at the 200 KB budget. The charts stay for the tests.
-    const CHARTED: bool = false;
+    const CHARTED: bool = true;
 
     fn charts(simulation: &Simulation<PartialProcess, PartialChecker>) -> Vec<Chart> {
         let Some(client) = client_of(simulation) else {

@@ -17,10 +17,10 @@ use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::sim::action::{Action, Operation, RawOperation};
 use crate::sim::checker::Checker;
-use crate::sim::faults::FaultLevel;
 use crate::sim::rng::Rng;
 use crate::sim::time::{Duration, Time};
 use crate::sim::world::Simulation;
+use crate::topics::testing;
 
 fn ms(ms: u64) -> Time {
     Time::from_millis(ms)
@@ -246,7 +246,7 @@ fn the_jitter_story_has_synchronised_naive_retries_and_spread_guarded_ones() {
 
 #[test]
 fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
-    for (preset, bug, invariant) in [
+    let cases = [
         (
             "retry-without-jitter",
             BUG_RETRY_WITHOUT_JITTER,
@@ -257,17 +257,9 @@ fn each_bug_is_caught_in_its_preset_and_the_correct_model_is_clean() {
             BUG_NO_DEADLINE_PROPAGATION,
             NO_WORK_PAST_DEADLINE,
         ),
-    ] {
-        let buggy = run(&preset_scenario(preset, Some(bug)), 8_000);
-        let first = buggy.violations().first().expect("the bug is caught");
-        assert_eq!(first.invariant, invariant, "{preset}");
-        assert!(first.time < ms(3_000), "{preset}: {first}");
-        let correct = run(&preset_scenario(preset, None), 8_000);
-        assert!(
-            correct.violations().is_empty(),
-            "{preset}: {:?}",
-            correct.violations()
-        );
+    ];
+    for caught in testing::assert_caught_in_presets(&INFO, &cases, ms(8_000)) {
+        assert!(caught < ms(3_000), "{caught}");
     }
 }
 
@@ -308,27 +300,8 @@ fn the_budget_invariant_fires_on_a_caller_that_retries_past_it() {
 
 #[test]
 fn heavy_faults_never_break_the_correct_model_and_catch_the_bugs() {
-    let mut caught = [0; 2];
-    for seed in 1..=8 {
-        let mut scenario = Scenario::new(INFO.slug, seed);
-        scenario.faults = FaultLevel::Heavy;
-        let clean = run(&scenario, 15_000);
-        assert!(
-            clean.violations().is_empty(),
-            "seed {seed}: {:?}",
-            clean.violations()
-        );
-        for (i, bug) in [BUG_RETRY_WITHOUT_JITTER, BUG_NO_DEADLINE_PROPAGATION]
-            .into_iter()
-            .enumerate()
-        {
-            scenario.bug = Some(bug.to_string());
-            if !run(&scenario, 15_000).violations().is_empty() {
-                caught[i] += 1;
-            }
-            scenario.bug = None;
-        }
-    }
+    let bugs = [BUG_RETRY_WITHOUT_JITTER, BUG_NO_DEADLINE_PROPAGATION];
+    let caught = testing::heavy_sweep(&INFO, 1..=8, ms(15_000), &bugs);
     assert!(caught[0] >= 6 && caught[1] >= 2, "{caught:?}");
 }
 

@@ -1,0 +1,200 @@
+//! The cluster view on a 2D canvas, for a layout whose servers fill a disc
+//! (gossip runs up to 10,000): the same [`ClusterLayout`] the SVG view draws,
+//! painted in a handful of paths (one per colour) instead of an element per
+//! node that Yew would compare on every frame.
+//!
+//! A click picks the nearest node, as clicking a node in the SVG view does
+//! (crash or restart it), and hovering names it in the tooltip. Links exist
+//! only where a message flies or a cut is, as the layout gives them; they are
+//! drawn but not clickable (the fault panel cuts and heals). Colours are the
+//! page's own CSS custom properties, read once per paint, so themes apply.
+
+use std::f64::consts::TAU;
+
+use distlab_core::sim::view::Palette;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, CssStyleDeclaration, HtmlCanvasElement};
+use yew::prelude::*;
+
+use super::cluster::ClusterProps;
+use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
+
+/// Backing-store pixels per view unit: sharp on screens of two pixels a point.
+const SCALE: f64 = 2.0;
+/// The backing store's side, `SIZE * SCALE`, written out (no float formatting).
+const SIDE: &str = "800";
+
+/// The node fills in the order they are painted, each with the CSS property
+/// that holds its colour; down nodes first, so live ones sit on top.
+const FILLS: [(Option<Palette>, &str); 7] = [
+    (None, "--down"),
+    (Some(Palette::Plain), "--slot-plain"),
+    (Some(Palette::Done), "--slot-done"),
+    (Some(Palette::Contend), "--slot-contend"),
+    (Some(Palette::Suspect), "--slot-suspect"),
+    (Some(Palette::Lead), "--slot-lead"),
+    (Some(Palette::Faulty), "--slot-faulty"),
+];
+
+/// The message colours of the palette, `--c0` to `--c7`.
+const MESSAGE_COLOURS: [&str; 8] = [
+    "--c0", "--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7",
+];
+
+#[function_component(ClusterCanvas)]
+pub fn cluster_canvas(props: &ClusterProps) -> Html {
+    let canvas = use_node_ref();
+    {
+        let (canvas, layout) = (canvas.clone(), props.layout.clone());
+        use_effect(move || {
+            if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
+                paint(&element, &layout);
+            }
+        });
+    }
+    let onclick = {
+        let (canvas, layout, on_node) =
+            (canvas.clone(), props.layout.clone(), props.on_node.clone());
+        Callback::from(move |event: MouseEvent| {
+            if let Some(id) = node_under(&canvas, &layout, &event) {
+                on_node.emit(id);
+            }
+        })
+    };
+    let onmousemove = {
+        let (canvas, layout) = (canvas.clone(), props.layout.clone());
+        Callback::from(move |event: MouseEvent| {
+            let Some(element) = canvas.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let title = node_under(&canvas, &layout, &event)
+                .and_then(|id| layout.nodes.iter().find(|node| node.id == id))
+                .map_or_else(String::new, |node| {
+                    let action = if node.up {
+                        "click to crash it"
+                    } else {
+                        "click to restart it"
+                    };
+                    format!("{}: {action}", node.detail)
+                });
+            element.set_title(&title);
+        })
+    };
+    let layout = &props.layout;
+    let up = layout.nodes.iter().filter(|node| node.up).count();
+    let label = format!(
+        "cluster view: {} nodes, {up} up, {} messages drawn; click a dot to crash or restart its node",
+        layout.nodes.len(),
+        layout.messages.len()
+    );
+    html! {
+        <canvas ref={canvas} class="cluster" width={SIDE} height={SIDE} role="img"
+            aria-label={label} data-nodes={layout.nodes.len().to_string()} {onclick} {onmousemove} />
+    }
+}
+
+/// The node under the mouse, in view units from the canvas's box on screen.
+fn node_under(
+    canvas: &NodeRef,
+    layout: &ClusterLayout,
+    event: &MouseEvent,
+) -> Option<distlab_core::sim::time::NodeId> {
+    let element = canvas.cast::<HtmlCanvasElement>()?;
+    let rect = element.get_bounding_client_rect();
+    if rect.width() <= 0.0 || rect.height() <= 0.0 {
+        return None;
+    }
+    let x = (f64::from(event.client_x()) - rect.left()) * SIZE / rect.width();
+    let y = (f64::from(event.client_y()) - rect.top()) * SIZE / rect.height();
+    layout.node_at(x, y)
+}
+
+/// Paints `layout`: links, then nodes by colour, then messages by colour.
+fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout) {
+    let Some(context) = element
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    let window = web_sys::window();
+    let style = window
+        .as_ref()
+        .and_then(|window| window.get_computed_style(element).ok().flatten());
+    let colour = |property: &str| css_colour(style.as_ref(), property);
+    let _ = context.set_transform(SCALE, 0.0, 0.0, SCALE, 0.0, 0.0);
+    context.clear_rect(0.0, 0.0, SIZE, SIZE);
+
+    context.set_line_width(1.0);
+    for cut in [false, true] {
+        context.set_stroke_style_str(&colour(if cut { "--bad" } else { "--line" }));
+        context.begin_path();
+        for link in layout
+            .links
+            .iter()
+            .filter(|link| (link.state != LinkState::Open) == cut)
+        {
+            context.move_to(link.x1, link.y1);
+            context.line_to(link.x2, link.y2);
+        }
+        context.stroke();
+    }
+
+    for (palette, property) in FILLS {
+        context.set_fill_style_str(&colour(property));
+        context.begin_path();
+        for node in &layout.nodes {
+            let shown = if node.up { Some(node.palette) } else { None };
+            if shown == palette {
+                context.move_to(node.x + node.radius, node.y);
+                let _ = context.arc(node.x, node.y, node.radius, 0.0, TAU);
+            }
+        }
+        context.fill();
+    }
+
+    // People who ask for less motion see the busy links, not moving dots (as
+    // the SVG view's stylesheet does).
+    let reduced = window
+        .and_then(|window| {
+            window
+                .match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|query| query.matches());
+    if reduced {
+        return;
+    }
+    let radius = layout
+        .nodes
+        .first()
+        .map_or(3.0, |node| node.radius.clamp(1.5, 5.0));
+    for (index, property) in MESSAGE_COLOURS.iter().enumerate() {
+        for doomed in [false, true] {
+            context.set_fill_style_str(&colour(property));
+            context.set_global_alpha(if doomed { 0.45 } else { 1.0 });
+            context.begin_path();
+            for message in &layout.messages {
+                if message.colour % MESSAGE_COLOURS.len() == index && message.doomed == doomed {
+                    context.move_to(message.x + radius, message.y);
+                    let _ = context.arc(message.x, message.y, radius, 0.0, TAU);
+                }
+            }
+            context.fill();
+        }
+    }
+    context.set_global_alpha(1.0);
+}
+
+/// The value of CSS custom property `property` where the canvas sits, or a
+/// neutral grey if the page has none.
+fn css_colour(style: Option<&CssStyleDeclaration>, property: &str) -> String {
+    style
+        .and_then(|style| style.get_property_value(property).ok())
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| "#888".to_string())
+}
