@@ -93,11 +93,7 @@ mod native {
             let reached = eval(&browser, "return window.distlab.state().time_us")
                 .as_f64()
                 .unwrap_or(f64::NAN);
-            let frames = eval(&browser, "return window.__frames");
-            let mut frames: Vec<f64> = frames
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_f64).skip(2).collect())
-                .unwrap_or_default();
+            let mut frames = recorded_frames(&browser, 2);
             if frames.is_empty() {
                 println!("gossip, {nodes} nodes: no frames recorded");
                 continue;
@@ -111,6 +107,15 @@ mod native {
                 reached / 1e6
             );
         }
+    }
+
+    /// The frame intervals the page's `window.__frames` recorder collected,
+    /// in ms, without the first `skip` (the page still settling).
+    fn recorded_frames(browser: &Browser, skip: usize) -> Vec<f64> {
+        eval(browser, "return window.__frames")
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).skip(skip).collect())
+            .unwrap_or_default()
     }
 
     fn eval(browser: &Browser, script: &str) -> Value {
@@ -211,11 +216,7 @@ mod native {
         let memory = eval(&browser, "return window.distlab.memory()")
             .as_f64()
             .unwrap_or(f64::NAN);
-        let frames = eval(&browser, "return window.__frames");
-        let mut frames: Vec<f64> = frames
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_f64).skip(5).collect())
-            .unwrap_or_default();
+        let mut frames = recorded_frames(&browser, 5);
         if frames.is_empty() {
             println!("frame times: no frames recorded");
         } else {
