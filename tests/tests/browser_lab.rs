@@ -352,3 +352,56 @@ async fn a_thousand_gossip_nodes_are_painted_on_a_canvas_and_a_click_crashes_the
     assert!(count(&root, "svg.cluster .node text.name") > 0);
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_log_line_and_a_slow_bucket_open_their_traces() {
+    // The slow host's preset at 4 s: frontend's 50-100 ms bucket has an exemplar.
+    let link = preset_link("observability", "red-finds-the-slow-service");
+    let root = mount(
+        "observability",
+        Some(link),
+        StartAt::Time(Time::from_millis(4_000)),
+    )
+    .await;
+    sleep(100).await;
+    assert_eq!(count(&root, "#trace-detail"), 0);
+    assert_eq!(count(&root, ".signals .logs button.line"), 12);
+    let line = find(&root, ".signals .logs li:last-child button.line");
+    let logged = line.text_content().unwrap_or_default();
+    let trace = logged
+        .split("trace=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a log line names its trace")
+        .to_string();
+    click(&line).await;
+    sleep(50).await;
+    let title = text(&root, "#trace-detail figcaption");
+    assert!(title.contains(&format!("Trace {trace}")), "{title}");
+    // Two spans (the users' and the host's) and the line itself.
+    assert_eq!(count(&root, "#trace-detail li.span"), 2);
+    assert!(
+        text(&root, "#trace-detail ul").contains(&logged),
+        "{logged}"
+    );
+    press(&root, "#close-trace").await;
+    assert_eq!(count(&root, "#trace-detail"), 0);
+    // A bucket with an exemplar is a button that opens its trace.
+    let slow = root
+        .query_selector_all(".signals .histograms button.bucket")
+        .unwrap();
+    let slow_bucket = (0..slow.length())
+        .filter_map(|i| slow.item(i))
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>)
+        .find(|bucket| {
+            bucket
+                .get_attribute("aria-label")
+                .is_some_and(|label| label.starts_with("≤ 100 ms") && label.contains(" on n1"))
+        })
+        .expect("frontend's ≤ 100 ms bucket points at the slow host n1");
+    click(&slow_bucket).await;
+    sleep(50).await;
+    let detail = text(&root, "#trace-detail");
+    assert!(detail.contains("n1 frontend"), "{detail}");
+    root.remove();
+}

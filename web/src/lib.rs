@@ -24,6 +24,7 @@ pub mod export;
 pub mod hooks;
 pub mod hunt;
 pub mod layout;
+pub mod markup;
 pub mod pages;
 pub mod panic;
 pub mod player;

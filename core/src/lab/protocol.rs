@@ -21,7 +21,9 @@ use crate::sim::faults::{arrivals, fault_plan};
 use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
-use crate::sim::view::{Annotations, Chart, ClusterState, Matrix, Plot, StateTable};
+use crate::sim::view::{
+    Annotations, Chart, ClusterState, Matrix, Plot, Signals, StateTable, TraceDetail,
+};
 use crate::sim::world::Simulation;
 
 /// A protocol preset's script: the timed actions it adds to the run (forced
@@ -200,6 +202,30 @@ pub trait ProtocolTopic: 'static {
     fn tables(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Matrix> {
         let _ = simulation;
         Vec::new()
+    }
+
+    /// Whether the topic correlates signals by trace id
+    /// ([`ProtocolTopic::signals`], [`ProtocolTopic::trace_detail`]): the
+    /// page then lists its log lines and exemplar histograms, and a click on
+    /// either opens the trace. A constant, so other pages leave that code out.
+    const CORRELATED: bool = false;
+
+    /// The log lines and histograms of `simulation` at its current instant.
+    /// Called for every frame the page draws: keep it cheap.
+    fn signals(simulation: &Simulation<Self::Node, Self::Checker>) -> Signals {
+        let _ = simulation;
+        Signals::default()
+    }
+
+    /// What `simulation` still knows of trace `trace` (a trace id from a log
+    /// line or an exemplar), or `None` if nothing: a trace id from a stale
+    /// click is not an error.
+    fn trace_detail(
+        simulation: &Simulation<Self::Node, Self::Checker>,
+        trace: u64,
+    ) -> Option<TraceDetail> {
+        let _ = (simulation, trace);
+        None
     }
 
     /// The protocol's state machine, drawn by the page with each node's current

@@ -257,3 +257,55 @@ pub struct Line {
     pub palette: Palette,
     pub points: Vec<(Time, u64)>,
 }
+
+/// What a topic correlates by trace id (observability): recent log lines
+/// and histograms whose buckets keep an exemplar, each of which opens one
+/// trace ([`TraceDetail`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// The newest log lines, oldest first.
+    pub logs: Vec<LogRecord>,
+    pub histograms: Vec<Histogram>,
+}
+
+/// One structured log line, and the trace it was written under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    pub at: Time,
+    pub node: NodeId,
+    /// The line as the process wrote it, with its time and process.
+    pub text: String,
+    /// `Faulty` for an error line, `Plain` otherwise.
+    pub palette: Palette,
+    pub trace: Option<u64>,
+}
+
+/// A histogram drawn as bars, one per bucket, whose buckets may each point
+/// at an exemplar trace (OpenMetrics exemplars).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Histogram {
+    /// The buckets as bars: the label is the bucket's bound, the value its count.
+    pub chart: Chart,
+    /// One per bar of `chart`: the bucket's exemplar, if it has one.
+    pub exemplars: Vec<Option<ExemplarLink>>,
+}
+
+/// A bucket's exemplar: the trace it opens and how it is described.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExemplarLink {
+    pub trace: u64,
+    /// E.g. `trace 3fa2c1, 42 ms on n3`.
+    pub label: String,
+}
+
+/// One trace, opened from a log line or an exemplar: its spans (listed, and
+/// drawn on their processes' timeline lanes) and what was logged under it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceDetail {
+    /// E.g. `Trace 3fa2c1: frontend r17`.
+    pub title: String,
+    /// Parents before their children.
+    pub spans: Vec<Span>,
+    /// The trace's log lines, and notes on what the buffers no longer hold.
+    pub lines: Vec<String>,
+}

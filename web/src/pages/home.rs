@@ -8,6 +8,8 @@ use distlab_core::catalog;
 use distlab_core::lab::topic::{Card, Category, TopicKind};
 use yew::prelude::*;
 
+use crate::markup::escape;
+
 /// The introduction above the cards.
 const INTRO: &str = "Every topic is a small, deterministic simulation running in WebAssembly. Pause it, step it, rewind it, crash a node, cut a link, switch on a deliberate bug and watch the invariant checker catch it, then share the exact run as a link. The same seed gives the same run, here and on the command line.";
 
@@ -18,22 +20,6 @@ fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn card(card: &Card) -> String {

@@ -119,6 +119,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             selection.set(next);
         })
     };
+    // The trace a log line or an exemplar opened (topics that correlate).
+    let opened = use_state(|| None::<u64>);
     let on_toggle_kind = {
         let selection = selection.clone();
         Callback::from(move |kind: &'static str| {
@@ -187,6 +189,16 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let state = run.cluster();
     let trace = run.trace();
 
+    // The trace a log line or an exemplar opened, as the run still keeps it
+    // (a constant test: only topics that correlate look).
+    let opened_trace = if T::CORRELATED {
+        (*opened).map(|id| {
+            distlab_core::lab::protocol::simulation::<T>(run)
+                .and_then(|simulation| T::trace_detail(simulation, id))
+        })
+    } else {
+        None
+    };
     let flying = trace.in_flight(now, FLIGHT_HORIZON);
     let cluster_layout = Rc::new(cluster::layout(&state, &flying, now, T::MANY_NODES));
     // The timeline shows the live run, or an imported file read-only (one
@@ -235,11 +247,16 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 &selection,
             );
             // A constant test, so a topic without annotations carries none of this.
-            let simulation = T::ANNOTATED
+            let simulation = (T::ANNOTATED || T::CORRELATED)
                 .then(|| distlab_core::lab::protocol::simulation::<T>(run))
                 .flatten();
             let overlay = simulation.map_or_else(Html::default, |simulation| {
-                let placed = timeline::overlay(&layout, now, &T::annotations(simulation));
+                let mut annotations = T::annotations(simulation);
+                // An opened trace's spans are drawn on their processes' lanes.
+                if let Some(Some(detail)) = &opened_trace {
+                    annotations.spans.extend(detail.spans.iter().cloned());
+                }
+                let placed = timeline::overlay(&layout, now, &annotations);
                 views::timeline::overlay(&placed, layout.height)
             });
             TimelineProps {
@@ -313,6 +330,34 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let tables = if T::TABLED && shown_import.is_none() {
         distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
             views::matrix::draw(&T::tables(simulation))
+        })
+    } else {
+        Html::default()
+    };
+    // A constant test, so a topic without correlated signals carries none of this.
+    let signals = if T::CORRELATED && shown_import.is_none() {
+        distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
+            let signals = T::signals(simulation);
+            let opened_view = opened_trace.as_ref().and_then(Option::as_ref);
+            let on_open = {
+                let opened = opened.clone();
+                let on_command = on_command.clone();
+                // The run pauses: the buffers a trace is read from move on.
+                Callback::from(move |trace: u64| {
+                    on_command.emit(Command::Pause);
+                    opened.set(Some(trace));
+                })
+            };
+            let on_close = {
+                let opened = opened.clone();
+                Callback::from(move |()| opened.set(None))
+            };
+            views::signals::draw(&views::signals::SignalsProps {
+                signals: &signals,
+                opened: opened_view,
+                on_open,
+                on_close,
+            })
         })
     } else {
         Html::default()
@@ -423,6 +468,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     }
                 </section>
             </div>
+            { signals }
             <div class="panels">
                 { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations, on_seek_step: on_command.reform(Command::SeekStep) }) }
                 { expected_note(T::INFO) }

@@ -19,6 +19,7 @@ pub mod matrix;
 pub mod narration;
 pub mod plot;
 pub mod ring;
+pub mod signals;
 pub mod skip_lanes;
 pub mod state_table;
 pub mod timeline;

@@ -97,7 +97,7 @@ impl ObservabilityChecker {
                 if error > alpha * (1.0 + 1e-9) {
                     let exemplar = evaluation.exemplar.map_or_else(String::new, |e| {
                         format!(
-                            "; its slowest request was {} on {} (trace {}, {} ms)",
+                            "; its slowest bucket's exemplar is {} on {} (trace {}, {} ms)",
                             e.request,
                             e.host,
                             short_trace(e.trace_id),

@@ -2,13 +2,33 @@
 //! request the root span of a new trace (W3C Trace Context), sent to one of
 //! the service's hosts picked at random, as a load balancer would.
 
+use std::collections::VecDeque;
+
 use crate::sim::node::{Cx, Labelled};
+use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
-use crate::traffic::request::{Request, RequestIds, TraceContext};
+use crate::traffic::request::{Request, RequestId, RequestIds, TraceContext};
 
 use super::message::{ObservabilityMessage, ObservabilityTimer, ServiceName, HOSTS_PER_SERVICE};
 use super::process::ObservabilityProcess;
+
+/// Root spans the client keeps, the newest: about four seconds of traffic
+/// at the default rate, so a trace opened from a recent log line or
+/// exemplar still has its root.
+pub const SPANS_KEPT: usize = 1_024;
+
+/// The root span of one trace: a user's request, from sending to answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RootSpan {
+    pub trace_id: u64,
+    pub request: RequestId,
+    pub service: ServiceName,
+    pub host: NodeId,
+    pub sent_at: Time,
+    /// When the answer came, and its status; `None` while waiting (or lost).
+    pub answered: Option<(Time, u16)>,
+}
 
 /// The client.
 #[derive(Clone, Debug)]
@@ -17,6 +37,7 @@ pub struct Client {
     ids: RequestIds,
     answered: u64,
     failed: u64,
+    spans: VecDeque<RootSpan>,
 }
 
 impl Client {
@@ -27,7 +48,13 @@ impl Client {
             ids: RequestIds::default(),
             answered: 0,
             failed: 0,
+            spans: VecDeque::new(),
         }
+    }
+
+    /// The root span of trace `trace_id`, if the client still keeps it.
+    pub fn root_span(&self, trace_id: u64) -> Option<&RootSpan> {
+        self.spans.iter().rev().find(|s| s.trace_id == trace_id)
     }
 
     pub fn sent(&self) -> u64 {
@@ -64,13 +91,28 @@ impl Client {
         let trace = TraceContext::root(cx.rng);
         // The client's own span is the root; the host's span is its child.
         let request = Request::new(self.ids.next_id(), cx.now(), None, trace.child(1));
+        if self.spans.len() == SPANS_KEPT {
+            self.spans.pop_front();
+        }
+        self.spans.push_back(RootSpan {
+            trace_id: trace.trace_id,
+            request: request.id,
+            service,
+            host,
+            sent_at: cx.now(),
+            answered: None,
+        });
         cx.send(host, ObservabilityMessage::Call { service, request });
         self.schedule(service, cx);
     }
 
     pub fn on_message(&mut self, msg: ObservabilityMessage, cx: &mut Cx<ObservabilityProcess>) {
         match msg {
-            ObservabilityMessage::Reply { status, .. } => {
+            ObservabilityMessage::Reply { id, status, .. } => {
+                // Answers come soon after their calls: search from the newest.
+                if let Some(span) = self.spans.iter_mut().rev().find(|s| s.request == id) {
+                    span.answered.get_or_insert((cx.now(), status));
+                }
                 self.answered += 1;
                 if status >= 500 {
                     self.failed += 1;

@@ -22,8 +22,8 @@ use crate::traffic::service::{
 use crate::traffic::sketch::LatencySketch;
 
 use super::message::{
-    short_trace, Exemplar, HostOp, ObservabilityMessage, ObservabilityTimer, Report, ServiceName,
-    MONITOR, SAMPLE_LIMIT,
+    bucket_of, short_trace, Exemplar, HostOp, ObservabilityMessage, ObservabilityTimer, Report,
+    ServiceName, BUCKETS, MONITOR, SAMPLE_LIMIT,
 };
 use super::process::ObservabilityProcess;
 use super::slo::INTERVAL;
@@ -32,8 +32,9 @@ use super::slo::INTERVAL;
 /// burn rate of 0.2), so a healthy service spends a little budget.
 pub const BASE_ERROR_PPM: u32 = 200;
 
-/// Log lines a host keeps: the newest, as a bounded ring buffer does.
-pub const LOG_LINES: usize = 16;
+/// Log lines a host keeps: the newest, as a bounded ring buffer does (at
+/// 300 requests a second to its service, its last third of a second).
+pub const LOG_LINES: usize = 64;
 
 /// The most requests a host lets wait; beyond, it answers 503 at once.
 const QUEUE_LIMIT: u32 = 64;
@@ -68,7 +69,8 @@ struct IntervalStats {
     sketch: LatencySketch,
     sample: Vec<u64>,
     truncated: bool,
-    exemplar: Option<Exemplar>,
+    buckets: [u64; BUCKETS],
+    bucket_exemplars: [Option<Exemplar>; BUCKETS],
     requests: u64,
     errors: u64,
 }
@@ -79,7 +81,8 @@ impl IntervalStats {
             sketch: LatencySketch::new(alpha),
             sample: Vec::new(),
             truncated: false,
-            exemplar: None,
+            buckets: [0; BUCKETS],
+            bucket_exemplars: [None; BUCKETS],
             requests: 0,
             errors: 0,
         }
@@ -300,7 +303,7 @@ impl Host {
     }
 
     /// Answers `job` (arrived at `arrived_at`) with `status` and measures it:
-    /// the counters, the sketch and the exact sample, the exemplar and a log line.
+    /// the counters, the sketch and the exact sample, the bucket and its exemplar, and a log line.
     fn answer(
         &mut self,
         job: Job,
@@ -327,15 +330,16 @@ impl Host {
             self.interval.truncated = true;
         }
         let trace_id = job.request.trace.trace_id;
-        if self.interval.exemplar.is_none_or(|e| micros > e.micros) {
-            self.interval.exemplar = Some(Exemplar {
-                trace_id,
-                request: job.request.id,
-                host: self.id,
-                arrived_at,
-                micros,
-            });
-        }
+        let exemplar = Exemplar {
+            trace_id,
+            request: job.request.id,
+            host: self.id,
+            arrived_at,
+            micros,
+        };
+        let bucket = bucket_of(micros);
+        self.interval.buckets[bucket] += 1;
+        self.interval.bucket_exemplars[bucket] = Some(exemplar);
         self.spans += 1;
         let line = LogLine {
             at: now,
@@ -380,7 +384,8 @@ impl Host {
             sketch: stats.sketch,
             sample: stats.sample,
             truncated: stats.truncated,
-            exemplar: stats.exemplar,
+            buckets: stats.buckets,
+            bucket_exemplars: stats.bucket_exemplars,
         };
         cx.send(MONITOR, ObservabilityMessage::Report(Box::new(report)));
         cx.set_timer(ObservabilityTimer::Report, until_boundary(now));

@@ -65,9 +65,9 @@ impl ServiceName {
     }
 }
 
-/// The slowest request of a host's interval: the exemplar of the
-/// histogram's top bucket, so a dashboard can jump from a slow percentile
-/// to one request that made it (OpenMetrics exemplars).
+/// One request that fell in a histogram bucket: the bucket's exemplar, so a
+/// dashboard can jump from a slow bucket to one request that made it
+/// (OpenMetrics exemplars).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Exemplar {
     pub trace_id: u64,
@@ -101,7 +101,24 @@ pub struct Report {
     pub sample: Vec<u64>,
     /// More than [`SAMPLE_LIMIT`] requests: the sample is not the whole interval.
     pub truncated: bool,
-    pub exemplar: Option<Exemplar>,
+    /// The interval's requests per dashboard bucket ([`BUCKET_BOUNDS_MS`]).
+    pub buckets: [u64; BUCKETS],
+    /// Each bucket's exemplar: its newest request this interval.
+    pub bucket_exemplars: [Option<Exemplar>; BUCKETS],
+}
+
+/// The dashboard histogram's upper bounds in milliseconds (Prometheus `le`
+/// buckets); one more bucket holds everything slower.
+pub const BUCKET_BOUNDS_MS: [u64; 6] = [5, 10, 25, 50, 100, 250];
+/// Buckets of the dashboard histogram.
+pub const BUCKETS: usize = BUCKET_BOUNDS_MS.len() + 1;
+
+/// The dashboard bucket of a request that took `micros`.
+pub fn bucket_of(micros: u64) -> usize {
+    BUCKET_BOUNDS_MS
+        .iter()
+        .position(|&bound| micros <= bound * 1_000)
+        .unwrap_or(BUCKET_BOUNDS_MS.len())
 }
 
 /// The most exact durations a host keeps per interval.

@@ -36,10 +36,11 @@
 //!   the scale: 100 ms of virtual time is 5 minutes, 1.2 s an hour).
 //! - *Correlation by trace id* (W3C Trace Context; OpenMetrics exemplars):
 //!   every request is the root of a trace, each host's handling of it is a
-//!   span, each log line carries both ids, and each interval's histogram
-//!   keeps as exemplar the trace id of its slowest request. From a slow p99
-//!   on the dashboard you go to that trace, and the timeline's
-//!   click-to-select shows its messages.
+//!   span, each log line carries both ids, and each bucket of a service's
+//!   duration histogram keeps as exemplar the trace id of its newest
+//!   request. A log line or a bucket opens its trace ([`correlation`]): the
+//!   users' root span and the host's span, drawn on the timeline, with what
+//!   was logged under it.
 //!
 //! **The model.** Six hosts, two per service ([`host`]): `frontend`
 //! (log-normal, median 6 ms), `search` (mostly 4 ms, 3% on a 60 ms slow
@@ -81,6 +82,7 @@
 
 pub mod checker;
 pub mod client;
+pub mod correlation;
 pub mod host;
 pub mod message;
 pub mod monitor;
@@ -93,13 +95,13 @@ use crate::lab::params::{self, REQUEST_RATE};
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{NodeId, Time};
-use crate::sim::view::{Annotations, Line, Mark, Palette, Plot, Span};
+use crate::sim::view::{Annotations, Line, Palette, Plot, Signals, Span, TraceDetail};
 use crate::sim::world::Simulation;
 
 use checker::{ObservabilityChecker, COUNTERS_MONOTONIC, SKETCH_WITHIN_BOUND};
 use client::Client;
 use host::Host;
-use message::{short_trace, HostOp, ServiceName, HOSTS, MONITOR};
+use message::{HostOp, ServiceName, HOSTS, MONITOR};
 use monitor::{Monitor, Point};
 use process::ObservabilityProcess;
 use slo::{AlertKind, FAST_BURN, INTERVAL, MEDIUM_BURN, SLOW_BURN, W1H, W30D, WINDOWS};
@@ -144,7 +146,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Observability",
     category: Category::Platform,
     kind: TopicKind::Protocol,
-    summary: "Metrics, logs and traces of three services on six hosts, correlated by trace id: a RED dashboard per service (rate, errors, p50/p99 from merged DDSketches, shown against the exact values), a 99.9% SLO with the SRE Workbook's multiwindow, multi-burn-rate alerts paging during an injected incident and resolving after it, exemplars pointing from a slow percentile to its trace.",
+    summary: "Metrics, logs and traces of three services on six hosts, correlated by trace id: a RED dashboard per service (rate, errors, p50/p99 from merged DDSketches, shown against the exact values), a 99.9% SLO with the SRE Workbook's multiwindow, multi-burn-rate alerts paging during an injected incident and resolving after it, log lines and histogram buckets opening the traces they were written under.",
     reference: "Google, The Site Reliability Workbook, ch. 5 Alerting on SLOs (multiwindow, multi-burn-rate alerts); Masson, Rim & Lee, DDSketch, VLDB 2019 (§2.1 Proposition 2, §2.2 merging); Wilkie, The RED Method (2015); W3C Trace Context; OpenMetrics exemplars",
     params: &[
         RATE_PARAM,
@@ -175,7 +177,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "rate",
         "errors",
         "duration p50 / p99",
-        "last log line / alerts and exemplars",
+        "last log line / alerts",
     ],
     build: protocol::build::<ObservabilityTopic>,
 };
@@ -310,16 +312,14 @@ impl ProtocolTopic for ObservabilityTopic {
         }
     }
 
-    /// Alerts firing on the monitor's lane, injected faults on the hosts'
-    /// lanes, and a mark at each service's slowest request so far: its
-    /// exemplar, whose messages a click on the timeline picks out.
+    /// Alerts firing on the monitor's lane and injected faults on the hosts'
+    /// lanes (an opened trace adds its spans: [`correlation`]).
     const ANNOTATED: bool = true;
 
     fn annotations(
         simulation: &Simulation<ObservabilityProcess, ObservabilityChecker>,
     ) -> Annotations {
         let mut spans = Vec::new();
-        let mut marks = Vec::new();
         for (i, process) in simulation.nodes().iter().enumerate() {
             let Some(host) = process.host() else {
                 continue;
@@ -355,23 +355,26 @@ impl ProtocolTopic for ObservabilityTopic {
                     },
                 });
             }
-            for service in ServiceName::ALL {
-                if let Some(exemplar) = monitor.board(service).slowest() {
-                    marks.push(Mark {
-                        at: exemplar.arrived_at,
-                        label: format!(
-                            "slowest {}: trace {} ({}, {} ms)",
-                            service.as_str(),
-                            short_trace(exemplar.trace_id),
-                            exemplar.request,
-                            exemplar.micros / 1_000
-                        ),
-                    });
-                }
-            }
         }
-        crate::sort::sort_stably_by(&mut marks, |mark| mark.at.as_micros());
-        Annotations { spans, marks }
+        Annotations {
+            spans,
+            marks: Vec::new(),
+        }
+    }
+
+    /// The hosts' newest log lines and each service's duration histogram
+    /// with an exemplar per bucket; a click on either opens its trace.
+    const CORRELATED: bool = true;
+
+    fn signals(simulation: &Simulation<ObservabilityProcess, ObservabilityChecker>) -> Signals {
+        correlation::signals(simulation.nodes())
+    }
+
+    fn trace_detail(
+        simulation: &Simulation<ObservabilityProcess, ObservabilityChecker>,
+        trace: u64,
+    ) -> Option<TraceDetail> {
+        correlation::trace_detail(simulation.nodes(), trace)
     }
 
     /// The RED dashboard over time, the sketch against the exact fleet p99,

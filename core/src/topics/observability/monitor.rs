@@ -20,8 +20,8 @@ use crate::traffic::sketch::LatencySketch;
 
 use super::host::per_mille_text;
 use super::message::{
-    short_trace, Exemplar, ObservabilityMessage, ObservabilityTimer, Report, ServiceName, HOSTS,
-    SAMPLE_LIMIT,
+    Exemplar, ObservabilityMessage, ObservabilityTimer, Report, ServiceName, BUCKETS,
+    HOSTS, SAMPLE_LIMIT,
 };
 use super::process::ObservabilityProcess;
 use super::slo::{self, AlertKind, BurnRates, INTERVAL, W1H, W30D};
@@ -54,6 +54,7 @@ struct Pending {
     /// Each reporting host's own p99, for the `average-of-percentiles` bug.
     host_p99s: Vec<f64>,
     host_p50s: Vec<f64>,
+    /// The slowest reporting host's slowest bucket's exemplar.
     exemplar: Option<Exemplar>,
 }
 
@@ -72,6 +73,7 @@ pub struct Evaluation {
     pub sample: Vec<u64>,
     pub truncated: bool,
     pub hosts: usize,
+    /// The exemplar of the interval's slowest bucket (of its slowest host).
     pub exemplar: Option<Exemplar>,
     pub burn: BurnRates,
 }
@@ -116,7 +118,10 @@ pub struct Board {
     totals: (i64, i64),
     last: Option<Evaluation>,
     points: Vec<Point>,
-    slowest: Option<Exemplar>,
+    /// Requests per dashboard bucket since the run began.
+    histogram: [u64; BUCKETS],
+    /// Each bucket's newest exemplar.
+    exemplars: [Option<Exemplar>; BUCKETS],
 }
 
 impl Board {
@@ -136,9 +141,15 @@ impl Board {
         &self.points
     }
 
-    /// The slowest request seen in any evaluated interval: its exemplar.
-    pub fn slowest(&self) -> Option<Exemplar> {
-        self.slowest
+    /// Requests per dashboard bucket ([`super::message::BUCKET_BOUNDS_MS`])
+    /// since the run began.
+    pub fn histogram(&self) -> &[u64; BUCKETS] {
+        &self.histogram
+    }
+
+    /// Each bucket's newest exemplar.
+    pub fn exemplars(&self) -> &[Option<Exemplar>; BUCKETS] {
+        &self.exemplars
     }
 }
 
@@ -289,6 +300,16 @@ impl Monitor {
         board.counts[at].1 += errors;
         board.totals.0 += requests;
         board.totals.1 += errors;
+        for (bucket, count) in report.buckets.iter().enumerate() {
+            board.histogram[bucket] += count;
+        }
+        // An exemplar names the host that served it; one that names another
+        // host is dropped with its bucket's count kept.
+        for (bucket, exemplar) in report.bucket_exemplars.iter().enumerate() {
+            if let Some(exemplar) = exemplar.filter(|e| e.host == from) {
+                board.exemplars[bucket] = Some(exemplar);
+            }
+        }
         if self.evaluated.is_some_and(|e| report.interval <= e) {
             cx.note(|| format!("report i{} from {from} came after its evaluation: counted, but its percentiles miss it", report.interval));
             return;
@@ -320,9 +341,10 @@ impl Monitor {
         pending.truncated |= report.truncated;
         pending.host_p99s.extend(host_p99);
         pending.host_p50s.extend(host_p50);
-        if let Some(exemplar) = report.exemplar {
+        // The interval's exemplar: its slowest bucket's, the slowest host's.
+        if let Some(exemplar) = report.bucket_exemplars.iter().rev().flatten().next() {
             if pending.exemplar.is_none_or(|e| exemplar.micros > e.micros) {
-                pending.exemplar = Some(exemplar);
+                pending.exemplar = Some(*exemplar);
             }
         }
     }
@@ -385,11 +407,6 @@ impl Monitor {
                 exemplar: pending.as_ref().and_then(|p| p.exemplar),
                 burn,
             };
-            if let Some(exemplar) = evaluation.exemplar {
-                if board.slowest.is_none_or(|s| exemplar.micros > s.micros) {
-                    board.slowest = Some(exemplar);
-                }
-            }
             board.points.push(Point {
                 interval,
                 requests,
@@ -492,22 +509,13 @@ impl Monitor {
                 .join(" · ")
         };
         let per_second = 1_000_000 / INTERVAL.as_micros() as i64;
-        let mut alerts: Vec<String> = self
+        // Each bucket's exemplar is on the page's histograms, not here.
+        let alerts: Vec<String> = self
             .firings
             .iter()
             .filter(|f| f.to.is_none())
             .map(|f| format!("{} {} firing", f.service.as_str(), f.kind.as_str()))
             .collect();
-        alerts.extend(ServiceName::ALL.iter().filter_map(|&s| {
-            let e = self.boards[s.index()].last.as_ref()?.exemplar?;
-            Some(format!(
-                "{} slowest: trace {} ({}, {} ms)",
-                s.as_str(),
-                short_trace(e.trace_id),
-                e.request,
-                e.micros / 1_000
-            ))
-        }));
         vec![
             Cell::Text(each(&|s, e| {
                 format!("{} {}/s", s.as_str(), e.requests * per_second)

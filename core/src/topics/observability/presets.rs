@@ -57,8 +57,8 @@ pub const PRESETS: &[ProtocolPreset] = &[
             narration: &[
                 say(0, "The RED dashboard: for each service its rate, its errors and its duration (p50 and p99 from the merged sketches, next to the exact values). Frontend's p99 is about 15 ms; search's slow path (3% of requests at 60 ms) puts its p99 far above its median."),
                 say(2000, "Frontend host n1 gets 60 ms slower on every request (a bad dependency, a lock)."),
-                say(2140, "Rate and errors do not move: nothing fails, and no SLO on errors notices. Duration does: frontend's p99 jumps to about 70 ms. The mark at the top of the timeline is its exemplar, the slowest frontend request so far: click its arrow to see its messages."),
-                say(5000, "The exemplar's trace id leads to n1: its log lines (the state table) carry the same trace id and 60-odd ms durations, while n0's stay at a few milliseconds. The p50 barely moves: half of frontend's requests go to the healthy n0, which is why a dashboard shows percentiles, not means."),
+                say(2140, "Rate and errors do not move: nothing fails, and no SLO on errors notices. Duration does: frontend's p99 jumps to about 70 ms, and its duration histogram (in the logs, histograms and traces panel) fills the ≤ 100 ms bucket. The dot on that bucket is its exemplar: click it to open the trace of a request that took that long."),
+                say(5000, "The exemplar's trace leads to n1: its log lines carry the same trace id and 60-odd ms durations, while n0's stay at a few milliseconds. The p50 barely moves: half of frontend's requests go to the healthy n0, which is why a dashboard shows percentiles, not means."),
             ],
         },
         script: slow_host,

@@ -148,11 +148,11 @@ fn a_slow_host_shows_in_the_p99_and_its_exemplar_points_at_it() {
         "{:?}",
         host.logs()
     );
-    let slowest = monitor(run.as_ref())
-        .board(ServiceName::Frontend)
-        .slowest()
-        .unwrap();
-    assert_eq!(slowest.host, NodeId(1));
+    // Only the slow host serves frontend requests that take 50-100 ms.
+    let board = monitor(run.as_ref()).board(ServiceName::Frontend);
+    let exemplar = board.exemplars()[super::message::bucket_of(70_000)].unwrap();
+    assert_eq!(exemplar.host, NodeId(1));
+    assert!(board.histogram()[super::message::bucket_of(70_000)] > 100);
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn plots_follow_the_monitor_series() {
         .iter()
         .any(|s| s.node == MONITOR && s.label.contains("page")));
     assert!(annotations.spans.iter().any(|s| s.node == NodeId(4)));
-    assert_eq!(annotations.marks.len(), 3);
+    assert!(annotations.marks.is_empty());
 }
 
 #[test]
@@ -342,7 +342,8 @@ fn bad_input_is_dropped_with_a_note() {
             sketch: LatencySketch::new(0.01),
             sample,
             truncated: false,
-            exemplar: None,
+            buckets: [0; super::message::BUCKETS],
+            bucket_exemplars: [None; super::message::BUCKETS],
         }))
     };
     // From a host of another service, unsorted, or with another α: dropped.
@@ -390,4 +391,52 @@ fn bad_input_is_dropped_with_a_note() {
         n.on_operation(HostOp::Recover, cx)
     });
     assert!(!effects.notes.is_empty());
+}
+
+#[test]
+fn log_lines_and_exemplars_open_their_traces() {
+    use super::correlation::{signals, trace_detail, LOGS_SHOWN};
+    use super::message::{bucket_of, CLIENT};
+    // The slow host (n1, +60 ms from 2 s) fills the 50-100 ms bucket of frontend.
+    let run = run(&preset_scenario("red-finds-the-slow-service", None), 4_000);
+    let nodes = sim(run.as_ref()).nodes();
+    let shown = signals(nodes);
+    assert_eq!(shown.logs.len(), LOGS_SHOWN);
+    assert!(shown.logs.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(shown.logs.iter().all(|l| l.at <= run.now()));
+    // Every listed line opens a trace whose host span is the line's and
+    // whose root span (the users') encloses it.
+    for line in &shown.logs {
+        let detail = trace_detail(nodes, line.trace.unwrap()).expect("a listed line's trace");
+        assert_eq!(detail.spans.len(), 2, "{detail:?}");
+        let (root, child) = (&detail.spans[0], &detail.spans[1]);
+        assert_eq!(root.node, CLIENT);
+        assert_eq!(child.node, line.node);
+        assert!(root.from <= child.from, "{detail:?}");
+        assert!(child.to.unwrap() <= root.to.unwrap_or(run.now()), "{detail:?}");
+        assert!(detail.lines.contains(&line.text), "{detail:?}");
+    }
+    // The histograms count every answered request once, and each bucket's
+    // exemplar fell in that bucket.
+    assert_eq!(shown.histograms.len(), 3);
+    for (service, histogram) in ServiceName::ALL.iter().zip(&shown.histograms) {
+        let counted: u64 = histogram.chart.bars.iter().map(|b| b.value).sum();
+        let board = monitor(run.as_ref()).board(*service);
+        assert_eq!(counted as i64, board.totals().0, "{}", service.as_str());
+        for (bucket, exemplar) in board.exemplars().iter().enumerate() {
+            if let Some(exemplar) = exemplar {
+                assert_eq!(bucket_of(exemplar.micros), bucket);
+                assert!(histogram.chart.bars[bucket].value > 0);
+            }
+        }
+    }
+    // Frontend's slow bucket points at the slow host, and its trace opens.
+    let slow = bucket_of(65_000);
+    let link = shown.histograms[0].exemplars[slow].clone().expect("a slow exemplar");
+    let detail = trace_detail(nodes, link.trace).expect("the exemplar's trace");
+    let child = detail.spans.last().unwrap();
+    assert_eq!(child.node, NodeId(1), "{detail:?}");
+    assert!(child.to.unwrap().since(child.from).as_micros() >= 60_000);
+    // A trace id nobody keeps opens nothing.
+    assert_eq!(trace_detail(nodes, 2), None);
 }
