@@ -29,8 +29,16 @@ use crate::hunt::{ExploreState, HuntState, ShrinkState, Task};
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
-/// Steps between snapshots: a seek replays at most this many.
+/// Steps between snapshots: a seek replays at most this many (more in a
+/// large cluster: [`SNAPSHOT_STEPS_PER_NODE`]).
 pub const SNAPSHOT_EVERY: u64 = 2_048;
+/// Steps between snapshots per node of the cluster, when that is more than
+/// [`SNAPSHOT_EVERY`]: a snapshot copies every node. Gossip's push preset
+/// at 10,000 nodes takes about 12,000 steps a second at the page's speed
+/// (121,971 steps in its first 1.15 s of virtual time), so one every 2,048
+/// steps came six times a second, each costing a frame; at 80,000 steps
+/// one comes every six or seven seconds, and a seek replays at most that.
+pub const SNAPSHOT_STEPS_PER_NODE: u64 = 8;
 /// When the trace holds more events than this, events older than [`KEEP_SPAN`]
 /// before the shown instant are forgotten (snapshots rebuild them on a seek).
 pub const KEEP_EVENTS: usize = 60_000;
@@ -76,6 +84,13 @@ struct Snapshot {
     next_message: MessageId,
 }
 
+/// Steps between snapshots of `run`: [`SNAPSHOT_EVERY`], or
+/// [`SNAPSHOT_STEPS_PER_NODE`] per node of a large cluster.
+fn snapshot_spacing(run: &dyn Run) -> u64 {
+    let nodes = run.cluster().nodes.len() as u64;
+    SNAPSHOT_EVERY.max(nodes * SNAPSHOT_STEPS_PER_NODE)
+}
+
 impl Snapshot {
     fn of(run: &dyn Run) -> Snapshot {
         Snapshot {
@@ -101,6 +116,8 @@ pub struct Player {
     notice: Option<String>,
     /// Snapshots in step order; the first is the run at step 0.
     snapshots: Vec<Snapshot>,
+    /// Steps between snapshots, for this scenario's cluster size.
+    snapshot_every: u64,
     /// Trace events held before the window slides ([`KEEP_EVENTS`] unless a test
     /// lowers it).
     keep_events: usize,
@@ -123,6 +140,7 @@ impl Player {
         Ok(Player {
             topic,
             scenario,
+            snapshot_every: snapshot_spacing(run.as_ref()),
             run,
             time: Time::ZERO,
             playing: false,
@@ -144,18 +162,24 @@ impl Player {
         }
     }
 
+    /// A player for `topic`'s default scenario, which every topic builds (the
+    /// catalog test). The error is printed with `Display`: `expect` would
+    /// pull `String`'s `Debug` (its escaping) into every page bundle.
+    fn default_player(topic: &'static TopicInfo) -> Player {
+        Player::new(topic, Self::default_scenario(topic))
+            .unwrap_or_else(|error| panic!("{}: its default scenario: {error}", topic.slug))
+    }
+
     /// A player for a topic page: the linked scenario if it is valid, otherwise the
     /// default one with a notice saying what was wrong with the link.
     pub fn from_link(topic: &'static TopicInfo, link: Option<&str>) -> Player {
         let fallback = |notice: String| {
-            let mut player = Player::new(topic, Self::default_scenario(topic))
-                .expect("every topic's default scenario builds (catalog test)");
+            let mut player = Self::default_player(topic);
             player.notice = Some(notice);
             player
         };
         let Some(link) = link else {
-            return Player::new(topic, Self::default_scenario(topic))
-                .expect("every topic's default scenario builds (catalog test)");
+            return Self::default_player(topic);
         };
         match Scenario::decode(link) {
             Ok(scenario) if scenario.topic != topic.slug => fallback(format!(
@@ -319,7 +343,7 @@ impl Player {
             || self
                 .snapshots
                 .iter()
-                .any(|s| s.steps <= step && s.steps > now + SNAPSHOT_EVERY)
+                .any(|s| s.steps <= step && s.steps > now + self.snapshot_every)
         {
             self.restore(|snapshot| snapshot.steps <= step);
         }
@@ -337,7 +361,7 @@ impl Player {
         let ahead = self
             .snapshots
             .iter()
-            .any(|s| s.time <= time && s.steps > steps + SNAPSHOT_EVERY);
+            .any(|s| s.time <= time && s.steps > steps + self.snapshot_every);
         if time < self.run.now() || ahead {
             self.restore(|snapshot| snapshot.time <= time);
         }
@@ -406,10 +430,10 @@ impl Player {
     }
 
     /// Bookkeeping after the run moved forward: a snapshot every
-    /// [`SNAPSHOT_EVERY`] steps, and the trace window.
+    /// `snapshot_every` steps, and the trace window.
     fn after_steps(&mut self) {
         let last = self.snapshots.last().map_or(0, |s| s.steps);
-        if self.run.steps() >= last + SNAPSHOT_EVERY {
+        if self.run.steps() >= last + self.snapshot_every {
             self.snapshots.push(Snapshot::of(self.run.as_ref()));
         }
         if self.run.trace().events.len() > self.keep_events {
@@ -442,6 +466,7 @@ impl Player {
         let run =
             (self.topic.build)(&scenario, RunOptions::default()).map_err(|e| e.to_string())?;
         self.snapshots = vec![Snapshot::of(run.as_ref())];
+        self.snapshot_every = snapshot_spacing(run.as_ref());
         self.scenario = scenario;
         self.run = run;
         self.time = Time::ZERO;

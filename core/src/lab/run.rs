@@ -84,7 +84,10 @@ pub trait Run {
 
     fn cluster(&self) -> ClusterState;
 
-    fn state_table(&self) -> StateTable;
+    /// The state table's first `rows` rows: what a page shows, without
+    /// summarising the thousands of nodes it only counts (the whole table is
+    /// [`Run::state_table`]).
+    fn state_table_head(&self, rows: usize) -> StateTable;
 
     /// The run as its concrete type, for the generic accessors of each topic kind.
     fn as_any(&self) -> &dyn Any;
@@ -119,5 +122,14 @@ pub trait Run {
             }
         }
         self.violations().first().cloned()
+    }
+}
+
+impl dyn Run + '_ {
+    /// The whole state table: every node's row. Not part of the trait, so a
+    /// page bundle, which calls only [`Run::state_table_head`], carries one
+    /// table builder per topic.
+    pub fn state_table(&self) -> StateTable {
+        self.state_table_head(usize::MAX)
     }
 }

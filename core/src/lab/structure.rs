@@ -106,8 +106,10 @@ impl<T: StructureTopic> Run for StructureRun<T> {
         ClusterState::default()
     }
 
-    fn state_table(&self) -> StateTable {
-        self.engine.structure().state_table()
+    fn state_table_head(&self, rows: usize) -> StateTable {
+        let mut table = self.engine.structure().state_table();
+        table.rows.truncate(rows);
+        table
     }
 
     fn as_any(&self) -> &dyn Any {

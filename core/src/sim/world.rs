@@ -27,7 +27,7 @@ use super::time::{Duration, NodeId, Time};
 use super::trace::{
     EventKind, MessageId, MessageRecord, Trace, TraceEvent, VECTOR_CLOCK_MAX_NODES,
 };
-use super::view::{Cell, ClusterState, NodeState};
+use super::view::{Cell, ClusterState, NodeState, NodeSummary};
 use crate::history::{EventKind as HistoryKind, History};
 
 /// The most violations a run keeps; past this the run is broken enough.
@@ -183,6 +183,9 @@ pub struct Simulation<N: Node, C: Checker<N>> {
     /// Set by [`Action::Hold`]: the messages in flight (as their arrivals),
     /// in the order they were sent, waiting for the script to release them.
     held: Option<Vec<Entry<N>>>,
+    /// How many times each node has been handed to a handler or crashed: a
+    /// node's summary changes only when this does ([`Simulation::changes`]).
+    changes: Vec<u32>,
 }
 
 fn first_up<N>(_nodes: &[N], up: &[bool]) -> Option<NodeId> {
@@ -233,6 +236,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             history: History::new(),
             history_completed: false,
             held: None,
+            changes: vec![0; count],
             nodes,
         }
     }
@@ -330,6 +334,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             );
             handler(&mut self.nodes[i], &mut cx);
         }
+        self.changes[i] = self.changes[i].wrapping_add(1);
         self.apply_effects(node);
     }
 
@@ -511,6 +516,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         self.up[node.index()] = false;
         self.timers[node.index()].clear();
         self.nodes[node.index()].on_crash();
+        self.changes[node.index()] = self.changes[node.index()].wrapping_add(1);
         self.tick(node, None);
         self.record(Some(node), EventKind::Crash);
         self.check(node);
@@ -859,6 +865,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
             history: self.history.clone(),
             history_completed: false,
             held: self.held.clone(),
+            changes: self.changes.clone(),
         }
     }
 
@@ -994,6 +1001,12 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
 
     /// The nodes with their roles, and the network's shape.
     pub fn cluster(&self) -> ClusterState {
+        self.cluster_with(|_, node| node.summary())
+    }
+
+    /// [`Simulation::cluster`] with each node's summary from `summary`
+    /// (given the node's index and the node), for a caller that keeps them.
+    pub fn cluster_with(&self, mut summary: impl FnMut(usize, &N) -> NodeSummary) -> ClusterState {
         ClusterState {
             nodes: self
                 .nodes
@@ -1002,7 +1015,7 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
                 .map(|(i, node)| NodeState {
                     id: NodeId(i as u32),
                     up: self.up[i],
-                    summary: node.summary(),
+                    summary: summary(i, node),
                     client: node.is_client(),
                 })
                 .collect(),
@@ -1011,12 +1024,21 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
         }
     }
 
-    /// Every node's row of the state table: its id, its role ("crashed" while it
-    /// is down: a crashed node has no role), then the topic's cells.
-    pub fn rows(&self) -> Vec<Vec<Cell>> {
+    /// For each node, a count that moves whenever its state may have changed
+    /// (a handler ran on it, or it crashed): a summary kept with its node's
+    /// count is current while the count is the same.
+    pub fn changes(&self) -> &[u32] {
+        &self.changes
+    }
+
+    /// The first `limit` nodes' rows of the state table (`usize::MAX` for
+    /// all): its id, its role ("crashed" while it is down: a crashed node has
+    /// no role), then the topic's cells.
+    pub fn rows(&self, limit: usize) -> Vec<Vec<Cell>> {
         self.nodes
             .iter()
             .zip(&self.up)
+            .take(limit)
             .enumerate()
             .map(|(i, (node, &up))| {
                 let role = if up { node.summary().role } else { "crashed" };

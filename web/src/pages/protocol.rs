@@ -24,7 +24,7 @@ use crate::views;
 use crate::views::cluster::ClusterProps;
 use crate::views::controls::FileTools;
 use crate::views::event_log::EventLogProps;
-use crate::views::field::{Choice, SelectField};
+use crate::views::field::{Choice, NumberField, SelectField};
 use crate::views::history::HistoryProps;
 use crate::views::invariants::InvariantsProps;
 use crate::views::state_table::StateTableProps;
@@ -32,6 +32,8 @@ use crate::views::timeline::TimelineProps;
 
 /// How far back to look for messages still in flight.
 const FLIGHT_HORIZON: Duration = Duration::from_millis(3_000);
+/// The most nodes the operations' node picker lists as options.
+const PICKER_CHOICES: usize = timeline::MAX_LANES;
 /// Lines in the event log.
 const LOG_LINES: usize = 14;
 /// Width of the timeline in SVG units (it scales to its box): narrower on a
@@ -379,7 +381,8 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
         }),
         _ => Html::default(),
     };
-    let table = Rc::new(run.state_table());
+    // Only the rows the table shows: at 10,000 nodes the rest cost a frame.
+    let table = Rc::new(run.state_table_head(timeline::MAX_LANES));
     let up: Rc<Vec<bool>> = Rc::new(state.nodes.iter().map(|n| n.up).collect());
     let violations = Rc::new(run.violations().to_vec());
     shared::publish(&player, props.embed);
@@ -557,6 +560,9 @@ fn current_drop_percent(player: &crate::player::Player) -> i64 {
 
 /// The topic's operation buttons ([`ProtocolTopic::OPERATIONS`]) and, when
 /// one of them goes to a chosen node, the node picker they share.
+///
+/// The picker lists the nodes up to [`PICKER_CHOICES`] of them, and takes a
+/// typed node number past that.
 fn operation_buttons<T: ProtocolTopic>(
     player: &crate::player::Player,
     nodes: &[NodeState],
@@ -591,19 +597,31 @@ fn operation_buttons<T: ProtocolTopic>(
         }
     });
     let picker = T::OPERATIONS.iter().any(|b| b.at_node).then(|| {
-        let choices: Vec<Choice> = nodes
-            .iter()
-            .map(|n| Choice::new(n.id.0.to_string(), format!("{} ({})", n.id, n.summary.role)))
-            .collect();
-        let on_change = Callback::from(move |value: String| {
-            if let Ok(id) = value.parse() {
-                picked.set(NodeId(id));
+        // A constant test first: only topics with many nodes carry the field.
+        let field = if T::MANY_NODES && nodes.len() > PICKER_CHOICES {
+            // Thousands of options would be rebuilt every frame and scrolled
+            // through by hand: past a timeline's worth, the node is typed.
+            let on_commit = Callback::from(move |id: i64| picked.set(NodeId(id as u32)));
+            html! {
+                <NumberField id="operation-node" label="Node" value={i64::from(target.0)} min={0}
+                    max={nodes.len() as i64 - 1} {on_commit} />
             }
-        });
-        html! {
-            <label class="field" title="The node the operations go to">{ "Node " }
+        } else {
+            let choices: Vec<Choice> = nodes
+                .iter()
+                .map(|n| Choice::new(n.id.0.to_string(), format!("{} ({})", n.id, n.summary.role)))
+                .collect();
+            let on_change = Callback::from(move |value: String| {
+                if let Ok(id) = value.parse() {
+                    picked.set(NodeId(id));
+                }
+            });
+            html! {
                 <SelectField id="operation-node" label="Node" value={target.0.to_string()} {choices} {on_change} />
-            </label>
+            }
+        };
+        html! {
+            <label class="field" title="The node the operations go to">{ "Node " }{ field }</label>
         }
     });
     html! { <span class="operations">{ for picker }{ for buttons }</span> }

@@ -21,6 +21,9 @@ use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
 
 /// Backing-store pixels per view unit: sharp on screens of two pixels a point.
 const SCALE: f64 = 2.0;
+/// Dots with a smaller radius (layout units, [`SCALE`] device pixels each)
+/// are painted as squares ([`dot`]).
+const SQUARE_BELOW: f64 = 2.5;
 /// The backing store's side, `SIZE * SCALE`, written out (no float formatting).
 const SIDE: &str = "800";
 
@@ -148,8 +151,7 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout) {
         for node in &layout.nodes {
             let shown = if node.up { Some(node.palette) } else { None };
             if shown == palette {
-                context.move_to(node.x + node.radius, node.y);
-                let _ = context.arc(node.x, node.y, node.radius, 0.0, TAU);
+                dot(&context, node.x, node.y, node.radius);
             }
         }
         context.fill();
@@ -179,14 +181,29 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout) {
             context.begin_path();
             for message in &layout.messages {
                 if message.colour % MESSAGE_COLOURS.len() == index && message.doomed == doomed {
-                    context.move_to(message.x + radius, message.y);
-                    let _ = context.arc(message.x, message.y, radius, 0.0, TAU);
+                    dot(&context, message.x, message.y, radius);
                 }
             }
             context.fill();
         }
     }
     context.set_global_alpha(1.0);
+}
+
+/// Adds a dot of `radius` at (`x`, `y`) to the current path. Below
+/// [`SQUARE_BELOW`] it is a square of about the same area: a few device
+/// pixels look the same either way, and ten thousand squares rasterise in a
+/// fraction of the time of ten thousand circles (measured in headless
+/// Chromium without a GPU, where the circles took most of a 10,000-node
+/// frame).
+fn dot(context: &CanvasRenderingContext2d, x: f64, y: f64, radius: f64) {
+    if radius < SQUARE_BELOW {
+        let half = radius * 0.9;
+        context.fill_rect(x - half, y - half, 2.0 * half, 2.0 * half);
+    } else {
+        context.move_to(x + radius, y);
+        let _ = context.arc(x, y, radius, 0.0, TAU);
+    }
 }
 
 /// The value of CSS custom property `property` where the canvas sits, or a

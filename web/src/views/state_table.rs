@@ -13,8 +13,10 @@ use crate::layout::timeline::MAX_LANES;
 
 #[derive(Clone, PartialEq)]
 pub struct StateTableProps {
+    /// The table, or its first rows ([`distlab_core::lab::run::Run::state_table_head`]).
     pub table: Rc<StateTable>,
-    /// Whether each row's node is up (greyed when down).
+    /// Whether each node is up (its row greyed when down), one per node of
+    /// the cluster: nodes past the table's rows are counted.
     pub up: Rc<Vec<bool>>,
 }
 
@@ -26,7 +28,7 @@ pub fn draw(props: &StateTableProps) -> Html {
         .iter()
         .map(|c| html! { <th key={*c}>{ *c }</th> });
     let shown = table.rows.len().min(MAX_LANES);
-    let more = table.rows.len() - shown;
+    let more = table.rows.len().max(props.up.len()) - shown;
     let rows = table.rows.iter().take(shown).enumerate().map(|(i, row)| {
         let down = !props.up.get(i).copied().unwrap_or(true);
         let cells = row.iter().enumerate().map(|(j, cell)| match cell {
