@@ -30,7 +30,13 @@ fn millis(micros: u64) -> String {
 
 /// The labels of the dashboard's buckets ([`super::message::BUCKET_BOUNDS_MS`]).
 pub const BUCKET_LABELS: [&str; BUCKETS] = [
-    "≤ 5 ms", "≤ 10 ms", "≤ 25 ms", "≤ 50 ms", "≤ 100 ms", "≤ 250 ms", "> 250 ms",
+    "≤ 5 ms",
+    "≤ 10 ms",
+    "≤ 25 ms",
+    "≤ 50 ms",
+    "≤ 100 ms",
+    "≤ 250 ms",
+    "> 250 ms",
 ];
 
 fn log_record(node: NodeId, line: &LogLine) -> LogRecord {

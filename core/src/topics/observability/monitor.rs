@@ -20,8 +20,8 @@ use crate::traffic::sketch::LatencySketch;
 
 use super::host::per_mille_text;
 use super::message::{
-    Exemplar, ObservabilityMessage, ObservabilityTimer, Report, ServiceName, BUCKETS,
-    HOSTS, SAMPLE_LIMIT,
+    Exemplar, ObservabilityMessage, ObservabilityTimer, Report, ServiceName, BUCKETS, HOSTS,
+    SAMPLE_LIMIT,
 };
 use super::process::ObservabilityProcess;
 use super::slo::{self, AlertKind, BurnRates, INTERVAL, W1H, W30D};

@@ -413,7 +413,10 @@ fn log_lines_and_exemplars_open_their_traces() {
         assert_eq!(root.node, CLIENT);
         assert_eq!(child.node, line.node);
         assert!(root.from <= child.from, "{detail:?}");
-        assert!(child.to.unwrap() <= root.to.unwrap_or(run.now()), "{detail:?}");
+        assert!(
+            child.to.unwrap() <= root.to.unwrap_or(run.now()),
+            "{detail:?}"
+        );
         assert!(detail.lines.contains(&line.text), "{detail:?}");
     }
     // The histograms count every answered request once, and each bucket's
@@ -432,7 +435,9 @@ fn log_lines_and_exemplars_open_their_traces() {
     }
     // Frontend's slow bucket points at the slow host, and its trace opens.
     let slow = bucket_of(65_000);
-    let link = shown.histograms[0].exemplars[slow].clone().expect("a slow exemplar");
+    let link = shown.histograms[0].exemplars[slow]
+        .clone()
+        .expect("a slow exemplar");
     let detail = trace_detail(nodes, link.trace).expect("the exemplar's trace");
     let child = detail.spans.last().unwrap();
     assert_eq!(child.node, NodeId(1), "{detail:?}");
