@@ -22,6 +22,8 @@
 //!   quantile, mergeable).
 //! - [`queueing`]: the ground truth the model is tested against: Little's law
 //!   and the M/M/1 and M/M/c (Erlang C) formulas.
+//! - [`harness`]: an event loop of services alone (one, or tiers in tandem),
+//!   for those formulas and for measuring the model's speed.
 
 pub mod clients;
 pub mod distribution;
@@ -30,5 +32,4 @@ pub mod request;
 pub mod service;
 pub mod sketch;
 
-#[cfg(test)]
-mod harness;
+pub mod harness;

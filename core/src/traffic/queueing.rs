@@ -103,11 +103,10 @@ pub fn mmc(lambda: f64, mu: f64, workers: u32) -> Option<SteadyState> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::time::Duration;
     use crate::traffic::clients::Arrivals;
-    use crate::traffic::distribution::ServiceTime;
-    use crate::traffic::harness::{run_open_loop, Measured};
-    use crate::traffic::service::ServiceConfig;
+    use crate::traffic::harness::{
+        exponential_service, run_open_loop, run_open_loop_through, three_tier_benchmark, Measured,
+    };
 
     fn close(measured: f64, theory: f64, tolerance: f64) -> bool {
         (measured - theory).abs() <= tolerance * theory
@@ -136,17 +135,6 @@ mod tests {
         assert!(mm1(100.0, 100.0).is_none());
         assert!(mmc(400.0, 100.0, 4).is_none());
         assert!(erlang_c(0, 0.5).is_none());
-    }
-
-    fn exponential_service(mean_ms: u64, workers: u32) -> ServiceConfig {
-        ServiceConfig {
-            workers,
-            queue_limit: None,
-            service_time: ServiceTime::Exponential {
-                mean: Duration::from_millis(mean_ms),
-            },
-            drop_expired: false,
-        }
     }
 
     fn report(name: &str, measured: &Measured, theory: &SteadyState) {
@@ -209,6 +197,29 @@ mod tests {
         assert_matches("M/M/4 rho=0.8", &measured, &mmc(320.0, 100.0, 4).unwrap());
     }
 
+    /// Three M/M/4 stations in tandem at ρ = 0.8: by Burke's theorem each
+    /// tier sees Poisson arrivals, so the line's mean response is three times
+    /// one station's, and L is three times one station's L.
+    #[test]
+    fn tiers_in_tandem_match_the_sum_of_their_formulas() {
+        let tier = exponential_service(10, 4);
+        let measured = run_open_loop_through(
+            &[tier, tier, tier],
+            Arrivals::Poisson { per_second: 320 },
+            400_000,
+            4,
+        );
+        let one = mmc(320.0, 100.0, 4).unwrap();
+        let line = SteadyState {
+            mean_response: 3.0 * one.mean_response,
+            mean_in_system: 3.0 * one.mean_in_system,
+            mean_wait: 3.0 * one.mean_wait,
+            mean_queue_length: 3.0 * one.mean_queue_length,
+            ..one
+        };
+        assert_matches("3 x M/M/4 rho=0.8 in tandem", &measured, &line);
+    }
+
     /// How fast the service model runs natively: 10,000 requests per second
     /// of virtual time, open loop, through 16 workers of 1 ms mean service,
     /// each response recorded in a latency sketch. Run with
@@ -232,6 +243,30 @@ mod tests {
             measured.duration,
             wall,
             measured.completed as f64 / wall,
+            measured.p99_ms,
+        );
+        assert_eq!(measured.completed, requests);
+    }
+
+    /// The README's figure for issue 13, natively: 10,000 requests per second
+    /// of virtual time through three tiers ([`three_tier_benchmark`], which
+    /// the wasm test `traffic_speed` also runs). Run with
+    /// `cargo test --release -p distlab-core traffic::queueing::tests::three_tier -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn three_tier_throughput() {
+        let requests = 1_000_000;
+        let started = std::time::Instant::now();
+        let measured = three_tier_benchmark(requests, 5);
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "three tiers: {} requests ({:.0} s of virtual time at 10,000/s) in {:.3} s of wall \
+             time: {:.0} requests per second; mean response {:.3} ms, p99 {:.3} ms",
+            measured.completed,
+            measured.duration,
+            wall,
+            measured.completed as f64 / wall,
+            measured.mean_response * 1e3,
             measured.p99_ms,
         );
         assert_eq!(measured.completed, requests);

@@ -226,6 +226,35 @@ pub fn collector_of(simulation: &Simulation<TraceProcess, TracingChecker>) -> Op
         .and_then(TraceProcess::collector)
 }
 
+/// The speed benchmark the README quotes natively and in wasm (both call
+/// this): one run per seed in `seeds`, heavy faults, 30 requests per second
+/// for 30 s of virtual time, the checker on and the trace off. Returns the
+/// spans the checker saw.
+pub fn benchmark_spans(seeds: std::ops::Range<u64>) -> u64 {
+    use crate::lab::run::RunOptions;
+    use crate::lab::scenario::Scenario;
+    use crate::sim::faults::FaultLevel;
+    use crate::sim::time::Time;
+    let mut spans = 0;
+    for seed in seeds {
+        let mut scenario = Scenario::new(INFO.slug, seed);
+        scenario.faults = FaultLevel::Heavy;
+        scenario.set_param(REQUEST_RATE, 30);
+        let options = RunOptions {
+            trace: false,
+            ..RunOptions::default()
+        };
+        let Ok(mut run) = (INFO.build)(&scenario, options) else {
+            continue;
+        };
+        run.run_until(Time::from_millis(30_000));
+        if let Some(simulation) = protocol::simulation::<DistributedTracingTopic>(run.as_ref()) {
+            spans += simulation.checker().spans_seen();
+        }
+    }
+    spans
+}
+
 fn bar(label: &str, value: u64, palette: Palette) -> Bar {
     Bar {
         label: label.to_string(),

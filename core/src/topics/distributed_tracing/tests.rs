@@ -370,27 +370,15 @@ fn operations_round_trip_and_refuse_bad_input() {
     );
 }
 
-/// The figure for the README: spans simulated per second natively, over
-/// the default scenario with heavy faults and the checker on, the trace
-/// off. `cargo test --release -p distlab-core
+/// The figure for the README: spans simulated per second natively
+/// ([`super::benchmark_spans`], which the wasm test `traffic_speed` also
+/// runs). `cargo test --release -p distlab-core
 /// topics::distributed_tracing::tests::spans_per_second -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn spans_per_second() {
     let started = std::time::Instant::now();
-    let mut spans = 0;
-    for seed in 1..=200 {
-        let mut scenario = Scenario::new(INFO.slug, seed);
-        scenario.faults = FaultLevel::Heavy;
-        scenario.set_param(crate::lab::params::REQUEST_RATE, 30);
-        let options = RunOptions {
-            trace: false,
-            ..RunOptions::default()
-        };
-        let mut run = (INFO.build)(&scenario, options).expect("builds");
-        run.run_until(ms(30_000));
-        spans += sim(run.as_ref()).checker().spans_seen();
-    }
+    let spans = super::benchmark_spans(1..201);
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{spans} spans in {seconds:.2} s: {:.0} spans per second",
