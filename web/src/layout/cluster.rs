@@ -52,10 +52,26 @@ pub const LABEL_RADIUS: f64 = 8.0;
 /// A click within this distance of a tiny dot's centre picks it.
 const MIN_HIT_RADIUS: f64 = 6.0;
 
+/// The badge's font size (view units) when it fits.
+pub const BADGE_FONT: f64 = 13.0;
+/// The smallest font a badge shrinks to (a few letters on a client's dot).
+const BADGE_MIN_FONT: f64 = 7.0;
+/// A bold sans-serif glyph's mean advance, in ems (DejaVu Sans Bold,
+/// Chromium's default here, over the topics' badges).
+const BADGE_ADVANCE: f64 = 0.68;
+
 impl NodeGlyph {
     /// Whether the view writes the node's name and badge beside its dot.
     pub fn labelled(&self) -> bool {
         self.radius >= LABEL_RADIUS
+    }
+
+    /// The badge's font size: [`BADGE_FONT`], or smaller so that it spans at
+    /// most 1.7 radii. White text past the dot's edge would vanish on the
+    /// page's light background.
+    pub fn badge_font(&self) -> f64 {
+        let glyphs = self.badge.chars().count().max(1) as f64;
+        (1.7 * self.radius / (glyphs * BADGE_ADVANCE)).clamp(BADGE_MIN_FONT, BADGE_FONT)
     }
 }
 
@@ -335,6 +351,36 @@ mod tests {
     use distlab_core::sim::network::DropReason;
     use distlab_core::sim::view::NodeState;
     use distlab_core::sim::view::NodeSummary;
+
+    fn glyph(badge: &str, radius: f64) -> NodeGlyph {
+        NodeGlyph {
+            id: NodeId(0),
+            x: 0.0,
+            y: 0.0,
+            radius,
+            up: true,
+            role: "server",
+            palette: Palette::default(),
+            badge: badge.to_string(),
+            detail: String::new(),
+            group: 0,
+            client: false,
+        }
+    }
+
+    #[test]
+    fn badges_are_fitted_inside_their_dots() {
+        // Short badges keep the full font.
+        assert_eq!(glyph("ok", 22.0).badge_font(), BADGE_FONT);
+        assert_eq!(glyph("0/4", 22.0).badge_font(), BADGE_FONT);
+        assert_eq!(glyph("", 22.0).badge_font(), BADGE_FONT);
+        // A word shrinks until it spans at most 1.7 radii.
+        let frontend = glyph("frontend", 30.0).badge_font();
+        assert!(frontend < BADGE_FONT && frontend > BADGE_MIN_FONT);
+        assert!(8.0 * BADGE_ADVANCE * frontend <= 1.7 * 30.0 + 1e-9);
+        // And no further than the smallest font.
+        assert_eq!(glyph("a long badge", 8.0).badge_font(), BADGE_MIN_FONT);
+    }
 
     fn cluster(n: u32) -> ClusterState {
         ClusterState {

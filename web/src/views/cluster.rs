@@ -66,6 +66,7 @@ pub fn draw(props: &ClusterProps) -> Html {
         let onkeydown = activate(props.on_node.reform(move |()| id));
         let class = classes!("node", format!("slot-{}", node.palette.as_str()), (!node.up).then_some("down"), node.client.then_some("client"));
         let action = if node.up { "click to crash it" } else { "click to restart it" };
+        let font = node.badge_font();
         html! {
             <g key={format!("n{}", id.0)} class={class} {onclick} {onkeydown} data-node={id.0.to_string()}
                 tabindex="0" role="button"
@@ -73,7 +74,7 @@ pub fn draw(props: &ClusterProps) -> Html {
                 <title>{ format!("{}: {action}", node.detail) }</title>
                 <circle cx={fmt(node.x)} cy={fmt(node.y)} r={fmt(node.radius)} />
                 if node.labelled() {
-                    <text class="badge" x={fmt(node.x)} y={fmt(node.y + 4.0)}>{ &node.badge }</text>
+                    <text class="badge" x={fmt(node.x)} y={fmt(node.y + 0.3 * font)} font-size={fmt(font)}>{ &node.badge }</text>
                     <text class="name" x={fmt(node.x)} y={fmt(node.y + node.radius + 14.0)}>{ id.to_string() }</text>
                 }
             </g>
