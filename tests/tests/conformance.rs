@@ -6,7 +6,8 @@
 //!   is caught by one of the invariants that bug declares;
 //! - every bug is caught by a heavy-fault seed sweep within its declared budget,
 //!   by one of its declared invariants, and has a preset that shows it caught;
-//! - the correct model is clean over a heavy-fault sweep, but for the
+//! - the correct model is clean over a heavy-fault sweep (10,000 seeds for
+//!   the consensus and transaction topics), but for the
 //!   violations its topic declares expected under some faults (three-phase
 //!   commit's atomicity under partitions): each of those must happen within
 //!   its budget of heavy seeds, and never under crashes alone, where every
@@ -20,7 +21,7 @@ use distlab_core::lab::run::RunOptions;
 use distlab_core::lab::scenario::Scenario;
 use distlab_core::lab::shrink::{first_violation, shrink_with_budget};
 use distlab_core::lab::sweep::{sweep, SweepConfig};
-use distlab_core::lab::topic::{PresetInfo, TopicInfo, TopicKind};
+use distlab_core::lab::topic::{Category, PresetInfo, TopicInfo, TopicKind};
 use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::{Duration, Time};
 
@@ -203,6 +204,47 @@ fn every_correct_model_is_clean_over_a_sweep() {
             unexpected.map_or(String::new(), |f| f.violation.to_string())
         );
     }
+}
+
+/// Seeds of the long clean sweep: the consensus and transaction topics'
+/// issues ask for 10,000 heavy seeds with no violation, asserted here.
+const LONG_CLEAN_SEEDS: u64 = 10_000;
+
+/// The correct consensus and transaction models over 10,000 heavy seeds:
+/// nothing but their declared expected violations. These categories sweep
+/// at hundreds to thousands of seeds a second; the traffic and replication
+/// ones (tens a second at heavy faults) keep the shorter sweep above.
+#[test]
+fn every_consensus_and_transaction_model_is_clean_over_ten_thousand_seeds() {
+    let topics: Vec<&'static TopicInfo> = catalog::topics()
+        .iter()
+        .copied()
+        .filter(|t| matches!(t.category, Category::Consensus | Category::Transactions))
+        .collect();
+    assert!(topics.len() >= 10, "{} topics", topics.len());
+    let halves = topics.split_at(topics.len() / 2);
+    std::thread::scope(|scope| {
+        for half in [halves.0, halves.1] {
+            scope.spawn(move || {
+                for topic in half {
+                    let config = SweepConfig::new(topic, LONG_CLEAN_SEEDS);
+                    let report = sweep(&config, |_, _| {}).expect("the sweep runs");
+                    assert_eq!(report.seeds, LONG_CLEAN_SEEDS);
+                    let unexpected = report
+                        .failures
+                        .iter()
+                        .find(|f| topic.expected(f.violation.invariant).is_none());
+                    assert!(
+                        unexpected.is_none(),
+                        "{}: seed {} breaks {}",
+                        topic.slug,
+                        unexpected.map_or(0, |f| f.seed),
+                        unexpected.map_or(String::new(), |f| f.violation.to_string())
+                    );
+                }
+            });
+        }
+    });
 }
 
 /// Seeds of the crash-only sweep of a topic that expects a violation under
