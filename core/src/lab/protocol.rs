@@ -128,6 +128,10 @@ pub trait ProtocolTopic: 'static {
     /// topics carry none of the search.
     const LINEARIZABLE_HISTORY: bool = false;
 
+    /// What the page's client-request button says, in the topic's words
+    /// (`Begin transaction` where a request begins one).
+    const CLIENT_REQUEST: &'static str = "Client request";
+
     /// The operations a person can send from the page besides the client
     /// request: a button each (propose a value, make a node a traitor, pause a
     /// client). The page draws them only when there are some, so a topic without

@@ -447,7 +447,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     } else {
                         { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
                     }
-                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request, operations }) }
+                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request, request_label: T::CLIENT_REQUEST, operations }) }
                 </section>
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
@@ -632,6 +632,8 @@ struct FaultPanelProps {
     drop_rate: i64,
     /// The client request the button sends, if the topic has a workload.
     request: Option<Action>,
+    /// What that button says ([`ProtocolTopic::CLIENT_REQUEST`]).
+    request_label: &'static str,
     /// The topic's own operation buttons (empty for most topics).
     operations: Html,
 }
@@ -643,7 +645,7 @@ fn fault_panel(props: &FaultPanelProps) -> Html {
             .on_command
             .reform(move |_: MouseEvent| Command::Act(action.clone()));
         html! {
-            <button id="client-request" {onclick} title="Send a client request, routed as the topic routes its workload">{ "Client request" }</button>
+            <button id="client-request" {onclick} title="Send a client request, routed as the topic routes its workload">{ props.request_label }</button>
         }
     });
     let heal = props

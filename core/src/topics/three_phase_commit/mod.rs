@@ -287,6 +287,8 @@ impl ProtocolTopic for ThreePhaseCommitTopic {
         up.first().copied().unwrap_or(false).then_some(NodeId(0))
     }
 
+    const CLIENT_REQUEST: &'static str = "Begin transaction";
+
     fn client_request(index: u64) -> Option<ThreePhaseOp> {
         Some(ThreePhaseOp::Begin {
             transaction: TransactionId(index),

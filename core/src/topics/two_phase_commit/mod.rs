@@ -199,8 +199,10 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
         up.first().copied().unwrap_or(false).then_some(NodeId(0))
     }
 
-    /// The page's Client request button and the seeded workload: request `index`
-    /// begins transaction `T<index>`.
+    const CLIENT_REQUEST: &'static str = "Begin transaction";
+
+    /// The page's Begin transaction button and the seeded workload: request
+    /// `index` begins transaction `T<index>`.
     fn client_request(index: u64) -> Option<TwoPhaseOp> {
         Some(TwoPhaseOp::Begin {
             transaction: TransactionId(index),
