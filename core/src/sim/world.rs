@@ -129,18 +129,28 @@ struct ClockSkew {
     drift_ppm: i32,
 }
 
+// Both conversions divide in 64 bits, splitting the dividend by the divisor
+// first: a 128-bit division would link compiler-builtins' `__divti3` (about
+// 1 KB) into every protocol page, and the split gives the same quotients.
 impl ClockSkew {
     fn local(self, global: Time) -> Time {
-        let g = global.as_micros() as i128;
-        let local = g + self.offset_us as i128 + g * self.drift_ppm as i128 / 1_000_000;
-        Time(local.clamp(0, u64::MAX as i128) as u64)
+        let g = global.as_micros();
+        let drift = i128::from(self.drift_ppm);
+        // g·drift / 10^6 rounded toward zero, as (q·10^6 + r)·drift / 10^6
+        // = q·drift + r·drift / 10^6 (both parts share drift's sign).
+        let whole = i128::from(g / 1_000_000) * drift;
+        let part = (g % 1_000_000) as i64 * i64::from(self.drift_ppm) / 1_000_000;
+        let local = i128::from(g) + i128::from(self.offset_us) + whole + i128::from(part);
+        Time(local.clamp(0, i128::from(u64::MAX)) as u64)
     }
 
     /// How much global time passes while the local clock advances `span`.
     fn global_span(self, span: Duration) -> Duration {
-        let rate = 1_000_000i128 + self.drift_ppm as i128;
-        let global = span.as_micros() as i128 * 1_000_000 / rate.max(1);
-        Duration(global.clamp(0, u64::MAX as i128) as u64)
+        let rate = (1_000_000 + i64::from(self.drift_ppm)).max(1) as u64;
+        let span = span.as_micros();
+        // ⌊span·10^6 / rate⌋ = ⌊span / rate⌋·10^6 + ⌊(span mod rate)·10^6 / rate⌋.
+        let whole = (span / rate).saturating_mul(1_000_000);
+        Duration(whole.saturating_add(span % rate * 1_000_000 / rate))
     }
 }
 
@@ -1055,6 +1065,64 @@ impl<N: Node, C: Checker<N>> Simulation<N, C> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The 64-bit clock arithmetic gives exactly what 128-bit arithmetic
+    /// gives, over the whole range of offsets and drifts.
+    #[test]
+    fn clock_skew_matches_wide_arithmetic() {
+        let wide_local = |skew: ClockSkew, g: u64| {
+            let g = g as i128;
+            let local = g + skew.offset_us as i128 + g * skew.drift_ppm as i128 / 1_000_000;
+            local.clamp(0, u64::MAX as i128) as u64
+        };
+        let wide_span = |skew: ClockSkew, span: u64| {
+            let rate = (1_000_000i128 + skew.drift_ppm as i128).max(1);
+            (span as i128 * 1_000_000 / rate).clamp(0, u64::MAX as i128) as u64
+        };
+        let mut rng = crate::sim::rng::Rng::new(11);
+        let drifts = [
+            0,
+            1,
+            -1,
+            999_999,
+            -999_999,
+            -1_000_000,
+            -2_000_000,
+            i32::MAX,
+            i32::MIN,
+        ];
+        for round in 0..20_000u64 {
+            let drift_ppm = if round < drifts.len() as u64 {
+                drifts[round as usize]
+            } else {
+                rng.below(4_000_001) as i32 - 2_000_000
+            };
+            let skew = ClockSkew {
+                offset_us: rng.below(20_000_001) as i64 - 10_000_000,
+                drift_ppm,
+            };
+            for g in [
+                0,
+                1,
+                999_999,
+                1_000_000,
+                rng.below(1 << 40),
+                rng.next_u64(),
+                u64::MAX,
+            ] {
+                assert_eq!(
+                    skew.local(Time(g)).0,
+                    wide_local(skew, g),
+                    "{skew:?} at {g}"
+                );
+                assert_eq!(
+                    skew.global_span(Duration(g)).0,
+                    wide_span(skew, g),
+                    "{skew:?} over {g}"
+                );
+            }
+        }
+    }
     use super::*;
 
     #[test]

@@ -84,10 +84,12 @@ impl Client {
             cx.note(|| format!("the client ignores timer {}", timer.label()));
             return;
         };
-        let host = service
+        let Some(host) = service
             .hosts()
             .nth(cx.rng.below(u64::from(HOSTS_PER_SERVICE)) as usize)
-            .expect("a service has hosts");
+        else {
+            return;
+        };
         let trace = TraceContext::root(cx.rng);
         // The client's own span is the root; the host's span is its child.
         let request = Request::new(self.ids.next_id(), cx.now(), None, trace.child(1));

@@ -381,6 +381,7 @@ impl Host {
             interval,
             requests_total: self.requests_total,
             errors_total: self.errors_total,
+            in_flight: self.server.in_system() as u32,
             sketch: stats.sketch,
             sample: stats.sample,
             truncated: stats.truncated,

@@ -94,6 +94,9 @@ pub struct Report {
     /// with an error (RED's rate and errors).
     pub requests_total: u64,
     pub errors_total: u64,
+    /// A gauge: requests queued or in service at the host as it reports. A
+    /// level, not a count: read as sampled, never differenced or reset-fixed.
+    pub in_flight: u32,
     /// The interval's request durations in milliseconds (RED's duration).
     pub sketch: LatencySketch,
     /// The same durations exactly, in microseconds, sorted: the ground truth

@@ -14,8 +14,11 @@
 //! - *RED* (Tom Wilkie, "The RED Method: key metrics for microservices
 //!   architecture", 2015): for every service, its request **R**ate, its
 //!   **E**rrors and the **D**uration of its requests as a distribution, not
-//!   a mean. Each host keeps two monotonic counters (requests, errors) and a
-//!   latency histogram per interval, and pushes them to the monitor.
+//!   a mean. Each host keeps two monotonic counters (requests, errors), a
+//!   latency histogram per interval and a gauge (requests in flight), and
+//!   pushes them to the monitor. The three metric kinds are read
+//!   differently: a counter by its increase (corrected for resets), a
+//!   histogram by merging, a gauge as sampled (summed over hosts).
 //! - *DDSketch* (Masson, Rim & Lee, "DDSketch: A Fast and Fully-Mergeable
 //!   Quantile Sketch with Relative-Error Guarantees", VLDB 2019): a histogram
 //!   with logarithmic buckets, γ = (1 + α)/(1 − α), whose every quantile is
@@ -262,10 +265,12 @@ impl ProtocolTopic for ObservabilityTopic {
             .param(REQUEST_RATE)
             .clamp(RATE_PARAM.min, RATE_PARAM.max) as u32;
         let mut processes: Vec<ObservabilityProcess> = (0..HOSTS)
-            .map(|i| {
+            .filter_map(|i| {
                 let id = NodeId(i);
-                let service = ServiceName::of_host(id).expect("a host id");
-                ObservabilityProcess::Host(Box::new(Host::new(id, service, alpha)))
+                let service = ServiceName::of_host(id)?;
+                Some(ObservabilityProcess::Host(Box::new(Host::new(
+                    id, service, alpha,
+                ))))
             })
             .collect();
         processes.push(ObservabilityProcess::Monitor(Box::new(Monitor::new(
@@ -469,6 +474,13 @@ impl ProtocolTopic for ObservabilityTopic {
                 "ms",
                 "the fleet p99 the monitor reports for each interval",
                 |p| p.p99.map(|v| v.round() as u64),
+            ),
+            per_service(
+                monitor,
+                "In flight (gauge)",
+                "",
+                "requests queued or in service at each host's report, summed: read as sampled, not differenced like a counter",
+                |p| Some(u64::from(p.in_flight)),
             ),
             sketch,
             per_service(

@@ -48,6 +48,8 @@ struct Seen {
 struct Pending {
     interval: u64,
     service: ServiceName,
+    /// The reporting hosts' in-flight gauges, summed.
+    in_flight: u32,
     sketch: LatencySketch,
     sample: Vec<u64>,
     truncated: bool,
@@ -93,6 +95,8 @@ pub struct Point {
     pub interval: u64,
     pub requests: i64,
     pub errors: i64,
+    /// The service's hosts' in-flight gauges at their reports, summed.
+    pub in_flight: u32,
     pub p99: Option<f64>,
     pub exact_p99: Option<f64>,
     pub burn: BurnRates,
@@ -316,16 +320,17 @@ impl Monitor {
         }
         let host_p99 = report.sketch.quantile(0.99);
         let host_p50 = report.sketch.quantile(0.5);
-        let pending = match self
+        let at = match self
             .pending
             .iter()
             .position(|p| p.interval == report.interval && p.service == report.service)
         {
-            Some(i) => &mut self.pending[i],
+            Some(i) => i,
             None => {
                 self.pending.push(Pending {
                     interval: report.interval,
                     service: report.service,
+                    in_flight: 0,
                     sketch: LatencySketch::new(self.alpha),
                     sample: Vec::new(),
                     truncated: false,
@@ -333,9 +338,11 @@ impl Monitor {
                     host_p50s: Vec::new(),
                     exemplar: None,
                 });
-                self.pending.last_mut().expect("just pushed")
+                self.pending.len() - 1
             }
         };
+        let pending = &mut self.pending[at];
+        pending.in_flight = pending.in_flight.saturating_add(report.in_flight);
         pending.sketch.merge(&report.sketch);
         pending.sample = merge_sorted(&pending.sample, &report.sample);
         pending.truncated |= report.truncated;
@@ -411,6 +418,7 @@ impl Monitor {
                 interval,
                 requests,
                 errors,
+                in_flight: pending.as_ref().map_or(0, |p| p.in_flight),
                 p99,
                 exact_p99: evaluation.exact(0.99),
                 burn,

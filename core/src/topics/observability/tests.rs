@@ -225,7 +225,8 @@ fn heavy_faults_never_break_the_correct_model_and_catch_the_bugs() {
 fn plots_follow_the_monitor_series() {
     let run = run(&preset_scenario("incident-pages", None), 10_000);
     let plots = ObservabilityTopic::plots(sim(run.as_ref()));
-    assert_eq!(plots.len(), 6);
+    assert_eq!(plots.len(), 7);
+    assert!(plots[3].title.contains("gauge"), "{}", plots[3].title);
     let errors = &plots[1];
     let payments = &errors.lines[ServiceName::Payments.index()];
     let at = |ms: u64| {
@@ -240,8 +241,8 @@ fn plots_follow_the_monitor_series() {
     assert!(at(2_000) <= 20, "{}", at(2_000));
     assert!((40..=200).contains(&at(5_000)), "{}", at(5_000));
     // The burn-rate plot is the burning service's, with the three thresholds.
-    assert!(plots[5].title.contains("payments"), "{}", plots[5].title);
-    assert_eq!(plots[5].lines.len(), 8);
+    assert!(plots[6].title.contains("payments"), "{}", plots[6].title);
+    assert_eq!(plots[6].lines.len(), 8);
     let annotations = ObservabilityTopic::annotations(sim(run.as_ref()));
     assert!(annotations
         .spans
@@ -339,6 +340,7 @@ fn bad_input_is_dropped_with_a_note() {
             interval: 3,
             requests_total: 5,
             errors_total: 0,
+            in_flight: 0,
             sketch: LatencySketch::new(0.01),
             sample,
             truncated: false,
@@ -444,4 +446,34 @@ fn log_lines_and_exemplars_open_their_traces() {
     assert!(child.to.unwrap().since(child.from).as_micros() >= 60_000);
     // A trace id nobody keeps opens nothing.
     assert_eq!(trace_detail(nodes, 2), None);
+}
+
+/// The in-flight gauge rises during the slowdown in the RED preset, where
+/// requests wait longer at the slowed service, and falls back after it.
+#[test]
+fn the_in_flight_gauge_follows_the_load() {
+    let preset = INFO
+        .preset("red-finds-the-slow-service")
+        .expect("the preset exists");
+    let scenario = INFO.preset_scenario(preset);
+    let mut run = (INFO.build)(&scenario, RunOptions::default()).expect("builds");
+    run.run_until(Time::from_millis(10_000));
+    let simulation = simulation::<ObservabilityTopic>(run.as_ref()).expect("an observability run");
+    let monitor = ObservabilityTopic::monitor(simulation).expect("a monitor");
+    let peaks: Vec<u32> = ServiceName::ALL
+        .iter()
+        .map(|&s| {
+            monitor
+                .board(s)
+                .points()
+                .iter()
+                .map(|p| p.in_flight)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    assert!(peaks.iter().all(|&peak| peak > 0), "{peaks:?}");
+    let slowest = peaks.iter().copied().max().unwrap_or(0);
+    let quietest = peaks.iter().copied().min().unwrap_or(0);
+    assert!(slowest >= 2 * quietest, "{peaks:?}");
 }
