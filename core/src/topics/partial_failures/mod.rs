@@ -388,8 +388,9 @@ fn points(values: impl Iterator<Item = u64>) -> Vec<(Time, u64)> {
         .collect()
 }
 
-const QUANTILES: [(&str, f64, Palette); 3] = [
+const QUANTILES: [(&str, f64, Palette); 4] = [
     ("p50", 0.5, Palette::Done),
+    ("p90", 0.9, Palette::Lead),
     ("p99", 0.99, Palette::Suspect),
     ("p99.9", 0.999, Palette::Faulty),
 ];
@@ -521,8 +522,8 @@ impl ProtocolTopic for PartialFailuresTopic {
         ]
     }
 
-    /// Latency quantiles, goodput, backend load and amplification, second
-    /// by second, both chains.
+    /// Latency quantiles, goodput, error rate, backend load and
+    /// amplification, second by second, both chains.
     const PLOTTED: bool = true;
 
     fn plots(simulation: &Simulation<PartialProcess, PartialChecker>) -> Vec<Plot> {
@@ -534,7 +535,7 @@ impl ProtocolTopic for PartialFailuresTopic {
             .map(|&chain| Plot {
                 title: format!("Client latency, {} chain", chain.as_str()),
                 unit: "ms",
-                caption: "p50, p99 and p99.9 of each second's successful requests".into(),
+                caption: "p50, p90, p99 and p99.9 of each second's successful requests".into(),
                 lines: QUANTILES
                     .iter()
                     .map(|&(name, q, palette)| Line {
@@ -567,6 +568,26 @@ impl ProtocolTopic for PartialFailuresTopic {
                     .seconds
                     .iter()
                     .map(|s| u64::from(s.ok))
+                    .collect()
+            }),
+        });
+        plots.push(Plot {
+            title: "Error rate over time".into(),
+            unit: "%",
+            caption:
+                "of the answers each second that were failures (timeouts, 503s, a deadline passed)"
+                    .into(),
+            lines: per_chain(&|chain| {
+                client
+                    .measure(chain)
+                    .seconds
+                    .iter()
+                    .map(|s| {
+                        let answered = u64::from(s.ok) + u64::from(s.failed);
+                        (answered > 0)
+                            .then(|| u64::from(s.failed) * 100 / answered)
+                            .unwrap_or(0)
+                    })
                     .collect()
             }),
         });

@@ -317,6 +317,7 @@ fn plots_and_charts_draw_each_second_of_both_chains() {
             "Client latency, guarded chain",
             "Client latency, naive chain",
             "Goodput over time",
+            "Error rate over time",
             "Backend load over time",
             "Amplification over time"
         ]
@@ -329,20 +330,27 @@ fn plots_and_charts_draw_each_second_of_both_chains() {
             .enumerate()
             .all(|(i, p)| p.0 == Time::from_millis(1000 * (i as u64 + 1))));
     }
-    // p50 ≤ p99 ≤ p99.9 in every second that had answers.
+    // p50 ≤ p90 ≤ p99 ≤ p99.9 in every second that had answers.
     let latency = &plots[0].lines;
+    assert_eq!(latency.len(), 4);
     for i in 0..latency[0].points.len() {
-        assert!(latency[0].points[i].1 <= latency[1].points[i].1);
-        assert!(latency[1].points[i].1 <= latency[2].points[i].1);
+        for q in 0..3 {
+            assert!(latency[q].points[i].1 <= latency[q + 1].points[i].1);
+        }
     }
-    let amplification = &plots[4].lines;
+    // The storm fails more of the naive chain's answers than the guarded one's.
+    let errors = &plots[3].lines;
+    let failed = |chain: usize| errors[chain].points.iter().map(|p| p.1).sum::<u64>();
+    assert!(failed(1) > failed(0), "{} against {}", failed(1), failed(0));
+    assert!(errors.iter().all(|l| l.points.iter().all(|p| p.1 <= 100)));
+    let amplification = &plots[5].lines;
     assert_eq!(amplification.len(), 3);
     assert!(amplification[2].points.iter().all(|p| p.1 == 2_700));
     assert!(amplification[1].points.last().unwrap().1 > 1_500);
     assert!(amplification[0].points.last().unwrap().1 < 200);
     let charts = PartialFailuresTopic::charts(simulation);
     assert_eq!(charts.len(), 2);
-    assert_eq!(charts[0].bars.len(), 6);
+    assert_eq!(charts[0].bars.len(), 8);
     assert_eq!(charts[1].bars[2].value, 2_700);
     assert!(charts[1].bars[1].value > charts[1].bars[0].value * 5);
 }
