@@ -5,8 +5,12 @@
 
 use distlab_core::sim::view::Chart;
 
-/// Room for the labels, left of the bars.
+/// Room for the labels, left of the bars, at least.
 const LABEL_WIDTH: f64 = 150.0;
+/// A regular 11 px sans-serif glyph's mean advance plus a margin: how wide a
+/// label column must be for its longest label (`exported by head sampling`
+/// lost its first letter in a fixed 150).
+const LABEL_GLYPH: f64 = 6.2;
 /// Room for the value, right of the longest bar.
 const VALUE_WIDTH: f64 = 80.0;
 /// One bar's row.
@@ -43,7 +47,16 @@ pub struct PlacedChart {
 /// draws every bar at zero length (no division by zero); the longest bar
 /// fills the room left by the label and value columns.
 pub fn layout(chart: &Chart, width: f64) -> PlacedChart {
-    let room = (width - LABEL_WIDTH - VALUE_WIDTH).max(20.0);
+    let longest = chart
+        .bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_width = (longest as f64 * LABEL_GLYPH + 8.0)
+        .min(width * 0.5)
+        .max(LABEL_WIDTH);
+    let room = (width - label_width - VALUE_WIDTH).max(20.0);
     let largest = chart.bars.iter().map(|b| b.value).max().unwrap_or(0);
     let bars = chart
         .bars
@@ -52,7 +65,7 @@ pub fn layout(chart: &Chart, width: f64) -> PlacedChart {
         .map(|(row, bar)| PlacedBar {
             y: row as f64 * ROW_HEIGHT,
             label: bar.label.clone(),
-            x: LABEL_WIDTH,
+            x: label_width,
             length: if largest == 0 {
                 0.0
             } else {
@@ -121,6 +134,17 @@ mod tests {
         assert!(placed.bars.iter().all(|b| b.length == 0.0));
         assert_eq!(placed.bars[0].value, "0 ms");
         assert_eq!(layout(&chart(&[7], ""), 300.0).bars[0].value, "7");
+    }
+
+    #[test]
+    fn long_labels_widen_their_column() {
+        let mut long = chart(&[5, 3], "");
+        long.bars[0].label = "exported by head sampling, with errors".into();
+        let placed = layout(&long, 600.0);
+        let needed = 38.0 * LABEL_GLYPH;
+        assert!(placed.bars.iter().all(|b| b.x > needed && b.x <= 300.0));
+        // Short labels keep the usual column.
+        assert_eq!(layout(&chart(&[5], ""), 600.0).bars[0].x, LABEL_WIDTH);
     }
 
     #[test]

@@ -20,8 +20,11 @@
 //! up to 32 vendor `key=value` members, an updated member moving to the
 //! front). A receiver that cannot parse `traceparent` must drop it and start
 //! a new trace (section 3.2). The library [`crate::trace_context`] parses
-//! and prints both exactly; every message here carries them as text and
-//! every service parses them on receipt.
+//! and prints both exactly; every request here (a call, a publish, a
+//! delivery) carries them as text and every service parses them on receipt.
+//! Replies and the spans exported to the collector carry none: the
+//! recommendation defines request headers, a reply is matched to its call
+//! by the caller, and an exported span names its trace in its own fields.
 //!
 //! **Sampling.** Tracing everything costs: Dapper samples (section 4.1),
 //! deciding at the root and passing the decision down with the context
@@ -267,7 +270,8 @@ fn bar(label: &str, value: u64, palette: Palette) -> Bar {
 pub fn sampling_charts(s: &Sampling) -> Vec<Chart> {
     let kept = |title: &str, caption: &str, all: u64, head: u64, tail: u64| Chart {
         title: title.to_string(),
-        unit: "traces",
+        // The title says they are traces; "1 traces" read wrong.
+        unit: "",
         caption: caption.to_string(),
         bars: vec![
             bar("decided", all, Palette::Plain),

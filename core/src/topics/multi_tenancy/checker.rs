@@ -5,7 +5,10 @@
 //!   `[k·W, (k+1)·W)` of the server's clock, `W` = 1 s aligned at zero, the
 //!   requests the server admitted (queued for a worker) in it are at most the
 //!   tenant's quota, quota × weight. Counted by the checker from the server's
-//!   log of admissions, not from the server's own counters.
+//!   log of admissions, not from the server's own counters. "Any window" is
+//!   any window of the quota's own definition (per second of the clock, as
+//!   a per-minute API quota is); a sliding window would see up to twice the
+//!   quota across a boundary, which is what a quota of that kind allows.
 //! - **drr-deficit-bounded** (DRR): Shreedhar & Varghese's lemma (section 4):
 //!   when a queue's turn ends its deficit counter is below `Max`, the largest
 //!   request (its head did not fit, or it emptied and was reset to 0). A turn
@@ -98,7 +101,7 @@ impl TenancyChecker {
                     found.push(Violation {
                         invariant: QUOTA_RESPECTED,
                         message: format!(
-                            "{} was admitted a {}th request in window {window} ({}-{} ms) at {}: its quota is {quota} a window",
+                            "{} was admitted request number {} in window {window} ({}-{} ms) at {}: its quota is {quota} a window",
                             admission.tenant,
                             *count,
                             window * 1000,

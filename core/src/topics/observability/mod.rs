@@ -149,7 +149,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Observability",
     category: Category::Platform,
     kind: TopicKind::Protocol,
-    summary: "Metrics, logs and traces of three services on six hosts, correlated by trace id: a RED dashboard per service (rate, errors, p50/p99 from merged DDSketches, shown against the exact values), a 99.9% SLO with the SRE Workbook's multiwindow, multi-burn-rate alerts paging during an injected incident and resolving after it, log lines and histogram buckets opening the traces they were written under.",
+    summary: "Metrics, logs and traces of three services on six hosts, correlated by trace id: a RED dashboard per service (rate, errors, p50/p99 from merged DDSketches, shown beside the exact values they stay within α of), a 99.9% SLO with the SRE Workbook's multiwindow, multi-burn-rate alerts paging during an injected incident and resolving after it, log lines and histogram buckets opening the traces they were written under.",
     reference: "Google, The Site Reliability Workbook, ch. 5 Alerting on SLOs (multiwindow, multi-burn-rate alerts); Masson, Rim & Lee, DDSketch, VLDB 2019 (§2.1 Proposition 2, §2.2 merging); Wilkie, The RED Method (2015); W3C Trace Context; OpenMetrics exemplars",
     params: &[
         RATE_PARAM,
@@ -179,7 +179,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "role",
         "rate",
         "errors",
-        "duration p50 / p99",
+        "duration p50 / p99: sketch (exact), within α",
         "last log line / alerts",
     ],
     build: protocol::build::<ObservabilityTopic>,

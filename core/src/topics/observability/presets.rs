@@ -24,7 +24,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(3000, "A bad deploy: payments host n4 fails 20% of its requests, so payments fails about 10%, a hundred times its budget. The Errors line jumps; the budget starts to fall."),
                 say(3140, "The first evaluation after the deploy: over 5 minutes payments burns about 100×, over 1 hour (1.2 s, mostly still clean) about 8×: no page yet. One window alone is not enough."),
                 say(3240, "The 1-hour window passes 14.4 too: both windows agree, the page fires (the span on n6's lane). 2% of the month's budget would be gone within the hour at this rate."),
-                say(8000, "n4 recovers. The 1-hour burn stays above 14.4 for another second, but the 5-minute window is clean at the next evaluation: the page resolves at once. A ticket (3 days and 6 hours above 1×) stays open until the 6-hour window, 7.2 s, has forgotten the incident."),
+                say(8000, "n4 recovers. The 1-hour burn stays above 14.4 for another second, but the 5-minute window is clean at the next evaluation: the 14.4× page lets go, but the 6× page holds until its 30-minute window (0.6 s) has forgotten the incident: the page resolves at 8.64 s. A ticket (3 days and 6 hours above 1×) stays open until the 6-hour window, 7.2 s, has forgotten the incident."),
             ],
         },
         script: incident,
@@ -55,7 +55,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
             params: &[],
             bug: None,
             narration: &[
-                say(0, "The RED dashboard: for each service its rate, its errors and its duration (p50 and p99 from the merged sketches, next to the exact values). Frontend's p99 is about 15 ms; search's slow path (3% of requests at 60 ms) puts its p99 far above its median."),
+                say(0, "The RED dashboard: for each service its rate, its errors and its duration (p50 and p99 from the merged sketches, each beside the exact value in brackets, within the sketch's α of 1%). Frontend's p99 is about 15 ms; search's slow path (3% of requests at 60 ms) puts its p99 far above its median."),
                 say(2000, "Frontend host n1 gets 60 ms slower on every request (a bad dependency, a lock)."),
                 say(2140, "Rate and errors do not move: nothing fails, and no SLO on errors notices. Duration does: frontend's p99 jumps to about 70 ms, and its duration histogram (in the logs, histograms and traces panel) fills the ≤ 100 ms bucket. The dot on that bucket is its exemplar: click it to open the trace of a request that took that long."),
                 say(5000, "The exemplar's trace leads to n1: its log lines carry the same trace id and 60-odd ms durations, while n0's stay at a few milliseconds. The p50 barely moves: half of frontend's requests go to the healthy n0, which is why a dashboard shows percentiles, not means."),
