@@ -584,9 +584,7 @@ impl ProtocolTopic for PartialFailuresTopic {
                     .iter()
                     .map(|s| {
                         let answered = u64::from(s.ok) + u64::from(s.failed);
-                        (answered > 0)
-                            .then(|| u64::from(s.failed) * 100 / answered)
-                            .unwrap_or(0)
+                        u64::from(s.failed) * 100 / answered.max(1)
                     })
                     .collect()
             }),
