@@ -564,6 +564,15 @@ pub struct Bar {
     pub slot: &'static str,
     /// Still open at the instant shown.
     pub open: bool,
+    /// Whether its label is written above it: only when the bar is wide
+    /// enough and the label clears the previous label on its lane (its
+    /// tooltip names it either way).
+    pub labelled: bool,
+}
+
+/// The width of a bar's 7 px label, with a little air after it.
+fn bar_label_width(label: &str) -> f64 {
+    label.chars().count() as f64 * 4.3 + 4.0
 }
 
 /// A marked instant: a line across every lane with its label at the top.
@@ -583,19 +592,31 @@ pub fn overlay(layout: &TimelineLayout, now: Time, annotations: &Annotations) ->
     let x = |t: Time| {
         LABEL_WIDTH + t.as_micros().saturating_sub(start.as_micros()) as f64 / span * plot
     };
+    // Where the last label written on each lane ends.
+    let mut label_free_from = vec![0.0f64; layout.lanes.len()];
     let bars = annotations
         .spans
         .iter()
         .filter_map(|s| {
             let lane = layout.lanes.get(s.node.index())?;
             let to = s.to.unwrap_or(now).min(end);
-            (s.from <= end && to >= start).then(|| Bar {
-                x1: x(s.from.max(start)),
-                x2: x(to).max(x(s.from.max(start)) + 1.0),
+            if s.from > end || to < start {
+                return None;
+            }
+            let (x1, x2) = (x(s.from.max(start)), x(to).max(x(s.from.max(start)) + 1.0));
+            let free = label_free_from.get_mut(s.node.index())?;
+            let labelled = x2 - x1 > bar_label_width(&s.label) && x1 >= *free;
+            if labelled {
+                *free = x1 + bar_label_width(&s.label);
+            }
+            Some(Bar {
+                x1,
+                x2,
                 y: lane.y - LANE_HEIGHT / 2.0 + 3.0,
                 label: s.label.clone(),
                 slot: s.palette.as_str(),
                 open: s.to.is_none_or(|to| to > now),
+                labelled,
             })
         })
         .collect();
@@ -739,6 +760,10 @@ mod tests {
                 span(1, 100, Some(300), "closed"),
                 span(2, 600, None, "open"),
                 span(99, 100, Some(200), "no lane"),
+                // On closed's lane, starting under closed's label: no label.
+                span(1, 110, Some(400), "overlapping"),
+                // Past it: labelled again.
+                span(1, 200, Some(400), "later"),
             ],
             marks: vec![
                 Mark {
@@ -753,7 +778,9 @@ mod tests {
         };
         let overlay = overlay(&window, now, &annotations);
         // One unit per millisecond: the plot is 1,000 units over one second.
-        assert_eq!(overlay.bars.len(), 2, "{overlay:?}");
+        assert_eq!(overlay.bars.len(), 4, "{overlay:?}");
+        let labelled: Vec<bool> = overlay.bars.iter().map(|b| b.labelled).collect();
+        assert_eq!(labelled, [true, true, false, true]);
         let closed = &overlay.bars[0];
         assert!((closed.x1 - (LABEL_WIDTH + 100.0)).abs() < 1e-6);
         assert!((closed.x2 - (LABEL_WIDTH + 300.0)).abs() < 1e-6);

@@ -216,7 +216,7 @@ pub fn overlay(overlay: &Overlay, height: f64) -> Html {
             <g class={format!("bar slot-{}", bar.slot)}>
                 <title>{ &bar.label }</title>
                 <rect x={fmt(bar.x1)} y={fmt(bar.y)} width={fmt(bar.x2 - bar.x1)} height="6" rx="2" style={fill} />
-                if bar.x2 - bar.x1 > 6.0 * bar.label.len() as f64 {
+                if bar.labelled {
                     <text x={fmt(bar.x1 + 2.0)} y={fmt(bar.y - 1.5)} style="font-size:7px;fill:var(--ink)">{ &bar.label }</text>
                 }
             </g>
