@@ -476,35 +476,30 @@ impl ProtocolTopic for ServiceMeshTopic {
                 caption: "failed answers to the client, each second".into(),
                 lines: per_plane(|i| i.error_percent().into()),
             });
-            let mut latency = Vec::new();
-            for plane in Plane::BOTH {
-                for (name, q, palette) in [
-                    ("p50", 0.5, palette(plane)),
-                    (
-                        "p99",
-                        0.99,
-                        if plane == Plane::Mesh {
-                            Palette::Lead
-                        } else {
-                            Palette::Faulty
-                        },
-                    ),
-                ] {
-                    latency.push(line(
-                        &format!("{} {name}", plane.as_str()),
-                        palette,
-                        seconds(plane).map(|i| i.latency_ms(q)),
-                    ));
-                }
-            }
             plots.push(Plot {
-                title: "Latency over time".into(),
-                unit: "ms",
-                caption:
-                    "of the successful answers each second, from a DDSketch (1% relative error)"
-                        .into(),
-                lines: latency,
+                title: "Throughput over time".into(),
+                unit: "ok/s",
+                caption: "successful answers to the client, each second".into(),
+                lines: per_plane(|i| i.ok.into()),
             });
+            for plane in Plane::BOTH {
+                plots.push(Plot {
+                    title: format!("Latency over time, {}", plane.as_str()),
+                    unit: "ms",
+                    caption: "p50, p90, p99 and p99.9 of the successful answers each second, from a DDSketch (1% relative error)".into(),
+                    lines: [
+                        ("p50", 0.5, Palette::Done),
+                        ("p90", 0.9, Palette::Lead),
+                        ("p99", 0.99, Palette::Suspect),
+                        ("p99.9", 0.999, Palette::Faulty),
+                    ]
+                    .into_iter()
+                    .map(|(name, q, palette)| {
+                        line(name, palette, seconds(plane).map(|i| i.latency_ms(q)))
+                    })
+                    .collect(),
+                });
+            }
         }
         let services: Vec<&ServiceNode> = simulation
             .nodes()

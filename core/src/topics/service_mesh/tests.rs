@@ -363,3 +363,34 @@ fn in_the_brown_out_the_mesh_retries_turn_timeouts_into_late_successes() {
     let during = (2..9).map(|s| p99(Plane::Mesh, s)).max().unwrap_or(0);
     assert!(during > p99(Plane::Mesh, 0) * 2, "{during}");
 }
+
+/// Throughput for both planes, and each plane's latency in the four
+/// quantiles, ordered in every second.
+#[test]
+fn plots_show_throughput_and_four_quantiles_for_both_planes() {
+    let run = run(&preset_scenario("brown-out"), 6_000);
+    let plots = ServiceMeshTopic::plots(sim(run.as_ref()));
+    let throughput = plots
+        .iter()
+        .find(|p| p.title == "Throughput over time")
+        .expect("a throughput plot");
+    assert_eq!(throughput.lines.len(), 2);
+    assert!(throughput
+        .lines
+        .iter()
+        .all(|l| l.points.iter().any(|p| p.1 > 0)));
+    for plane in Plane::BOTH {
+        let title = format!("Latency over time, {}", plane.as_str());
+        let latency = plots
+            .iter()
+            .find(|p| p.title == title)
+            .expect("a latency plot per plane");
+        let names: Vec<&str> = latency.lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(names, ["p50", "p90", "p99", "p99.9"]);
+        for second in 0..latency.lines[0].points.len() {
+            for q in 0..3 {
+                assert!(latency.lines[q].points[second].1 <= latency.lines[q + 1].points[second].1);
+            }
+        }
+    }
+}
