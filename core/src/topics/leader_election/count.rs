@@ -163,12 +163,39 @@ pub const MEASURED_SWEEP: [[u64; 6]; 2] = [
     [85, 124, 292, 703, 1611, 3615],
 ];
 
-/// Measures the sweep: [`MEASURED_SWEEP`]'s figures for `mode`.
-pub fn sweep(mode: Mode) -> [u64; 6] {
-    SWEEP_SIZES.map(|nodes| {
-        let counts = election_messages(mode, Placement::Shuffled, nodes, SWEEP_SEEDS);
-        (counts.mean * 10.0).round() as u64
-    })
+/// The most election messages any one of those seeds took, in messages:
+/// bully, then ring. Pinned and re-measured the same way. Bully reaches its
+/// worst case whenever a seed draws the bottom node as initiator; a shuffled
+/// ring almost never comes near its worst (the descending placement, n of the
+/// n! shuffles), which is the point of an average-case bound.
+pub const MEASURED_WORST: [[u64; 6]; 2] = [[8, 15, 63, 255, 1023, 4095], [9, 14, 37, 93, 214, 475]];
+
+/// One row of the sweep: the mean in tenths of a message and the worst seed's
+/// count at each of [`SWEEP_SIZES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepRow {
+    pub mean_tenths: [u64; 6],
+    pub worst: [u64; 6],
+}
+
+/// The pinned sweep of `mode` (the ring's for leases, which hold no
+/// elections and have no chart).
+pub fn pinned(mode: Mode) -> SweepRow {
+    let row = usize::from(mode != Mode::Bully);
+    SweepRow {
+        mean_tenths: MEASURED_SWEEP[row],
+        worst: MEASURED_WORST[row],
+    }
+}
+
+/// Measures the sweep of `mode`: what [`pinned`] should return.
+pub fn sweep(mode: Mode) -> SweepRow {
+    let counts =
+        SWEEP_SIZES.map(|nodes| election_messages(mode, Placement::Shuffled, nodes, SWEEP_SEEDS));
+    SweepRow {
+        mean_tenths: counts.map(|c| (c.mean * 10.0).round() as u64),
+        worst: counts.map(|c| c.worst),
+    }
 }
 
 /// Whether every node of a finished measurement agrees on the top node (the

@@ -409,32 +409,74 @@ impl ProtocolTopic for LeaderElectionTopic {
             value: value.round() as u64,
             palette,
         };
-        let sweep = match mode {
-            Mode::Bully => &count::MEASURED_SWEEP[0],
-            _ => &count::MEASURED_SWEEP[1],
+        // The pinned sweep (count.rs): this mode's mean and worst seed against
+        // the theory's average and worst case at each size.
+        let pinned = count::pinned(mode);
+        let (name, worst_formula) = match mode {
+            Mode::Bully => ("bully", "n²−1"),
+            _ => ("ring", "n(n+1)/2+n"),
         };
-        let sizes = count::SWEEP_SIZES
-            .iter()
-            .zip(sweep)
-            .flat_map(|(&n, &tenths)| {
-                let theory = count::bounds(mode, n).map_or(0.0, |b| b.average);
-                [
-                    bar(
-                        &format!("n={n} measured"),
-                        tenths as f64 / 10.0,
-                        Palette::Lead,
-                    ),
-                    bar(&format!("n={n} theory"), theory, Palette::Plain),
-                ]
-            });
+        let sizes = count::SWEEP_SIZES.iter().enumerate().flat_map(|(i, &n)| {
+            let theory = count::bounds(mode, n).unwrap_or(bounds);
+            [
+                bar(
+                    &format!("n={n} mean"),
+                    pinned.mean_tenths[i] as f64 / 10.0,
+                    Palette::Lead,
+                ),
+                bar(&format!("n={n} average"), theory.average, Palette::Plain),
+                bar(
+                    &format!("n={n} worst seed"),
+                    pinned.worst[i] as f64,
+                    Palette::Contend,
+                ),
+                bar(&format!("n={n} worst case"), theory.worst, Palette::Suspect),
+            ]
+        });
         let sweep_chart = Chart {
-            title: "Messages per election, n = 3 to 64".into(),
+            title: format!("Messages per election, {name}, n = 3 to 64"),
             unit: "",
             caption: format!(
-                "mean over {} fault-free seeds per size (shuffled placement), against the theory's average",
+                "measured over {} fault-free seeds per size (shuffled placement): the mean against the theory's average, the worst seed against the worst case {worst_formula}",
                 count::SWEEP_SEEDS
             ),
             bars: sizes.collect(),
+        };
+        // Both modes' means side by side: O(n²) against O(n log n).
+        let (bully, ring) = (count::pinned(Mode::Bully), count::pinned(Mode::Ring));
+        let modes = count::SWEEP_SIZES.iter().enumerate().flat_map(|(i, &n)| {
+            let average = |mode| count::bounds(mode, n).map_or(0.0, |b| b.average);
+            [
+                bar(
+                    &format!("n={n} bully"),
+                    bully.mean_tenths[i] as f64 / 10.0,
+                    Palette::Contend,
+                ),
+                bar(
+                    &format!("n={n} bully average"),
+                    average(Mode::Bully),
+                    Palette::Plain,
+                ),
+                bar(
+                    &format!("n={n} ring"),
+                    ring.mean_tenths[i] as f64 / 10.0,
+                    Palette::Lead,
+                ),
+                bar(
+                    &format!("n={n} ring average"),
+                    average(Mode::Ring),
+                    Palette::Plain,
+                ),
+            ]
+        });
+        let modes_chart = Chart {
+            title: "Bully against ring, n = 3 to 64".into(),
+            unit: "",
+            caption: format!(
+                "mean messages per election over {} seeds per size against the averages: bully (n²−1)/3+n−1, O(n²); ring n·H(n)+n, O(n log n)",
+                count::SWEEP_SEEDS
+            ),
+            bars: modes.collect(),
         };
         vec![Chart {
             title: "Messages per election".into(),
@@ -453,7 +495,7 @@ impl ProtocolTopic for LeaderElectionTopic {
                 bar("theory: average", bounds.average, Palette::Plain),
                 bar("theory: worst", bounds.worst, Palette::Suspect),
             ],
-        }, sweep_chart]
+        }, sweep_chart, modes_chart]
     }
 }
 

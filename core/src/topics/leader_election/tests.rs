@@ -301,20 +301,30 @@ fn a_measurement_ends_with_everyone_knowing_the_top() {
 
 #[test]
 fn the_pinned_sweep_is_what_the_simulator_measures() {
-    use super::count::{sweep, MEASURED_SWEEP};
-    let measured = [sweep(Mode::Bully), sweep(Mode::Ring)];
-    assert_eq!(MEASURED_SWEEP, measured, "re-pin count::MEASURED_SWEEP");
-    // And it agrees with the theory's average within 25% (bully) and 10% (ring).
-    for (row, (mode, tolerance)) in [(Mode::Bully, 0.25), (Mode::Ring, 0.1)]
-        .into_iter()
-        .enumerate()
-    {
-        for (i, &n) in super::count::SWEEP_SIZES.iter().enumerate() {
-            let average = bounds(mode, n).unwrap().average;
-            let mean = measured[row][i] as f64 / 10.0;
+    use super::count::{pinned, sweep, SWEEP_SIZES};
+    for (mode, tolerance) in [(Mode::Bully, 0.25), (Mode::Ring, 0.1)] {
+        let measured = sweep(mode);
+        assert_eq!(
+            pinned(mode),
+            measured,
+            "{mode:?}: re-pin count::MEASURED_SWEEP and MEASURED_WORST"
+        );
+        for (i, &n) in SWEEP_SIZES.iter().enumerate() {
+            let b = bounds(mode, n).unwrap();
+            // The mean agrees with the theory's average within 25% (bully) and 10% (ring).
+            let mean = measured.mean_tenths[i] as f64 / 10.0;
             assert!(
-                (mean - average).abs() <= average * tolerance,
-                "{mode:?} n={n}: {mean} vs {average}"
+                (mean - b.average).abs() <= b.average * tolerance,
+                "{mode:?} n={n}: {mean} vs {}",
+                b.average
+            );
+            // No seed exceeds the worst-case bound, and the worst seed is at
+            // least the mean.
+            let worst = measured.worst[i] as f64;
+            assert!(
+                worst <= b.worst && worst >= mean,
+                "{mode:?} n={n}: worst {worst} vs bound {} and mean {mean}",
+                b.worst
             );
         }
     }
@@ -462,7 +472,7 @@ fn the_chart_sets_the_runs_messages_per_election_against_theory() {
     let run = preset_run("ring-election", 2_000);
     let ring = sim(run.as_ref());
     let charts = LeaderElectionTopic::charts(ring);
-    assert_eq!(charts.len(), 2, "this run, and the sweep");
+    assert_eq!(charts.len(), 3, "this run, its mode's sweep, both modes");
     let values: Vec<u64> = charts[0].bars.iter().map(|b| b.value).collect();
     let theory = bounds(Mode::Ring, ring.nodes().len()).unwrap();
     assert_eq!(
@@ -476,14 +486,25 @@ fn the_chart_sets_the_runs_messages_per_election_against_theory() {
         .sum();
     assert!(sent > 0);
     assert!(values[0] > 0 && values[0] <= sent, "{values:?}");
-    // The sweep: measured and theory per size, the ring's row of the pinned table.
+    // The sweep: mean, average, worst seed and worst case per size, the
+    // ring's row of the pinned tables.
     let sweep: Vec<u64> = charts[1].bars.iter().map(|b| b.value).collect();
-    assert_eq!(sweep.len(), 2 * super::count::SWEEP_SIZES.len());
+    assert_eq!(sweep.len(), 4 * super::count::SWEEP_SIZES.len());
     assert_eq!(sweep[0], 9, "8.5 messages at n = 3, rounded");
-    assert_eq!(sweep[10], 362, "361.5 at n = 64");
+    let ring_64 = bounds(Mode::Ring, 64).unwrap();
     assert_eq!(
-        sweep[11],
-        bounds(Mode::Ring, 64).unwrap().average.round() as u64
+        sweep[20..],
+        [362, ring_64.average.round() as u64, 475, 2144],
+        "n = 64: mean 361.5, average, worst seed, worst case n(n+1)/2+n"
+    );
+    assert_eq!(charts[1].bars[22].label, "n=64 worst seed");
+    // Both modes' means against their averages: bully 1,425.9 against
+    // (n²−1)/3+n−1 = 1,428 at n = 64, ring 361.5 against n·H(n)+n.
+    let modes: Vec<u64> = charts[2].bars.iter().map(|b| b.value).collect();
+    assert_eq!(modes.len(), 4 * super::count::SWEEP_SIZES.len());
+    assert_eq!(
+        modes[20..],
+        [1426, 1428, 362, ring_64.average.round() as u64]
     );
     // Leases hold no elections, so they draw no chart.
     let lease = preset_run("lease-skew", 500);

@@ -58,6 +58,7 @@
 //! **Left out**: MAC authenticators, read-only and tentative execution
 //! optimisations (section 5), proactive recovery, and exploration.
 
+pub mod certificates;
 pub mod checker;
 pub mod checkpoint;
 pub mod client;
@@ -71,7 +72,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::NodeId;
-use crate::sim::view::{Annotations, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Mark, Matrix, Palette, Span};
 use crate::sim::world::Simulation;
 
 use checker::{PbftChecker, COMMIT_AGREEMENT, EXECUTION_AGREEMENT};
@@ -164,7 +165,7 @@ pub static INFO: TopicInfo = TopicInfo {
         "view",
         "executed",
         "stable checkpoint",
-        "certificates (latest two): P pre-prepare + prepares, C commits",
+        "waiting",
     ],
     expected: &[],
     build: protocol::build::<PbftTopic>,
@@ -295,6 +296,14 @@ impl ProtocolTopic for PbftTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// The per-request certificate view: which messages each replica holds
+    /// for the latest sequence numbers of the newest view.
+    const TABLED: bool = true;
+
+    fn tables(simulation: &Simulation<PbftProcess, PbftChecker>) -> Vec<Matrix> {
+        vec![certificates::matrix(simulation.nodes())]
     }
 }
 

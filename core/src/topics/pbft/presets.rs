@@ -34,7 +34,7 @@ pub const PRESETS: &[ProtocolPreset] = &[
                 say(100, "The client sends its request t1 to the primary it believes in, n0 (section 4.1)."),
                 say(113, "Pre-prepare: n0 assigns sequence number n1 and multicasts PRE-PREPARE(v0, n1, #5fe1) with the request. Only the primary may assign numbers."),
                 say(127, "Prepare: each backup checks the view, the watermarks and that it accepted nothing else for v0 n1, logs the pre-prepare and multicasts PREPARE(v0, n1, #5fe1)."),
-                say(134, "n1 now holds the pre-prepare and 2f = 2 matching PREPAREs from different backups: a prepared certificate (the state table's P set with a tick). No other digest can be prepared at v0 n1 by an honest replica. It multicasts COMMIT; the others follow within 8 ms."),
+                say(134, "n1 now holds the pre-prepare and 2f = 2 matching PREPAREs from different backups: a prepared certificate (P with a tick in the certificate table under the timeline). No other digest can be prepared at v0 n1 by an honest replica. It multicasts COMMIT; the others follow within 8 ms."),
                 say(150, "Commit: with 2f+1 = 3 matching COMMITs a replica is committed-local; n2 first. It executes the request in sequence order and replies to the client. The timeline's mark shows the moment 2f+1 honest replicas had committed."),
                 say(164, "The client accepts the result once f+1 = 2 replicas sent the same one: at least one of them is honest. The next request follows, and so on."),
                 say(642, "After n4, every replica multicasts CHECKPOINT with its state; with 2f+1 matching ones the checkpoint is stable and the log below it is thrown away (section 4.3)."),

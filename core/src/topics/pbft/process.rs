@@ -6,9 +6,9 @@ use crate::sim::node::{Cx, Labelled, Node};
 use crate::sim::time::NodeId;
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
-use super::client::{set, Client};
+use super::client::Client;
 use super::message::{Behaviour, PbftMessage, PbftOp, PbftTimer, View};
-use super::replica::{Replica, Slot};
+use super::replica::Replica;
 
 /// How a run is set up, as every process sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,47 +219,13 @@ impl Replica {
         }
     }
 
-    /// The certificates of the latest sequence numbers in the log: for each,
-    /// who sent the pre-prepare and matching prepares (P) and matching commits
-    /// (C), with a tick once the certificate is complete.
-    pub fn certificates(&self, latest: usize) -> String {
-        let primary = self.config.primary(self.view);
-        let mut slots: Vec<&Slot> = self.log.iter().filter(|s| s.view == self.view).collect();
-        let skip = slots.len().saturating_sub(latest);
-        slots.drain(..skip);
-        let text: Vec<String> = slots
-            .iter()
-            .map(|slot| {
-                let Some(proposal) = slot.pre_prepare else {
-                    return format!("n{}: no pre-prepare", slot.seq);
-                };
-                let digest = proposal.digest();
-                let mut prepared = Slot::voters(&slot.prepares, digest, Some(primary));
-                prepared.push(primary.0);
-                prepared.sort_unstable();
-                let committed = Slot::voters(&slot.commits, digest, None);
-                let tick = |done: bool| if done { "✓" } else { "" };
-                format!(
-                    "n{} {}: P{}{} C{}{}",
-                    slot.seq,
-                    digest,
-                    set(&prepared),
-                    tick(slot.prepared),
-                    set(&committed),
-                    tick(slot.committed)
-                )
-            })
-            .collect();
-        text.join("; ")
-    }
-
     pub fn state_row(&self) -> Vec<Cell> {
         let changing = if self.changing { " (changing)" } else { "" };
         vec![
             Cell::Text(format!("{}{changing}", self.view)),
             Cell::Text(format!("n{}", self.last_executed)),
             Cell::Text(format!("n{}", self.stable)),
-            Cell::Text(self.certificates(2)),
+            Cell::Text(format!("requests: {}", self.pending.len())),
         ]
     }
 }

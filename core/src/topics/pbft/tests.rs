@@ -3,6 +3,7 @@
 //! presets and the correct model safe in the same scenarios, safety with up to
 //! f traitors under heavy faults, and the operations' codec.
 
+use super::certificates::{held, matrix};
 use super::checker::{PbftChecker, COMMIT_AGREEMENT, EXECUTION_AGREEMENT};
 use super::message::{Behaviour, PbftOp};
 use super::presets::traitor;
@@ -15,6 +16,7 @@ use crate::lab::scenario::Scenario;
 use crate::sim::action::{Action, Operation, RawOperation};
 use crate::sim::faults::FaultLevel;
 use crate::sim::time::{NodeId, Time};
+use crate::sim::view::Palette;
 use crate::sim::world::Simulation;
 
 fn sim(run: &dyn Run) -> &Simulation<PbftProcess, PbftChecker> {
@@ -63,10 +65,82 @@ fn a_request_goes_through_three_phases_and_f_plus_one_replies_convince_the_clien
         assert_eq!(replica.commit_log, vec![(0, 1, digest)], "n{id}");
         let slot = replica.slot(0, 1).expect("the slot of n1");
         assert!(slot.prepared && slot.committed);
-        assert!(replica.certificates(1).contains('✓'));
     }
     // The checker marks the commit at 2f+1 honest replicas.
     assert_eq!(sim(&*run).checker().marks.len(), 1);
+}
+
+#[test]
+fn the_certificate_view_names_the_messages_of_each_certificate() {
+    let run = preset_run("normal-case", 200);
+    let f = 1;
+    let digest = replica(&*run, 0).executed[0].1;
+    for id in 0..4 {
+        let held = held(replica(&*run, id), 0, 1).expect("n1 is logged");
+        assert_eq!(held.digest, Some(digest), "n{id}");
+        // Prepared: the pre-prepare and 2f PREPAREs, from backups only.
+        assert!(held.prepared, "n{id}");
+        assert_eq!(held.prepares.len(), 2 * f, "n{id}: {held:?}");
+        assert!(!held.prepares.contains(&0), "the primary sends no PREPARE");
+        // Committed-local: 2f+1 COMMITs named, more may have come later.
+        assert!(held.committed, "n{id}");
+        assert_eq!(held.commits.len(), 2 * f + 1, "n{id}: {held:?}");
+        assert!(held.dissent.is_empty());
+    }
+    let table = matrix(sim(&*run).nodes());
+    assert_eq!(
+        table.columns.len(),
+        1 + 4,
+        "the label, then one per replica"
+    );
+    assert_eq!(table.columns[1], "n0 primary");
+    let row = table.rows.last().expect("a row");
+    assert!(row.label.starts_with("n1: n4 t1 #"), "{}", row.label);
+    for cell in &row.cells {
+        assert_eq!(cell.palette, Palette::Done, "{}", cell.text);
+        assert!(cell.text.starts_with(&format!("{digest} PP n0 | P n")));
+        assert_eq!(cell.text.matches('✓').count(), 2, "{}", cell.text);
+    }
+}
+
+#[test]
+fn under_quorum_2f_a_backup_is_prepared_on_its_own_prepare() {
+    // The bug's preset: quorums of 2f = 2, so a backup is prepared with the
+    // pre-prepare and 2f - 1 = 1 PREPARE (its own), and committed-local with
+    // 2f = 2 COMMITs: its own and the equivocating primary's for its digest.
+    let run = preset_run("quorum-2f-unsafe", 200);
+    let mut digests = Vec::new();
+    for id in 1..4 {
+        let Some(held) = held(replica(&*run, id), 0, 1) else {
+            continue;
+        };
+        if !held.committed {
+            continue;
+        }
+        assert_eq!(held.prepares, vec![id], "n{id}: {held:?}");
+        assert_eq!(held.commits, vec![0, id], "n{id}: {held:?}");
+        digests.extend(held.digest);
+    }
+    digests.sort_unstable();
+    digests.dedup();
+    assert!(
+        digests.len() >= 2,
+        "two honest backups committed different requests at n1: {digests:?}"
+    );
+    // The table shows the equivocation: different digests in the row of n1.
+    let table = matrix(sim(&*run).nodes());
+    let row = table
+        .rows
+        .iter()
+        .find(|row| row.label.starts_with("n1:"))
+        .expect("n1's row");
+    let mut shown: Vec<&str> = row.cells[1..]
+        .iter()
+        .map(|cell| cell.text.split(' ').next().unwrap_or(""))
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    assert_eq!(shown.len(), 3, "each backup its own digest: {shown:?}");
 }
 
 #[test]
