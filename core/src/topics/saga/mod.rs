@@ -72,6 +72,7 @@
 pub mod checker;
 pub mod database;
 pub mod initiator;
+pub mod lanes;
 pub mod message;
 pub mod node;
 pub mod orchestrator;
@@ -84,7 +85,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span, Swimlanes};
 use crate::sim::world::Simulation;
 
 use checker::{SagaChecker, ALL_OR_NOTHING, COMPENSATIONS_IN_REVERSE_ORDER};
@@ -334,6 +335,14 @@ impl ProtocolTopic for SagaTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// A lane per saga under the timeline ([`lanes`]): its forward steps,
+    /// the refusal, and its compensations in the order they ran.
+    const LANED: bool = true;
+
+    fn lanes(simulation: &Simulation<SagaNode, SagaChecker>, since: Time) -> Option<Swimlanes> {
+        lanes::lanes(simulation, since)
     }
 
     /// The sagas by how they stand: completed, compensated, in progress, and
