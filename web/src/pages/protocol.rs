@@ -302,6 +302,25 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             window.width,
         ))
     });
+    // A topic's own lanes (a row per saga) under the timeline, over the same
+    // window. A constant test, so a topic without lanes carries none of this.
+    let swimlanes = if T::LANED && shown_import.is_none() {
+        let window = &timeline_props.layout;
+        distlab_core::lab::protocol::simulation::<T>(run)
+            .and_then(|simulation| T::lanes(simulation, window.start))
+            .map_or_else(Html::default, |lanes| {
+                let placed = crate::layout::swimlanes::layout(
+                    &lanes,
+                    window.start,
+                    window.end,
+                    now,
+                    window.width,
+                );
+                views::swimlanes::draw(&placed)
+            })
+    } else {
+        Html::default()
+    };
     // A constant test, so a topic without charts carries none of this.
     let charts = if T::CHARTED && shown_import.is_none() {
         distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
@@ -462,6 +481,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     if let Some(layout) = history_layout {
                         { views::history::draw(&HistoryProps { layout }) }
                     }
+                    { swimlanes }
                     { charts }
                     { plots }
                     { tables }

@@ -115,7 +115,12 @@ fn lane(state: &SagaState, services: &[&Service], retries: &[&[(SagaId, Time)]])
         from = from.max(at);
     }
     for &(at, step) in &cancelled {
-        bar(&mut from, Some(at), format!("C{}", step.0), Palette::Suspect);
+        bar(
+            &mut from,
+            Some(at),
+            format!("C{}", step.0),
+            Palette::Suspect,
+        );
         story.push(format!("C{}", step.0));
     }
     // What the saga is waiting for, open to the right.

@@ -464,7 +464,11 @@ fn a_saga_lane_reads_forward_steps_then_the_refusal_then_compensations_last_firs
     assert!(refusal.at <= lane.bars[2].from);
     assert_eq!(lane.marks[1].label, "compensated");
     assert!(lane.ticks.is_empty(), "no message was lost");
-    assert!(lane.detail.contains("T1 T2 T3 refused C2 C1"), "{}", lane.detail);
+    assert!(
+        lane.detail.contains("T1 T2 T3 refused C2 C1"),
+        "{}",
+        lane.detail
+    );
 
     // Choreographed, the compensations travel back service by service: the
     // same order on the lane.
@@ -526,5 +530,6 @@ fn the_lanes_keep_the_latest_sagas_of_the_window() {
         .collect();
     let labels: Vec<String> = lanes.lanes.iter().map(|l| l.label.clone()).collect();
     assert_eq!(labels, expected);
-    assert!(SagaTopic::lanes(simulation, Time::from_millis(30_000)).is_some_and(|l| l.lanes.len() <= SAGA_LANES));
+    assert!(SagaTopic::lanes(simulation, Time::from_millis(30_000))
+        .is_some_and(|l| l.lanes.len() <= SAGA_LANES));
 }
