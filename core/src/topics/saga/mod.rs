@@ -50,6 +50,14 @@
 //! fails with probability `fail-percent`, or on the next new booking after the
 //! Fail step operation addressed to that service.
 //!
+//! **The view.** Under the timeline, a lane per saga ([`lanes`]): T_1..T_j
+//! as bars from booking to booking, a mark where a step was refused, then
+//! each compensation C_k as a bar labelled with its step, in the order the
+//! services ran them (so C2 C1 in a correct run, C1 C2 with the
+//! `compensate-in-forward-order` bug), and a tick under the lane each time a
+//! compensation was sent again. On each service's own lane of the timeline,
+//! a bar per booking held.
+//!
 //! **Invariants** ([`checker`]): all-or-nothing,
 //! no-compensation-without-forward-step, compensations-in-reverse-order.
 //!
