@@ -405,3 +405,28 @@ async fn a_log_line_and_a_slow_bucket_open_their_traces() {
     assert!(detail.contains("n1 frontend"), "{detail}");
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_saga_has_a_lane_whose_compensations_read_last_step_first() {
+    let link = preset_link("saga", "compensate-halfway");
+    // At 400 ms the timeline's window still holds the whole saga (it ends at
+    // 328 ms); later, its forward steps scroll out to the left.
+    let root = mount("saga", Some(link), StartAt::Time(Time::from_millis(400))).await;
+    sleep(50).await;
+    assert_eq!(count(&root, "svg.swimlanes"), 1);
+    assert_eq!(count(&root, "svg.swimlanes .lane"), 1);
+    let titles = root
+        .query_selector_all("svg.swimlanes .lane-bar title")
+        .unwrap();
+    let labels: Vec<String> = (0..titles.length())
+        .filter_map(|i| titles.item(i))
+        .map(|title| title.text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(labels, ["T1", "T2", "C2", "C1"]);
+    assert!(text(&root, "svg.swimlanes").contains("T3 refused"));
+    root.remove();
+    // A topic without lanes draws none.
+    let root = mount("raft", None, StartAt::Paused).await;
+    assert_eq!(count(&root, "svg.swimlanes"), 0);
+    root.remove();
+}

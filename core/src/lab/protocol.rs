@@ -23,7 +23,8 @@ use crate::sim::node::Node;
 use crate::sim::time::{NodeId, Time};
 use crate::sim::trace::{MessageId, Trace};
 use crate::sim::view::{
-    Annotations, Chart, ClusterState, Matrix, NodeSummary, Plot, Signals, StateTable, TraceDetail,
+    Annotations, Chart, ClusterState, Matrix, NodeSummary, Plot, Signals, StateTable, Swimlanes,
+    TraceDetail,
 };
 use crate::sim::world::Simulation;
 
@@ -189,6 +190,20 @@ pub trait ProtocolTopic: 'static {
     fn plots(simulation: &Simulation<Self::Node, Self::Checker>) -> Vec<Plot> {
         let _ = simulation;
         Vec::new()
+    }
+
+    /// Whether the topic draws lanes of its own under the timeline
+    /// ([`ProtocolTopic::lanes`]): a row per saga, say. A constant, so the
+    /// page of a topic that does not leaves the lanes' code out.
+    const LANED: bool = false;
+
+    /// The lanes of `simulation` at its current instant, for a window of the
+    /// timeline that starts at `since` (what ended before it need not be
+    /// returned); `None` if there is nothing to draw. Called for every frame
+    /// the page draws: keep it to the few rows shown.
+    fn lanes(simulation: &Simulation<Self::Node, Self::Checker>, since: Time) -> Option<Swimlanes> {
+        let _ = (simulation, since);
+        None
     }
 
     /// Whether the topic may run more servers than the cluster view draws on a

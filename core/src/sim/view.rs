@@ -309,3 +309,52 @@ pub struct TraceDetail {
     /// The trace's log lines, and notes on what the buffers no longer hold.
     pub lines: Vec<String>,
 }
+
+/// Rows a topic draws under its timeline, over the same window of time: one
+/// lane per thing that runs through time across several nodes (a saga: its
+/// forward steps, the step that failed, its compensations), so the order of
+/// what happened to it reads from left to right.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swimlanes {
+    /// What the lanes show, e.g. `Sagas`.
+    pub title: String,
+    /// One line under the title saying how to read them (may be empty).
+    pub caption: String,
+    /// Top to bottom.
+    pub lanes: Vec<Swimlane>,
+}
+
+/// One row of [`Swimlanes`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swimlane {
+    /// Short text at the row's left, e.g. `S7`.
+    pub label: String,
+    /// The row's tooltip: what happened along it, in a sentence.
+    pub detail: String,
+    /// Intervals along the row, in global time.
+    pub bars: Vec<LaneBar>,
+    /// Instants drawn as a line across the row (a step refused).
+    pub marks: Vec<LaneMark>,
+    /// Instants drawn as small ticks under the row (a retry sent).
+    pub ticks: Vec<Time>,
+}
+
+/// An interval along a [`Swimlane`], e.g. step T2 from its request to its
+/// booking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneBar {
+    pub from: Time,
+    /// `None` while it is still going on.
+    pub to: Option<Time>,
+    /// Short text drawn in the bar, e.g. `C2`.
+    pub label: String,
+    pub palette: Palette,
+}
+
+/// An instant on a [`Swimlane`], e.g. `T3 refused`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneMark {
+    pub at: Time,
+    pub label: String,
+    pub palette: Palette,
+}

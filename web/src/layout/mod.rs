@@ -13,6 +13,7 @@ pub mod machine;
 pub mod plot;
 pub mod ring;
 pub mod skip_lanes;
+pub mod swimlanes;
 pub mod timeline;
 pub mod topic_charts;
 

@@ -315,6 +315,15 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     } else {
         Html::default()
     };
+    // A topic's own lanes (a row per saga), above its charts. A constant
+    // test, so a topic without lanes carries none of this; the lanes share
+    // the charts' place in the page, as a place of their own would cost every
+    // other route a few bytes.
+    let charts = if T::LANED && shown_import.is_none() {
+        with_lanes::<T>(run, &timeline_props.layout, now, charts)
+    } else {
+        charts
+    };
     // A constant test, so a topic without line charts carries none of this.
     let plots = if T::PLOTTED && shown_import.is_none() {
         distlab_core::lab::protocol::simulation::<T>(run).map_or_else(Html::default, |simulation| {
@@ -480,6 +489,24 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             { shared::hunt_panel(&handle, &player, props.embed) }
         </div>
     }
+}
+
+/// The lanes of topic `T` ([`ProtocolTopic::lanes`]) under the timeline,
+/// over its window (`window`) as they stand at `now`, followed by `then`.
+fn with_lanes<T: ProtocolTopic>(
+    run: &dyn distlab_core::lab::run::Run,
+    window: &timeline::TimelineLayout,
+    now: Time,
+    then: Html,
+) -> Html {
+    let lanes = distlab_core::lab::protocol::simulation::<T>(run)
+        .and_then(|simulation| T::lanes(simulation, window.start));
+    let Some(lanes) = lanes else {
+        return then;
+    };
+    let placed =
+        crate::layout::swimlanes::layout(&lanes, window.start, window.end, now, window.width);
+    html! { <>{ views::swimlanes::draw(&placed) }{ then }</> }
 }
 
 /// What the theory expects of the correct model (three-phase commit's split

@@ -22,6 +22,7 @@ pub mod ring;
 pub mod signals;
 pub mod skip_lanes;
 pub mod state_table;
+pub mod swimlanes;
 pub mod timeline;
 pub mod topic_charts;
 

@@ -20,6 +20,8 @@ pub struct Entry {
     pub booked_at: Option<Time>,
     /// When C_k committed here.
     pub cancelled_at: Option<Time>,
+    /// When T_k failed here for a business reason (the saga's lane marks it).
+    pub refused_at: Option<Time>,
 }
 
 /// The local database of one service.
@@ -55,6 +57,7 @@ impl Database {
                         booking,
                         booked_at: None,
                         cancelled_at: None,
+                        refused_at: None,
                     },
                 );
                 position
@@ -65,7 +68,8 @@ impl Database {
         match booking {
             Booking::Booked => entry.booked_at = Some(at),
             Booking::Cancelled => entry.cancelled_at = Some(at),
-            Booking::Refused | Booking::Voided => {}
+            Booking::Refused => entry.refused_at = Some(at),
+            Booking::Voided => {}
         }
         self.journal.push((saga, booking));
     }

@@ -50,6 +50,14 @@
 //! fails with probability `fail-percent`, or on the next new booking after the
 //! Fail step operation addressed to that service.
 //!
+//! **The view.** Under the timeline, a lane per saga ([`lanes`]): T_1..T_j
+//! as bars from booking to booking, a mark where a step was refused, then
+//! each compensation C_k as a bar labelled with its step, in the order the
+//! services ran them (so C2 C1 in a correct run, C1 C2 with the
+//! `compensate-in-forward-order` bug), and a tick under the lane each time a
+//! compensation was sent again. On each service's own lane of the timeline,
+//! a bar per booking held.
+//!
 //! **Invariants** ([`checker`]): all-or-nothing,
 //! no-compensation-without-forward-step, compensations-in-reverse-order.
 //!
@@ -72,6 +80,7 @@
 pub mod checker;
 pub mod database;
 pub mod initiator;
+pub mod lanes;
 pub mod message;
 pub mod node;
 pub mod orchestrator;
@@ -84,7 +93,7 @@ use crate::lab::params;
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span, Swimlanes};
 use crate::sim::world::Simulation;
 
 use checker::{SagaChecker, ALL_OR_NOTHING, COMPENSATIONS_IN_REVERSE_ORDER};
@@ -334,6 +343,14 @@ impl ProtocolTopic for SagaTopic {
             })
             .collect();
         Annotations { spans, marks }
+    }
+
+    /// A lane per saga under the timeline ([`lanes`]): its forward steps,
+    /// the refusal, and its compensations in the order they ran.
+    const LANED: bool = true;
+
+    fn lanes(simulation: &Simulation<SagaNode, SagaChecker>, since: Time) -> Option<Swimlanes> {
+        lanes::lanes(simulation, since)
     }
 
     /// The sagas by how they stand: completed, compensated, in progress, and

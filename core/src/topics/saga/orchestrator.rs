@@ -14,7 +14,7 @@
 //! retried.
 
 use crate::sim::node::{Cx, Labelled};
-use crate::sim::time::NodeId;
+use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::message::{Booking, Command, SagaId, SagaMessage, SagaTimer, Step};
@@ -45,6 +45,9 @@ pub struct Orchestrator {
     log: SagaLog,
     // Volatile.
     backoff: Backoff,
+    /// When each compensation was sent again, for the saga lanes; never read
+    /// by the protocol, and kept across a crash as a record of what happened.
+    compensation_retries: Vec<(SagaId, Time)>,
 }
 
 impl Orchestrator {
@@ -56,6 +59,7 @@ impl Orchestrator {
             bugs,
             log: SagaLog::default(),
             backoff: Backoff::default(),
+            compensation_retries: Vec::new(),
         }
     }
 
@@ -64,6 +68,10 @@ impl Orchestrator {
     }
     pub fn log(&self) -> &SagaLog {
         &self.log
+    }
+    /// When each compensation was sent again (saga, instant), oldest first.
+    pub fn compensation_retries(&self) -> &[(SagaId, Time)] {
+        &self.compensation_retries
     }
 
     /// What `state`'s saga needs next.
@@ -232,6 +240,9 @@ impl Orchestrator {
                 self.advance(saga, cx);
             }
             Next::Book(step) | Next::Cancel(step) => {
+                if matches!(self.next(&state), Next::Cancel(_)) {
+                    self.compensation_retries.push((saga, cx.now()));
+                }
                 cx.note(|| format!("no reply from {step} about {saga}: sends the command again"));
                 self.advance(saga, cx);
             }

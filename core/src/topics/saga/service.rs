@@ -19,7 +19,7 @@
 //! not about the process's memory.
 
 use crate::sim::node::{Cx, Labelled};
-use crate::sim::time::NodeId;
+use crate::sim::time::{NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::database::Database;
@@ -44,6 +44,9 @@ pub struct Service {
     backoff: Backoff,
     // The page's switch (see the module's documentation).
     fail_next: bool,
+    /// When a compensation event was published again (saga, instant), for
+    /// the saga lanes; never read by the protocol.
+    compensation_retries: Vec<(SagaId, Time)>,
 }
 
 impl Service {
@@ -65,6 +68,7 @@ impl Service {
             outbox: Outbox::default(),
             backoff: Backoff::default(),
             fail_next: false,
+            compensation_retries: Vec::new(),
         }
     }
 
@@ -84,6 +88,12 @@ impl Service {
     #[cfg(test)]
     pub(crate) fn database_mut(&mut self) -> &mut Database {
         &mut self.database
+    }
+
+    /// When a compensation event was published again (saga, instant), oldest
+    /// first.
+    pub fn compensation_retries(&self) -> &[(SagaId, Time)] {
+        &self.compensation_retries
     }
 
     /// Whether its next booking will fail (set from the page).
@@ -318,6 +328,9 @@ impl Service {
         let SagaTimer::Retry(saga) = timer;
         if self.outbox.has(saga) {
             cx.note(|| format!("no ack for {saga}'s events: publishes them again"));
+        }
+        if self.outbox.of(saga).any(|p| p.event.compensates()) {
+            self.compensation_retries.push((saga, cx.now()));
         }
         self.resend(saga, cx);
     }

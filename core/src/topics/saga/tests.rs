@@ -420,3 +420,116 @@ fn the_fail_step_button_goes_to_services_only_and_start_saga_numbers_sagas() {
     );
     assert_eq!(SagaTopic::operation(2, NodeId(1), &setup, 0), None);
 }
+
+/// The labels of the bars on `saga`'s lane, left to right, and its lane.
+fn lane_of(run: &dyn Run, saga: SagaId) -> crate::sim::view::Swimlane {
+    use crate::lab::protocol::ProtocolTopic;
+    let lanes = SagaTopic::lanes(sim(run), Time::ZERO).expect("a saga ran");
+    lanes
+        .lanes
+        .into_iter()
+        .find(|lane| lane.label == saga.to_string())
+        .expect("the saga has a lane")
+}
+
+fn bar_labels(lane: &crate::sim::view::Swimlane) -> Vec<&str> {
+    lane.bars.iter().map(|b| b.label.as_str()).collect()
+}
+
+#[test]
+fn a_saga_lane_reads_forward_steps_then_the_refusal_then_compensations_last_first() {
+    let run = preset_run("compensate-halfway", 2_000);
+    let lane = lane_of(run.as_ref(), S1);
+    assert_eq!(bar_labels(&lane), ["T1", "T2", "C2", "C1"]);
+    let palettes: Vec<Palette> = lane.bars.iter().map(|b| b.palette).collect();
+    assert_eq!(
+        palettes,
+        [
+            Palette::Done,
+            Palette::Done,
+            Palette::Suspect,
+            Palette::Suspect
+        ]
+    );
+    // One line of time: each bar starts where the one before it ended.
+    for pair in lane.bars.windows(2) {
+        assert!(pair[0].to.is_some_and(|to| to <= pair[1].from), "{pair:?}");
+    }
+    let refusal = &lane.marks[0];
+    assert_eq!(
+        (refusal.label.as_str(), refusal.palette),
+        ("T3 refused", Palette::Faulty)
+    );
+    assert!(lane.bars[1].to.is_some_and(|t| t <= refusal.at));
+    assert!(refusal.at <= lane.bars[2].from);
+    assert_eq!(lane.marks[1].label, "compensated");
+    assert!(lane.ticks.is_empty(), "no message was lost");
+    assert!(
+        lane.detail.contains("T1 T2 T3 refused C2 C1"),
+        "{}",
+        lane.detail
+    );
+
+    // Choreographed, the compensations travel back service by service: the
+    // same order on the lane.
+    let run = preset_run("choreographed-failure", 3_000);
+    let lane = lane_of(run.as_ref(), S1);
+    assert_eq!(bar_labels(&lane), ["T1", "T2", "T3", "C3", "C2", "C1"]);
+    assert_eq!(lane.marks[0].label, "T4 refused");
+}
+
+#[test]
+fn with_compensation_in_forward_order_the_lane_shows_the_first_step_undone_first() {
+    let run = preset_run("forward-order-unsafe", 2_000);
+    let lane = lane_of(run.as_ref(), S1);
+    assert_eq!(bar_labels(&lane), ["T1", "T2", "T3", "C1", "C2", "C3"]);
+    assert_eq!(lane.marks[0].label, "T4 refused");
+
+    let mut correct = preset_scenario("forward-order-unsafe");
+    correct.bug = None;
+    let run = run_scenario(&correct, 2_000);
+    let lane = lane_of(run.as_ref(), S1);
+    assert_eq!(bar_labels(&lane), ["T1", "T2", "T3", "C3", "C2", "C1"]);
+}
+
+#[test]
+fn a_compensation_sent_again_is_a_tick_on_its_lane_and_an_open_saga_an_open_bar() {
+    let mut correct = preset_scenario("lost-compensation-unsafe");
+    correct.bug = None;
+    let mut run = run_scenario(&correct, 1_400);
+    let lane = lane_of(run.as_ref(), S1);
+    assert!(!lane.ticks.is_empty(), "CANCEL hotel is sent again");
+    let last = lane.bars.last().expect("bars");
+    assert_eq!((last.label.as_str(), last.to), ("C…", None));
+    run.run_until(Time::from_millis(4_000));
+    let lane = lane_of(run.as_ref(), S1);
+    assert_eq!(bar_labels(&lane), ["T1", "T2", "T3", "C3", "C2", "C1"]);
+    assert!(lane.ticks.len() >= 3, "{:?}", lane.ticks);
+}
+
+#[test]
+fn the_lanes_keep_the_latest_sagas_of_the_window() {
+    use super::lanes::SAGA_LANES;
+    use crate::lab::protocol::ProtocolTopic;
+    let run = run_scenario(&workload(3, 0, 4), 20_000);
+    let simulation = sim(run.as_ref());
+    let lanes = SagaTopic::lanes(simulation, Time::from_millis(15_000)).expect("sagas ran");
+    assert_eq!(lanes.lanes.len(), SAGA_LANES);
+    // The latest by start, oldest on top (a saga whose first step was
+    // refused has no bar, only its mark).
+    let mut overlapping: Vec<_> = log(run.as_ref())
+        .sagas()
+        .iter()
+        .filter(|s| s.finished_at.is_none_or(|t| t >= Time::from_millis(15_000)))
+        .map(|s| (s.started_at, s.saga.0, s.saga.to_string()))
+        .collect();
+    overlapping.sort();
+    let expected: Vec<String> = overlapping[overlapping.len() - SAGA_LANES..]
+        .iter()
+        .map(|(_, _, label)| label.clone())
+        .collect();
+    let labels: Vec<String> = lanes.lanes.iter().map(|l| l.label.clone()).collect();
+    assert_eq!(labels, expected);
+    assert!(SagaTopic::lanes(simulation, Time::from_millis(30_000))
+        .is_some_and(|l| l.lanes.len() <= SAGA_LANES));
+}
