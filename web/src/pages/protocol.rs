@@ -111,8 +111,6 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let imported_now = use_state(|| Time::ZERO);
     // The node the topic's operations go to (see `operation_buttons`).
     let picked = use_state(|| NodeId(0));
-    // The clock control's offset (ms) and drift (ppm), for clocked topics.
-    let clock = use_state(|| (0i64, 0i64));
     // The timeline's picked event and hidden message types.
     let selection = use_state(timeline::Selection::default);
     let on_pick = {
@@ -441,14 +439,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
     let operations = if T::OPERATIONS.is_empty() {
         Html::default()
     } else {
-        operation_buttons::<T>(
-            &player,
-            &state.nodes,
-            sent,
-            picked.clone(),
-            clock.clone(),
-            &on_command,
-        )
+        operation_buttons::<T>(&player, &state.nodes, sent, picked.clone(), &on_command)
     };
 
     html! {
@@ -604,7 +595,6 @@ fn operation_buttons<T: ProtocolTopic>(
     nodes: &[NodeState],
     sent: u64,
     picked: UseStateHandle<NodeId>,
-    clock: UseStateHandle<(i64, i64)>,
     on_command: &Callback<Command>,
 ) -> Html {
     let setup = Setup {
@@ -663,29 +653,7 @@ fn operation_buttons<T: ProtocolTopic>(
     });
     // A constant test: only topics whose safety rests on clocks carry it.
     let clock_control = T::CLOCKED.then(|| {
-        let (offset_ms, drift_ppm) = *clock;
-        let set = Action::SetClock {
-            node: target,
-            offset_us: offset_ms * 1_000,
-            drift_ppm: drift_ppm as i32,
-        };
-        let onclick = on_command.reform(move |_: MouseEvent| Command::Act(set.clone()));
-        let on_offset = {
-            let clock = clock.clone();
-            Callback::from(move |offset: i64| clock.set((offset, clock.1)))
-        };
-        let on_drift = Callback::from(move |drift: i64| clock.set((clock.0, drift)));
-        html! {
-            <span class="clock-control" title="Skew the node's clock: it reads the offset ahead (or behind) and runs fast or slow by the drift">
-                <label class="field">{ "Clock offset (ms) " }
-                    <NumberField id="clock-offset" label="Clock offset (ms)" value={offset_ms} min={-5_000} max={5_000} on_commit={on_offset} />
-                </label>
-                <label class="field">{ "drift (ppm) " }
-                    <NumberField id="clock-drift" label="Clock drift (ppm)" value={drift_ppm} min={-500_000} max={500_000} on_commit={on_drift} />
-                </label>
-                <button id="set-clock" {onclick}>{ format!("Set clock of {target}") }</button>
-            </span>
-        }
+        html! { <crate::views::clock_control::ClockControl node={target} on_command={on_command.clone()} /> }
     });
     html! { <span class="operations">{ for picker }{ for buttons }{ for clock_control }</span> }
 }
