@@ -430,3 +430,37 @@ async fn a_saga_has_a_lane_whose_compensations_read_last_step_first() {
     assert_eq!(count(&root, "svg.swimlanes"), 0);
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_clock_is_skewed_from_the_page_and_the_skew_is_in_the_link() {
+    for slug in ["leader-election", "distributed-locks"] {
+        let root = mount(slug, None, StartAt::Paused).await;
+        choose(&root, "#operation-node", "2").await;
+        type_in(&root, "#clock-offset", "250").await;
+        fire(&find(&root, "#clock-offset"), "change").await;
+        type_in(&root, "#clock-drift", "100000").await;
+        fire(&find(&root, "#clock-drift"), "change").await;
+        assert_eq!(text(&root, "#set-clock"), "Set clock of n2");
+        click(&find(&root, "#set-clock")).await;
+        let skews: Vec<Action> = scenario_in_url()
+            .actions
+            .into_iter()
+            .map(|a| a.action)
+            .filter(|a| matches!(a, Action::SetClock { .. }))
+            .collect();
+        assert_eq!(
+            skews.last(),
+            Some(&Action::SetClock {
+                node: NodeId(2),
+                offset_us: 250_000,
+                drift_ppm: 100_000,
+            }),
+            "{slug}"
+        );
+        root.remove();
+    }
+    // Topics whose safety does not rest on clocks have no clock control.
+    let root = mount("raft", None, StartAt::Paused).await;
+    assert!(root.query_selector("#set-clock").ok().flatten().is_none());
+    root.remove();
+}

@@ -224,6 +224,12 @@ pub trait ProtocolTopic: 'static {
         Vec::new()
     }
 
+    /// Whether the topic's safety rests on clocks (leases, lock validity):
+    /// the page then offers a clock control for the picked node, an offset
+    /// and a drift sent as [`crate::sim::action::Action::SetClock`] and kept
+    /// in the share link. A constant, so other pages leave that code out.
+    const CLOCKED: bool = false;
+
     /// Whether the topic correlates signals by trace id
     /// ([`ProtocolTopic::signals`], [`ProtocolTopic::trace_detail`]): the
     /// page then lists its log lines and exemplar histograms, and a click on

@@ -651,7 +651,11 @@ fn operation_buttons<T: ProtocolTopic>(
             <label class="field" title="The node the operations go to">{ "Node " }{ field }</label>
         }
     });
-    html! { <span class="operations">{ for picker }{ for buttons }</span> }
+    // A constant test: only topics whose safety rests on clocks carry it.
+    let clock_control = T::CLOCKED.then(|| {
+        html! { <crate::views::clock_control::ClockControl node={target} on_command={on_command.clone()} /> }
+    });
+    html! { <span class="operations">{ for picker }{ for buttons }{ for clock_control }</span> }
 }
 
 struct FaultPanelProps {

@@ -4,6 +4,7 @@
 pub mod bars;
 pub mod bits;
 pub mod chart;
+pub mod clock_control;
 pub mod cluster;
 pub mod cluster_canvas;
 pub mod controls;

@@ -295,6 +295,10 @@ impl ProtocolTopic for DistributedLocksTopic {
 
     /// Stop a client's world for the GC-pause parameter's length (a second if
     /// it is zero), as Kleppmann's story does.
+    /// Leases are safe only within their drift bound: a person skews one
+    /// node's clock from the page to see it.
+    const CLOCKED: bool = true;
+
     const OPERATIONS: &'static [OperationButton] = &[OperationButton {
         label: "Pause",
         help: "The chosen client stops for the GC pause's length (a second if that is zero), then carries on as if no time had passed",

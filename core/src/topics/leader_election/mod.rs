@@ -341,6 +341,10 @@ impl ProtocolTopic for LeaderElectionTopic {
             .collect()
     }
 
+    /// Leases are safe only within their drift bound: a person skews one
+    /// node's clock from the page to see it.
+    const CLOCKED: bool = true;
+
     const OPERATIONS: &'static [OperationButton] = &[OperationButton {
         label: "Start election",
         help: "The chosen node starts an election now (in leases mode: asks for a lease now)",
