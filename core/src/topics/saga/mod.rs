@@ -369,7 +369,7 @@ impl ProtocolTopic for SagaTopic {
         };
         vec![Chart {
             title: "Sagas".into(),
-            unit: "sagas",
+            unit: "", // The title says what they are; "1 sagas" read wrong.
             caption: format!(
                 "as node 0's saga log says; stuck: not finished {} s after starting",
                 STUCK_AFTER.as_micros() / 1_000_000
