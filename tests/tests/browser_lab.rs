@@ -464,3 +464,44 @@ async fn a_clock_is_skewed_from_the_page_and_the_skew_is_in_the_link() {
     assert!(root.query_selector("#set-clock").ok().flatten().is_none());
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn loss_duplicates_and_delay_are_set_from_the_page_and_kept_in_the_link() {
+    use distlab_core::sim::time::Duration;
+    let root = mount("paxos", None, StartAt::Paused).await;
+    for (css, value) in [
+        ("#drop-rate", "5"),
+        ("#duplicate-rate", "10"),
+        ("#max-delay", "300"),
+    ] {
+        let input = find(&root, css);
+        wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&input).set_value(value);
+        fire(&input, "change").await;
+    }
+    let network: Vec<Action> = scenario_in_url()
+        .actions
+        .into_iter()
+        .map(|a| a.action)
+        .filter(|a| {
+            matches!(
+                a,
+                Action::SetDropRate(_) | Action::SetDuplicateRate(_) | Action::SetLatency { .. }
+            )
+        })
+        .collect();
+    assert_eq!(
+        network,
+        [
+            Action::SetDropRate(50_000),
+            Action::SetDuplicateRate(100_000),
+            Action::SetLatency {
+                min: Duration::from_millis(100),
+                max: Duration::from_millis(300),
+            },
+        ]
+    );
+    // The sliders read back what is set now.
+    assert!(text(&root, ".faults").contains("Duplicates 10%"));
+    assert!(text(&root, ".faults").contains("Delay up to 300 ms"));
+    root.remove();
+}

@@ -456,7 +456,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     } else {
                         { views::cluster::draw(&ClusterProps { layout: cluster_layout, on_node, on_link }) }
                     }
-                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), drop_rate: current_drop_percent(&player), request, request_label: T::CLIENT_REQUEST, operations }) }
+                    { fault_panel(&FaultPanelProps { on_command: on_command.clone(), network: current_network(&player), request, request_label: T::CLIENT_REQUEST, operations }) }
                 </section>
                 <section class={classes!("panel", "timeline-panel", shown_import.is_some().then_some("imported"))} aria-label="timeline">
                     <h3>
@@ -570,20 +570,78 @@ fn imported_bar(
     }
 }
 
-/// The loss rate the person last set (or the scenario's starting rate), in percent.
-fn current_drop_percent(player: &crate::player::Player) -> i64 {
-    player
+/// The network as the person last set it, or as the scenario starts: loss
+/// and duplicate rates in percent, and the most one-way delay in ms.
+fn current_network(player: &crate::player::Player) -> [i64; 3] {
+    let start = distlab_core::lab::params::network(player.topic(), player.scenario());
+    let mut network = [
+        i64::from(start.drop_ppm / 10_000),
+        i64::from(start.duplicate_ppm / 10_000),
+        (start.latency_max.as_micros() / 1_000) as i64,
+    ];
+    for timed in player
         .scenario()
         .actions
         .iter()
-        .rev()
         .filter(|a| a.at <= player.time())
-        .find_map(|a| match a.action {
-            Action::SetDropRate(ppm) => Some(ppm as i64 / 10_000),
-            _ => None,
-        })
-        .unwrap_or_else(|| player.topic().param(player.scenario(), "drop"))
+    {
+        match timed.action {
+            Action::SetDropRate(ppm) => network[0] = i64::from(ppm / 10_000),
+            Action::SetDuplicateRate(ppm) => network[1] = i64::from(ppm / 10_000),
+            Action::SetLatency { max, .. } => network[2] = (max.as_micros() / 1_000) as i64,
+            _ => {}
+        }
+    }
+    network
 }
+
+/// A network fault the panel sets from now on, with a slider.
+struct NetworkFault {
+    /// The input's id.
+    id: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    /// The slider's largest value.
+    max: u32,
+    /// What it does, for its tooltip.
+    help: &'static str,
+    /// The action a value on the slider makes.
+    action: fn(u32) -> Action,
+}
+
+/// The network faults, in the order of [`current_network`].
+const NETWORK_FAULTS: [NetworkFault; 3] = [
+    NetworkFault {
+        id: "drop-rate",
+        label: "Loss",
+        unit: "%",
+        max: 50,
+        help: "Probability that the network loses each message, from now on",
+        action: |percent| Action::SetDropRate(percent * 10_000),
+    },
+    NetworkFault {
+        id: "duplicate-rate",
+        label: "Duplicates",
+        unit: "%",
+        max: 50,
+        help: "Probability that the network delivers a message twice, from now on",
+        action: |percent| Action::SetDuplicateRate(percent * 10_000),
+    },
+    NetworkFault {
+        id: "max-delay",
+        label: "Delay up to",
+        unit: " ms",
+        max: 1_000,
+        help: "The most one-way delay of a message sent from now on (the least is a third of it)",
+        action: |ms| {
+            let max = distlab_core::sim::time::Duration::from_millis(u64::from(ms));
+            Action::SetLatency {
+                min: distlab_core::sim::time::Duration(max.as_micros() / 3),
+                max,
+            }
+        },
+    },
+];
 
 /// The topic's operation buttons ([`ProtocolTopic::OPERATIONS`]) and, when
 /// one of them goes to a chosen node, the node picker they share.
@@ -660,7 +718,8 @@ fn operation_buttons<T: ProtocolTopic>(
 
 struct FaultPanelProps {
     on_command: Callback<Command>,
-    drop_rate: i64,
+    /// Loss, duplicates and delay as they are now ([`current_network`]).
+    network: [i64; 3],
     /// The client request the button sends, if the topic has a workload.
     request: Option<Action>,
     /// What that button says ([`ProtocolTopic::CLIENT_REQUEST`]).
@@ -669,7 +728,8 @@ struct FaultPanelProps {
     operations: Html,
 }
 
-/// Fault injection and client input: a client request, message loss, healing.
+/// Fault injection and client input: a client request, healing, and the
+/// network's loss, duplicates and delay.
 fn fault_panel(props: &FaultPanelProps) -> Html {
     let request = props.request.clone().map(|action| {
         let onclick = props
@@ -682,23 +742,29 @@ fn fault_panel(props: &FaultPanelProps) -> Html {
     let heal = props
         .on_command
         .reform(|_: MouseEvent| Command::Act(Action::Heal));
-    let on_drop = props.on_command.reform(|e: Event| {
-        let percent: u32 = e
-            .target_unchecked_into::<HtmlInputElement>()
-            .value()
-            .parse()
-            .unwrap_or(0);
-        Command::Act(Action::SetDropRate(percent.min(100) * 10_000))
+    let sliders = NETWORK_FAULTS.iter().zip(props.network).map(|(fault, now)| {
+        let (max, action) = (fault.max, fault.action);
+        let onchange = props.on_command.reform(move |e: Event| {
+            let value: u32 = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(0);
+            Command::Act(action(value.min(max)))
+        });
+        html! {
+            <label class="field" title={fault.help}>
+                { format!("{} {now}{} ", fault.label, fault.unit) }
+                <input id={fault.id} type="range" min="0" max={max.to_string()} step="1" value={now.to_string()} {onchange} />
+            </label>
+        }
     });
     html! {
         <div class="faults">
             { props.operations.clone() }
             { for request }
             <button id="heal" onclick={heal} title="Remove every partition and cut link">{ "Heal network" }</button>
-            <label class="field" title="Probability that the network loses each message, from now on">
-                { format!("Loss {}% ", props.drop_rate) }
-                <input id="drop-rate" type="range" min="0" max="50" step="1" value={props.drop_rate.to_string()} onchange={on_drop} />
-            </label>
+            { for sliders }
         </div>
     }
 }
