@@ -616,7 +616,7 @@ const NETWORK_FAULTS: [NetworkFault; 3] = [
         label: "Loss",
         unit: "%",
         max: 50,
-        help: "Probability that the network loses each message, from now on",
+        help: "Chance the network loses each message, from now on",
         action: |percent| Action::SetDropRate(percent * 10_000),
     },
     NetworkFault {
@@ -624,7 +624,7 @@ const NETWORK_FAULTS: [NetworkFault; 3] = [
         label: "Duplicates",
         unit: "%",
         max: 50,
-        help: "Probability that the network delivers a message twice, from now on",
+        help: "Chance it delivers a message twice, from now on",
         action: |percent| Action::SetDuplicateRate(percent * 10_000),
     },
     NetworkFault {
@@ -632,7 +632,7 @@ const NETWORK_FAULTS: [NetworkFault; 3] = [
         label: "Delay up to",
         unit: " ms",
         max: 1_000,
-        help: "The most one-way delay of a message sent from now on (the least is a third of it)",
+        help: "The longest one-way delay, from now on",
         action: |ms| {
             let max = distlab_core::sim::time::Duration::from_millis(u64::from(ms));
             Action::SetLatency {

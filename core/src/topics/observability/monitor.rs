@@ -536,19 +536,17 @@ impl Monitor {
                     decimal((1.0 - e.burn[W30D]) * 100.0, 0)
                 )
             })),
-            Cell::Text(each(
-                &|s, e| match (e.p50, e.exact(0.5), e.p99, e.exact(0.99)) {
-                    (Some(p50), Some(exact50), Some(p99), Some(exact99)) => format!(
-                        "{} {} ({}) / {} ({}) ms",
+            Cell::Text(each(&|s, e| match (e.p99, e.exact(0.99)) {
+                (Some(p99), Some(exact)) => {
+                    format!(
+                        "{} {} ({}) ms",
                         s.as_str(),
-                        decimal(p50, 1),
-                        decimal(exact50, 1),
                         decimal(p99, 1),
-                        decimal(exact99, 1)
-                    ),
-                    _ => format!("{} -", s.as_str()),
-                },
-            )),
+                        decimal(exact, 1)
+                    )
+                }
+                _ => format!("{} -", s.as_str()),
+            })),
             Cell::Text(if alerts.is_empty() {
                 "no alert".to_string()
             } else {
