@@ -185,24 +185,29 @@ fn every_bug_is_caught_within_its_budget() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Sweeps `seeds` heavy-fault seeds of the correct `topic` and fails on any
+/// violation but those the topic declares expected under some faults.
+fn assert_clean(topic: &'static TopicInfo, seeds: u64) {
+    let config = SweepConfig::new(topic, seeds);
+    let report = sweep(&config, |_, _| {}).expect("the sweep runs");
+    assert_eq!(report.seeds, seeds);
+    let unexpected = report
+        .failures
+        .iter()
+        .find(|f| topic.expected(f.violation.invariant).is_none());
+    assert!(
+        unexpected.is_none(),
+        "{}: seed {} breaks {}",
+        topic.slug,
+        unexpected.map_or(0, |f| f.seed),
+        unexpected.map_or(String::new(), |f| f.violation.to_string())
+    );
+}
+
 #[test]
 fn every_correct_model_is_clean_over_a_sweep() {
     for topic in catalog::topics() {
-        let config = SweepConfig::new(topic, CLEAN_SEEDS);
-        let report = sweep(&config, |_, _| {}).expect("the sweep runs");
-        assert_eq!(report.seeds, CLEAN_SEEDS);
-        // Only what the topic declares expected under some faults.
-        let unexpected = report
-            .failures
-            .iter()
-            .find(|f| topic.expected(f.violation.invariant).is_none());
-        assert!(
-            unexpected.is_none(),
-            "{}: seed {} breaks {}",
-            topic.slug,
-            unexpected.map_or(0, |f| f.seed),
-            unexpected.map_or(String::new(), |f| f.violation.to_string())
-        );
+        assert_clean(topic, CLEAN_SEEDS);
     }
 }
 
@@ -227,20 +232,7 @@ fn every_consensus_and_transaction_model_is_clean_over_ten_thousand_seeds() {
         for half in [halves.0, halves.1] {
             scope.spawn(move || {
                 for topic in half {
-                    let config = SweepConfig::new(topic, LONG_CLEAN_SEEDS);
-                    let report = sweep(&config, |_, _| {}).expect("the sweep runs");
-                    assert_eq!(report.seeds, LONG_CLEAN_SEEDS);
-                    let unexpected = report
-                        .failures
-                        .iter()
-                        .find(|f| topic.expected(f.violation.invariant).is_none());
-                    assert!(
-                        unexpected.is_none(),
-                        "{}: seed {} breaks {}",
-                        topic.slug,
-                        unexpected.map_or(0, |f| f.seed),
-                        unexpected.map_or(String::new(), |f| f.violation.to_string())
-                    );
+                    assert_clean(topic, LONG_CLEAN_SEEDS);
                 }
             });
         }
