@@ -20,6 +20,8 @@
 //!   users with think time.
 //! - [`sketch`]: a DDSketch latency histogram (relative error α on every
 //!   quantile, mergeable).
+//! - [`plots`]: the latency plot every page draws (p50, p90, p99 and p99.9
+//!   of each second, one line per quantile).
 //! - [`queueing`]: the ground truth the model is tested against: Little's law
 //!   and the M/M/1 and M/M/c (Erlang C) formulas.
 //! - [`harness`]: an event loop of services alone (one, or tiers in tandem),
@@ -27,6 +29,7 @@
 
 pub mod clients;
 pub mod distribution;
+pub mod plots;
 pub mod queueing;
 pub mod request;
 pub mod service;

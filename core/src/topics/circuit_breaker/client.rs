@@ -2,10 +2,11 @@
 //! parameter) sent down both chains at once, each request to both callers
 //! with the same id, so the two chains see the same load. It measures what
 //! each chain gave it: successes, failures, fast rejections, and the latency
-//! of successes in a DDSketch, overall and per second of the run.
+//! of successes in a DDSketch, overall and per second of the run (the
+//! second by the client's clock).
 
 use crate::sim::node::{Cx, Labelled};
-use crate::sim::time::{NodeId, Time};
+use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
 use crate::traffic::request::{Request, RequestIds, TraceContext};
@@ -15,13 +16,13 @@ use super::message::{BreakerMessage, BreakerTimer, Chain, Verdict};
 use super::process::BreakerProcess;
 
 /// What one chain gave the client in one second of the run (or overall).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Interval {
     pub ok: u32,
     pub failed: u32,
     pub rejected: u32,
-    /// Summed latency of the successes, in microseconds (for their mean).
-    pub ok_latency_micros: u64,
+    /// Latency of the successes, in milliseconds.
+    pub latency: LatencySketch,
 }
 
 impl Interval {
@@ -39,11 +40,11 @@ impl Interval {
         }
     }
 
-    fn add(&mut self, verdict: Verdict, latency_micros: u64) {
+    fn add(&mut self, verdict: Verdict, latency: Duration) {
         match verdict {
             Verdict::Ok => {
                 self.ok += 1;
-                self.ok_latency_micros += latency_micros;
+                self.latency.record_duration(latency);
             }
             Verdict::Failed => self.failed += 1,
             Verdict::Rejected => self.rejected += 1,
@@ -57,8 +58,6 @@ pub struct ChainMeasure {
     pub total: Interval,
     /// Per second of the run, by the client's clock.
     pub seconds: Vec<Interval>,
-    /// Latency of successes, in milliseconds.
-    pub latency: LatencySketch,
     /// Request ids answered, as a bitmap (a duplicated answer counts once).
     answered: Vec<u64>,
 }
@@ -79,11 +78,8 @@ impl ChainMeasure {
         if self.seconds.len() <= second {
             self.seconds.resize(second + 1, Interval::default());
         }
-        self.seconds[second].add(verdict, latency.as_micros());
-        self.total.add(verdict, latency.as_micros());
-        if verdict == Verdict::Ok {
-            self.latency.record_duration(latency);
-        }
+        self.seconds[second].add(verdict, latency);
+        self.total.add(verdict, latency);
         true
     }
 }
@@ -182,7 +178,7 @@ impl Client {
 
     pub fn state_row(&self) -> Vec<Cell> {
         let text = |chain: Chain| {
-            let total = self.measures[chain.index()].total;
+            let total = &self.measures[chain.index()].total;
             format!(
                 "{}: {} ok, {} failed, {} rejected fast",
                 chain.as_str(),

@@ -92,6 +92,7 @@ use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Bar, Chart, Line, Palette, Plot};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{latency_plot, quantile_rounded, PLOTTED_QUANTILES, SKETCH_CAPTION};
 
 use breaker::{BreakerConfig, State, WindowKind};
 use caller::{Caller, CallerConfig};
@@ -482,7 +483,7 @@ impl ProtocolTopic for CircuitBreakerTopic {
                     })
                     .collect(),
             };
-        vec![
+        let mut plots = vec![
             plot(
                 "Throughput over time",
                 "ok/s",
@@ -495,13 +496,15 @@ impl ProtocolTopic for CircuitBreakerTopic {
                 "failed or rejected answers, each second",
                 |i| i.error_percent().into(),
             ),
-            plot(
-                "Mean latency over time",
-                "ms",
-                "of the successful answers, each second",
-                |i| (i.ok_latency_micros / u64::from(i.ok.max(1)) + 500) / 1000,
-            ),
-        ]
+        ];
+        plots.extend(Chain::BOTH.iter().zip(&series).map(|(chain, seconds)| {
+            latency_plot(
+                format!("Latency over time, {}", chain.as_str()),
+                "the successful answers",
+                seconds.iter().map(|interval| &interval.latency),
+            )
+        }));
+        plots
     }
 
     fn charts(simulation: &Simulation<BreakerProcess, BreakerChecker>) -> Vec<Chart> {
@@ -512,7 +515,7 @@ impl ProtocolTopic for CircuitBreakerTopic {
         let last_second = |chain: Chain| {
             second
                 .checked_sub(1)
-                .and_then(|s| client.measure(chain).seconds.get(s).copied())
+                .and_then(|s| client.measure(chain).seconds.get(s).cloned())
                 .unwrap_or_default()
         };
         let palette = |chain: Chain| match chain {
@@ -527,12 +530,11 @@ impl ProtocolTopic for CircuitBreakerTopic {
         };
         let mut latency = Vec::new();
         for chain in Chain::BOTH {
-            let sketch = &client.measure(chain).latency;
-            for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)] {
-                let ms = sketch.quantile(q).unwrap_or(0.0).round() as u64;
+            let sketch = &client.measure(chain).total.latency;
+            for quantile in PLOTTED_QUANTILES {
                 latency.push(bar(
-                    format!("{} {name}", chain.as_str()),
-                    ms,
+                    format!("{} {}", chain.as_str(), quantile.name),
+                    quantile_rounded(sketch, quantile.rank).unwrap_or(0),
                     palette(chain),
                 ));
             }
@@ -545,7 +547,7 @@ impl ProtocolTopic for CircuitBreakerTopic {
             .unwrap_or_default();
         let mut totals = Vec::new();
         for chain in Chain::BOTH {
-            let total = client.measure(chain).total;
+            let total = &client.measure(chain).total;
             let name = chain.as_str();
             totals.push(bar(format!("{name}: ok"), total.ok.into(), Palette::Done));
             totals.push(bar(
@@ -575,7 +577,7 @@ impl ProtocolTopic for CircuitBreakerTopic {
             Chart {
                 title: "Latency of successful requests".into(),
                 unit: "ms",
-                caption: "as the client saw them, from a DDSketch (1% relative error)".into(),
+                caption: format!("as the client saw them, {SKETCH_CAPTION}"),
                 bars: latency,
             },
             Chart {

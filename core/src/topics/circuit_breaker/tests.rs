@@ -17,6 +17,7 @@ use crate::lab::run::{Run, RunOptions};
 use crate::lab::scenario::Scenario;
 use crate::sim::action::{Operation, RawOperation};
 use crate::sim::time::{Duration, Time};
+use crate::sim::view::Plot;
 use crate::sim::world::Simulation;
 use crate::topics::testing;
 
@@ -300,7 +301,7 @@ fn charts_compare_the_chains_and_agree_with_the_client() {
     assert_eq!(charts[1].bars[0].value, 0);
     assert_eq!(charts[1].bars[1].value, 100);
     let client = simulation.nodes()[CLIENT.index()].client().unwrap();
-    let total = client.measure(Chain::WithBreaker).total;
+    let total = &client.measure(Chain::WithBreaker).total;
     assert_eq!(charts[4].bars[0].value, u64::from(total.ok));
     assert_eq!(charts[4].bars[2].value, u64::from(total.rejected));
     let series = super::series(simulation);
@@ -313,9 +314,9 @@ fn plots_draw_each_second_of_both_chains() {
     let run = run(&preset_scenario("outage-and-recovery", None), 10_000);
     let simulation = sim(run.as_ref());
     let plots = CircuitBreakerTopic::plots(simulation);
-    assert_eq!(plots.len(), 3);
+    assert_eq!(plots.len(), 4);
     let series = super::series(simulation);
-    for plot in &plots {
+    for plot in &plots[..2] {
         assert_eq!(plot.lines.len(), 2, "{}", plot.title);
         for (line, seconds) in plot.lines.iter().zip(&series) {
             assert_eq!(line.points.len(), seconds.len());
@@ -342,6 +343,25 @@ fn plots_draw_each_second_of_both_chains() {
         .iter()
         .flat_map(|l| &l.points)
         .all(|p| p.1 <= 100));
+    // Latency: four quantile lines per chain, a point for each second with a
+    // success, in order p50 <= p90 <= p99 <= p99.9.
+    for (plot, seconds) in plots[2..].iter().zip(&series) {
+        assert_eq!(plot.unit, "ms");
+        let names: Vec<&str> = plot.lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(names, ["p50", "p90", "p99", "p99.9"]);
+        let with_successes = seconds.iter().filter(|s| s.ok > 0).count();
+        for line in &plot.lines {
+            assert_eq!(line.points.len(), with_successes, "{}", plot.title);
+        }
+        for i in 0..with_successes {
+            let at: Vec<u64> = plot.lines.iter().map(|l| l.points[i].1).collect();
+            assert!(at.windows(2).all(|w| w[0] <= w[1]), "{at:?}");
+        }
+    }
+    // The chain without a breaker answers nothing successfully at the end, so
+    // its latency lines stop before the breaker chain's.
+    let end = |plot: &Plot| plot.lines[0].points.last().unwrap().0;
+    assert!(end(&plots[2]) > end(&plots[3]));
 }
 
 #[test]

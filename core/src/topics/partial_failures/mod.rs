@@ -112,6 +112,7 @@ use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Bar, Chart, Line, Palette, Plot};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{end_of_second, latency_plot, quantile_rounded, PLOTTED_QUANTILES};
 
 use checker::{PartialChecker, NO_SYNCHRONISED_RETRIES, NO_WORK_PAST_DEADLINE};
 use client::Client;
@@ -384,16 +385,9 @@ pub fn amplification_series(
 fn points(values: impl Iterator<Item = u64>) -> Vec<(Time, u64)> {
     values
         .enumerate()
-        .map(|(i, value)| (Time::from_millis(1000 * (i as u64 + 1)), value))
+        .map(|(i, value)| (end_of_second(i), value))
         .collect()
 }
-
-const QUANTILES: [(&str, f64, Palette); 4] = [
-    ("p50", 0.5, Palette::Done),
-    ("p90", 0.9, Palette::Lead),
-    ("p99", 0.99, Palette::Suspect),
-    ("p99.9", 0.999, Palette::Faulty),
-];
 
 impl ProtocolTopic for PartialFailuresTopic {
     const INFO: &'static TopicInfo = &INFO;
@@ -482,10 +476,10 @@ impl ProtocolTopic for PartialFailuresTopic {
         let mut latency = Vec::new();
         for chain in Chain::BOTH {
             let sketch = &client.measure(chain).latency;
-            for (name, q, _) in QUANTILES {
+            for quantile in PLOTTED_QUANTILES {
                 latency.push(Bar {
-                    label: format!("{} {name}", chain.as_str()),
-                    value: sketch.quantile(q).unwrap_or(0.0).round() as u64,
+                    label: format!("{} {}", chain.as_str(), quantile.name),
+                    value: quantile_rounded(sketch, quantile.rank).unwrap_or(0),
                     palette: palette(chain),
                 });
             }
@@ -532,20 +526,16 @@ impl ProtocolTopic for PartialFailuresTopic {
         };
         let mut plots: Vec<Plot> = Chain::BOTH
             .iter()
-            .map(|&chain| Plot {
-                title: format!("Client latency, {} chain", chain.as_str()),
-                unit: "ms",
-                caption: "p50, p90, p99 and p99.9 of each second's successful requests".into(),
-                lines: QUANTILES
-                    .iter()
-                    .map(|&(name, q, palette)| Line {
-                        label: name.to_string(),
-                        palette,
-                        points: points(client.measure(chain).seconds.iter().map(|second| {
-                            second.latency.quantile(q).unwrap_or(0.0).round() as u64
-                        })),
-                    })
-                    .collect(),
+            .map(|&chain| {
+                latency_plot(
+                    format!("Client latency, {} chain", chain.as_str()),
+                    "the successful requests",
+                    client
+                        .measure(chain)
+                        .seconds
+                        .iter()
+                        .map(|second| &second.latency),
+                )
             })
             .collect();
         let per_chain = |values: &dyn Fn(Chain) -> Vec<u64>| {

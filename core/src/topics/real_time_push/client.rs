@@ -17,6 +17,7 @@
 use crate::sim::node::{Cx, Labelled};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
+use crate::traffic::plots::{quantile_rounded, PLOTTED_QUANTILES};
 use crate::traffic::sketch::LatencySketch;
 
 use super::cost::{wire_bytes, Meter};
@@ -80,9 +81,23 @@ pub struct Client {
     reconnects: u64,
     meter: Meter,
     latency: LatencySketch,
-    /// p50 and p99 of each finished second with deliveries: (second, p50, p99).
-    latency_seconds: Vec<(u64, u64, u64)>,
-    this_second: (u64, LatencySketch),
+    /// Each finished second with deliveries, for the plots.
+    delivery_seconds: Vec<DeliverySecond>,
+    /// The second being measured: its number, its latencies, its deliveries.
+    this_second: (u64, LatencySketch, u64),
+}
+
+/// What one client of a group received in one second of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliverySecond {
+    /// Which second of the run (0 is the first).
+    pub second: u64,
+    /// Events the application received, snapshots included.
+    pub delivered: u64,
+    /// Delivery latency (publication to delivery) in milliseconds, at the
+    /// plotted quantiles ([`crate::traffic::plots::PLOTTED_QUANTILES`]) of
+    /// the events delivered one by one (0 when all came in a snapshot).
+    pub latency_ms: [u64; 4],
 }
 
 impl Client {
@@ -105,8 +120,8 @@ impl Client {
             reconnects: 0,
             meter: Meter::default(),
             latency: LatencySketch::default(),
-            latency_seconds: Vec::new(),
-            this_second: (0, LatencySketch::default()),
+            delivery_seconds: Vec::new(),
+            this_second: (0, LatencySketch::default(), 0),
         }
     }
 
@@ -147,8 +162,10 @@ impl Client {
         &self.latency
     }
 
-    pub fn latency_seconds(&self) -> &[(u64, u64, u64)] {
-        &self.latency_seconds
+    /// The finished seconds with deliveries, in order (the current second
+    /// is still being measured).
+    pub fn delivery_seconds(&self) -> &[DeliverySecond] {
+        &self.delivery_seconds
     }
 
     pub fn on_start(&mut self, cx: &mut Cx<PushProcess>) {
@@ -404,27 +421,40 @@ impl Client {
         let now = cx.now();
         let latency = now.since(event.published_at);
         self.latency.record_duration(latency);
+        self.count_deliveries(now, 1);
+        self.this_second.1.record_duration(latency);
+    }
+
+    /// Counts `events` delivered at `now` in that second's measures, first
+    /// closing the previous second if `now` is in a later one.
+    fn count_deliveries(&mut self, now: Time, events: u64) {
         let second = now.as_micros() / 1_000_000;
         if second != self.this_second.0 {
             self.close_second();
             self.this_second.0 = second;
         }
-        self.this_second.1.record_duration(latency);
+        self.this_second.2 += events;
     }
 
     fn deliver_snapshot(&mut self, through: Seq, cx: &mut Cx<PushProcess>) {
         let first = self.last + 1;
         cx.note(|| format!("takes a snapshot for events {first}..{through}, gone from the buffer"));
         self.record(first, through);
+        self.count_deliveries(cx.now(), through.saturating_sub(first) + 1);
     }
 
-    /// Keeps the finished second's quantiles for the plots.
+    /// Keeps the finished second's deliveries and quantiles for the plots.
     fn close_second(&mut self) {
-        let (second, sketch) = &mut self.this_second;
-        if sketch.count() > 0 {
-            let ms = |q| sketch.quantile(q).unwrap_or(0.0).round() as u64;
-            self.latency_seconds.push((*second, ms(0.5), ms(0.99)));
+        let (second, sketch, delivered) = &mut self.this_second;
+        if *delivered > 0 {
+            self.delivery_seconds.push(DeliverySecond {
+                second: *second,
+                delivered: *delivered,
+                latency_ms: PLOTTED_QUANTILES
+                    .map(|quantile| quantile_rounded(sketch, quantile.rank).unwrap_or(0)),
+            });
             *sketch = LatencySketch::default();
+            *delivered = 0;
         }
     }
 

@@ -114,9 +114,10 @@ use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Bar, Chart, Line, Plot};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{PLOTTED_QUANTILES, SKETCH_CAPTION};
 
 use checker::{PushChecker, EXACTLY_ONCE_IN_ORDER};
-use client::{Client, ClientState};
+use client::{Client, ClientState, DeliverySecond};
 use cost::Second;
 use message::{PushOp, Transport, SERVER};
 use process::{PushConfig, PushProcess};
@@ -348,7 +349,7 @@ type PushSimulation = Simulation<PushProcess, PushChecker>;
 
 /// A group's transport, its costs per second and its latency quantiles per
 /// second, as the plots read them.
-type Group<'a> = (Transport, Vec<Second>, &'a [(u64, u64, u64)]);
+type Group<'a> = (Transport, Vec<Second>, &'a [DeliverySecond]);
 
 /// The server of a run.
 pub fn server_of(simulation: &PushSimulation) -> Option<&Server> {
@@ -512,7 +513,7 @@ impl ProtocolTopic for RealTimePushTopic {
                 (
                     client.transport(),
                     seconds_of(simulation, node, client),
-                    client.latency_seconds(),
+                    client.delivery_seconds(),
                 )
             })
             .collect();
@@ -535,27 +536,50 @@ impl ProtocolTopic for RealTimePushTopic {
                     })
                     .collect(),
             };
-        let latency = |title: &str, quantile: fn(&(u64, u64, u64)) -> u64| {
-            Plot {
-            title: title.into(),
-            unit: "ms",
-            caption: "from publication to delivery, each second with deliveries (DDSketch, 1% relative error)".into(),
-            lines: groups
-                .iter()
-                .map(|(transport, _, seconds)| Line {
-                    label: transport.as_str().to_string(),
-                    palette: transport.palette(),
-                    points: seconds
-                        .iter()
-                        .map(|s| (end_of(s.0 as usize), quantile(s)))
-                        .collect(),
-                })
-                .collect(),
+        let per_delivery_second =
+            |title: String,
+             unit: &'static str,
+             caption: String,
+             value: &dyn Fn(&DeliverySecond) -> u64| Plot {
+                title,
+                unit,
+                caption,
+                lines: groups
+                    .iter()
+                    .map(|(transport, _, seconds)| Line {
+                        label: transport.as_str().to_string(),
+                        palette: transport.palette(),
+                        points: seconds
+                            .iter()
+                            .map(|s| (end_of(s.second as usize), value(s)))
+                            .collect(),
+                    })
+                    .collect(),
+            };
+        let mut plots: Vec<Plot> = PLOTTED_QUANTILES
+            .iter()
+            .enumerate()
+            .map(|(index, quantile)| {
+                per_delivery_second(
+                    format!("Delivery latency {}", quantile.name),
+                    "ms",
+                    format!("from publication to delivery, each second with deliveries, {SKETCH_CAPTION}"),
+                    &|s| s.latency_ms[index],
+                )
+            })
+            .collect();
+        let mut delivered = per_delivery_second(
+            "Events delivered per second".into(),
+            "",
+            "to each client of the group, snapshots included".into(),
+            &|s| s.delivered,
+        );
+        // A second without deliveries is a zero here (a blip), not a gap.
+        for line in &mut delivered.lines {
+            line.points = fill_missing_seconds(&line.points);
         }
-        };
-        vec![
-            latency("Delivery latency p50", |s| s.1),
-            latency("Delivery latency p99", |s| s.2),
+        plots.push(delivered);
+        plots.extend([
             cost(
                 "Requests per second",
                 "req/s",
@@ -574,8 +598,26 @@ impl ProtocolTopic for RealTimePushTopic {
                 "held polls and streams, the most at once each second",
                 |s| s.open,
             ),
-        ]
+        ]);
+        plots
     }
+}
+
+/// Per-second points with a zero at the end of every second missing between
+/// the first and the last.
+fn fill_missing_seconds(points: &[(Time, u64)]) -> Vec<(Time, u64)> {
+    let mut filled = Vec::with_capacity(points.len());
+    for &(at, value) in points {
+        while let Some(&(previous, _)) = filled.last() {
+            let next = previous + Duration::from_millis(1000);
+            if next >= at {
+                break;
+            }
+            filled.push((next, 0));
+        }
+        filled.push((at, value));
+    }
+    filled
 }
 
 #[cfg(test)]

@@ -351,7 +351,20 @@ fn plots_and_charts_have_a_line_and_a_bar_per_transport() {
     let run = run(&preset_scenario("four-transports", None), 6_000);
     let simulation = sim(run.as_ref());
     let plots = RealTimePushTopic::plots(simulation);
-    assert_eq!(plots.len(), 5);
+    let titles: Vec<&str> = plots.iter().map(|plot| plot.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Delivery latency p50",
+            "Delivery latency p90",
+            "Delivery latency p99",
+            "Delivery latency p99.9",
+            "Events delivered per second",
+            "Requests per second",
+            "Bytes per second",
+            "Open connections on the server"
+        ]
+    );
     for plot in &plots {
         assert_eq!(plot.lines.len(), 4, "{}", plot.title);
         assert!(
@@ -360,7 +373,48 @@ fn plots_and_charts_have_a_line_and_a_bar_per_transport() {
             plot.title
         );
     }
+    // Each transport's quantiles are ordered second by second.
+    for transport in 0..4 {
+        let seconds = plots[0].lines[transport].points.len();
+        for i in 0..seconds {
+            let at: Vec<u64> = plots[..4]
+                .iter()
+                .map(|plot| plot.lines[transport].points[i].1)
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] <= w[1]), "{at:?}");
+        }
+    }
+    // Deliveries per second add up to what each group's client received in
+    // the finished seconds, and every second between the first and the last
+    // has a point.
+    for ((_, client), line) in super::clients_of(simulation).zip(&plots[4].lines) {
+        let summed: u64 = line.points.iter().map(|p| p.1).sum();
+        let finished: u64 = client.delivery_seconds().iter().map(|s| s.delivered).sum();
+        assert_eq!(summed, finished);
+        assert!(summed > 0 && summed <= client.events_delivered());
+        assert!(line
+            .points
+            .windows(2)
+            .all(|w| w[1].0 == w[0].0 + Duration::from_millis(1000)));
+    }
     let charts = RealTimePushTopic::charts(simulation);
     assert!(charts.iter().all(|chart| chart.bars.len() == 4));
     let _ = (PushConfig::groups, Duration::ZERO);
+}
+
+#[test]
+fn missing_seconds_are_zeros_between_the_first_and_the_last() {
+    let second = |s: u64| Time::from_millis(1000 * s);
+    let filled = super::fill_missing_seconds(&[(second(1), 5), (second(4), 7), (second(5), 2)]);
+    assert_eq!(
+        filled,
+        [
+            (second(1), 5),
+            (second(2), 0),
+            (second(3), 0),
+            (second(4), 7),
+            (second(5), 2)
+        ]
+    );
+    assert!(super::fill_missing_seconds(&[]).is_empty());
 }

@@ -100,9 +100,10 @@ use crate::lab::machine::{MachineState, StateMachine, Transition};
 use crate::lab::params::{self, REQUEST_RATE};
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
-use crate::sim::time::{Duration, NodeId, Time};
+use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Line, Palette, Plot};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{end_of_second, latency_plot};
 
 use checker::{MeshChecker, POLICY_ENFORCED};
 use client::{Client, Interval};
@@ -358,17 +359,13 @@ fn client_of(simulation: &Simulation<MeshProcess, MeshChecker>) -> Option<&Clien
         .and_then(MeshProcess::client)
 }
 
-fn second_end(i: usize) -> Time {
-    Time::from_millis(1000 * (i as u64 + 1))
-}
-
 fn line(label: &str, palette: Palette, values: impl Iterator<Item = u64>) -> Line {
     Line {
         label: label.to_string(),
         palette,
         points: values
             .enumerate()
-            .map(|(i, v)| (second_end(i), v))
+            .map(|(i, v)| (end_of_second(i), v))
             .collect(),
     }
 }
@@ -483,22 +480,11 @@ impl ProtocolTopic for ServiceMeshTopic {
                 lines: per_plane(|i| i.ok.into()),
             });
             for plane in Plane::BOTH {
-                plots.push(Plot {
-                    title: format!("Latency over time, {}", plane.as_str()),
-                    unit: "ms",
-                    caption: "p50, p90, p99 and p99.9 of the successful answers each second, from a DDSketch (1% relative error)".into(),
-                    lines: [
-                        ("p50", 0.5, Palette::Done),
-                        ("p90", 0.9, Palette::Lead),
-                        ("p99", 0.99, Palette::Suspect),
-                        ("p99.9", 0.999, Palette::Faulty),
-                    ]
-                    .into_iter()
-                    .map(|(name, q, palette)| {
-                        line(name, palette, seconds(plane).map(|i| i.latency_ms(q)))
-                    })
-                    .collect(),
-                });
+                plots.push(latency_plot(
+                    format!("Latency over time, {}", plane.as_str()),
+                    "the successful answers",
+                    seconds(plane).map(|interval| &interval.latency),
+                ));
             }
         }
         let services: Vec<&ServiceNode> = simulation
