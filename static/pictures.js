@@ -6,7 +6,9 @@
 // Pictures are taken from the page as drawn. An SVG file carries the page's
 // stylesheet and the theme's colours as resolved, so it looks the same on its own;
 // the PNG draws the views' HTML through an SVG foreignObject into a canvas, so
-// tables come out too.
+// tables come out too. A view painted on a canvas (the cluster of a large
+// gossip run) goes in as an image of its pixels: the page's own canvases are
+// same-origin, so they can be read.
 
 const SVG = "http://www.w3.org/2000/svg";
 const XHTML = "http://www.w3.org/1999/xhtml";
@@ -45,6 +47,23 @@ const pictureStyle = () => {
 
 const serialize = (node) => new XMLSerializer().serializeToString(node);
 const whole = (n) => Math.round(n);
+const pixels = (canvas) => canvas.toDataURL("image/png");
+
+// A copy of `part` in which every canvas is an image of its pixels at the
+// size it is drawn (a copied canvas would come out blank).
+export const withCanvasesAsImages = (part) => {
+  const copy = part.cloneNode(true);
+  const originals = part.querySelectorAll("canvas");
+  copy.querySelectorAll("canvas").forEach((canvas, i) => {
+    const rect = originals[i].getBoundingClientRect();
+    const image = document.createElement("img");
+    image.setAttribute("src", pixels(originals[i]));
+    image.setAttribute("class", canvas.getAttribute("class") || "");
+    image.setAttribute("style", "width:" + whole(rect.width) + "px;height:" + whole(rect.height) + "px");
+    canvas.replaceWith(image);
+  });
+  return copy;
+};
 
 // The views matching `selector` in `lab` as one SVG document: one view as it is,
 // several stacked top to bottom at their drawn sizes.
@@ -53,12 +72,17 @@ export function svg(lab, selector) {
   for (const view of lab.querySelectorAll(selector)) {
     const rect = view.getBoundingClientRect();
     if (rect.width <= 0 || rect.height <= 0) continue; // not shown
-    const copy = view.cloneNode(true);
-    copy.setAttribute("x", "0");
-    copy.setAttribute("y", String(whole(height)));
-    copy.setAttribute("width", String(whole(rect.width)));
-    copy.setAttribute("height", String(whole(rect.height)));
-    parts += serialize(copy);
+    const [y, w, h] = [String(whole(height)), String(whole(rect.width)), String(whole(rect.height))];
+    if (view instanceof HTMLCanvasElement) {
+      parts += "<image x=\"0\" y=\"" + y + "\" width=\"" + w + "\" height=\"" + h + "\" href=\"" + pixels(view) + "\"/>";
+    } else {
+      const copy = view.cloneNode(true);
+      copy.setAttribute("x", "0");
+      copy.setAttribute("y", y);
+      copy.setAttribute("width", w);
+      copy.setAttribute("height", h);
+      parts += serialize(copy);
+    }
     width = Math.max(width, rect.width);
     height += rect.height;
   }
@@ -81,7 +105,7 @@ export async function png(lab) {
     const rect = part.getBoundingClientRect();
     body += "<div xmlns=\"" + XHTML + "\" class=\"" + (lab.getAttribute("class") || "") +
       "\" style=\"position:absolute;left:" + whole(rect.left - frame.left) + "px;top:" + whole(height) +
-      "px;width:" + whole(rect.width) + "px\">" + serialize(part) + "</div>";
+      "px;width:" + whole(rect.width) + "px\">" + serialize(withCanvasesAsImages(part)) + "</div>";
     height += rect.height + 12;
   }
   if (!body) throw new Error("this page has no views to picture");

@@ -223,18 +223,64 @@ async fn the_views_export_as_a_png() {
 }
 
 #[wasm_bindgen_test]
+async fn a_cluster_painted_on_a_canvas_is_in_the_svg_and_png_pictures() {
+    let module = pictures().await;
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("gossip", 1);
+    scenario.set_param("nodes", 1_000);
+    let root = mount("gossip", Some(scenario.encode()), StartAt::Paused).await;
+    sleep(100).await;
+    assert_eq!(count(&root, "canvas.cluster"), 1);
+    // The Cluster picture is the canvas's pixels as an image in the SVG file.
+    let svg = svg_of(&module, &root, ".views .cluster");
+    assert!(parses_as_svg(&svg));
+    assert!(
+        svg.contains("<image ") && svg.contains("href=\"data:image/png;base64,"),
+        "the canvas as an image"
+    );
+    // The PNG of the views draws their HTML with each canvas swapped for an
+    // image of its pixels (a copied canvas would be blank).
+    let views = find(&root, ".views");
+    let copy: Element = call(&module, "withCanvasesAsImages", &[(&views).into()])
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(copy.query_selector_all("canvas").unwrap().length(), 0);
+    let image = copy
+        .query_selector("img.cluster")
+        .unwrap()
+        .expect("an image of the cluster");
+    let source = image.get_attribute("src").unwrap_or_default();
+    assert!(
+        source.starts_with("data:image/png;base64,") && source.len() > 2_000,
+        "the canvas's pixels: {} characters",
+        source.len()
+    );
+    let png = call(&module, "png", &[(&root).into()]).unwrap();
+    let png: web_sys::Blob = JsFuture::from(png.unchecked_into::<js_sys::Promise>())
+        .await
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(png.type_(), "image/png");
+    press(&root, "#export-cluster").await;
+    sleep(100).await;
+    assert_eq!(count(&root, "#notice"), 0);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
     let root = mount("raft", None, StartAt::Paused).await;
     let text = raft_trace("leader-crash", 3_000);
     let events = text.lines().count();
     import(&root, "leader-crash.jsonl", &text).await;
-    let heading = text_of(&root, "#imported h3");
+    let heading = support::text(&root, "#imported h3");
     assert!(
         heading.contains(&format!("leader-crash.jsonl: {events} events, 8 nodes")),
         "{heading}"
     );
     assert_eq!(count(&root, "#imported .import-problems"), 0);
-    assert!(text_of(&root, ".timeline-panel h3").starts_with("Timeline of the imported trace"));
+    assert!(
+        support::text(&root, ".timeline-panel h3").starts_with("Timeline of the imported trace")
+    );
     assert_eq!(
         count(&root, ".state-table"),
         0,
@@ -256,11 +302,11 @@ async fn an_imported_trace_is_shown_read_only_in_its_own_timeline() {
     let slider = find(&root, "#import-time");
     slider.unchecked_ref::<HtmlInputElement>().set_value("1000");
     fire(&slider, "input").await;
-    assert!(text_of(&root, "#imported .import-time").contains("Instant shown 1000"));
+    assert!(support::text(&root, "#imported .import-time").contains("Instant shown 1000"));
     assert_eq!(shown_time_us(&root), live);
     press(&root, "#close-import").await;
     assert_eq!(count(&root, "#imported"), 0);
-    assert!(text_of(&root, ".timeline-panel h3").starts_with("Timeline click"));
+    assert!(support::text(&root, ".timeline-panel h3").starts_with("Timeline click"));
     assert_eq!(count(&root, ".state-table"), 1);
     root.remove();
 }
@@ -271,7 +317,7 @@ async fn a_damaged_trace_file_says_which_lines_were_left_out() {
     let mut text = raft_trace("leader-crash", 500);
     text.push_str("this is not an event\n{\"step\":1}\n");
     import(&root, "damaged.jsonl", &text).await;
-    let problems = text_of(&root, "#imported .import-problems");
+    let problems = support::text(&root, "#imported .import-problems");
     assert!(
         problems.starts_with("2 line(s) could not be read"),
         "{problems}"
@@ -279,8 +325,4 @@ async fn a_damaged_trace_file_says_which_lines_were_left_out() {
     assert!(problems.contains("line "), "{problems}");
     assert!(count(&root, ".timeline-panel.imported svg.timeline .lane") > 0);
     root.remove();
-}
-
-fn text_of(root: &Element, css: &str) -> String {
-    find(root, css).text_content().unwrap_or_default()
 }

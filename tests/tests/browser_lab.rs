@@ -343,6 +343,25 @@ async fn a_thousand_gossip_nodes_are_painted_on_a_canvas_and_a_click_crashes_the
         .get_attribute("aria-label")
         .unwrap_or_default()
         .contains("1000 nodes, 999 up"));
+    // From the keyboard: the first arrow rings n0 (down now, so Enter restarts
+    // it), End the last node, Page Up a hundred back, and Enter crashes it.
+    let canvas = find(&root, "canvas.cluster");
+    key(&canvas, "ArrowRight").await;
+    let canvas = find(&root, "canvas.cluster");
+    assert_eq!(canvas.get_attribute("data-ringed").as_deref(), Some("0"));
+    assert!(text(&root, ".ringed-node").contains("Enter restarts it"));
+    key(&canvas, "End").await;
+    key(&find(&root, "canvas.cluster"), "PageUp").await;
+    let canvas = find(&root, "canvas.cluster");
+    assert_eq!(canvas.get_attribute("data-ringed").as_deref(), Some("899"));
+    key(&canvas, "Enter").await;
+    assert!(
+        scenario_in_url()
+            .actions
+            .iter()
+            .any(|a| a.action == Action::Crash(NodeId(899))),
+        "Enter crashed the ringed node"
+    );
     // A small cluster of the same topic keeps the SVG view and its labels.
     root.remove();
     scenario.set_param("nodes", 8);

@@ -57,7 +57,7 @@ fn timeline_width() -> f64 {
 /// The pictures a protocol page offers as SVG files.
 const PICTURES: &[Picture] = &[
     Picture {
-        selector: ".views svg.cluster",
+        selector: ".views .cluster",
         stem: "cluster",
         label: "Cluster (SVG)",
     },

@@ -4,13 +4,18 @@
 //! node that Yew would compare on every frame.
 //!
 //! A click picks the nearest node, as clicking a node in the SVG view does
-//! (crash or restart it), and hovering names it in the tooltip. Links exist
+//! (crash or restart it), and hovering names it in the tooltip. From the
+//! keyboard the canvas is one tab stop: the arrow keys (Page Up and Page
+//! Down a hundred at a time, Home and End) move a ring from node to node,
+//! a live region reads out the ringed node, and Enter or Space crashes or
+//! restarts it, so no node needs the mouse. Links exist
 //! only where a message flies or a cut is, as the layout gives them; they are
 //! drawn but not clickable (the fault panel cuts and heals). Colours are the
 //! page's own CSS custom properties, read once per paint, so themes apply.
 
 use std::f64::consts::TAU;
 
+use distlab_core::sim::time::NodeId;
 use distlab_core::sim::view::Palette;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, CssStyleDeclaration, HtmlCanvasElement};
@@ -44,17 +49,41 @@ const MESSAGE_COLOURS: [&str; 8] = [
     "--c0", "--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7",
 ];
 
+/// Nodes skipped by Page Up and Page Down.
+const PAGE: usize = 100;
+
 #[function_component(ClusterCanvas)]
 pub fn cluster_canvas(props: &ClusterProps) -> Html {
     let canvas = use_node_ref();
+    // The node the keyboard's ring is on, by id (indices move as nodes do not).
+    let ringed = use_state(|| None::<NodeId>);
+    let ringed_index = ringed.and_then(|id| props.layout.nodes.iter().position(|n| n.id == id));
     {
         let (canvas, layout) = (canvas.clone(), props.layout.clone());
         use_effect(move || {
             if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
-                paint(&element, &layout);
+                paint(&element, &layout, ringed_index);
             }
         });
     }
+    let onkeydown = {
+        let (ringed, layout, on_node) =
+            (ringed.clone(), props.layout.clone(), props.on_node.clone());
+        Callback::from(move |event: KeyboardEvent| {
+            let key = event.key();
+            if matches!(key.as_str(), "Enter" | " ") {
+                if let Some(index) = ringed_index {
+                    event.prevent_default();
+                    on_node.emit(layout.nodes[index].id);
+                }
+                return;
+            }
+            if let Some(index) = ring_moved(&key, ringed_index, layout.nodes.len()) {
+                event.prevent_default();
+                ringed.set(Some(layout.nodes[index].id));
+            }
+        })
+    };
     let onclick = {
         let (canvas, layout, on_node) =
             (canvas.clone(), props.layout.clone(), props.on_node.clone());
@@ -86,22 +115,54 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
     let layout = &props.layout;
     let up = layout.nodes.iter().filter(|node| node.up).count();
     let label = format!(
-        "cluster view: {} nodes, {up} up, {} messages drawn; click a dot to crash or restart its node",
+        "cluster view: {} nodes, {up} up, {} messages drawn; click a dot, or use the arrow keys and Enter, to crash or restart its node",
         layout.nodes.len(),
         layout.messages.len()
     );
+    let announced = ringed_index.map_or_else(String::new, |index| {
+        let node = &layout.nodes[index];
+        let action = if node.up {
+            "Enter crashes it"
+        } else {
+            "Enter restarts it"
+        };
+        format!("{}: {action}", node.detail)
+    });
     html! {
-        <canvas ref={canvas} class="cluster" width={SIDE} height={SIDE} role="img"
-            aria-label={label} data-nodes={layout.nodes.len().to_string()} {onclick} {onmousemove} />
+        <>
+            <canvas ref={canvas} class="cluster" width={SIDE} height={SIDE} tabindex="0"
+                aria-label={label} data-nodes={layout.nodes.len().to_string()}
+                data-ringed={ringed.map(|id| id.0.to_string())}
+                {onclick} {onmousemove} {onkeydown} />
+            <p class="ringed-node" aria-live="polite">{ announced }</p>
+        </>
     }
 }
 
+/// Where a key moves the keyboard's ring among `count` nodes from `from`
+/// (none yet: the first key lands on the first or last node), or `None` for
+/// a key that does not move it.
+fn ring_moved(key: &str, from: Option<usize>, count: usize) -> Option<usize> {
+    let last = count.checked_sub(1)?;
+    let step = |forward: bool, by: usize| match (from, forward) {
+        (None, true) => 0,
+        (None, false) => last,
+        (Some(index), true) => (index + by).min(last),
+        (Some(index), false) => index.saturating_sub(by),
+    };
+    Some(match key {
+        "ArrowRight" | "ArrowDown" => step(true, 1),
+        "ArrowLeft" | "ArrowUp" => step(false, 1),
+        "PageDown" => step(true, PAGE),
+        "PageUp" => step(false, PAGE),
+        "Home" => 0,
+        "End" => last,
+        _ => return None,
+    })
+}
+
 /// The node under the mouse, in view units from the canvas's box on screen.
-fn node_under(
-    canvas: &NodeRef,
-    layout: &ClusterLayout,
-    event: &MouseEvent,
-) -> Option<distlab_core::sim::time::NodeId> {
+fn node_under(canvas: &NodeRef, layout: &ClusterLayout, event: &MouseEvent) -> Option<NodeId> {
     let element = canvas.cast::<HtmlCanvasElement>()?;
     let rect = element.get_bounding_client_rect();
     if rect.width() <= 0.0 || rect.height() <= 0.0 {
@@ -112,8 +173,9 @@ fn node_under(
     layout.node_at(x, y)
 }
 
-/// Paints `layout`: links, then nodes by colour, then messages by colour.
-fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout) {
+/// Paints `layout`: links, then nodes by colour, the keyboard's ring around
+/// node `ringed`, then messages by colour.
+fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usize>) {
     let Some(context) = element
         .get_context("2d")
         .ok()
@@ -155,6 +217,13 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout) {
             }
         }
         context.fill();
+    }
+    if let Some(node) = ringed.and_then(|index| layout.nodes.get(index)) {
+        context.set_stroke_style_str(&colour("--ink"));
+        context.set_line_width(1.5);
+        context.begin_path();
+        let _ = context.arc(node.x, node.y, node.radius + 3.0, 0.0, TAU);
+        context.stroke();
     }
 
     // People who ask for less motion see the busy links, not moving dots (as
@@ -214,4 +283,24 @@ fn css_colour(style: Option<&CssStyleDeclaration>, property: &str) -> String {
         .map(|value| value.trim().to_string())
         .filter(|value| !value.is_empty())
         .unwrap_or_else(|| "#888".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ring_moved;
+
+    #[test]
+    fn the_ring_moves_by_one_or_a_page_and_stops_at_the_ends() {
+        assert_eq!(ring_moved("ArrowRight", None, 10_000), Some(0));
+        assert_eq!(ring_moved("ArrowLeft", None, 10_000), Some(9_999));
+        assert_eq!(ring_moved("ArrowDown", Some(4), 10_000), Some(5));
+        assert_eq!(ring_moved("ArrowUp", Some(0), 10_000), Some(0));
+        assert_eq!(ring_moved("ArrowRight", Some(9_999), 10_000), Some(9_999));
+        assert_eq!(ring_moved("PageDown", Some(9_950), 10_000), Some(9_999));
+        assert_eq!(ring_moved("PageUp", Some(250), 10_000), Some(150));
+        assert_eq!(ring_moved("End", Some(3), 10_000), Some(9_999));
+        assert_eq!(ring_moved("Home", Some(3), 10_000), Some(0));
+        assert_eq!(ring_moved("x", Some(3), 10_000), None);
+        assert_eq!(ring_moved("ArrowRight", None, 0), None);
+    }
 }
