@@ -32,17 +32,6 @@ impl Chain {
         NodeId(first + index as u32)
     }
 
-    /// The chain and position of the stage at `node`, if it is one.
-    pub fn of_stage(node: NodeId) -> Option<(Chain, usize)> {
-        let i = node.index();
-        match i {
-            0 => None,
-            _ if i <= STAGES => Some((Chain::Main, i - 1)),
-            _ if i <= 2 * STAGES => Some((Chain::Twin, i - 1 - STAGES)),
-            _ => None,
-        }
-    }
-
     /// Stage `index`'s name on the page: A, B, C, or A', B', C' in the twin.
     pub fn stage_name(self, index: usize) -> &'static str {
         let names: [&str; STAGES] = match self {

@@ -37,11 +37,7 @@ const BOTTLENECK: usize = 1;
 
 /// The chains the run has: the main one, and the twin beside a bounded policy.
 fn chains(run: &Run) -> &'static [Chain] {
-    if run.checker().config().has_twin() {
-        &Chain::BOTH
-    } else {
-        &Chain::BOTH[..1]
-    }
+    run.checker().config().chains()
 }
 
 fn policy(run: &Run) -> Policy {

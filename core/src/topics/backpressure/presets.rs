@@ -124,14 +124,16 @@ fn no_script(_: &Setup) -> Vec<TimedAction> {
 
 /// Stage B serves at half speed from 2 s to 6 s, and so does the twin's B',
 /// so the two chains meet the same slowdown.
-fn slow_b(_: &Setup) -> Vec<TimedAction> {
+fn slow_b(setup: &Setup) -> Vec<TimedAction> {
     let slow = |ms, chain: Chain| {
         at(
             ms,
             Action::operation(Some(chain.stage(1)), &PipelineOp::SlowStage),
         )
     };
-    Chain::BOTH
+    // A person may switch the preset's policy to unbounded: no twin then.
+    super::config(setup)
+        .chains()
         .iter()
         .flat_map(|&chain| [slow(2_000, chain), slow(6_000, chain)])
         .collect()

@@ -37,6 +37,15 @@ impl PipelineConfig {
         self.policy.is_bounded()
     }
 
+    /// The chains the run has: the main one, and the twin if it has one.
+    pub fn chains(&self) -> &'static [Chain] {
+        if self.has_twin() {
+            &Chain::BOTH
+        } else {
+            &Chain::BOTH[..1]
+        }
+    }
+
     /// The twin's configuration: the same pipeline with unbounded queues
     /// (and no credits to leak).
     pub fn twin(&self) -> PipelineConfig {

@@ -251,6 +251,20 @@ fn the_twin_gets_every_arrival_and_shows_what_the_policy_saves() {
 }
 
 #[test]
+fn a_crash_in_the_twin_is_accounted_for() {
+    // The fault plan never crashes the twin, but a person can.
+    let twin_b = Chain::Twin.stage(1);
+    let mut scenario = scenario(4, &[("policy", 3), ("rate", 120)]);
+    scenario.actions = vec![
+        crate::lab::protocol::at(2_000, Action::Crash(twin_b)),
+        crate::lab::protocol::at(3_000, Action::Restart(twin_b)),
+    ];
+    let run = run(&scenario, 6_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert!(chain_stage(&*run, Chain::Twin, 1).stats().lost > 0);
+}
+
+#[test]
 fn the_pages_charts_compare_both_chains() {
     let run = preset_run("block-overload", 5_000);
     let plots = BackpressureTopic::plots(sim(&*run));
