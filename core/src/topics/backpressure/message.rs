@@ -60,10 +60,12 @@ impl Policy {
     }
 }
 
-/// One item of work, named by the order the producer made it in.
+/// One item of work, named by the arrival that made it, so item 7 of the
+/// main chain and item 7 of the twin are the same arrival.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Item {
-    /// 1 for the producer's first item.
+    /// 1 for the producer's first arrival (throttled arrivals use a number
+    /// too: the twin gets them).
     pub id: u64,
     /// When the producer made it (the start of its end-to-end latency).
     pub born: Time,
@@ -186,15 +188,10 @@ impl Operation for PipelineOp {
 /// The producer's id; the stages follow it in pipeline order.
 pub const PRODUCER: NodeId = NodeId(0);
 
-/// Stages A, B and C.
+/// Stages per chain: A, B and C (and A', B' and C' in the twin).
 pub const STAGES: usize = 3;
 
-/// Stage `index`'s id (0 is A).
+/// Stage `index`'s id in the main chain (0 is A).
 pub const fn stage_id(index: usize) -> NodeId {
-    NodeId(index as u32 + 1)
-}
-
-/// A stage's name on the page.
-pub fn stage_name(index: usize) -> &'static str {
-    ["A", "B", "C"].get(index).copied().unwrap_or("?")
+    super::chain::Chain::Main.stage(index)
 }

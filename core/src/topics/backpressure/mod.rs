@@ -44,23 +44,49 @@
 //!   credits for the room in its queue (`request(n)` in batches of a quarter
 //!   of the capacity) and the upstream sends at most what was granted.
 //!
+//! **The twin** ([`chain`]). Under every policy but unbounded the run also
+//! has a second, identical pipeline with unbounded queues, A', B' and C'
+//! (nodes 4 to 6, after the producer and the main chain, so those keep
+//! their ids), so every chart can show "with the pattern" and "without it"
+//! on the same seed. The producer sends each arrival of its open-loop
+//! source to A' as well, at once and on a link of its own: the twin gets
+//! every arrival the source makes, including those the main chain's block
+//! or credit throttled, and pushes back on nothing. Its stages draw their
+//! service times from their own random streams (same distribution, not the
+//! same draws). The fault plan crashes and partitions only the first four
+//! processes (a crash of the producer stops both chains' arrivals); the
+//! twin's messages meet the same loss, duplication and delay as any
+//! others, and the page can crash its stages. Burst reaches both chains
+//! (it is the source's); Slow stage slows the stage it is sent to, and the
+//! presets that slow B slow B' too. Under unbounded there is no twin: the
+//! main chain is already the pipeline without the pattern.
+//!
 //! Flow control survives the network ([`link`]): items carry a sequence
 //! number per link (duplicates and late copies are dropped), a gap that
 //! stays open 400 ms is written off as lost in transit (and its credit given
 //! back), credits travel as cumulative totals and signals with epochs, and
 //! both are repeated every 100 ms.
 //!
-//! **Measures.** Line charts over virtual time, second by second: queue depth
-//! per stage, memory per stage, end-to-end latency p50 and p99 (a DDSketch
-//! per second at the sink, [`crate::traffic::sketch`]), and throughput
-//! against drops and throttling. Little's law per stage: the time average of
-//! the items inside (measured, the ground truth) against λW from the
-//! arrivals and the time each item spent inside; a test holds them within 3%
-//! over a long run.
+//! **Measures** ([`charts`]). Line charts over virtual time, second by
+//! second: queue depth and memory per stage of the main chain; with the
+//! twin, queue depth and memory at the bottleneck, B against B'; end-to-end
+//! latency p50, p90, p99 and p99.9 per chain (a DDSketch per second at each
+//! sink, [`crate::traffic::sketch`]); items delivered per chain against the
+//! source's arrivals; and the main chain's throughput against drops and
+//! throttling. Bars: Little's law per stage (the time average of the items
+//! inside, measured, the ground truth, against λW from the arrivals and the
+//! time each item spent inside; a test holds them within 3% over a long
+//! run, at the twin's stages too when they are not overloaded), where the
+//! items went, latency quantiles so far per chain, and the chains compared:
+//! p99, peak memory at B and B', delivered and dropped. Under overload the
+//! twin's memory and latency grow without limit beside a main chain that
+//! stays at its bound.
 //!
-//! **Invariants** ([`checker`]): `bounded-queue-within-capacity`,
-//! `nothing-vanishes` (conservation of items after every event) and
-//! `demand-respected` (credit: sent ≤ granted on every link).
+//! **Invariants** ([`checker`]): `bounded-queue-within-capacity` (the main
+//! chain's queues), `nothing-vanishes` (conservation of items after every
+//! event, in each chain: the twin's against every arrival) and
+//! `demand-respected` (credit: sent ≤ granted on every link of the main
+//! chain).
 //!
 //! **Bug**: `credit-leak`: senders keep a running `demand += n` and count a
 //! repeated request again, so every re-sent (or duplicated) request grants
@@ -84,6 +110,8 @@
 //! degradation, fan-out and fan-in, TCP's sliding window and retransmission,
 //! and exhaustive exploration.
 
+pub mod chain;
+pub mod charts;
 pub mod checker;
 pub mod link;
 pub mod message;
@@ -97,11 +125,12 @@ use crate::lab::params::{self, REQUEST_RATE};
 use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::sim::time::{NodeId, Time};
-use crate::sim::view::{Bar, Chart, Line, Palette, Plot};
+use crate::sim::view::{Chart, Plot};
 use crate::sim::world::Simulation;
 
+use chain::Chain;
 use checker::{PipelineChecker, BOUNDED_QUEUE_WITHIN_CAPACITY, DEMAND_RESPECTED};
-use message::{stage_name, PipelineOp, Policy, PRODUCER, STAGES};
+use message::{PipelineOp, Policy, PRODUCER, STAGES};
 use process::{PipelineConfig, PipelineProcess};
 use producer::Producer;
 use stage::Stage;
@@ -164,7 +193,7 @@ pub static INFO: TopicInfo = TopicInfo {
     title: "Backpressure",
     category: Category::Resilience,
     kind: TopicKind::Protocol,
-    summary: "A producer and three stages with bounded queues, overloaded at the middle one. Queue without limit and watch memory and latency climb; drop the newest or the oldest; pause the upstream; or grant it credits as Reactive Streams' request(n) does, and watch the pressure travel back to the producer. Queue depth, memory, latency and Little's law charted over time.",
+    summary: "A producer and three stages with bounded queues, overloaded at the middle one. Queue without limit and watch memory and latency climb; drop the newest or the oldest; pause the upstream; or grant it credits as Reactive Streams' request(n) does, and watch the pressure travel back to the producer. An unbounded twin pipeline on the same arrivals shows what each policy saves: queue depth, memory, latency quantiles and Little's law charted over time.",
     reference: "Welsh, Culler & Brewer, SEDA: An Architecture for Well-Conditioned, Scalable Internet Services, SOSP 2001 (sections 3.2 and 4.2); Reactive Streams 1.0 specification (2015), Subscription.request(n), rules 1.1 and 3.17; Little, A Proof for the Queuing Formula L = λW (1961)",
     params: &[
         POLICY_PARAM,
@@ -254,43 +283,28 @@ pub static MACHINE: StateMachine = StateMachine {
     ],
 };
 
-fn stages(simulation: &Simulation<PipelineProcess, PipelineChecker>) -> Vec<&Stage> {
-    simulation
-        .nodes()
-        .iter()
-        .filter_map(PipelineProcess::stage)
-        .collect()
-}
-
-fn stage_palette(index: usize) -> Palette {
-    [Palette::Lead, Palette::Suspect, Palette::Done][index.min(2)]
-}
-
-/// Each complete second's point at its end.
-fn per_second<T>(samples: &[T], now: Time, value: impl Fn(&T) -> u64) -> Vec<(Time, u64)> {
-    let complete = (now.as_micros() / 1_000_000) as usize;
-    samples
-        .iter()
-        .take(complete)
-        .enumerate()
-        .map(|(i, s)| (Time::from_millis(1000 * (i as u64 + 1)), value(s)))
-        .collect()
-}
-
 impl ProtocolTopic for BackpressureTopic {
     const INFO: &'static TopicInfo = &INFO;
     type Node = PipelineProcess;
     type Checker = PipelineChecker;
     const FOCUS_ROLE: &'static str = "producer";
 
-    /// The producer and the three stages.
+    /// The producer and the main chain's three stages: the fault plan
+    /// crashes and partitions these. The twin's stages, appended after them,
+    /// stand outside the plan's crashes and partitions (a partition that does
+    /// not list a node lets it reach every side), but their messages meet
+    /// the same loss, duplication and delay, and the page can crash them.
     const FIXED_NODES: usize = 4;
 
     fn setup(setup: &Setup) -> (Vec<PipelineProcess>, PipelineChecker) {
         let config = config(setup);
         let mut processes = vec![PipelineProcess::Producer(Box::new(Producer::new(config)))];
-        processes
-            .extend((0..STAGES).map(|i| PipelineProcess::Stage(Box::new(Stage::new(i, config)))));
+        let stage =
+            |chain, i, config| PipelineProcess::Stage(Box::new(Stage::new(chain, i, config)));
+        processes.extend((0..STAGES).map(|i| stage(Chain::Main, i, config)));
+        if config.has_twin() {
+            processes.extend((0..STAGES).map(|i| stage(Chain::Twin, i, config.twin())));
+        }
         (processes, PipelineChecker::new(config))
     }
 
@@ -333,183 +347,29 @@ impl ProtocolTopic for BackpressureTopic {
     fn machine_state(node: &PipelineProcess) -> Option<usize> {
         let held_back = match node {
             PipelineProcess::Producer(producer) => producer.is_blocked(),
-            PipelineProcess::Stage(stage) if !stage.is_sink() => stage.is_blocked(),
+            // The twin never holds back: its lanes would only say so.
+            PipelineProcess::Stage(stage) if !stage.is_sink() && stage.chain() == Chain::Main => {
+                stage.is_blocked()
+            }
             PipelineProcess::Stage(_) => return None,
         };
         Some(if held_back { HELD_BACK } else { FLOWING })
     }
 
-    /// Second by second: queue depth and memory per stage, end-to-end
-    /// latency, and throughput against drops.
+    /// Second by second: queue depth and memory per stage, both chains at the
+    /// bottleneck, end-to-end latency quantiles per chain, and throughput.
     const PLOTTED: bool = true;
 
     fn plots(simulation: &Simulation<PipelineProcess, PipelineChecker>) -> Vec<Plot> {
-        let now = simulation.now();
-        let stages = stages(simulation);
-        let item_bytes = u64::from(simulation.checker().config().item_bytes);
-        let per_stage = |value: &dyn Fn(&stage::Sample) -> u64| {
-            stages
-                .iter()
-                .map(|stage| Line {
-                    label: format!("stage {}", stage_name(stage.index())),
-                    palette: stage_palette(stage.index()),
-                    points: per_second(stage.seconds(), now, value),
-                })
-                .collect::<Vec<_>>()
-        };
-        let sink = stages.iter().find(|stage| stage.is_sink());
-        let latency = |label: &str, palette: Palette, value: fn(&stage::Sample) -> u64| Line {
-            label: label.to_string(),
-            palette,
-            points: sink.map_or_else(Vec::new, |sink| per_second(sink.seconds(), now, value)),
-        };
-        let mut dropped = vec![0u64; (now.as_micros() / 1_000_000) as usize];
-        for stage in &stages {
-            for (total, sample) in dropped.iter_mut().zip(stage.seconds()) {
-                *total += u64::from(sample.dropped);
-            }
-        }
-        let producer = simulation
-            .nodes()
-            .first()
-            .and_then(PipelineProcess::producer);
-        let produced = producer.map_or(&[][..], Producer::seconds);
-        vec![
-            Plot {
-                title: "Queue depth".into(),
-                unit: "items",
-                caption: "the most items waiting in each stage's queue, each second".into(),
-                lines: per_stage(&|s| s.depth.into()),
-            },
-            Plot {
-                title: "Memory per stage".into(),
-                unit: "KB",
-                caption: "items inside (waiting, at work, held back) × item size, the most each second".into(),
-                lines: per_stage(&|s| u64::from(s.held) * item_bytes / 1024),
-            },
-            Plot {
-                title: "End-to-end latency".into(),
-                unit: "ms",
-                caption: "from the producer to the sink, for the items delivered each second (DDSketch, 1%)".into(),
-                lines: vec![
-                    latency("p50", Palette::Done, |s| (s.p50_us + 500) / 1000),
-                    latency("p99", Palette::Faulty, |s| (s.p99_us + 500) / 1000),
-                ],
-            },
-            Plot {
-                title: "Throughput and drops".into(),
-                unit: "items/s",
-                caption: "made by the producer, delivered by the sink, dropped by the stages, and not made (throttled) each second".into(),
-                lines: vec![
-                    Line {
-                        label: "made".into(),
-                        palette: Palette::Plain,
-                        points: per_second(produced, now, |s| s.produced.into()),
-                    },
-                    Line {
-                        label: "delivered".into(),
-                        palette: Palette::Done,
-                        points: sink.map_or_else(Vec::new, |sink| {
-                            per_second(sink.seconds(), now, |s| s.passed.into())
-                        }),
-                    },
-                    Line {
-                        label: "dropped".into(),
-                        palette: Palette::Faulty,
-                        points: per_second(&dropped, now, |&d| d),
-                    },
-                    Line {
-                        label: "throttled".into(),
-                        palette: Palette::Suspect,
-                        points: per_second(produced, now, |s| s.throttled.into()),
-                    },
-                ],
-            },
-        ]
+        charts::plots(simulation)
     }
 
-    /// Little's law per stage, and where the items went.
+    /// Little's law per stage, where the items went, latency so far, and the
+    /// two chains compared.
     const CHARTED: bool = true;
 
     fn charts(simulation: &Simulation<PipelineProcess, PipelineChecker>) -> Vec<Chart> {
-        let now = simulation.now();
-        let stages = stages(simulation);
-        let bar = |label: String, value: u64, palette: Palette| Bar {
-            label,
-            value,
-            palette,
-        };
-        let mut little = Vec::new();
-        for stage in &stages {
-            let (measured, formula) = littles_law(stage, now);
-            let name = stage_name(stage.index());
-            little.push(bar(
-                format!("{name}: L measured"),
-                (measured * 100.0).round() as u64,
-                stage_palette(stage.index()),
-            ));
-            little.push(bar(
-                format!("{name}: λ·W"),
-                (formula * 100.0).round() as u64,
-                Palette::Plain,
-            ));
-        }
-        let producer = simulation
-            .nodes()
-            .first()
-            .and_then(PipelineProcess::producer);
-        let mut outcomes = vec![bar(
-            "made".into(),
-            producer.map_or(0, Producer::produced),
-            Palette::Plain,
-        )];
-        let mut latency = Vec::new();
-        for stage in &stages {
-            let name = stage_name(stage.index());
-            let stats = stage.stats();
-            if stage.is_sink() {
-                outcomes.push(bar("delivered".into(), stats.passed, Palette::Done));
-                for (label, q) in [("p50", 0.5), ("p99", 0.99)] {
-                    let ms = stage.latency().quantile(q).unwrap_or(0.0).round() as u64;
-                    latency.push(bar(label.into(), ms, Palette::Done));
-                }
-            }
-            outcomes.push(bar(
-                format!("dropped at {name}"),
-                stats.dropped,
-                Palette::Faulty,
-            ));
-            outcomes.push(bar(
-                format!("lost at {name} (crash, wire)"),
-                stats.lost + stage.receiver().written_off,
-                Palette::Suspect,
-            ));
-        }
-        outcomes.push(bar(
-            "throttled (not made)".into(),
-            producer.map_or(0, Producer::throttled),
-            Palette::Suspect,
-        ));
-        vec![
-            Chart {
-                title: "Little's law per stage".into(),
-                unit: "hundredths of an item",
-                caption: "the time average of the items inside each stage, measured, against arrival rate × mean time inside".into(),
-                bars: little,
-            },
-            Chart {
-                title: "Where the items went".into(),
-                unit: "",
-                caption: "since the start of the run".into(),
-                bars: outcomes,
-            },
-            Chart {
-                title: "End-to-end latency so far".into(),
-                unit: "ms",
-                caption: "of every delivered item (DDSketch, 1% relative error)".into(),
-                bars: latency,
-            },
-        ]
+        charts::charts(simulation)
     }
 }
 

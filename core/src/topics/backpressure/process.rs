@@ -1,11 +1,13 @@
 //! The processes of a run, in pipeline order: the producer (node 0), then
-//! stages A, B and C (nodes 1 to 3; C is the sink), and the configuration
-//! they share.
+//! stages A, B and C (nodes 1 to 3; C is the sink), then, beside a bounded
+//! policy, the unbounded twin's A', B' and C' (nodes 4 to 6,
+//! [`super::chain`]), and the configuration they share.
 
 use crate::sim::node::{Cx, Node};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary};
 
+use super::chain::Chain;
 use super::message::{PipelineMessage, PipelineOp, PipelineTimer, Policy};
 use super::producer::Producer;
 use super::stage::Stage;
@@ -28,6 +30,33 @@ pub struct PipelineConfig {
     pub credit_leak: bool,
 }
 
+impl PipelineConfig {
+    /// Whether the run has an unbounded twin beside its main chain: only a
+    /// policy that bounds its queues has something to be compared with.
+    pub fn has_twin(&self) -> bool {
+        self.policy.is_bounded()
+    }
+
+    /// The chains the run has: the main one, and the twin if it has one.
+    pub fn chains(&self) -> &'static [Chain] {
+        if self.has_twin() {
+            &Chain::BOTH
+        } else {
+            &Chain::BOTH[..1]
+        }
+    }
+
+    /// The twin's configuration: the same pipeline with unbounded queues
+    /// (and no credits to leak).
+    pub fn twin(&self) -> PipelineConfig {
+        PipelineConfig {
+            policy: Policy::Unbounded,
+            credit_leak: false,
+            ..*self
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum PipelineProcess {
     Producer(Box<Producer>),
@@ -47,6 +76,11 @@ impl PipelineProcess {
             PipelineProcess::Stage(stage) => Some(stage),
             PipelineProcess::Producer(_) => None,
         }
+    }
+
+    /// The stage of `chain` at `index`, among a run's processes.
+    pub fn stage_of(nodes: &[PipelineProcess], chain: Chain, index: usize) -> Option<&Stage> {
+        nodes.get(chain.stage(index).index())?.stage()
     }
 }
 

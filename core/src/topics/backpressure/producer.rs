@@ -10,6 +10,13 @@
 //! producer is slowed to what the pipeline can take, which is the point of
 //! backpressure (a real producer would block its caller, or read its socket
 //! less often).
+//!
+//! Beside a bounded policy the producer also feeds the unbounded twin
+//! ([`super::chain`]): every arrival of the open-loop source, made or
+//! throttled for the main chain, is sent at once to the twin's first stage
+//! A' on a link of its own, which pushes back on nothing. So on one seed the
+//! twin gets exactly the arrivals the source makes, and the main chain gets
+//! those of them its flow control lets in.
 
 use std::collections::VecDeque;
 
@@ -18,8 +25,11 @@ use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::clients::{Arrivals, OpenLoop};
 
+use super::chain::Chain;
 use super::link::Sender;
-use super::message::{stage_id, Item, PipelineMessage, PipelineOp, PipelineTimer, BURST_MS};
+use super::message::{
+    stage_id, Item, PipelineMessage, PipelineOp, PipelineTimer, Policy, BURST_MS,
+};
 use super::process::{PipelineConfig, PipelineProcess, TICK};
 
 /// One second of the producer's life, for the line charts.
@@ -33,8 +43,12 @@ pub struct ProducerSample {
 pub struct Producer {
     config: PipelineConfig,
     sender: Sender,
+    /// The link to the twin's A', if the run has a twin.
+    twin: Option<Sender>,
     outbox: VecDeque<Item>,
-    /// Items made (ids 1 to `produced`).
+    /// Arrivals of the open-loop source (item ids 1 to `arrivals`).
+    arrivals: u64,
+    /// Items made for the main chain.
     produced: u64,
     /// Arrivals not produced because the outbox was full.
     throttled: u64,
@@ -49,7 +63,9 @@ impl Producer {
         Producer {
             config,
             sender: Sender::new(config.credit_leak),
+            twin: config.has_twin().then(|| Sender::new(false)),
             outbox: VecDeque::new(),
+            arrivals: 0,
             produced: 0,
             throttled: 0,
             lost: 0,
@@ -58,8 +74,14 @@ impl Producer {
         }
     }
 
+    /// Items made for the main chain.
     pub fn produced(&self) -> u64 {
         self.produced
+    }
+
+    /// Every arrival of the source, made or throttled: what the twin gets.
+    pub fn arrivals(&self) -> u64 {
+        self.arrivals
     }
 
     pub fn throttled(&self) -> u64 {
@@ -76,6 +98,14 @@ impl Producer {
 
     pub fn sender(&self) -> &Sender {
         &self.sender
+    }
+
+    /// The link to `chain`'s first stage (`None` for a twin the run lacks).
+    pub fn sender_to(&self, chain: Chain) -> Option<&Sender> {
+        match chain {
+            Chain::Main => Some(&self.sender),
+            Chain::Twin => self.twin.as_ref(),
+        }
     }
 
     pub fn seconds(&self) -> &[ProducerSample] {
@@ -120,6 +150,17 @@ impl Producer {
         let now = cx.now();
         match timer {
             PipelineTimer::Produce => {
+                self.arrivals += 1;
+                let item = Item {
+                    id: self.arrivals,
+                    born: now,
+                };
+                // The twin pushes back on nothing: it gets every arrival,
+                // whatever the main chain's flow control says.
+                if let Some(twin) = &mut self.twin {
+                    let seq = twin.on_send();
+                    cx.send(Chain::Twin.stage(0), PipelineMessage::Item { seq, item });
+                }
                 if self.config.policy.holds_back() && self.outbox.len() >= self.outbox_limit() {
                     self.throttled += 1;
                     self.sample(now).throttled += 1;
@@ -127,10 +168,7 @@ impl Producer {
                 } else {
                     self.produced += 1;
                     self.sample(now).produced += 1;
-                    self.outbox.push_back(Item {
-                        id: self.produced,
-                        born: now,
-                    });
+                    self.outbox.push_back(item);
                     self.flush(cx);
                 }
                 self.schedule_next(cx);
@@ -138,6 +176,10 @@ impl Producer {
             PipelineTimer::Tick => {
                 if let Some(total) = self.sender.notice(self.config.policy) {
                     cx.send(stage_id(0), PipelineMessage::Sent { total });
+                }
+                let twin = self.twin.as_mut().and_then(|s| s.notice(Policy::Unbounded));
+                if let Some(total) = twin {
+                    cx.send(Chain::Twin.stage(0), PipelineMessage::Sent { total });
                 }
                 cx.set_timer(PipelineTimer::Tick, TICK);
             }
@@ -230,10 +272,14 @@ impl Producer {
                 self.produced, self.throttled, self.lost
             )),
             Cell::Text(format!(
-                "{} sent, {} credits left, {}",
+                "{} sent, {} credits left, {}{}",
                 self.sender.sent,
                 self.sender.credits(),
-                if self.sender.open { "open" } else { "paused" }
+                if self.sender.open { "open" } else { "paused" },
+                // The twin's link, where the run has one.
+                self.twin
+                    .as_ref()
+                    .map_or(String::new(), |twin| format!("; {} sent to A'", twin.sent))
             )),
             Cell::Text("-".to_string()),
         ]

@@ -12,6 +12,10 @@
 //! turn stops granting its own upstream: backpressure travels back to the
 //! producer one link at a time.
 //!
+//! A stage belongs to a chain ([`super::chain`]): the main one, under the
+//! run's policy, or the unbounded twin beside it; each talks only to its
+//! neighbours in its own chain (the first stage of both to the producer).
+//!
 //! The stage also measures itself for Little's law (L = λW): the time
 //! integral of the items inside it, the items that entered, and the time each
 //! one spent before it left.
@@ -26,10 +30,9 @@ use crate::traffic::distribution::ServiceTime;
 use crate::traffic::service::{Admission, Faults, Service, ServiceConfig, WorkId};
 use crate::traffic::sketch::LatencySketch;
 
+use super::chain::Chain;
 use super::link::{Arrival, Receiver, Sender};
-use super::message::{
-    stage_id, stage_name, Item, PipelineMessage, PipelineTimer, Policy, PRODUCER, STAGES,
-};
+use super::message::{Item, PipelineMessage, PipelineTimer, Policy, PRODUCER, STAGES};
 use super::process::{PipelineConfig, PipelineProcess, TICK};
 
 /// The shape of each stage: workers and mean service time. B, with one
@@ -76,13 +79,17 @@ pub struct Sample {
     pub held: u32,
     pub dropped: u32,
     pub passed: u32,
-    /// End-to-end latency of the items delivered in the second (sink only).
-    pub p50_us: u64,
-    pub p99_us: u64,
+    /// End-to-end latency of the items delivered in the second (sink only):
+    /// p50, p90, p99 and p99.9, in the order of [`LATENCY_QUANTILES`].
+    pub latency_us: [u64; 4],
 }
+
+/// The quantiles each second's latency is summarised by.
+pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 
 #[derive(Clone, Debug)]
 pub struct Stage {
+    chain: Chain,
     index: usize,
     config: PipelineConfig,
     queue: VecDeque<Held>,
@@ -101,10 +108,11 @@ pub struct Stage {
 }
 
 impl Stage {
-    pub fn new(index: usize, config: PipelineConfig) -> Self {
+    pub fn new(chain: Chain, index: usize, config: PipelineConfig) -> Self {
         let (workers, mean) = STAGE_SHAPES[index.min(STAGES - 1)];
         let last = index + 1 == STAGES;
         Stage {
+            chain,
             index,
             config,
             queue: VecDeque::new(),
@@ -130,6 +138,20 @@ impl Stage {
 
     pub fn index(&self) -> usize {
         self.index
+    }
+
+    pub fn chain(&self) -> Chain {
+        self.chain
+    }
+
+    /// Its name on the page: A, B, C, or A', B', C'.
+    pub fn name(&self) -> &'static str {
+        self.chain.stage_name(self.index)
+    }
+
+    /// Whether its queue has a capacity (the twin's never has).
+    pub fn is_bounded(&self) -> bool {
+        self.config.policy.is_bounded()
     }
 
     pub fn is_sink(&self) -> bool {
@@ -184,12 +206,12 @@ impl Stage {
         if self.index == 0 {
             PRODUCER
         } else {
-            stage_id(self.index - 1)
+            self.chain.stage(self.index - 1)
         }
     }
 
     fn downstream(&self) -> NodeId {
-        stage_id(self.index + 1)
+        self.chain.stage(self.index + 1)
     }
 
     fn workers(&self) -> usize {
@@ -208,9 +230,9 @@ impl Stage {
         while self.seconds.len() <= second {
             // Close the second being filled: its latency quantiles.
             if let Some(last) = self.seconds.last_mut() {
-                let ms = |q| self.second_latency.quantile(q).unwrap_or(0.0);
-                last.p50_us = (ms(0.5) * 1000.0) as u64;
-                last.p99_us = (ms(0.99) * 1000.0) as u64;
+                for (us, q) in last.latency_us.iter_mut().zip(LATENCY_QUANTILES) {
+                    *us = (self.second_latency.quantile(q).unwrap_or(0.0) * 1000.0) as u64;
+                }
             }
             self.second_latency = LatencySketch::default();
             self.seconds.push(Sample::default());
@@ -520,7 +542,9 @@ impl Stage {
 
     pub fn summary(&self) -> NodeSummary {
         let capacity = self.config.capacity as usize;
-        let (role, palette) = if self.is_blocked() && self.config.policy.holds_back() {
+        let (role, palette) = if self.chain == Chain::Twin {
+            ("unbounded twin stage", Palette::Plain)
+        } else if self.is_blocked() && self.config.policy.holds_back() {
             ("blocked stage", Palette::Suspect)
         } else if self.config.policy.is_bounded() && self.queue.len() >= capacity {
             ("full stage", Palette::Faulty)
@@ -534,10 +558,10 @@ impl Stage {
         NodeSummary {
             role,
             palette,
-            badge: format!("{} {}", stage_name(self.index), self.queue.len()),
+            badge: format!("{} {}", self.name(), self.queue.len()),
             detail: format!(
                 "stage {}: {} waiting, {} at work, {} held back; {} dropped",
-                stage_name(self.index),
+                self.name(),
                 self.queue.len(),
                 self.service.busy(),
                 self.outbox.len(),

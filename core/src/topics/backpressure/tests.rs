@@ -2,9 +2,12 @@
 //! gaps and count credits cumulatively (the leak counts them twice); the
 //! presets tell their stories (unbounded memory grows, block and credit keep
 //! it flat and throttle the producer, drop oldest delivers fresher items
-//! than drop newest); Little's law holds at every stage; each invariant
-//! fires; bad operations are refused without a panic.
+//! than drop newest); the unbounded twin gets every arrival and shows, on
+//! the same seed, what the policy saved; Little's law holds at every stage,
+//! the twin's included; each invariant fires, in either chain; bad
+//! operations are refused without a panic.
 
+use super::chain::Chain;
 use super::checker::{
     PipelineChecker, BOUNDED_QUEUE_WITHIN_CAPACITY, DEMAND_RESPECTED, NOTHING_VANISHES,
 };
@@ -43,8 +46,16 @@ fn scenario(seed: u64, params: &[(&str, i64)]) -> Scenario {
 }
 
 fn stage_of(run: &dyn Run, index: usize) -> &Stage {
-    sim(run).nodes()[index + 1].stage().expect("a stage")
+    chain_stage(run, Chain::Main, index)
 }
+
+fn chain_stage(run: &dyn Run, chain: Chain, index: usize) -> &Stage {
+    PipelineProcess::stage_of(sim(run).nodes(), chain, index).expect("a stage")
+}
+
+/// Positions in [`stage::Sample::latency_us`].
+const P50: usize = 0;
+const P99: usize = 2;
 
 fn producer_of(run: &dyn Run) -> &Producer {
     sim(run).nodes()[0].producer().expect("the producer")
@@ -113,7 +124,7 @@ fn unbounded_memory_grows_and_block_and_credit_keep_it_flat() {
     // About 20 items a second more than B serves, for 20 seconds.
     assert!(held(b, 19) > 300, "{}", held(b, 19));
     assert!(held(b, 19) > 4 * held(b, 4));
-    let p99 = |run: &dyn Run, second: usize| stage_of(run, 2).seconds()[second].p99_us;
+    let p99 = |run: &dyn Run, second: usize| stage_of(run, 2).seconds()[second].latency_us[P99];
     assert!(p99(&*unbounded, 18) > 3_000_000);
     assert_eq!(producer_of(&*unbounded).throttled(), 0);
     for name in ["block-overload", "credit-flow"] {
@@ -145,7 +156,7 @@ fn drop_oldest_delivers_fresher_items_than_drop_newest() {
     let p50 = |run: &dyn Run| -> u64 {
         stage_of(run, 2).seconds()[3..6]
             .iter()
-            .map(|s| s.p50_us)
+            .map(|s| s.latency_us[P50])
             .sum::<u64>()
             / 3
     };
@@ -160,23 +171,122 @@ fn drop_oldest_delivers_fresher_items_than_drop_newest() {
 
 #[test]
 fn littles_law_holds_at_every_stage() {
-    for (params, seconds) in [
-        (&[("policy", 0), ("rate", 60)][..], 120),
-        (&[("policy", 4), ("rate", 150)][..], 60),
+    // The chains to hold to it: an overloaded twin is left out, since its
+    // queue grows to the end of the run and the items still inside have no
+    // time inside yet (Little's law is about a system in equilibrium).
+    for (params, seconds, chains) in [
+        (&[("policy", 0), ("rate", 60)][..], 120, &Chain::BOTH[..1]),
+        (&[("policy", 4), ("rate", 150)][..], 60, &Chain::BOTH[..1]),
+        (&[("policy", 3), ("rate", 60)][..], 120, &Chain::BOTH[..]),
     ] {
         let run = run(&scenario(5, params), seconds * 1000);
-        for i in 0..3 {
-            let (measured, formula) = littles_law(stage_of(&*run, i), run.now());
-            let error = (measured - formula).abs() / measured;
-            assert!(error < 0.03, "stage {i}: L {measured} against λW {formula}");
-        }
-        if params[0].1 == 0 {
-            // And B, one worker of 10 ms at 60 a second, is an M/M/1 queue:
-            // L = ρ / (1 - ρ) = 1.5.
-            let (measured, _) = littles_law(stage_of(&*run, 1), run.now());
-            assert!((measured - 1.5).abs() < 0.15, "{measured}");
+        for &chain in chains {
+            for i in 0..3 {
+                let stage = chain_stage(&*run, chain, i);
+                let (measured, formula) = littles_law(stage, run.now());
+                let error = (measured - formula).abs() / measured;
+                let name = stage.name();
+                assert!(error < 0.03, "{name}: L {measured} against λW {formula}");
+            }
+            if params[1].1 == 60 {
+                // And B, one worker of 10 ms at 60 a second, is an M/M/1
+                // queue: L = ρ / (1 - ρ) = 1.5 (block never acts this far
+                // below its bound).
+                let (measured, _) = littles_law(chain_stage(&*run, chain, 1), run.now());
+                assert!((measured - 1.5).abs() < 0.15, "{measured}");
+            }
         }
     }
+}
+
+#[test]
+fn the_twin_gets_every_arrival_and_shows_what_the_policy_saves() {
+    for name in ["block-overload", "credit-flow"] {
+        let run = preset_run(name, 20_000);
+        assert!(run.violations().is_empty(), "{name}");
+        let producer = producer_of(&*run);
+        // Every arrival of the source went to A', throttled ones included.
+        assert!(producer.throttled() > 0, "{name}");
+        let arrivals = producer.arrivals();
+        assert_eq!(arrivals, producer.produced() + producer.throttled());
+        let to_twin = producer.sender_to(Chain::Twin).expect("a twin");
+        assert_eq!(to_twin.sent, arrivals, "{name}");
+        // No faults: all of them arrived but the few still on the wire.
+        let received = chain_stage(&*run, Chain::Twin, 0).receiver().received;
+        assert!(received <= arrivals && arrivals - received <= 5, "{name}");
+        let (b, twin_b) = (
+            chain_stage(&*run, Chain::Main, 1),
+            chain_stage(&*run, Chain::Twin, 1),
+        );
+        // The main chain's B stays within its capacity of 20; B' grows by
+        // about 20 items a second, without limit.
+        let deepest = b.seconds().iter().map(|s| s.depth).max().unwrap_or(0);
+        assert!(deepest <= 20, "{name}: B held {deepest}");
+        let peak = |stage: &Stage| stage.seconds().iter().map(|s| s.held).max().unwrap_or(0);
+        assert!(twin_b.seconds()[19].held > 250, "{name}");
+        assert!(
+            peak(twin_b) > 10 * peak(b),
+            "{name}: {} against {}",
+            peak(twin_b),
+            peak(b)
+        );
+        // And the latency with it.
+        let p99 = |chain| {
+            chain_stage(&*run, chain, 2)
+                .latency()
+                .quantile(0.99)
+                .unwrap_or(0.0)
+        };
+        let (main_p99, twin_p99) = (p99(Chain::Main), p99(Chain::Twin));
+        assert!(
+            twin_p99 > 2_000.0 && twin_p99 > 5.0 * main_p99,
+            "{name}: {twin_p99} ms against {main_p99} ms"
+        );
+        assert_eq!(twin_b.stats().dropped, 0);
+    }
+    // An unbounded main chain has nothing to be compared with.
+    let unbounded = preset_run("unbounded-overload", 2_000);
+    assert_eq!(sim(&*unbounded).nodes().len(), 4);
+    assert!(producer_of(&*unbounded).sender_to(Chain::Twin).is_none());
+}
+
+#[test]
+fn a_crash_in_the_twin_is_accounted_for() {
+    // The fault plan never crashes the twin, but a person can.
+    let twin_b = Chain::Twin.stage(1);
+    let mut scenario = scenario(4, &[("policy", 3), ("rate", 120)]);
+    scenario.actions = vec![
+        crate::lab::protocol::at(2_000, Action::Crash(twin_b)),
+        crate::lab::protocol::at(3_000, Action::Restart(twin_b)),
+    ];
+    let run = run(&scenario, 6_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    assert!(chain_stage(&*run, Chain::Twin, 1).stats().lost > 0);
+}
+
+#[test]
+fn the_pages_charts_compare_both_chains() {
+    let run = preset_run("block-overload", 5_000);
+    let plots = BackpressureTopic::plots(sim(&*run));
+    let titles: Vec<&str> = plots.iter().map(|p| p.title.as_str()).collect();
+    for title in [
+        "Queue depth at B and B'",
+        "Memory at B and B'",
+        "End-to-end latency, with block",
+        "End-to-end latency, unbounded",
+        "Delivered per chain",
+    ] {
+        assert!(titles.contains(&title), "{title} in {titles:?}");
+    }
+    let latency = plots
+        .iter()
+        .find(|p| p.title == "End-to-end latency, unbounded");
+    assert_eq!(latency.map(|p| p.lines.len()), Some(4));
+    let charts = BackpressureTopic::charts(sim(&*run));
+    let compared = charts.last().expect("the comparison");
+    assert_eq!(compared.bars.len(), 8);
+    assert!(compared.bars[0].label.starts_with("with block"));
+    assert!(compared.bars[4].label.starts_with("unbounded"));
 }
 
 #[test]
@@ -218,7 +328,7 @@ fn an_item_that_vanishes_is_caught() {
     let mut nodes: Vec<PipelineProcess> = simulation.nodes().to_vec();
     let mut checker = simulation.checker().clone();
     let mut found = Vec::new();
-    let up = [true; 4];
+    let up = [true; 7];
     checker.check(&nodes, &up, NodeId(2), run.now(), &mut found);
     assert!(found.is_empty(), "{found:?}");
     let PipelineProcess::Stage(stage) = &mut nodes[2] else {
@@ -228,6 +338,18 @@ fn an_item_that_vanishes_is_caught() {
     checker.check(&nodes, &up, NodeId(2), run.now(), &mut found);
     let broken: Vec<_> = found.iter().map(|v| v.invariant).collect();
     assert_eq!(broken, [NOTHING_VANISHES]);
+    // The same in the twin's B'.
+    let mut nodes: Vec<PipelineProcess> = simulation.nodes().to_vec();
+    let twin_b = Chain::Twin.stage(1);
+    let PipelineProcess::Stage(stage) = &mut nodes[twin_b.index()] else {
+        panic!("node 5 is stage B'");
+    };
+    assert!(stage.lose_silently());
+    found.clear();
+    checker.check(&nodes, &up, twin_b, run.now(), &mut found);
+    let broken: Vec<_> = found.iter().map(|v| v.invariant).collect();
+    assert_eq!(broken, [NOTHING_VANISHES]);
+    assert!(found[0].message.contains("A'"), "{}", found[0].message);
 }
 
 #[test]
