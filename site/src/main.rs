@@ -95,19 +95,50 @@ fn hashed_write(dist: &Path, name: &str, bytes: &[u8]) -> Result<String, String>
     Ok(hashed)
 }
 
-/// Comments and indentation out of a stylesheet: only whitespace that separates
-/// nothing goes (runs become one space), so selectors keep their meaning.
+/// Comments and whitespace out of a stylesheet. Runs of whitespace become one
+/// space, which then goes wherever it separates nothing: beside `{`, `}`,
+/// `;`, `,` and `>`, and after `:` (a space before `:` stays, as it is the
+/// descendant combinator in `.a :hover`). Strings are kept as written, and
+/// the `;` before a `}` goes.
 fn compact_css(css: &str) -> String {
-    let mut out = String::with_capacity(css.len());
+    let mut plain = String::with_capacity(css.len());
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
-        out.push_str(&rest[..start]);
+        plain.push_str(&rest[..start]);
         rest = rest[start..]
             .find("*/")
             .map_or("", |end| &rest[start + end + 2..]);
     }
-    out.push_str(rest);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    plain.push_str(rest);
+    let spaced = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    let chars: Vec<char> = spaced.chars().collect();
+    let mut out = String::with_capacity(spaced.len());
+    let mut quote: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        match quote {
+            Some(open) => {
+                if c == open && chars.get(i.wrapping_sub(1)) != Some(&'\\') {
+                    quote = None;
+                }
+            }
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == ' ' => {
+                let before = out.chars().last();
+                let after = chars.get(i + 1).copied();
+                let separates_nothing = matches!(before, Some('{' | '}' | ';' | ',' | '>' | ':'))
+                    || matches!(after, Some('{' | '}' | ';' | ',' | '>'));
+                if separates_nothing {
+                    continue;
+                }
+            }
+            None if c == '}' && out.ends_with(';') => {
+                out.pop();
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// wasm-bindgen's module without its documentation comments and indentation.
@@ -135,9 +166,46 @@ fn compact_js(js: &str) -> String {
     out
 }
 
+/// The rustflags of a bundle build: whatever the person set, and a
+/// `--remap-path-prefix` from each of the cargo registry's source folders to
+/// nothing (see [`compile`]), as cargo's `\x1f`-separated encoding.
+fn rustflags() -> String {
+    let mut flags: Vec<String> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        Ok(encoded) if !encoded.is_empty() => encoded.split('\x1f').map(String::from).collect(),
+        _ => std::env::var("RUSTFLAGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
+    };
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    if let Some(sources) = cargo_home.map(|home| home.join("registry").join("src")) {
+        let mut folders: Vec<PathBuf> = fs::read_dir(&sources)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .collect();
+        folders.sort();
+        for folder in folders {
+            flags.push(format!("--remap-path-prefix={}/=", folder.display()));
+        }
+    }
+    flags.join("\x1f")
+}
+
 /// Compiles one topic's page or worker bundle (`kind`) and copies the raw
 /// WebAssembly out of the way of the next build (every topic's is the same
 /// binary); returns where it went.
+///
+/// The panic locations a bundle keeps name the source files of its
+/// dependencies by their full path in this machine's cargo registry
+/// (`/root/.cargo/registry/src/index.crates.io-<hash>/yew-0.23.0/...`, about
+/// 60 bytes of prefix each, 29 of them on a protocol route). The build maps
+/// that prefix away, so a route weighs the same on every machine and the
+/// bytes go.
 fn compile(
     root: &Path,
     target: &Path,
@@ -149,6 +217,7 @@ fn compile(
     run(Command::new(cargo)
         .current_dir(root)
         .env("DISTLAB_BUNDLE", &module)
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags())
         .args(["build", "--quiet", "--profile", PROFILE, "--target", TARGET])
         .args(["-p", package, "--bin", bin]))?;
     let built = target
@@ -457,4 +526,18 @@ fn build(dist: &Path) -> Result<(), String> {
         routes.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_css;
+
+    #[test]
+    fn a_stylesheet_loses_comments_and_empty_whitespace_but_keeps_its_meaning() {
+        let css = "/* the cluster */\n.a :hover , .b > .c {\n  color : red;\n  margin: 0 2px;\n}\n@media (max-width: 600px) {\n  .files summary::after { content: \" ; { \\\" x\"; }\n}\n";
+        assert_eq!(
+            compact_css(css),
+            ".a :hover,.b>.c{color :red;margin:0 2px}@media (max-width:600px){.files summary::after{content:\" ; { \\\" x\"}}"
+        );
+    }
 }

@@ -134,7 +134,9 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
                 aria-label={label} data-nodes={layout.nodes.len().to_string()}
                 data-ringed={ringed.map(|id| id.0.to_string())}
                 {onclick} {onmousemove} {onkeydown} />
-            <p class="ringed-node" aria-live="polite">{ announced }</p>
+            // Styled here, not in the protocol pages' stylesheet, which every
+            // protocol route downloads and only a canvas page needs this.
+            <p class="ringed-node" aria-live="polite" style="margin:2px 0 0;min-height:1.3em;font-size:12px;color:var(--muted)">{ announced }</p>
         </>
     }
 }
