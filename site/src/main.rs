@@ -116,11 +116,8 @@ fn compact_css(css: &str) -> String {
     let mut quote: Option<char> = None;
     for (i, &c) in chars.iter().enumerate() {
         match quote {
-            Some(open) => {
-                if c == open && chars.get(i.wrapping_sub(1)) != Some(&'\\') {
-                    quote = None;
-                }
-            }
+            Some(open) if c == open && chars.get(i.wrapping_sub(1)) != Some(&'\\') => quote = None,
+            Some(_) => {}
             None if c == '"' || c == '\'' => quote = Some(c),
             None if c == ' ' => {
                 let before = out.chars().last();
