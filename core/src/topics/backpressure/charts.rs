@@ -12,6 +12,7 @@
 use crate::sim::time::Time;
 use crate::sim::view::{Bar, Chart, Line, Palette, Plot};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{PLOTTED_QUANTILES, SKETCH_CAPTION};
 
 use super::chain::Chain;
 use super::checker::PipelineChecker;
@@ -22,15 +23,6 @@ use super::producer::Producer;
 use super::stage::{Sample, Stage};
 
 type Run = Simulation<PipelineProcess, PipelineChecker>;
-
-/// The latency quantiles' names and colours, in the order of
-/// [`super::stage::LATENCY_QUANTILES`] (as partial failures draws them).
-const QUANTILES: [(&str, Palette); 4] = [
-    ("p50", Palette::Done),
-    ("p90", Palette::Lead),
-    ("p99", Palette::Suspect),
-    ("p99.9", Palette::Faulty),
-];
 
 /// The bottleneck's position in each chain: B and B'.
 const BOTTLENECK: usize = 1;
@@ -140,14 +132,13 @@ pub fn plots(run: &Run) -> Vec<Plot> {
             title: format!("End-to-end latency, {}", chain.label(policy(run))),
             unit: "ms",
             caption:
-                "p50, p90, p99 and p99.9 of the items the sink delivered each second (DDSketch, 1%)"
-                    .into(),
-            lines: QUANTILES
+                format!("p50, p90, p99 and p99.9 of the items the sink delivered each second, {SKETCH_CAPTION}"),
+            lines: PLOTTED_QUANTILES
                 .iter()
                 .enumerate()
-                .map(|(q, &(name, palette))| Line {
-                    label: name.to_string(),
-                    palette,
+                .map(|(q, quantile)| Line {
+                    label: quantile.name.to_string(),
+                    palette: quantile.palette,
                     points: per_second(sink, now, |s| ms(s.latency_us[q])),
                 })
                 .collect(),
@@ -276,8 +267,12 @@ pub fn charts(run: &Run) -> Vec<Chart> {
                 .unwrap_or(0.0)
                 .round() as u64
         };
-        for ((name, _), q) in QUANTILES.iter().zip(super::stage::LATENCY_QUANTILES) {
-            latency.push(bar(format!("{label} {name}"), quantile(q), palette));
+        for plotted in PLOTTED_QUANTILES {
+            latency.push(bar(
+                format!("{label} {}", plotted.name),
+                quantile(plotted.rank),
+                palette,
+            ));
         }
         let peak = stage_seconds(run, chain, BOTTLENECK)
             .iter()

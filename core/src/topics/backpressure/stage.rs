@@ -27,6 +27,7 @@ use crate::sim::rng::PPM;
 use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 use crate::traffic::distribution::ServiceTime;
+use crate::traffic::plots::PLOTTED_QUANTILES;
 use crate::traffic::service::{Admission, Faults, Service, ServiceConfig, WorkId};
 use crate::traffic::sketch::LatencySketch;
 
@@ -80,12 +81,10 @@ pub struct Sample {
     pub dropped: u32,
     pub passed: u32,
     /// End-to-end latency of the items delivered in the second (sink only):
-    /// p50, p90, p99 and p99.9, in the order of [`LATENCY_QUANTILES`].
+    /// p50, p90, p99 and p99.9, in the order of
+    /// [`crate::traffic::plots::PLOTTED_QUANTILES`].
     pub latency_us: [u64; 4],
 }
-
-/// The quantiles each second's latency is summarised by.
-pub const LATENCY_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 
 #[derive(Clone, Debug)]
 pub struct Stage {
@@ -230,8 +229,9 @@ impl Stage {
         while self.seconds.len() <= second {
             // Close the second being filled: its latency quantiles.
             if let Some(last) = self.seconds.last_mut() {
-                for (us, q) in last.latency_us.iter_mut().zip(LATENCY_QUANTILES) {
-                    *us = (self.second_latency.quantile(q).unwrap_or(0.0) * 1000.0) as u64;
+                for (us, plotted) in last.latency_us.iter_mut().zip(PLOTTED_QUANTILES) {
+                    *us =
+                        (self.second_latency.quantile(plotted.rank).unwrap_or(0.0) * 1000.0) as u64;
                 }
             }
             self.second_latency = LatencySketch::default();
