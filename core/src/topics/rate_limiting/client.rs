@@ -5,7 +5,8 @@
 //! mean rate is `rate` and a burstiness of 1 is a plain random stream. The
 //! page's Burst button and the presets add bursts of their own.
 //!
-//! Side by side, every request goes to all six limiters; distributed, each
+//! Side by side, every request goes to all six limiters and to the
+//! backend's unguarded copy; distributed, each
 //! burst goes to one gateway picked at random (a load balancer with sticky
 //! connections), which is what makes local limits turn requests away.
 
@@ -14,7 +15,7 @@ use crate::sim::time::{Duration, NodeId, Time};
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::message::{RateMessage, RateOp, RateTimer, RequestId};
-use super::process::{Mode, RateConfig, RateProcess};
+use super::process::{Mode, RateConfig, RateProcess, BACKEND};
 
 /// A burst a person or a preset asked for: when it went out and how big.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,14 +92,15 @@ impl TrafficClient {
             Mode::SideBySide => {
                 for _ in 0..size {
                     self.sent += 1;
+                    let id = RequestId(self.sent);
                     for limiter in 0..6 {
-                        let id = RequestId(self.sent);
                         cx.send(NodeId(limiter), RateMessage::Request { id });
                     }
+                    cx.send(BACKEND, RateMessage::Request { id });
                 }
                 cx.note(|| {
                     format!(
-                        "sends requests #{first} to #{} to all six limiters",
+                        "sends requests #{first} to #{} to all six limiters and to the backend with no limit",
                         first + size - 1
                     )
                 });

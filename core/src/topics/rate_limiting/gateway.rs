@@ -348,7 +348,9 @@ impl Gateway {
                     }
                 });
             }
-            RateTimer::NextBurst => cx.note(|| "a gateway sends no traffic".to_string()),
+            RateTimer::NextBurst | RateTimer::WorkDone(..) => {
+                cx.note(|| format!("a gateway ignores timer {}", timer.label()))
+            }
         }
     }
 

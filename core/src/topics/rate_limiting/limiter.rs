@@ -2,7 +2,8 @@
 //! the client sends it, decides at once with its algorithm from
 //! [`crate::ratelimit`], and writes the decision down (the checker and the
 //! timeline read it). It answers nobody: a real one would answer 429 Too Many
-//! Requests.
+//! Requests. The token bucket also forwards what it admits to the backend's
+//! guarded copy ([`super::backend`]).
 //!
 //! With the `refill-past-burst` bug the token bucket is the broken one in
 //! [`UncappedTokenBucket`]: its refill forgets the capacity.
@@ -15,7 +16,7 @@ use crate::sim::time::Time;
 use crate::sim::view::{Cell, NodeSummary, Palette};
 
 use super::message::{Algorithm, RateMessage, RequestId};
-use super::process::{RateConfig, RateProcess};
+use super::process::{RateConfig, RateProcess, BACKEND};
 
 /// A token bucket whose refill is not capped at its capacity: after a quiet
 /// spell it holds more than `burst` tokens and lets a larger burst through
@@ -148,6 +149,9 @@ impl Limiter {
         };
         if admitted {
             self.admitted += 1;
+            if self.algorithm == Algorithm::TokenBucket {
+                cx.send(BACKEND, RateMessage::Request { id });
+            }
         } else {
             self.rejected += 1;
         }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::sim::action::{Operation, RawOperation};
 use crate::sim::node::Labelled;
+use crate::traffic::service::WorkId;
 
 /// A request of the traffic client, numbered from 1 in the order sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,10 +74,33 @@ impl Strategy {
     }
 }
 
+/// The two copies of the backend: behind the token bucket, and with no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Guard {
+    BehindLimit,
+    NoLimit,
+}
+
+impl Guard {
+    pub const BOTH: [Guard; 2] = [Guard::BehindLimit, Guard::NoLimit];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guard::BehindLimit => "behind the token bucket",
+            Guard::NoLimit => "no limit",
+        }
+    }
+}
+
 /// Everything that travels on the network.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RateMessage {
-    /// Client to a limiter or gateway: one request to admit or reject.
+    /// Client to a limiter, a gateway or the backend, or the token bucket to
+    /// the backend: one request to admit, reject or serve.
     Request { id: RequestId },
     /// Gateway to the central counter: may request `ticket` (the gateway's own
     /// number for it) pass? The counter counts it if it says yes.
@@ -125,6 +149,8 @@ pub enum RateTimer {
     AnswerTimeout(u32),
     /// Gateway: tell the other gateways this window's count.
     Sync,
+    /// Backend: a worker of one copy is done with its request.
+    WorkDone(Guard, WorkId),
 }
 
 impl Labelled for RateTimer {
@@ -133,6 +159,7 @@ impl Labelled for RateTimer {
             RateTimer::NextBurst => "burst",
             RateTimer::AnswerTimeout(_) => "answer-timeout",
             RateTimer::Sync => "sync",
+            RateTimer::WorkDone(..) => "work-done",
         }
     }
 
@@ -141,6 +168,7 @@ impl Labelled for RateTimer {
             RateTimer::NextBurst => "next burst of traffic".to_string(),
             RateTimer::AnswerTimeout(ticket) => format!("no answer to t{ticket}"),
             RateTimer::Sync => "sync counts".to_string(),
+            RateTimer::WorkDone(guard, work) => format!("work {} done, {}", work.0, guard.as_str()),
         }
     }
 }

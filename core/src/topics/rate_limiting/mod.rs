@@ -55,8 +55,14 @@
 //! bursts of `burstiness` on average), plus the Burst button. Each limiter
 //! decides on arrival and writes the decision down; the timeline marks runs of
 //! admitted and rejected requests on each lane (the leaky bucket's admitted
-//! runs reach to their last departure). Distributed: the counter, the gateways
-//! and the client, which sends each burst to one gateway.
+//! runs reach to their last departure). Every request also goes to a
+//! [`backend`] that runs two identical copies of the guarded service on the
+//! same seed: one gets only what the token bucket admits, the other
+//! everything, with no limit in front. Plots show both second by second
+//! (throughput, 429s and 503s, latency p50 to p99.9 from a DDSketch): what
+//! the limit buys the service, and what it costs the client. Distributed: the
+//! counter, the gateways and the client, which sends each burst to one
+//! gateway.
 //!
 //! **Invariants** ([`checker`], [`bounds`]): one per algorithm, each its
 //! definition checked from the admitted instants alone after every event
@@ -89,6 +95,7 @@
 //! APIs keep), the concurrent-requests limiter and load shedders of Stripe's
 //! post, quotas over hours or days, Retry-After, and exhaustive exploration.
 
+pub mod backend;
 pub mod bounds;
 pub mod checker;
 pub mod client;
@@ -103,14 +110,16 @@ use crate::lab::protocol::{self, OperationButton, ProtocolTopic, Setup};
 use crate::lab::topic::{BugInfo, Category, ParamSpec, TopicInfo, TopicKind};
 use crate::ratelimit::emission_interval_us;
 use crate::sim::time::{Duration, NodeId, Time};
-use crate::sim::view::{Annotations, Bar, Chart, Mark, Palette, Span};
+use crate::sim::view::{Annotations, Bar, Chart, Line, Mark, Palette, Plot, Span};
 use crate::sim::world::Simulation;
+use crate::traffic::plots::{end_of_second, latency_plot};
 
+use backend::Backend;
 use checker::{RateChecker, CENTRAL_COUNTER_LIMIT, TOKEN_BUCKET_BOUND};
 use client::TrafficClient;
 use gateway::{Central, CentralCounter, Gateway};
 use limiter::Limiter;
-use message::{Algorithm, RateOp, Strategy, MAX_BURST};
+use message::{Algorithm, Guard, RateOp, Strategy, MAX_BURST};
 use process::{Mode, RateConfig, RateProcess, COUNTER};
 
 pub const BUG_REFILL_PAST_BURST: &str = "refill-past-burst";
@@ -384,6 +393,9 @@ impl ProtocolTopic for RateLimitingTopic {
             }
         };
         processes.push(RateProcess::Client(TrafficClient::new(config)));
+        if config.mode == Mode::SideBySide {
+            processes.push(RateProcess::Backend(Box::new(Backend::new(&config))));
+        }
         (processes, RateChecker::new(config))
     }
 
@@ -437,6 +449,8 @@ impl ProtocolTopic for RateLimitingTopic {
                 }
                 RateProcess::Gateway(gateway) => Self::gateway_spans(gateway, node, &mut spans),
                 RateProcess::Counter(counter) => Self::counter_spans(counter, &mut spans),
+                // Its story is told by the plots.
+                RateProcess::Backend(_) => {}
                 RateProcess::Client(client) => {
                     marks.extend(client.asked_bursts().iter().map(|burst| Mark {
                         at: burst.at,
@@ -461,6 +475,73 @@ impl ProtocolTopic for RateLimitingTopic {
     /// Distributed: over- and under-admission per strategy against the
     /// global limit, and what each admitted.
     const CHARTED: bool = true;
+
+    /// Side by side: the backend behind the token bucket against its twin
+    /// with no limit, second by second: throughput, what was turned away,
+    /// and each copy's latency quantiles. Distributed: none.
+    const PLOTTED: bool = true;
+
+    fn plots(simulation: &Simulation<RateProcess, RateChecker>) -> Vec<Plot> {
+        let nodes = simulation.nodes();
+        let Some(backend) = nodes.iter().find_map(RateProcess::backend) else {
+            return Vec::new();
+        };
+        let seconds = |guard: Guard| backend.seconds(guard).iter();
+        let mut rejected_per_second: Vec<u32> = Vec::new();
+        if let Some(bucket) = nodes.first().and_then(RateProcess::limiter) {
+            for decision in bucket.decisions().iter().filter(|d| !d.admitted) {
+                let second = (decision.at.as_micros() / 1_000_000) as usize;
+                if rejected_per_second.len() <= second {
+                    rejected_per_second.resize(second + 1, 0);
+                }
+                rejected_per_second[second] += 1;
+            }
+        }
+        let mut served = vec![per_second_line(
+            "offered",
+            Palette::Plain,
+            seconds(Guard::NoLimit).map(|second| second.arrived),
+        )];
+        let mut refused = vec![per_second_line(
+            "429 from the token bucket",
+            Palette::Lead,
+            rejected_per_second.into_iter(),
+        )];
+        for guard in Guard::BOTH {
+            served.push(per_second_line(
+                guard.as_str(),
+                guard_palette(guard),
+                seconds(guard).map(|second| second.served),
+            ));
+            refused.push(per_second_line(
+                &format!("503, {}", guard.as_str()),
+                guard_palette(guard),
+                seconds(guard).map(|second| second.refused),
+            ));
+        }
+        let mut plots = vec![
+            Plot {
+                title: "Backend throughput over time".into(),
+                unit: "req/s",
+                caption: "requests the backend served each second, behind the token bucket and with no limit, against what the client offered".into(),
+                lines: served,
+            },
+            Plot {
+                title: "Turned away over time".into(),
+                unit: "req/s",
+                caption: "the token bucket's 429s, and each backend's 503s when its queue of 32 is full".into(),
+                lines: refused,
+            },
+        ];
+        plots.extend(Guard::BOTH.map(|guard| {
+            latency_plot(
+                format!("Backend latency, {}", guard.as_str()),
+                "arrival to end of work at the backend",
+                seconds(guard).map(|second| &second.latency),
+            )
+        }));
+        plots
+    }
 
     fn charts(simulation: &Simulation<RateProcess, RateChecker>) -> Vec<Chart> {
         let bar = |label: &str, value: u64, palette: Palette| Bar {
@@ -527,6 +608,26 @@ impl ProtocolTopic for RateLimitingTopic {
                 bars: admitted,
             },
         ]
+    }
+}
+
+/// A line of one measure per second of both backend copies, or of the
+/// token bucket's 429s.
+fn per_second_line(label: &str, palette: Palette, values: impl Iterator<Item = u32>) -> Line {
+    Line {
+        label: label.to_string(),
+        palette,
+        points: values
+            .enumerate()
+            .map(|(second, value)| (end_of_second(second), value.into()))
+            .collect(),
+    }
+}
+
+fn guard_palette(guard: Guard) -> Palette {
+    match guard {
+        Guard::BehindLimit => Palette::Done,
+        Guard::NoLimit => Palette::Suspect,
     }
 }
 

@@ -28,6 +28,23 @@ pub const PRESETS: &[ProtocolPreset] = &[
     },
     ProtocolPreset {
         info: PresetInfo {
+            name: "protect-the-backend",
+            title: "What the limit buys the service behind it",
+            summary: "Three times the limit, in bursts: the backend behind the token bucket stays fast while its twin with no limit queues, slows and refuses.",
+            seed: 3,
+            params: &[("mode", 0), ("rate", 30), ("burstiness", 4)],
+            bug: None,
+            narration: &[
+                say(0, "The client n6 sends 30 requests a second in bursts, three times the limit of 10 a second. Every request also goes to the backend n7, which runs two identical copies of one service: two workers of 100 ms on average, so 20 a second at most, and a queue of 32. One copy gets only what the token bucket n0 admits; the other gets everything, with no limit in front."),
+                say(1000, "The plots below the timeline show both copies second by second on the same seed. Behind the token bucket the service sees 10 a second: half its capacity, so requests rarely wait and its latency stays near the service time, with the token bucket's 429s telling the excess to come back later."),
+                say(3000, "With no limit the service is offered 30 a second and can serve 20, so its queue grows by about 10 a second: by now requests wait over half a second at the median. From about 5 s its queue of 32 is full, the median passes a second, and whatever arrives at the full queue gets a 503 after all. That copy's client gets slow answers and errors; the guarded copy's client gets fast answers and quick 429s."),
+                say(8000, "Compare the two latency plots: the guarded copy's median stays under 300 ms, the other's between one and two seconds, and its throughput is pinned at its capacity of 20 a second however much more arrives. A limit below the capacity turns overload into fast refusals at the edge instead of slow failures inside."),
+            ],
+        },
+        script: no_script,
+    },
+    ProtocolPreset {
+        info: PresetInfo {
             name: "fixed-window-boundary",
             title: "The fixed window's boundary burst",
             summary: "Five requests just before a window boundary and five just after: the fixed window admits all ten.",

@@ -1,8 +1,9 @@
 //! The processes of a rate-limiting run and the configuration they share.
 //!
 //! Side by side: the six limiters first (nodes 0 to 5, one lane each, in the
-//! order of [`Algorithm::ALL`]), then the traffic client, which sends every
-//! request to all six. Distributed: the central counter (node 0), the
+//! order of [`Algorithm::ALL`]), then the traffic client (node 6), which sends
+//! every request to all six and to the backend (node 7), whose guarded copy
+//! gets what the token bucket admits. Distributed: the central counter (node 0), the
 //! gateways (1 to `gateways`), then the client, which sends each burst to one
 //! gateway.
 
@@ -10,6 +11,7 @@ use crate::sim::node::{Cx, Labelled, Node};
 use crate::sim::time::{Duration, NodeId};
 use crate::sim::view::{Cell, NodeSummary};
 
+use super::backend::Backend;
 use super::client::TrafficClient;
 use super::gateway::{CentralCounter, Gateway};
 use super::limiter::Limiter;
@@ -74,6 +76,9 @@ impl RateConfig {
 /// The central counter's id in distributed mode.
 pub const COUNTER: NodeId = NodeId(0);
 
+/// The backend's id side by side: after the client.
+pub const BACKEND: NodeId = NodeId(7);
+
 /// One process of a run.
 #[derive(Clone, Debug)]
 pub enum RateProcess {
@@ -81,6 +86,8 @@ pub enum RateProcess {
     Counter(CentralCounter),
     Gateway(Gateway),
     Client(TrafficClient),
+    /// Boxed: two service stations are far larger than any other process.
+    Backend(Box<Backend>),
 }
 
 impl RateProcess {
@@ -105,6 +112,13 @@ impl RateProcess {
         }
     }
 
+    pub fn backend(&self) -> Option<&Backend> {
+        match self {
+            RateProcess::Backend(backend) => Some(backend.as_ref()),
+            _ => None,
+        }
+    }
+
     pub fn client(&self) -> Option<&TrafficClient> {
         match self {
             RateProcess::Client(client) => Some(client),
@@ -122,7 +136,7 @@ impl Node for RateProcess {
         match self {
             RateProcess::Gateway(gateway) => gateway.on_start(cx),
             RateProcess::Client(client) => client.on_start(cx),
-            RateProcess::Limiter(_) | RateProcess::Counter(_) => {}
+            RateProcess::Limiter(_) | RateProcess::Counter(_) | RateProcess::Backend(_) => {}
         }
     }
 
@@ -131,6 +145,7 @@ impl Node for RateProcess {
             RateProcess::Limiter(limiter) => limiter.on_message(msg, cx),
             RateProcess::Counter(counter) => counter.on_message(from, msg, cx),
             RateProcess::Gateway(gateway) => gateway.on_message(from, msg, cx),
+            RateProcess::Backend(backend) => backend.on_message(from, msg, cx),
             RateProcess::Client(_) => {
                 cx.note(|| format!("the client ignores {}: nothing is sent to it", msg.label()))
             }
@@ -141,6 +156,7 @@ impl Node for RateProcess {
         match self {
             RateProcess::Gateway(gateway) => gateway.on_timer(timer, cx),
             RateProcess::Client(client) => client.on_timer(timer, cx),
+            RateProcess::Backend(backend) => backend.on_timer(timer, cx),
             RateProcess::Limiter(_) | RateProcess::Counter(_) => {
                 cx.note(|| format!("ignores timer {}: it sets none", timer.label()))
             }
@@ -157,6 +173,8 @@ impl Node for RateProcess {
     fn on_crash(&mut self) {
         match self {
             RateProcess::Gateway(gateway) => gateway.on_crash(),
+            // Its queue and work in progress are lost; its seconds are the record.
+            RateProcess::Backend(backend) => backend.on_crash(),
             // The limiters' and the counter's state is durable (see the topic's
             // liberties); the client keeps its request numbers.
             RateProcess::Limiter(_) | RateProcess::Counter(_) | RateProcess::Client(_) => {}
@@ -169,6 +187,7 @@ impl Node for RateProcess {
             RateProcess::Counter(counter) => counter.summary(),
             RateProcess::Gateway(gateway) => gateway.summary(),
             RateProcess::Client(client) => client.summary(),
+            RateProcess::Backend(backend) => backend.summary(),
         }
     }
 
@@ -182,6 +201,7 @@ impl Node for RateProcess {
             RateProcess::Counter(counter) => counter.state_row(),
             RateProcess::Gateway(gateway) => gateway.state_row(),
             RateProcess::Client(client) => client.state_row(),
+            RateProcess::Backend(backend) => backend.state_row(),
         }
     }
 }

@@ -287,3 +287,131 @@ fn bad_operations_are_refused_and_stray_messages_dropped() {
     assert!(notes.iter().any(|n| n.contains("only the traffic client")));
     assert_eq!(counts(&*run).iter().map(|c| c.0 + c.1).sum::<u64>(), 18);
 }
+
+#[test]
+fn the_backend_behind_the_token_bucket_stays_fast_while_its_unlimited_twin_drowns() {
+    use super::message::Guard;
+    use crate::traffic::plots::quantile_rounded;
+    use crate::traffic::sketch::LatencySketch;
+    // Three times the limit, in bursts: the twin with no limit is offered
+    // 1.5 times what it can serve.
+    let run = run(&preset_scenario("protect-the-backend", None), 20_000);
+    assert!(run.violations().is_empty(), "{:?}", run.violations());
+    let simulation = sim(&*run);
+    let backend = simulation
+        .nodes()
+        .iter()
+        .find_map(RateProcess::backend)
+        .expect("side by side has a backend");
+    let total = |guard: Guard| {
+        let mut latency = LatencySketch::default();
+        let (mut arrived, mut served, mut refused) = (0, 0, 0);
+        for second in backend.seconds(guard) {
+            latency.merge(&second.latency);
+            arrived += second.arrived;
+            served += second.served;
+            refused += second.refused;
+        }
+        (arrived, served, refused, latency)
+    };
+    let (behind_arrived, behind_served, behind_refused, behind_latency) = total(Guard::BehindLimit);
+    let (open_arrived, open_served, open_refused, open_latency) = total(Guard::NoLimit);
+    // The guarded copy gets exactly what the token bucket admitted (all of it
+    // has arrived: the last hop takes milliseconds), the other everything sent.
+    let (admitted, _) = counts(&*run)[0];
+    let sent = simulation
+        .nodes()
+        .iter()
+        .find_map(RateProcess::client)
+        .map(|client| client.sent())
+        .expect("a client");
+    assert!(
+        admitted.abs_diff(behind_arrived.into()) <= 10,
+        "{admitted} vs {behind_arrived}"
+    );
+    assert!(
+        sent.abs_diff(open_arrived) <= 10,
+        "{sent} vs {open_arrived}"
+    );
+    // Every arrival is served, refused or still inside.
+    for (guard, arrived, served, refused) in [
+        (
+            Guard::BehindLimit,
+            behind_arrived,
+            behind_served,
+            behind_refused,
+        ),
+        (Guard::NoLimit, open_arrived, open_served, open_refused),
+    ] {
+        let inside = backend.service(guard).in_system() as u32;
+        assert_eq!(arrived, served + refused + inside, "{}", guard.as_str());
+    }
+    // The limit keeps the queue short: nothing refused behind it, its median
+    // a fraction of the twin's and its tail well under it; the twin refuses
+    // a share of everything and serves at its capacity (2 workers of 100 ms:
+    // 20 a second).
+    let quantile = |sketch: &LatencySketch, rank| quantile_rounded(sketch, rank).expect("served");
+    let p99 = |sketch: &LatencySketch| quantile(sketch, 0.99);
+    assert_eq!(behind_refused, 0);
+    assert!(
+        open_refused > open_arrived / 5,
+        "{open_refused} of {open_arrived}"
+    );
+    assert!(
+        quantile(&open_latency, 0.5) > 5 * quantile(&behind_latency, 0.5),
+        "{} vs {}",
+        quantile(&open_latency, 0.5),
+        quantile(&behind_latency, 0.5)
+    );
+    assert!(
+        p99(&open_latency) > 3 * p99(&behind_latency),
+        "{} vs {}",
+        p99(&open_latency),
+        p99(&behind_latency)
+    );
+    let open_rate = f64::from(open_served) / 20.0;
+    assert!((17.0..=21.0).contains(&open_rate), "{open_rate}/s");
+    // The plots: throughput, turned away, and a latency plot per copy.
+    let plots = <RateLimitingTopic as crate::lab::protocol::ProtocolTopic>::plots(simulation);
+    let titles: Vec<&str> = plots.iter().map(|plot| plot.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Backend throughput over time",
+            "Turned away over time",
+            "Backend latency, behind the token bucket",
+            "Backend latency, no limit",
+        ]
+    );
+    let labels: Vec<&str> = plots[1].lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "429 from the token bucket",
+            "503, behind the token bucket",
+            "503, no limit"
+        ]
+    );
+    let rejected_429: u64 = plots[1].lines[0].points.iter().map(|p| p.1).sum();
+    assert_eq!(rejected_429, counts(&*run)[0].1);
+    eprintln!(
+        "behind: {behind_arrived} arrived, {behind_served} served, p50 {:?} p99 {} ms; no limit: {open_arrived} arrived, {open_served} served, {open_refused} refused, p50 {:?} p99 {} ms",
+        quantile_rounded(&behind_latency, 0.5),
+        p99(&behind_latency),
+        quantile_rounded(&open_latency, 0.5),
+        p99(&open_latency)
+    );
+}
+
+#[test]
+fn distributed_runs_have_no_backend_and_no_plots() {
+    let run = run(&preset_scenario("distributed-strategies", None), 2_000);
+    let simulation = sim(&*run);
+    assert!(simulation
+        .nodes()
+        .iter()
+        .all(|node| node.backend().is_none()));
+    assert!(
+        <RateLimitingTopic as crate::lab::protocol::ProtocolTopic>::plots(simulation).is_empty()
+    );
+}
