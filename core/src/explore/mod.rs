@@ -13,7 +13,10 @@
 //! state once, level by level, so the first violation it finds is reached by a
 //! shortest path. States are remembered by 64-bit fingerprints, not kept whole
 //! ([`fingerprint`]), and where a topic's nodes are interchangeable a state and
-//! its renamings count once (symmetry reduction). The checker's registries are
+//! its renamings count once (symmetry reduction). The states still to expand are
+//! not kept whole either: each is 8 bytes naming its parent and the step from
+//! it, and is rebuilt by taking its path again when its turn comes (`search`'s
+//! documentation says why). The checker's registries are
 //! part of the state, so every invariant the simulator checks after each step is
 //! checked here after each step too.
 //!
@@ -266,10 +269,9 @@ where
         .map(|_| Expander::new(bounds, request.symmetry))
         .collect();
     let (initial, violation) = expanders[0].initial(members, checker);
-    let finish = |state: &state::State<T>, violation: crate::sim::checker::Violation| {
-        let steps = state::steps_of(&state.trail);
+    let finish = |steps: &[state::Step<T::Node>], violation: crate::sim::checker::Violation| {
         let (scenario, replays) =
-            replay::scenario_of::<T>(base.clone(), &steps, violation.invariant);
+            replay::scenario_of::<T>(base.clone(), steps, violation.invariant);
         Counterexample {
             invariant: violation.invariant,
             message: violation.message,
@@ -286,7 +288,7 @@ where
             depth: 0,
             exhausted: false,
             stopped: false,
-            counterexample: Some(finish(&initial, violation)),
+            counterexample: Some(finish(&[], violation)),
         });
     }
     let outcome = search::search(&mut expanders, initial, &bounds, progress);
@@ -298,7 +300,7 @@ where
         stopped: outcome.stopped,
         counterexample: outcome
             .violation
-            .map(|(state, violation)| finish(&state, violation)),
+            .map(|(steps, violation)| finish(&steps, violation)),
     })
 }
 

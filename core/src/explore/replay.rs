@@ -38,7 +38,7 @@ pub(crate) fn base_scenario<T: Explorable>(bounds: &Bounds, bug: Option<&str>) -
 /// breaks `invariant` at its last step.
 pub(crate) fn scenario_of<T: Explorable>(
     base: Scenario,
-    steps: &[&Step<T::Node>],
+    steps: &[Step<T::Node>],
     invariant: &str,
 ) -> (Scenario, bool) {
     let mut scenario = base;

@@ -83,25 +83,6 @@ impl<N: Node> Step<N> {
     }
 }
 
-/// The way back to the initial state: each state points at the step that made it
-/// and its parent's trail, so a frontier keeps alive only its own ancestors.
-pub(crate) struct Trail<N: Node> {
-    pub step: Step<N>,
-    pub parent: Option<Arc<Trail<N>>>,
-}
-
-/// The steps from the initial state to the end of `trail`, in order.
-pub(crate) fn steps_of<N: Node>(trail: &Option<Arc<Trail<N>>>) -> Vec<&Step<N>> {
-    let mut steps = Vec::new();
-    let mut at = trail.as_deref();
-    while let Some(link) = at {
-        steps.push(&link.step);
-        at = link.parent.as_deref();
-    }
-    steps.reverse();
-    steps
-}
-
 /// The most nodes an exploration runs (states keep their up flags inline).
 pub const MAX_NODES: usize = 8;
 
@@ -118,7 +99,6 @@ pub(crate) struct State<T: ProtocolTopic> {
     pub inputs_used: u64,
     pub crashes: u32,
     pub depth: u32,
-    pub trail: Option<Arc<Trail<T::Node>>>,
     /// Node i's share of the fingerprint under renaming r, at `i * renamings + r`
     /// (its state, whether it runs, its timers), redone only for the node a step
     /// changes; then the checker's share under each renaming. One vector, so a
@@ -145,7 +125,6 @@ impl<T: ProtocolTopic> Clone for State<T> {
             inputs_used: self.inputs_used,
             crashes: self.crashes,
             depth: self.depth,
-            trail: self.trail.clone(),
             hashes: self.hashes.clone(),
         }
     }
@@ -160,7 +139,9 @@ pub(crate) struct Expander<T: Explorable> {
     effects: Effects<Msg<T>, Timer<T>>,
     found: Vec<Violation>,
     /// Handlers draw timeouts from it; durations mean nothing without a clock,
-    /// so it is not part of the state.
+    /// so it is not part of the state. Reset before every handler, so taking a
+    /// step is a function of the state and the step alone: the search keeps
+    /// paths, not states, and rebuilds a state by taking its path again.
     rng: Rng,
 }
 
@@ -197,7 +178,6 @@ impl<T: Explorable> Expander<T> {
             inputs_used: 0,
             crashes: 0,
             depth: 0,
-            trail: None,
             hashes: vec![0; (count + 1) * self.renames.len()],
         };
         state.nodes.truncate(count);
@@ -215,34 +195,35 @@ impl<T: Explorable> Expander<T> {
         (state, first)
     }
 
-    /// Appends to `out` every successor of `state` with the first violation the
-    /// step into it broke, in a fixed order.
-    pub fn successors(&mut self, state: &State<T>, out: &mut Vec<(State<T>, Option<Violation>)>) {
-        let mut steps: Vec<Step<T::Node>> = Vec::new();
+    /// Replaces `out` with the steps out of `state`, in a fixed order: a step is
+    /// named by its position in this list, so the order depends on nothing but
+    /// the state.
+    pub fn steps(&self, state: &State<T>, out: &mut Vec<Step<T::Node>>) {
+        out.clear();
         for (i, flight) in state.flight.iter().enumerate() {
             if state.flight[..i].iter().any(|earlier| earlier.same(flight)) {
                 continue;
             }
             if state.up[flight.to.index()] {
-                steps.push(Step::Deliver(flight.clone()));
+                out.push(Step::Deliver(flight.clone()));
                 if self.bounds.duplicate {
-                    steps.push(Step::Duplicate(flight.clone()));
+                    out.push(Step::Duplicate(flight.clone()));
                 }
             }
             if self.bounds.drop {
-                steps.push(Step::Drop(flight.clone()));
+                out.push(Step::Drop(flight.clone()));
             }
         }
         for (node, timer) in &state.timers {
             if state.up[node.index()] {
-                steps.push(Step::Fire(*node, timer.clone()));
+                out.push(Step::Fire(*node, timer.clone()));
             }
         }
         let count = state.nodes.len();
         if let Some(focus) = T::focus(&state.nodes, &state.up[..count]) {
             for (index, op) in self.inputs.iter().enumerate() {
                 if state.inputs_used & (1 << index) == 0 {
-                    steps.push(Step::Input(focus, index, op.clone()));
+                    out.push(Step::Input(focus, index, op.clone()));
                 }
             }
         }
@@ -250,30 +231,33 @@ impl<T: Explorable> Expander<T> {
         if state.crashes < self.bounds.crashes {
             for i in 0..servers {
                 if state.up[i] {
-                    steps.push(Step::Crash(NodeId(i as u32)));
+                    out.push(Step::Crash(NodeId(i as u32)));
                 }
             }
         }
         for i in 0..servers {
             if !state.up[i] {
-                steps.push(Step::Restart(NodeId(i as u32)));
+                out.push(Step::Restart(NodeId(i as u32)));
             }
         }
-        for step in steps {
-            let mut next = state.clone();
-            let violation = self.apply(&mut next, &step);
-            next.depth += 1;
-            next.trail = Some(Arc::new(Trail {
-                step,
-                parent: state.trail.clone(),
-            }));
-            if violation.is_none() && next.checker_hashes() == state.checker_hashes() {
-                // The registries did not change: share the parent's checker (its
-                // caches are older, which only means it rechecks a little more).
-                next.checker = state.checker.clone();
-            }
-            out.push((next, violation));
+    }
+
+    /// The state `step` leads to from `state`, and the first violation the step
+    /// broke. The same state and step always give the same result.
+    pub fn successor(
+        &mut self,
+        state: &State<T>,
+        step: &Step<T::Node>,
+    ) -> (State<T>, Option<Violation>) {
+        let mut next = state.clone();
+        let violation = self.apply(&mut next, step);
+        next.depth += 1;
+        if violation.is_none() && next.checker_hashes() == state.checker_hashes() {
+            // The registries did not change: share the parent's checker (its
+            // caches are older, which only means it rechecks a little more).
+            next.checker = state.checker.clone();
         }
+        (next, violation)
     }
 
     /// Takes `step` in `state`; the first violation it causes.
@@ -332,6 +316,7 @@ impl<T: Explorable> Expander<T> {
         handler: impl FnOnce(&mut T::Node, &mut Cx<T::Node>),
     ) {
         let count = state.nodes.len();
+        self.rng = Rng::derive(0, 0);
         {
             let mut cx = Cx::new(node, now, count, false, &mut self.rng, &mut self.effects);
             handler(&mut state.nodes[node.index()], &mut cx);

@@ -45,6 +45,21 @@ fn correct_raft_is_clean_and_counts_the_same_on_any_number_of_threads() {
 }
 
 #[test]
+fn the_frontier_of_paths_counts_what_a_frontier_of_whole_states_counted() {
+    // Counted when the frontier kept whole states. Three threads split a round
+    // unevenly, so ranges start and end in the middle of a parent's children;
+    // every state rebuilt by replay is held to the fingerprint it was found with.
+    let bounds = Bounds {
+        depth: 8,
+        ..raft().default_bounds
+    };
+    for jobs in [1, 3] {
+        let report = (raft().explore)(&request(None, bounds, jobs, true), &mut |_| true).unwrap();
+        assert_eq!((report.generated, report.unique), (105_301, 47_085));
+    }
+}
+
+#[test]
 fn symmetry_merges_renamed_states_and_loses_no_behaviour() {
     let bounds = Bounds {
         drop: false,
