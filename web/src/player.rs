@@ -26,7 +26,6 @@ use distlab_core::sim::trace::{MessageId, MessageRecord, TraceMark};
 
 use crate::command::Command;
 use crate::hunt::{ExploreState, HuntState, ShrinkState, Task};
-use crate::layout::timeline::Ahead;
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
@@ -124,11 +123,7 @@ pub struct Player {
     keep_events: usize,
     /// The Hunt panel's hunt and shrink, and the worker task to start next.
     hunt: HuntState,
-    /// The faults the next hunt draws in each seed.
-    hunt_faults: FaultLevel,
     task: Option<Task>,
-    /// The violation a counterexample shown just before it is about to reach.
-    ahead: Option<Ahead>,
 }
 
 impl Player {
@@ -154,9 +149,7 @@ impl Player {
             snapshots,
             keep_events: KEEP_EVENTS,
             hunt: HuntState::default(),
-            hunt_faults: FaultLevel::Heavy,
             task: None,
-            ahead: None,
         })
     }
 
@@ -478,7 +471,6 @@ impl Player {
         self.run = run;
         self.time = Time::ZERO;
         self.notice = None;
-        self.ahead = None;
         Ok(())
     }
 
@@ -624,14 +616,9 @@ impl Player {
                 self.hunt = HuntState {
                     base: link.clone(),
                     running: true,
-                    faults: self.hunt_faults,
                     ..HuntState::default()
                 };
-                self.task = Some(Task::hunt(&link, self.hunt_faults));
-                Ok(())
-            }
-            Command::HuntFaults(faults) => {
-                self.hunt_faults = faults;
+                self.task = Some(Task::hunt(&link));
                 Ok(())
             }
             Command::Shrink => match self.run.violations().first() {
@@ -650,11 +637,7 @@ impl Player {
                 }
             },
             Command::ShrinkFound if !self.hunt.found.is_empty() => {
-                self.task = Some(Task::shrink_found(
-                    &self.hunt.base,
-                    &self.hunt.found,
-                    self.hunt.faults,
-                ));
+                self.task = Some(Task::shrink_found(&self.hunt.base, &self.hunt.found));
                 self.hunt.problem = None;
                 self.hunt.running = false;
                 self.hunt.shrink = ShrinkState {
@@ -680,7 +663,7 @@ impl Player {
                 let base = Scenario::decode(&self.hunt.base).ok();
                 match found.zip(base) {
                     Some((found, base)) => {
-                        self.open(replay_of(&base, found.seed, self.hunt.faults), found.time)
+                        self.open(replay_of(&base, found.seed, FaultLevel::Heavy), found.time)
                     }
                     None => Ok(()),
                 }
@@ -689,13 +672,13 @@ impl Player {
                 let before = self.hunt.shrink.link.clone();
                 let explored = self.hunt.explore.found.is_some();
                 self.hunt.absorb(&lines);
-                // An exploration's counterexample and a shrink's result open
-                // just before their violation (step k of a path is at k
-                // milliseconds).
+                // An exploration's counterexample opens one step before its
+                // violation (step k is at k milliseconds); a shrink's result
+                // at its violation.
                 if let (false, Some((link, _, steps))) = (explored, &self.hunt.explore.found) {
-                    let time = Time::from_millis(*steps);
+                    let time = Time::from_millis(steps.saturating_sub(1));
                     let opened = match Scenario::decode(link) {
-                        Ok(scenario) => self.open_before_violation(scenario, time),
+                        Ok(scenario) => self.open(scenario, time),
                         Err(error) => Err(error.to_string()),
                     };
                     if let Err(error) = opened {
@@ -706,7 +689,7 @@ impl Player {
                 match (&self.hunt.shrink.link, self.hunt.shrink.after) {
                     (Some((link, _)), Some(after)) if self.hunt.shrink.link != before => {
                         match Scenario::decode(link) {
-                            Ok(scenario) => self.open_before_violation(scenario, after.time),
+                            Ok(scenario) => self.open(scenario, after.time),
                             Err(error) => Err(error.to_string()),
                         }
                     }
@@ -734,32 +717,9 @@ impl Player {
         Ok(())
     }
 
-    /// Opens `scenario` paused just before the violation it reaches at `time`,
-    /// whose causal past the timeline marks ahead of it ([`Ahead`]); at the
-    /// violation if no node with a vector clock breaks it.
-    fn open_before_violation(&mut self, scenario: Scenario, time: Time) -> Result<(), String> {
-        self.open(scenario, time)?;
-        if let Some(ahead) = Ahead::latest(self.run.trace()) {
-            self.seek_step(ahead.step.saturating_sub(1));
-            self.ahead = Some(ahead);
-        }
-        Ok(())
-    }
-
     /// The Hunt panel's state.
     pub fn hunt(&self) -> &HuntState {
         &self.hunt
-    }
-
-    /// The faults the next hunt draws in each seed.
-    pub fn hunt_faults(&self) -> FaultLevel {
-        self.hunt_faults
-    }
-
-    /// The violation the counterexample shown is about to reach, if it was
-    /// opened just before it.
-    pub fn ahead(&self) -> Option<&Ahead> {
-        self.ahead.as_ref()
     }
 
     /// The worker task the last command asked for, if any (the hook starts it).
@@ -786,42 +746,6 @@ mod tests {
 
     fn raft() -> &'static TopicInfo {
         &distlab_core::topics::raft::INFO
-    }
-
-    #[test]
-    fn a_shrunk_counterexample_opens_one_step_before_its_violation() {
-        let topic = raft();
-        let scenario = topic.preset_scenario(topic.preset("figure-8-unsafe").unwrap());
-        let mut run = (topic.build)(&scenario, RunOptions::default()).unwrap();
-        let violation = run.run_until_violation(Time::from_millis(1_500)).unwrap();
-        let mut player = plain();
-        player.apply(Command::WorkerLines(format!(
-            "shrunk {} {} 9 900 {} 5 500 {}",
-            scenario.encode(),
-            violation.invariant,
-            violation.time.as_micros(),
-            violation.time.as_micros()
-        )));
-        let ahead = player.ahead().cloned().expect("the violation is ahead");
-        assert_eq!(player.scenario(), &scenario);
-        assert_eq!(player.run().steps() + 1, ahead.step);
-        assert!(player.run().violations().is_empty());
-        assert!(!player.playing());
-        player.step_forward();
-        assert_eq!(player.run().violations()[0].invariant, violation.invariant);
-        // Another scenario forgets it.
-        player.apply(Command::Seed(5));
-        assert!(player.ahead().is_none());
-    }
-
-    #[test]
-    fn the_hunt_draws_the_fault_level_picked() {
-        let mut player = plain();
-        player.apply(Command::HuntFaults(FaultLevel::Crashes));
-        player.apply(Command::Hunt);
-        let task = player.take_task().expect("a hunt starts");
-        assert!(task.0.ends_with(" 2000 crashes"), "{task:?}");
-        assert_eq!(player.hunt().faults, FaultLevel::Crashes);
     }
 
     fn plain() -> Player {

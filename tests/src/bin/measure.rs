@@ -1,6 +1,6 @@
 //! `measure`: the browser figures of the README, measured on the built site.
 //!
-//!     cargo run --release -p distlab-tests --bin measure -- [DIST] [gossip]
+//!     cargo run --release -p distlab-tests --bin measure -- [DIST] [gossip | first-render]
 //!
 //! - what each route downloads, gzipped, against its budget;
 //! - time to first render of a topic page: navigation start to the first frame
@@ -14,7 +14,9 @@
 //! - the simulator benchmark workload in the page against the same workload
 //!   natively, in this process: events per second and their ratio;
 //! - with `gossip`, only the route table and gossip's frame times at 1,000 and
-//!   10,000 nodes, playing at the page's own speed.
+//!   10,000 nodes, playing at the page's own speed;
+//! - with `first-render`, only the route table and the time to first render,
+//!   with when the document was parsed and the route's files arrived.
 //!
 //! Headless Chromium without a GPU is slower than a desktop browser; the figures
 //! are for comparing builds on this machine, not absolute promises.
@@ -130,12 +132,14 @@ mod native {
         let port = serve(&dist).expect("serve the site");
         let base = format!("http://127.0.0.1:{port}/");
 
-        if std::env::args().nth(2).as_deref() == Some("gossip") {
+        let mode = std::env::args().nth(2);
+        if mode.as_deref() == Some("gossip") {
             gossip_frames(&base);
             return;
         }
 
         let mut first_render = Vec::new();
+        let mut breakdown: [Vec<f64>; 3] = Default::default();
         for _ in 0..5 {
             let browser = Browser::start().expect("start headless chromium");
             browser
@@ -150,6 +154,18 @@ mod native {
                 )
                 .expect("the page renders");
             first_render.push(ms.as_f64().unwrap_or(f64::NAN));
+            // Where the time went: the route's files arriving, and the document.
+            let timings = eval(
+                &browser,
+                "var end = (suffix) => Math.max(0, ...performance.getEntriesByType('resource').filter(e => e.name.endsWith(suffix)).map(e => e.responseEnd)); \
+                 var n = performance.getEntriesByType('navigation')[0]; \
+                 return [n.domContentLoadedEventEnd, end('.js'), end('.wasm')];",
+            );
+            for (i, value) in timings.as_array().into_iter().flatten().enumerate() {
+                if let Some(list) = breakdown.get_mut(i) {
+                    list.push(value.as_f64().unwrap_or(f64::NAN));
+                }
+            }
         }
         let (min, max) = (
             first_render.iter().copied().fold(f64::INFINITY, f64::min),
@@ -159,6 +175,16 @@ mod native {
             "time to first render of #/raft (navigation start to the first frame with the lab, 5 cold loads): median {:.0} ms (min {min:.0}, max {max:.0})",
             median(&mut first_render)
         );
+        let [parsed, script, wasm] = &mut breakdown;
+        println!(
+            "  of which (medians): document parsed {:.0} ms, page script arrived {:.0} ms, WebAssembly arrived {:.0} ms",
+            median(parsed),
+            median(script),
+            median(wasm)
+        );
+        if mode.as_deref() == Some("first-render") {
+            return;
+        }
 
         // Seeks in a 10-minute run: open it paused at its end, then jump around.
         let link = long_run_link();

@@ -63,43 +63,6 @@ pub struct Selection {
     pub event: Option<(u64, NodeId)>,
     /// Message types whose arrows are not drawn.
     pub hidden: Vec<&'static str>,
-    /// A violation the run shown has not reached yet, whose causal past is
-    /// marked ahead of it (a counterexample opened just before it).
-    pub ahead: Option<Ahead>,
-}
-
-/// The violation of a counterexample shown one step before it happens: the
-/// event as the trace recorded it when the run reached it. Vector clocks are
-/// the same on every replay, so its causal past can be marked before it runs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Ahead {
-    pub step: u64,
-    pub node: NodeId,
-    pub clock: Vec<u32>,
-    pub lamport: u64,
-    pub what: String,
-}
-
-impl Ahead {
-    /// The latest violation in `trace` at a node with a vector clock.
-    pub fn latest(trace: &Trace) -> Option<Ahead> {
-        let (step, node, clock) = latest_violation(trace.events.iter())?;
-        let at_step = trace
-            .events
-            .iter()
-            .filter(|e| e.step == step && e.node == Some(node));
-        Some(Ahead {
-            step,
-            node,
-            clock: clock.to_vec(),
-            lamport: at_step.clone().map(|e| e.lamport).max().unwrap_or(0),
-            what: at_step
-                .clone()
-                .find(|e| !matches!(e.kind, EventKind::Note { .. }))
-                .map(|e| what_happened(trace, e))
-                .unwrap_or_default(),
-        })
-    }
 }
 
 impl Selection {
@@ -135,8 +98,6 @@ pub struct Anchor {
     pub what: String,
     /// Picked by the person (not the latest violation).
     pub picked: bool,
-    /// The violation the next steps reach ([`Selection::ahead`]), not yet shown.
-    pub ahead: bool,
     /// Events in the window before it, after it and concurrent with it (a node's
     /// handler at a step counts once).
     pub before: usize,
@@ -285,14 +246,7 @@ pub fn layout(
     let first = trace.events.partition_point(|e| e.time < start);
     let visible = trace.events[first..].iter().take_while(|e| e.time <= now);
     let shown = trace.events.partition_point(|e| e.time <= now);
-    // A violation ahead stands in until the run reaches it; then it is the
-    // latest violation in its own right.
-    let ahead = selection
-        .ahead
-        .as_ref()
-        .filter(|a| trace.events[..shown].last().is_none_or(|e| e.step < a.step));
     let anchor = find_anchor(&trace.events[..shown], selection)
-        .or_else(|| ahead.map(|a| (a.step, a.node, a.clock.as_slice())))
         .or_else(|| latest_violation(visible.clone()));
     let relation = |event: &TraceEvent| match (&anchor, event.node, &event.clock) {
         (Some((step, at, of)), Some(node), Some(clock)) => {
@@ -343,34 +297,22 @@ pub fn layout(
                     .iter()
                     .find(|e| e.node == Some(node))
             });
-        let ahead = ahead.filter(|a| event.is_none() && a.step == step);
-        // Not run yet: drawn at the instant shown, on its node's lane.
-        let time = event.map_or(now, |e| e.time);
+        let time = event.map_or(Time::ZERO, |e| e.time);
         Anchor {
             step,
             node,
             time,
             x: x(time),
             y: lane_y(node.index()),
-            lamport: ahead.map_or_else(
-                || {
-                    trace.events[index..shown]
-                        .iter()
-                        .filter(|e| e.step == step && e.node == Some(node))
-                        .map(|e| e.lamport)
-                        .max()
-                        .unwrap_or(0)
-                },
-                |a| a.lamport,
-            ),
+            lamport: trace.events[index..shown]
+                .iter()
+                .filter(|e| e.step == step && e.node == Some(node))
+                .map(|e| e.lamport)
+                .max()
+                .unwrap_or(0),
             clock: clock.to_vec(),
-            what: match (event, ahead) {
-                (Some(e), _) => what_happened(trace, e),
-                (None, Some(a)) => a.what.clone(),
-                (None, None) => String::new(),
-            },
+            what: event.map(|e| what_happened(trace, e)).unwrap_or_default(),
             picked: selection.event == Some((step, node)),
-            ahead: ahead.is_some(),
             before,
             after,
             concurrent,
@@ -942,62 +884,6 @@ mod tests {
     }
 
     #[test]
-    fn a_violation_ahead_marks_its_causal_past_before_the_run_reaches_it() {
-        let topic = catalog::find("raft").unwrap();
-        let preset = topic.preset("figure-8-unsafe").unwrap();
-        let scenario = topic.preset_scenario(preset);
-        let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
-        run.run_until_violation(Time::from_millis(1_500)).unwrap();
-        let ahead = Ahead::latest(run.trace()).expect("a violation with a clock");
-        let at = |run: &dyn distlab_core::lab::run::Run, selection: &Selection| {
-            layout(
-                run.trace(),
-                &run.cluster(),
-                run.now(),
-                // Wide enough that both windows start at zero.
-                Duration::from_millis(5_000),
-                900.0,
-                selection,
-            )
-        };
-        let reached = at(run.as_ref(), &Selection::default());
-        // The same run, one step short of the violation.
-        let mut before = catalog::build(&scenario, RunOptions::default()).unwrap();
-        while before.steps() + 1 < ahead.step && before.step() {}
-        assert!(before.violations().is_empty());
-        let plain = at(before.as_ref(), &Selection::default());
-        assert_eq!(plain.anchor, None, "nothing to mark yet");
-        let selection = Selection {
-            ahead: Some(ahead.clone()),
-            ..Selection::default()
-        };
-        let marked = at(before.as_ref(), &selection);
-        let anchor = marked.anchor.as_ref().expect("the violation ahead");
-        assert!(anchor.ahead && !anchor.picked);
-        assert_eq!((anchor.step, anchor.node), (ahead.step, ahead.node));
-        assert_eq!(anchor.what, ahead.what);
-        // Every message marked as its past before it runs is marked so once it
-        // has run, and there are some.
-        let past = |layout: &TimelineLayout| -> Vec<u32> {
-            layout
-                .arrows
-                .iter()
-                .filter(|a| a.relation == Relation::Before)
-                .map(|a| a.id)
-                .collect()
-        };
-        let (early, late) = (past(&marked), past(&reached));
-        assert!(!early.is_empty());
-        assert!(
-            early.iter().all(|id| late.contains(id)),
-            "{early:?} {late:?}"
-        );
-        // Once reached, the violation is the anchor in its own right.
-        let passed = at(run.as_ref(), &selection);
-        assert!(!passed.anchor.unwrap().ahead);
-    }
-
-    #[test]
     fn a_picked_event_splits_the_window_into_past_future_and_concurrent() {
         let run = raft_run(&[], 2_000);
         let now = Time::from_millis(2_000);
@@ -1012,7 +898,7 @@ mod tests {
         let to = run.trace().message(middle.id).map(|m| m.to).unwrap();
         let selection = Selection {
             event: Some((middle.delivered_at.unwrap(), to)),
-            ..Selection::default()
+            hidden: Vec::new(),
         };
         let picked = layout(
             run.trace(),

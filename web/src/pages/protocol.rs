@@ -240,19 +240,13 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
             }
         }
         None => {
-            // A counterexample opened just before its violation marks that
-            // violation's causal past ahead of it.
-            let ahead = player.ahead().map(|ahead| timeline::Selection {
-                ahead: Some(ahead.clone()),
-                ..(*selection).clone()
-            });
             let layout = timeline::layout(
                 trace,
                 &state,
                 now,
                 handle.timeline_span,
                 timeline_width(),
-                ahead.as_ref().unwrap_or(&selection),
+                &selection,
             );
             // A constant test, so a topic without annotations carries none of this.
             let simulation = (T::ANNOTATED || T::CORRELATED)

@@ -153,7 +153,6 @@ pub fn hunt_panel(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
     }
     views::hunt::draw(&views::hunt::HuntProps {
         state: player.hunt(),
-        faults: player.hunt_faults(),
         violated: !player.run().violations().is_empty(),
         explorable: distlab_core::explore::EXPLORABLE.contains(&player.topic().slug),
         on_command: &handle.on_command,

@@ -1,27 +1,22 @@
-//! The Hunt and shrink panel: Hunt sweeps seeds with the page's settings and the
-//! fault level picked here in a Web Worker and lists each failing seed, which
-//! opens paused at its violation; "Shrink the smallest" shrinks the soonest of
-//! them and keeps the smallest (as `distlab check --shrink`), "Shrink this run"
-//! the run shown; the result breaks the same invariant and opens paused just
-//! before its violation, whose causal past the timeline marks. The player keeps
-//! the state and its hook runs the worker (see [`crate::hunt`]); this only draws.
+//! The Hunt and shrink panel: Hunt sweeps seeds with the page's settings in a Web
+//! Worker and lists each failing seed, which opens paused at its violation;
+//! "Shrink the smallest" shrinks the soonest of them and keeps the smallest (as
+//! `distlab check --shrink`), "Shrink this run" the run shown; the result breaks
+//! the same invariant and opens paused at its violation. The player keeps the
+//! state and its hook runs the worker (see [`crate::hunt`]); this only draws.
 
 use distlab_core::lab::hunt::HUNT_MS;
 use yew::prelude::*;
 
 use crate::command::Command;
 use crate::hunt::{HuntState, SEEDS};
-use crate::views::field::{Choice, SelectField};
 use distlab_core::explore::lines::PAGE_DEPTH;
-use distlab_core::sim::faults::FaultLevel;
 
 /// Failing seeds listed (a line says how many more there are).
 const LISTED: usize = 8;
 
 pub struct HuntProps<'a> {
     pub state: &'a HuntState,
-    /// The faults the next hunt draws in each seed.
-    pub faults: FaultLevel,
     /// Whether the run shown breaks an invariant (so it can be shrunk).
     pub violated: bool,
     /// Whether the topic can be explored (the Explore button shows).
@@ -59,23 +54,12 @@ pub fn draw(props: &HuntProps) -> Html {
             shrink.stage, shrink.actions, shrink.trials
         ),
         (_, Some((_, invariant)), Some(before), Some(after)) => format!(
-            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown one step before the violation, its causal past marked; the address is its link.",
+            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown at the violation; the address is its link.",
             after.actions, before.actions, after.events, before.events, after.time, before.time, shrink.trials
         ),
         _ if more > 0 => format!("and {more} more"),
         _ => String::new(),
     };
-    let choices = [
-        FaultLevel::None,
-        FaultLevel::Light,
-        FaultLevel::Heavy,
-        FaultLevel::Crashes,
-    ]
-    .map(|level| Choice::new(level.as_str(), level.as_str()))
-    .to_vec();
-    let on_faults = props.on_command.reform(|value: String| {
-        Command::HuntFaults(FaultLevel::parse(&value).unwrap_or(FaultLevel::Heavy))
-    });
     let explore = &state.explore;
     let explored = match &explore.found {
         _ if explore.running => format!(
@@ -83,7 +67,7 @@ pub fn draw(props: &HuntProps) -> Html {
             explore.depth, explore.unique
         ),
         Some((_, invariant, steps)) => format!(
-            "Shortest counterexample: {invariant} breaks after {steps} steps. Shown one step before, its causal past marked; the address is its link."
+            "Shortest counterexample: {invariant} breaks after {steps} steps. Shown one step before; the address is its link."
         ),
         None if explore.clean => format!(
             "No state within {} steps breaks an invariant ({} states).",
@@ -98,9 +82,7 @@ pub fn draw(props: &HuntProps) -> Html {
     });
     html! {
         <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
-            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, {} s each", HUNT_MS / 1000) }</small></h3>
-            <label for="hunt-faults">{ "Faults " }</label>
-            <SelectField id="hunt-faults" label="Faults in each seed" value={props.faults.as_str()} {choices} on_change={on_faults} />
+            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, heavy faults, {} s each", HUNT_MS / 1000) }</small></h3>
             <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
             <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
             <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>
