@@ -270,7 +270,7 @@ mod tests {
     fn the_explore_lines_read_back() {
         let mut scenario = Scenario::new("raft", 1);
         scenario.bug = Some("forget-vote-on-restart".into());
-        assert_eq!(Task::explore("L").0, "explore L 9");
+        assert_eq!(Task::explore("L").0, "explore L 10");
         let mut state = HuntState::default();
         state.explore.running = true;
         let explorers = distlab_core::explore::EXPLORERS;
