@@ -612,9 +612,19 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
         shrunk, opened,
         "the shrunk run is opened and its link shown"
     );
+    // It opens one step before the violation, with the violation's causal past
+    // marked; one step on, the checker flags it.
+    let ahead = browser
+        .wait_for(
+            "var a = document.querySelector('.anchor-info'); return a && a.textContent.startsWith('Next, a violation') && document.querySelector('svg.timeline.causal-view .causal') && !document.querySelector('.invariant.violated') ? a.textContent : null",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    assert!(ahead.as_str().unwrap().contains("linearizable"), "{ahead}");
+    browser.click("#step").unwrap();
     browser
         .wait_for(
-            "return document.querySelector('.invariant.violated') && document.querySelector('svg.timeline.causal-view') ? true : null",
+            "var a = document.querySelector('.anchor-info'); return document.querySelector('.invariant.violated') && a && a.textContent.startsWith('Latest violation') ? true : null",
             Duration::from_secs(30),
         )
         .unwrap();

@@ -2,6 +2,7 @@
 //! applies them (see `hooks::use_player`).
 
 use distlab_core::sim::action::Action;
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::Time;
 
 use crate::export::ExportKind;
@@ -33,6 +34,8 @@ pub enum Command {
     Export(ExportKind),
     /// Hunt with the page's settings, or stop the hunt or shrink under way.
     Hunt,
+    /// The random faults the next hunt draws from each seed.
+    HuntFaults(FaultLevel),
     /// Shrink the run shown (when it breaks an invariant).
     Shrink,
     /// Shrink the hunt's soonest failures and keep the smallest, as

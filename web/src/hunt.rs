@@ -8,6 +8,7 @@
 
 use distlab_core::explore::lines::PAGE_DEPTH;
 use distlab_core::lab::shrink::RunSize;
+use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::{Duration, Time};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,9 +23,10 @@ pub const SEEDS: u32 = 2_000;
 pub struct Task(pub String);
 
 impl Task {
-    /// A hunt over the settings of the scenario `link`, with heavy faults.
-    pub fn hunt(link: &str) -> Task {
-        Task(format!("hunt {link} {SEEDS} heavy"))
+    /// A hunt over the settings of the scenario `link`, drawing `faults` from
+    /// each seed.
+    pub fn hunt(link: &str, faults: FaultLevel) -> Task {
+        Task(format!("hunt {link} {SEEDS} {}", faults.as_str()))
     }
 
     /// A shrink of the run `link` up to one microsecond past its violation (so
@@ -43,8 +45,8 @@ impl Task {
 
     /// A shrink of a hunt's soonest failures, keeping the smallest, as
     /// `distlab check --shrink` does.
-    pub fn shrink_found(link: &str, found: &[Found]) -> Task {
-        let mut line = format!("smallest {link} heavy");
+    pub fn shrink_found(link: &str, faults: FaultLevel, found: &[Found]) -> Task {
+        let mut line = format!("smallest {link} {}", faults.as_str());
         for found in found {
             line.push_str(&format!(" {} {}", found.seed, found.time.as_micros()));
         }
@@ -127,6 +129,8 @@ pub struct ExploreState {
 pub struct HuntState {
     /// The scenario the hunt sweeps (encoded): found seeds replay its settings.
     pub base: String,
+    /// The random faults each seed draws (the player starts it at heavy).
+    pub faults: FaultLevel,
     pub running: bool,
     pub done: u64,
     pub seeds_per_second: u64,
@@ -253,7 +257,8 @@ mod tests {
 
     #[test]
     fn tasks_are_the_lines_the_worker_script_reads() {
-        assert_eq!(Task::hunt("L").0, "hunt L 2000 heavy");
+        assert_eq!(Task::hunt("L", FaultLevel::Heavy).0, "hunt L 2000 heavy");
+        assert_eq!(Task::hunt("L", FaultLevel::Light).0, "hunt L 2000 light");
         assert_eq!(Task::shrink("L", Time(41)).0, "shrink L 42");
         let found = |seed, micros| Found {
             seed,
@@ -261,8 +266,8 @@ mod tests {
             time: Time(micros),
         };
         assert_eq!(
-            Task::shrink_found("L", &[found(3, 7), found(9, 1)]).0,
-            "smallest L heavy 3 7 9 1"
+            Task::shrink_found("L", FaultLevel::Crashes, &[found(3, 7), found(9, 1)]).0,
+            "smallest L crashes 3 7 9 1"
         );
     }
 

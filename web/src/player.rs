@@ -22,10 +22,11 @@ use distlab_core::lab::topic::{Narration, TopicInfo};
 use distlab_core::sim::action::{Action, TimedAction};
 use distlab_core::sim::faults::FaultLevel;
 use distlab_core::sim::time::{Duration, Time};
-use distlab_core::sim::trace::{MessageId, MessageRecord, TraceMark};
+use distlab_core::sim::trace::{EventKind, MessageId, MessageRecord, TraceMark};
 
 use crate::command::Command;
 use crate::hunt::{ExploreState, HuntState, ShrinkState, Task};
+use crate::layout::timeline::Ahead;
 
 /// The longest a run may go before the player pauses it for good (virtual time).
 pub const MAX_TIME: Time = Time::from_millis(15 * 60 * 1000);
@@ -124,6 +125,9 @@ pub struct Player {
     /// The Hunt panel's hunt and shrink, and the worker task to start next.
     hunt: HuntState,
     task: Option<Task>,
+    /// The violation a counterexample was opened just before: the timeline
+    /// marks its causal past until the run reaches it.
+    ahead: Option<Ahead>,
 }
 
 impl Player {
@@ -148,7 +152,11 @@ impl Player {
             notice: None,
             snapshots,
             keep_events: KEEP_EVENTS,
-            hunt: HuntState::default(),
+            hunt: HuntState {
+                faults: FaultLevel::Heavy,
+                ..HuntState::default()
+            },
+            ahead: None,
             task: None,
         })
     }
@@ -471,6 +479,7 @@ impl Player {
         self.run = run;
         self.time = Time::ZERO;
         self.notice = None;
+        self.ahead = None;
         Ok(())
     }
 
@@ -521,6 +530,8 @@ impl Player {
     /// Does `action` now: adds it to the scenario (dropping actions after now, if
     /// the person had rewound) and schedules it in the run.
     pub fn act(&mut self, action: Action) {
+        // The run changes from here: the violation ahead may never come.
+        self.ahead = None;
         // Strictly after everything already processed, so a replay of the link puts
         // it in the same place.
         let at = self.time.max(self.run.now()).after(Duration(1));
@@ -611,14 +622,20 @@ impl Player {
                 self.hunt.explore.running = false;
                 Ok(())
             }
+            Command::HuntFaults(faults) => {
+                self.hunt.faults = faults;
+                Ok(())
+            }
             Command::Hunt => {
                 let link = self.scenario.encode();
+                let faults = self.hunt.faults;
                 self.hunt = HuntState {
                     base: link.clone(),
+                    faults,
                     running: true,
                     ..HuntState::default()
                 };
-                self.task = Some(Task::hunt(&link));
+                self.task = Some(Task::hunt(&link, faults));
                 Ok(())
             }
             Command::Shrink => match self.run.violations().first() {
@@ -637,7 +654,11 @@ impl Player {
                 }
             },
             Command::ShrinkFound if !self.hunt.found.is_empty() => {
-                self.task = Some(Task::shrink_found(&self.hunt.base, &self.hunt.found));
+                self.task = Some(Task::shrink_found(
+                    &self.hunt.base,
+                    self.hunt.faults,
+                    &self.hunt.found,
+                ));
                 self.hunt.problem = None;
                 self.hunt.running = false;
                 self.hunt.shrink = ShrinkState {
@@ -662,9 +683,11 @@ impl Player {
                 let found = self.hunt.found.get(index).cloned();
                 let base = Scenario::decode(&self.hunt.base).ok();
                 match found.zip(base) {
-                    Some((found, base)) => {
-                        self.open(replay_of(&base, found.seed, FaultLevel::Heavy), found.time)
-                    }
+                    Some((found, base)) => self.open(
+                        replay_of(&base, found.seed, self.hunt.faults),
+                        found.time,
+                        false,
+                    ),
                     None => Ok(()),
                 }
             }
@@ -672,13 +695,13 @@ impl Player {
                 let before = self.hunt.shrink.link.clone();
                 let explored = self.hunt.explore.found.is_some();
                 self.hunt.absorb(&lines);
-                // An exploration's counterexample opens one step before its
-                // violation (step k is at k milliseconds); a shrink's result
-                // at its violation.
+                // An exploration's counterexample and a shrink's result open
+                // one step before their violation (an explored step k is at k
+                // milliseconds).
                 if let (false, Some((link, _, steps))) = (explored, &self.hunt.explore.found) {
-                    let time = Time::from_millis(steps.saturating_sub(1));
+                    let time = Time::from_millis(*steps);
                     let opened = match Scenario::decode(link) {
-                        Ok(scenario) => self.open(scenario, time),
+                        Ok(scenario) => self.open(scenario, time, true),
                         Err(error) => Err(error.to_string()),
                     };
                     if let Err(error) = opened {
@@ -689,7 +712,7 @@ impl Player {
                 match (&self.hunt.shrink.link, self.hunt.shrink.after) {
                     (Some((link, _)), Some(after)) if self.hunt.shrink.link != before => {
                         match Scenario::decode(link) {
-                            Ok(scenario) => self.open(scenario, after.time),
+                            Ok(scenario) => self.open(scenario, after.time, true),
                             Err(error) => Err(error.to_string()),
                         }
                     }
@@ -709,12 +732,44 @@ impl Player {
         }
     }
 
-    /// Opens `scenario` paused at `time` (a hunt's or a shrink's counterexample).
-    fn open(&mut self, scenario: Scenario, time: Time) -> Result<(), String> {
+    /// Opens `scenario` paused at `time`, a counterexample's violation; with
+    /// `before_violation`, one step before the violation instead, with the
+    /// violation kept as the one [`Player::ahead`] (when the run breaks an
+    /// invariant by `time`).
+    fn open(
+        &mut self,
+        scenario: Scenario,
+        time: Time,
+        before_violation: bool,
+    ) -> Result<(), String> {
         self.replace_scenario(scenario)?;
         self.pause();
         self.seek_time(time);
+        let trace = self.run.trace();
+        let violation = trace.events.iter().find_map(|event| match &event.kind {
+            EventKind::Violation { invariant, message } if before_violation => Some(Ahead {
+                step: event.step,
+                node: event.node?,
+                time: event.time,
+                lamport: event.lamport,
+                clock: event.clock.as_deref()?.to_vec(),
+                what: format!("{invariant}: {message}"),
+            }),
+            _ => None,
+        });
+        if let Some(ahead) = violation {
+            self.replay_to_step(ahead.step.saturating_sub(1));
+            self.ahead = Some(ahead);
+        }
         Ok(())
+    }
+
+    /// The violation a counterexample was opened just before, while the run
+    /// shown has not reached it.
+    pub fn ahead(&self) -> Option<&Ahead> {
+        self.ahead
+            .as_ref()
+            .filter(|ahead| self.run.steps() < ahead.step)
     }
 
     /// The Hunt panel's state.
@@ -956,6 +1011,53 @@ mod tests {
         let before = player.time();
         assert!(player.advance(16.0, u64::MAX));
         assert_eq!(player.time(), before.after(Duration::from_millis(1_600)));
+    }
+
+    #[test]
+    fn a_counterexample_opens_one_step_before_its_violation() {
+        let preset = raft().preset("figure-8-unsafe").unwrap();
+        let scenario = raft().preset_scenario(preset);
+        let mut run = (raft().build)(&scenario, RunOptions::default()).unwrap();
+        let violation = run.run_until_violation(Time::from_millis(1_500)).unwrap();
+        let mut player = plain();
+        player.open(scenario.clone(), violation.time, true).unwrap();
+        assert!(player.run().violations().is_empty());
+        assert_eq!(player.run().steps() + 1, violation.step);
+        let ahead = player.ahead().expect("the violation is ahead").clone();
+        assert_eq!((ahead.step, ahead.time), (violation.step, violation.time));
+        assert!(
+            ahead.what.starts_with(violation.invariant),
+            "{}",
+            ahead.what
+        );
+        player.step_forward();
+        assert_eq!(player.run().violations().len(), 1);
+        assert_eq!(
+            player.ahead(),
+            None,
+            "reached: it is the latest violation now"
+        );
+        player.step_back();
+        assert!(player.ahead().is_some(), "and ahead again one step back");
+        // At the violation when asked, and nothing is kept ahead.
+        player.open(scenario, violation.time, false).unwrap();
+        assert!(!player.run().violations().is_empty());
+        assert_eq!(player.ahead(), None);
+    }
+
+    #[test]
+    fn the_hunt_draws_the_picked_faults() {
+        let mut player = plain();
+        assert_eq!(player.hunt().faults, FaultLevel::Heavy);
+        player.apply(Command::HuntFaults(FaultLevel::Light));
+        player.apply(Command::Hunt);
+        assert!(player.hunt().running);
+        assert_eq!(player.hunt().faults, FaultLevel::Light);
+        let task = player.take_task().unwrap();
+        assert!(
+            task.0.starts_with("hunt ") && task.0.ends_with(" 2000 light"),
+            "{task:?}"
+        );
     }
 
     #[test]

@@ -82,6 +82,21 @@ impl Selection {
     }
 }
 
+/// A violation still to come: a counterexample opened one step before it
+/// ([`crate::player::Player::ahead`]). Until the run reaches it, it is the
+/// anchor, so what led to it is marked before it happens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ahead {
+    pub step: u64,
+    pub node: NodeId,
+    pub time: Time,
+    /// The node's Lamport time and vector clock after the violating step.
+    pub lamport: u64,
+    pub clock: Vec<u32>,
+    /// The invariant and what broke it.
+    pub what: String,
+}
+
 /// The event the causal marking is relative to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Anchor {
@@ -98,6 +113,8 @@ pub struct Anchor {
     pub what: String,
     /// Picked by the person (not the latest violation).
     pub picked: bool,
+    /// A violation still to come ([`Ahead`]).
+    pub ahead: bool,
     /// Events in the window before it, after it and concurrent with it (a node's
     /// handler at a step counts once).
     pub before: usize,
@@ -228,6 +245,7 @@ pub fn layout(
     span: Duration,
     width: f64,
     selection: &Selection,
+    ahead: Option<&Ahead>,
 ) -> TimelineLayout {
     let span = Duration(span.as_micros().max(1_000));
     // The window ends at `now`, or starts at 0 while the run is younger than it.
@@ -247,6 +265,7 @@ pub fn layout(
     let visible = trace.events[first..].iter().take_while(|e| e.time <= now);
     let shown = trace.events.partition_point(|e| e.time <= now);
     let anchor = find_anchor(&trace.events[..shown], selection)
+        .or_else(|| ahead.map(|a| (a.step, a.node, a.clock.as_slice())))
         .or_else(|| latest_violation(visible.clone()));
     let relation = |event: &TraceEvent| match (&anchor, event.node, &event.clock) {
         (Some((step, at, of)), Some(node), Some(clock)) => {
@@ -297,7 +316,8 @@ pub fn layout(
                     .iter()
                     .find(|e| e.node == Some(node))
             });
-        let time = event.map_or(Time::ZERO, |e| e.time);
+        let coming = ahead.filter(|a| a.step == step && a.node == node && event.is_none());
+        let time = coming.map_or(event.map_or(Time::ZERO, |e| e.time), |a| a.time);
         Anchor {
             step,
             node,
@@ -308,11 +328,16 @@ pub fn layout(
                 .iter()
                 .filter(|e| e.step == step && e.node == Some(node))
                 .map(|e| e.lamport)
+                .chain(coming.map(|a| a.lamport))
                 .max()
                 .unwrap_or(0),
             clock: clock.to_vec(),
-            what: event.map(|e| what_happened(trace, e)).unwrap_or_default(),
+            what: match coming {
+                Some(a) => a.what.clone(),
+                None => event.map(|e| what_happened(trace, e)).unwrap_or_default(),
+            },
             picked: selection.event == Some((step, node)),
+            ahead: coming.is_some(),
             before,
             after,
             concurrent,
@@ -664,7 +689,7 @@ fn ticks(start: Time, end: Time, x: &dyn Fn(Time) -> f64, count: f64) -> Vec<Tic
 mod tests {
     use super::*;
     use distlab_core::catalog;
-    use distlab_core::lab::run::RunOptions;
+    use distlab_core::lab::run::{Run, RunOptions};
     use distlab_core::lab::scenario::Scenario;
     use distlab_core::sim::action::Action;
     use distlab_core::sim::time::NodeId;
@@ -692,6 +717,7 @@ mod tests {
             Duration::from_millis(500),
             600.0,
             &Selection::default(),
+            None,
         );
         assert_eq!(layout.lanes.len(), MAX_LANES + 1);
         assert_eq!(
@@ -716,6 +742,7 @@ mod tests {
             Duration::from_millis(500),
             600.0,
             &Selection::default(),
+            None,
         );
         assert_eq!(layout.lanes.len(), 8, "five servers and three clients");
         assert!(!layout.arrows.is_empty());
@@ -747,6 +774,7 @@ mod tests {
             Duration::from_millis(1_000),
             LABEL_WIDTH + 6.0 + 1_000.0,
             &Selection::default(),
+            None,
         );
         let span = |node, from, to: Option<u64>, label: &str| Span {
             node: NodeId(node),
@@ -809,6 +837,7 @@ mod tests {
             Duration::from_millis(2_000),
             2_000.0 + LABEL_WIDTH + 6.0,
             &Selection::default(),
+            None,
         );
         // One unit per millisecond: the span runs from 1000 to 1400.
         let span = window.lanes[1].down[0];
@@ -828,6 +857,7 @@ mod tests {
             Duration::from_millis(1_000),
             800.0,
             &Selection::default(),
+            None,
         );
         assert_eq!(window.lanes[3].down.len(), 1);
         let (from, to) = window.lanes[3].down[0];
@@ -863,6 +893,7 @@ mod tests {
             Duration::from_millis(800),
             900.0,
             &Selection::default(),
+            None,
         );
         let anchor = layout.anchor.as_ref().expect("the violation is the anchor");
         assert_eq!(anchor.step, violation.step);
@@ -881,6 +912,73 @@ mod tests {
         let calm = layout_at(run.as_ref(), Time::from_millis(300));
         assert_eq!(calm.anchor, None);
         assert!(calm.arrows.iter().all(|a| a.relation == Relation::Unmarked));
+    }
+
+    #[test]
+    fn a_violation_ahead_marks_what_leads_to_it_one_step_before() {
+        let topic = catalog::find("raft").unwrap();
+        let preset = topic.preset("figure-8-unsafe").unwrap();
+        let scenario = topic.preset_scenario(preset);
+        let mut run = catalog::build(&scenario, RunOptions::default()).unwrap();
+        let violation = run.run_until_violation(Time::from_millis(1_500)).unwrap();
+        let event = run
+            .trace()
+            .events
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::Violation { .. }))
+            .unwrap();
+        let ahead = Ahead {
+            step: event.step,
+            node: event.node.unwrap(),
+            time: event.time,
+            lamport: event.lamport,
+            clock: event.clock.as_deref().unwrap().to_vec(),
+            what: "state-machine-safety: two entries".into(),
+        };
+        let span = Duration::from_millis(800);
+        let at = |run: &dyn Run, ahead: Option<&Ahead>| {
+            layout(
+                run.trace(),
+                &run.cluster(),
+                run.now(),
+                span,
+                900.0,
+                &Selection::default(),
+                ahead,
+            )
+        };
+        let after = at(run.as_ref(), None);
+        let mut before_run = catalog::build(&scenario, RunOptions::default()).unwrap();
+        while before_run.steps() + 1 < violation.step {
+            assert!(before_run.step());
+        }
+        assert!(before_run.violations().is_empty());
+        let plain = at(before_run.as_ref(), None);
+        assert_eq!(plain.anchor, None, "nothing has broken yet");
+        let marked = at(before_run.as_ref(), Some(&ahead));
+        let anchor = marked
+            .anchor
+            .as_ref()
+            .expect("the violation ahead is the anchor");
+        assert!(anchor.ahead && !anchor.picked);
+        assert_eq!(
+            (anchor.step, anchor.node, anchor.time),
+            (ahead.step, ahead.node, ahead.time)
+        );
+        assert_eq!(anchor.what, ahead.what);
+        assert_eq!(anchor.after, 0, "nothing has happened after it yet");
+        // What is marked before it is what is marked once it has happened.
+        let before = |layout: &TimelineLayout| -> Vec<u32> {
+            layout
+                .arrows
+                .iter()
+                .filter(|a| a.relation == Relation::Before)
+                .map(|a| a.id)
+                .collect()
+        };
+        assert!(!before(&marked).is_empty());
+        assert!(before(&marked).len() < marked.arrows.len(), "and not all");
+        assert!(before(&marked).iter().all(|id| before(&after).contains(id)));
     }
 
     #[test]
@@ -907,6 +1005,7 @@ mod tests {
             Duration::from_millis(300),
             900.0,
             &selection,
+            None,
         );
         let anchor = picked.anchor.as_ref().expect("the picked event");
         assert!(anchor.picked && anchor.node == to);
@@ -964,6 +1063,7 @@ mod tests {
             Duration::from_millis(300),
             900.0,
             &selection,
+            None,
         );
         let label_kind = |a: &Arrow| run.trace().message(a.id).unwrap().kind;
         assert!(filtered.arrows.iter().all(|a| label_kind(a) != kind));
@@ -981,6 +1081,7 @@ mod tests {
             Duration::from_millis(300),
             900.0,
             &Selection::default(),
+            None,
         )
     }
 }

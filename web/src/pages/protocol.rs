@@ -218,6 +218,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                     handle.timeline_span,
                     timeline_width(),
                     &selection,
+                    None,
                 )),
                 on_seek_time: {
                     let imported_now = imported_now.clone();
@@ -247,6 +248,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 handle.timeline_span,
                 timeline_width(),
                 &selection,
+                player.ahead(),
             );
             // A constant test, so a topic without annotations carries none of this.
             let simulation = (T::ANNOTATED || T::CORRELATED)

@@ -2,15 +2,27 @@
 //! Worker and lists each failing seed, which opens paused at its violation;
 //! "Shrink the smallest" shrinks the soonest of them and keeps the smallest (as
 //! `distlab check --shrink`), "Shrink this run" the run shown; the result breaks
-//! the same invariant and opens paused at its violation. The player keeps the
+//! the same invariant and opens paused one step before its violation, with what
+//! leads to it marked on the timeline. The fault picker sets the random faults
+//! each seed of the next hunt draws (heavy to begin with). The player keeps the
 //! state and its hook runs the worker (see [`crate::hunt`]); this only draws.
 
 use distlab_core::lab::hunt::HUNT_MS;
+use distlab_core::sim::faults::FaultLevel;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::command::Command;
 use crate::hunt::{HuntState, SEEDS};
 use distlab_core::explore::lines::PAGE_DEPTH;
+
+/// The fault levels a hunt can draw from each seed.
+const FAULT_LEVELS: [FaultLevel; 4] = [
+    FaultLevel::None,
+    FaultLevel::Light,
+    FaultLevel::Heavy,
+    FaultLevel::Crashes,
+];
 
 /// Failing seeds listed (a line says how many more there are).
 const LISTED: usize = 8;
@@ -45,6 +57,13 @@ pub fn draw(props: &HuntProps) -> Html {
                 </li>
             }
         });
+    let faults = FAULT_LEVELS.iter().map(|&level| {
+        html! { <option value={level.as_str()} selected={level == state.faults}>{ level.as_str() }</option> }
+    });
+    let on_faults = props.on_command.reform(|e: Event| {
+        let picked = e.target_unchecked_into::<HtmlSelectElement>().value();
+        Command::HuntFaults(FaultLevel::parse(&picked).unwrap_or(FaultLevel::Heavy))
+    });
     let more = state.found.len().saturating_sub(LISTED);
     let shrink = &state.shrink;
     let report = match (&state.problem, &shrink.link, shrink.before, shrink.after) {
@@ -54,7 +73,7 @@ pub fn draw(props: &HuntProps) -> Html {
             shrink.stage, shrink.actions, shrink.trials
         ),
         (_, Some((_, invariant)), Some(before), Some(after)) => format!(
-            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown at the violation; the address is its link.",
+            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown one step before the violation, what leads to it marked; the address is its link.",
             after.actions, before.actions, after.events, before.events, after.time, before.time, shrink.trials
         ),
         _ if more > 0 => format!("and {more} more"),
@@ -82,7 +101,10 @@ pub fn draw(props: &HuntProps) -> Html {
     });
     html! {
         <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
-            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, heavy faults, {} s each", HUNT_MS / 1000) }</small></h3>
+            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, {} s each", HUNT_MS / 1000) }</small></h3>
+            <label class="field" title="The random faults each seed draws">{ "Faults " }
+                <select id="hunt-faults" onchange={on_faults} disabled={busy}>{ for faults }</select>
+            </label>
             <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
             <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
             <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>

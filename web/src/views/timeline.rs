@@ -173,7 +173,7 @@ fn keys(props: &TimelineProps) -> Html {
         let (step, node) = (a.step, a.node);
         html! {
             <p class="anchor-info">
-                <strong>{ if a.picked { "Picked: " } else { "Latest violation: " } }</strong>
+                <strong>{ if a.picked { "Picked: " } else if a.ahead { "Next, a violation: " } else { "Latest violation: " } }</strong>
                 { format!("{} at {}: {}. Lamport {}, vector [{}]. In view: {} before it, {} after, {} concurrent.",
                     a.node, a.time, a.what, a.lamport, clock.join(" "), a.before, a.after, a.concurrent) }
                 if a.picked {
