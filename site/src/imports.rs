@@ -11,6 +11,11 @@
 //! glue holds it exactly once as a whole identifier (the import object's key);
 //! anything in the module this code does not understand leaves both files as
 //! they were.
+//!
+//! The exports only the glue calls (closure invokers, also named after a hash,
+//! and the allocator) are renamed the same way, wherever the glue names them:
+//! 460 bytes gzipped more on observability's page (252 in the wasm, 208 in the
+//! glue).
 
 /// The module wasm-bindgen's glue provides the imports as.
 const GLUE_MODULE: &[u8] = b"./bundle_bg.js";
@@ -46,9 +51,13 @@ fn rename(wasm: &[u8], js: &str) -> Option<(Vec<u8>, Renames)> {
         let (size, body_start) = read_leb(wasm, at + 1)?;
         let body_end = body_start.checked_add(size as usize)?;
         let body = wasm.get(body_start..body_end)?;
-        if id == 2 {
-            let section = rename_imports(body, js, &mut renames)?;
-            out.push(2);
+        if id == 2 || id == 7 {
+            let section = if id == 2 {
+                rename_imports(body, js, &mut renames)?
+            } else {
+                rename_exports(body, js, &mut renames)?
+            };
+            out.push(id);
             write_leb(&mut out, section.len() as u64);
             out.extend_from_slice(&section);
         } else {
@@ -76,6 +85,46 @@ fn rename_imports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) ->
         });
         write_leb(&mut out, module.len() as u64);
         out.extend_from_slice(module);
+        let field = short.as_deref().map_or(field, str::as_bytes);
+        write_leb(&mut out, field.len() as u64);
+        out.extend_from_slice(field);
+        out.extend_from_slice(&body[next..desc_end]);
+        at = desc_end;
+    }
+    (at == body.len()).then_some(out)
+}
+
+/// Prefixes of the exports only the glue uses: wasm-bindgen's closure
+/// invokers (named after a 16-digit hash, a dozen on a topic page) and its
+/// allocator and table helpers. Other exports (`main`, `memory`, a worker's
+/// API) keep their names: code outside the glue may call them.
+const GLUE_EXPORTS: [&str; 3] = [
+    "wasm_bindgen__convert__closures",
+    "__wbindgen_",
+    "__externref_",
+];
+
+/// The export section `body` with the glue's own exports renamed (short names
+/// go on from the imports'; the two never meet in the glue, which reads
+/// exports as properties of the instance's exports object).
+fn rename_exports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) -> Option<Vec<u8>> {
+    let (count, mut at) = read_leb(body, 0)?;
+    let mut out = Vec::with_capacity(body.len());
+    write_leb(&mut out, count);
+    for _ in 0..count {
+        let (field, next) = read_name(body, at)?;
+        // A kind byte and an index.
+        let desc_end = read_leb(body, next.checked_add(1)?)?.1;
+        if *body.get(next)? > 4 {
+            return None;
+        }
+        let name = std::str::from_utf8(field).ok()?;
+        let internal = GLUE_EXPORTS.iter().any(|prefix| name.starts_with(prefix));
+        let short = (internal && identifier_count(js, name) > 0).then(|| {
+            let short = short_name(renames.len());
+            renames.push((name.to_string(), short.clone()));
+            short
+        });
         let field = short.as_deref().map_or(field, str::as_bytes);
         write_leb(&mut out, field.len() as u64);
         out.extend_from_slice(field);
@@ -273,6 +322,50 @@ mod tests {
         ]);
         assert_eq!(short, expected);
         assert!(short.ends_with(&[0, 4, 3, b'x', b'y', b'z']));
+    }
+
+    /// A module with one function and the given exports of it.
+    fn exporting(names: &[&str]) -> Vec<u8> {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0]);
+        let mut section = Vec::new();
+        write_leb(&mut section, names.len() as u64);
+        for name in names {
+            write_leb(&mut section, name.len() as u64);
+            section.extend_from_slice(name.as_bytes());
+            section.extend_from_slice(&[0, 0]);
+        }
+        wasm.push(7);
+        write_leb(&mut wasm, section.len() as u64);
+        wasm.extend_from_slice(&section);
+        wasm.extend_from_slice(&[10, 4, 1, 2, 0, 0x0b]);
+        wasm
+    }
+
+    #[test]
+    fn the_glue_s_own_exports_get_short_names_everywhere_the_glue_calls_them() {
+        let invoke = "wasm_bindgen__convert__closures_____invoke__h6d77329225824916";
+        let wasm = exporting(&[
+            invoke,
+            "__wbindgen_malloc",
+            "main",
+            "distlab_hunt",
+            "__wbindgen_free",
+        ]);
+        let js = format!(
+            "function f(){{c.{invoke}(1);c.{invoke}(2);return c.__wbindgen_malloc(3)}}c.main();c.distlab_hunt()"
+        );
+        let (short, glue, renamed) = shorten(&wasm, &js);
+        // __wbindgen_free is not in the glue: kept, as are the outside names.
+        assert_eq!(renamed, 2);
+        assert_eq!(
+            short,
+            exporting(&["a", "b", "main", "distlab_hunt", "__wbindgen_free"])
+        );
+        assert_eq!(
+            glue,
+            "function f(){c.a(1);c.a(2);return c.b(3)}c.main();c.distlab_hunt()"
+        );
     }
 
     #[test]

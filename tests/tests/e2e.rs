@@ -678,6 +678,18 @@ fn exploring_in_the_page_opens_the_shortest_counterexample_one_step_before_it_br
         Some(0),
         "{state}"
     );
+    // What leads to the violation is marked before it happens.
+    let ahead = browser
+        .eval(
+            "var a = document.querySelector('.anchor-info'); return a ? a.textContent : '';",
+            vec![],
+        )
+        .unwrap();
+    let ahead = ahead.as_str().unwrap_or_default().to_string();
+    assert!(
+        ahead.starts_with("Next, a violation") && ahead.contains("election-safety"),
+        "{ahead}"
+    );
     // The timeline's window fits the 8 steps (one a millisecond), not 800 ms.
     let last_tick = browser
         .eval(

@@ -57,12 +57,18 @@ pub fn draw(props: &HuntProps) -> Html {
                 </li>
             }
         });
-    let faults = FAULT_LEVELS.iter().map(|&level| {
-        html! { <option value={level.as_str()} selected={level == state.faults}>{ level.as_str() }</option> }
+    let faults = FAULT_LEVELS.iter().enumerate().map(|(index, &level)| {
+        html! { <option value={index.to_string()} selected={level == state.faults}>{ level.as_str() }</option> }
     });
     let on_faults = props.on_command.reform(|e: Event| {
         let picked = e.target_unchecked_into::<HtmlSelectElement>().value();
-        Command::HuntFaults(FaultLevel::parse(&picked).unwrap_or(FaultLevel::Heavy))
+        let index = picked.parse().unwrap_or(usize::MAX);
+        Command::HuntFaults(
+            FAULT_LEVELS
+                .get(index)
+                .copied()
+                .unwrap_or(FaultLevel::Heavy),
+        )
     });
     let more = state.found.len().saturating_sub(LISTED);
     let shrink = &state.shrink;
@@ -73,7 +79,7 @@ pub fn draw(props: &HuntProps) -> Html {
             shrink.stage, shrink.actions, shrink.trials
         ),
         (_, Some((_, invariant)), Some(before), Some(after)) => format!(
-            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown one step before the violation, what leads to it marked; the address is its link.",
+            "Shrunk to a run that still breaks {invariant}: {} actions (from {}), {} events (from {}), violation at {} (from {}), {} runs. Shown one step before the violation; the address is its link.",
             after.actions, before.actions, after.events, before.events, after.time, before.time, shrink.trials
         ),
         _ if more > 0 => format!("and {more} more"),
@@ -102,7 +108,7 @@ pub fn draw(props: &HuntProps) -> Html {
     html! {
         <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
             <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, {} s each", HUNT_MS / 1000) }</small></h3>
-            <label class="field" title="The random faults each seed draws">{ "Faults " }
+            <label class="field">{ "Faults " }
                 <select id="hunt-faults" onchange={on_faults} disabled={busy}>{ for faults }</select>
             </label>
             <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
