@@ -99,8 +99,8 @@ pub fn routes(dist: &Path) -> Result<Vec<Route>, String> {
 /// The routes as a table: path, bytes, gzipped, budget, and whether it is over.
 pub fn table(routes: &[Route]) -> String {
     let mut out = format!(
-        "{:<24} {:>10} {:>12} {:>10}\n",
-        "route", "bytes", "gzipped", "budget"
+        "{:<24} {:>10} {:>12} {:>10} {:>10}\n",
+        "route", "bytes", "gzipped", "(bytes)", "budget"
     );
     for route in routes {
         let over = if route.gzipped() > route.budget {
@@ -109,10 +109,11 @@ pub fn table(routes: &[Route]) -> String {
             ""
         };
         out.push_str(&format!(
-            "{:<24} {:>10} {:>9.1} KB {:>7} KB{over}\n",
+            "{:<24} {:>10} {:>9.1} KB {:>10} {:>7} KB{over}\n",
             route.path,
             route.bytes(),
             route.gzipped() as f64 / 1024.0,
+            route.gzipped(),
             route.budget / 1024
         ));
     }

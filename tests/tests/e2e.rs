@@ -380,6 +380,27 @@ fn from_a_docs_folder_each_route_downloads_only_its_own_bundle() {
             .all(|n| n.starts_with(&format!("{base}skip-list-"))),
         "{names:?}"
     );
+
+    // A route a topic's bundle does not carry reloads the document: another
+    // topic loads its own bundle, an unknown one is the home page saying so.
+    browser
+        .eval("location.hash = '#/merkle-tree'; return true;", vec![])
+        .unwrap();
+    browser
+        .wait_for(
+            "return document.querySelector(\".lab[data-topic='merkle-tree']\") ? true : null;",
+            Duration::from_secs(30),
+        )
+        .expect("another topic's page renders");
+    browser
+        .eval("location.hash = '#/no-such-topic'; return true;", vec![])
+        .unwrap();
+    browser
+        .wait_for(
+            "var n = document.getElementById('route-notice'); return n && !n.hidden && n.textContent.includes(\"no topic 'no-such-topic'\") && document.querySelectorAll('.home .card').length > 0 ? true : null;",
+            Duration::from_secs(30),
+        )
+        .expect("an unknown topic shows the home page and says so");
     let errors = browser.console_errors().unwrap();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

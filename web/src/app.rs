@@ -79,12 +79,8 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
     let embed = route.embed() || embed::embed_in_search();
-    let page = match &*route {
-        Route::Home => match props.bundle.home {
-            Some(home) => home(),
-            None => load_elsewhere(),
-        },
-        Route::Topic { slug, query } => match pages::find(props.bundle.pages, slug) {
+    let page = match (&*route, props.bundle.elsewhere) {
+        (Route::Topic { slug, query }, elsewhere) => match pages::find(props.bundle.pages, slug) {
             Some(page) => {
                 let page_props = TopicPageProps {
                     link: query.scenario.clone(),
@@ -93,14 +89,10 @@ pub fn App(props: &AppProps) -> Html {
                 };
                 html! { <div class="page" key={slug.clone()}>{ (page.render)(&page_props) }</div> }
             }
-            None if props.bundle.home.is_none()
-                && distlab_core::catalog::SLUGS.contains(&slug.as_str()) =>
-            {
-                load_elsewhere()
-            }
-            None => not_found(&format!("There is no topic '{slug}'."), embed),
+            None => elsewhere.map_or_else(load_elsewhere, |draw| draw(&route, embed)),
         },
-        Route::NotFound(path) => not_found(&format!("Nothing lives at '{path}'."), embed),
+        (_, Some(draw)) => draw(&route, embed),
+        (_, None) => load_elsewhere(),
     };
     let toggle_theme = {
         let dark = dark.clone();
@@ -140,16 +132,6 @@ fn start_at(query: &Query) -> StartAt {
     match query.time_ms {
         Some(ms) => StartAt::Time(Time::from_millis(ms)),
         None => StartAt::Playing,
-    }
-}
-
-fn not_found(message: &str, embed: bool) -> Html {
-    html! {
-        <div class="not-found">
-            <h1>{ "Not found" }</h1>
-            <p>{ message }</p>
-            if !embed { <p><a href="#/">{ "See every topic" }</a></p> }
-        </div>
     }
 }
 

@@ -61,6 +61,7 @@ fn gossip_frame_costs_at_ten_thousand_nodes() {
                 distlab_web::hooks::DEFAULT_SPAN,
                 1_100.0,
                 &Default::default(),
+                None,
             )
         });
         timed(&mut spent[5], || run.state_table_head(64));

@@ -24,6 +24,8 @@ distlab_core::with_topics!(declare_page_modules);
 
 use distlab_core::catalog::same;
 use distlab_core::lab::topic::TopicInfo;
+
+use crate::route::Route;
 use yew::prelude::*;
 
 use protocol::TopicPageProps;
@@ -38,14 +40,18 @@ pub struct Page {
     pub render: PageFn,
 }
 
-/// What one WebAssembly bundle carries: some topic pages, and the home page if it
-/// draws it itself (the release site's home page is static HTML, so a topic's
-/// bundle holds no home page code). The app reloads the document for any route its
-/// bundle does not carry, so the loader can fetch the bundle that does.
+/// What one WebAssembly bundle carries: some topic pages, and the home and
+/// not-found pages if it draws them itself (the release site's home page is
+/// static HTML, and its loader says when a route has no topic, so a topic's
+/// bundle holds no code for either). Without them the app reloads the document
+/// for any route its bundle does not carry, so the loader can fetch the bundle
+/// that does or show the home page.
 #[derive(Clone, Copy)]
 pub struct Bundle {
     pub pages: &'static [Page],
-    pub home: Option<fn() -> Html>,
+    /// Draws the home page, or the not-found page for another route (in embed
+    /// mode or not).
+    pub elsewhere: Option<fn(&Route, bool) -> Html>,
 }
 
 macro_rules! pages_table {
@@ -68,7 +74,7 @@ macro_rules! pages_table {
                         topic: &distlab_core::topics::$module::INFO,
                         render: $family::page::<distlab_core::topics::$module::$topic>,
                     }],
-                    home: None,
+                    elsewhere: None,
                 };
             )*
         }
@@ -92,8 +98,22 @@ distlab_core::with_topics!(pages_table);
 /// Every topic and the home page: the development bundle `trunk serve` builds.
 pub static ALL_TOPICS: Bundle = Bundle {
     pages: PAGES,
-    home: Some(|| html! { <home::Home /> }),
+    elsewhere: Some(|route, embed| match route {
+        Route::Home => html! { <home::Home /> },
+        Route::Topic { slug, .. } => not_found(&format!("There is no topic '{slug}'."), embed),
+        Route::NotFound(path) => not_found(&format!("Nothing lives at '{path}'."), embed),
+    }),
 };
+
+fn not_found(message: &str, embed: bool) -> Html {
+    html! {
+        <div class="not-found">
+            <h1>{ "Not found" }</h1>
+            <p>{ message }</p>
+            if !embed { <p><a href="#/">{ "See every topic" }</a></p> }
+        </div>
+    }
+}
 
 /// The page of `slug` among `pages`.
 pub fn find(pages: &[Page], slug: &str) -> Option<Page> {
