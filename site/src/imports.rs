@@ -69,7 +69,7 @@ fn rename(wasm: &[u8], js: &str) -> Option<(Vec<u8>, Renames)> {
 }
 
 /// The import section `body` with the glue's imports renamed.
-fn rename_imports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) -> Option<Vec<u8>> {
+fn rename_imports(body: &[u8], js: &str, renames: &mut Renames) -> Option<Vec<u8>> {
     let (count, mut at) = read_leb(body, 0)?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, count);
@@ -78,17 +78,10 @@ fn rename_imports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) ->
         let (field, next) = read_name(body, next)?;
         let desc_end = skip_description(body, next)?;
         let name = std::str::from_utf8(field).ok()?;
-        let short = (module == GLUE_MODULE && identifier_count(js, name) == 1).then(|| {
-            let short = short_name(renames.len());
-            renames.push((name.to_string(), short.clone()));
-            short
-        });
+        let glue = module == GLUE_MODULE && identifier_count(js, name) == 1;
         write_leb(&mut out, module.len() as u64);
         out.extend_from_slice(module);
-        let field = short.as_deref().map_or(field, str::as_bytes);
-        write_leb(&mut out, field.len() as u64);
-        out.extend_from_slice(field);
-        out.extend_from_slice(&body[next..desc_end]);
+        write_entry(&mut out, field, glue, renames, &body[next..desc_end]);
         at = desc_end;
     }
     (at == body.len()).then_some(out)
@@ -107,7 +100,7 @@ const GLUE_EXPORTS: [&str; 3] = [
 /// The export section `body` with the glue's own exports renamed (short names
 /// go on from the imports'; the two never meet in the glue, which reads
 /// exports as properties of the instance's exports object).
-fn rename_exports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) -> Option<Vec<u8>> {
+fn rename_exports(body: &[u8], js: &str, renames: &mut Renames) -> Option<Vec<u8>> {
     let (count, mut at) = read_leb(body, 0)?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, count);
@@ -120,18 +113,24 @@ fn rename_exports(body: &[u8], js: &str, renames: &mut Vec<(String, String)>) ->
         }
         let name = std::str::from_utf8(field).ok()?;
         let internal = GLUE_EXPORTS.iter().any(|prefix| name.starts_with(prefix));
-        let short = (internal && identifier_count(js, name) > 0).then(|| {
-            let short = short_name(renames.len());
-            renames.push((name.to_string(), short.clone()));
-            short
-        });
-        let field = short.as_deref().map_or(field, str::as_bytes);
-        write_leb(&mut out, field.len() as u64);
-        out.extend_from_slice(field);
-        out.extend_from_slice(&body[next..desc_end]);
+        let glue = internal && identifier_count(js, name) > 0;
+        write_entry(&mut out, field, glue, renames, &body[next..desc_end]);
         at = desc_end;
     }
     (at == body.len()).then_some(out)
+}
+
+/// Writes an import's or export's name, the next short name instead when
+/// `rename` (noting the rename), then the rest of its entry.
+fn write_entry(out: &mut Vec<u8>, field: &[u8], rename: bool, renames: &mut Renames, rest: &[u8]) {
+    let short = rename.then(|| short_name(renames.len()));
+    if let Some(short) = &short {
+        renames.push((String::from_utf8_lossy(field).into_owned(), short.clone()));
+    }
+    let field = short.as_deref().map_or(field, str::as_bytes);
+    write_leb(out, field.len() as u64);
+    out.extend_from_slice(field);
+    out.extend_from_slice(rest);
 }
 
 /// Where an import's description that starts at `at` ends.
