@@ -335,13 +335,27 @@ impl Player {
             self.time = Time::ZERO;
             return;
         }
-        self.replay_to_step(steps - 1);
+        self.replay_to_before(steps);
     }
 
     /// Shows the run right after step `step` (replaying from the start).
     pub fn seek_step(&mut self, step: u64) {
         self.playing = false;
         self.replay_to_step(step);
+    }
+
+    /// Shows the latest state the run passes through with fewer than `step`
+    /// steps. Not every count is one the run stops at: a step that releases a
+    /// held message (an explored counterexample's) also delivers it.
+    fn replay_to_before(&mut self, step: u64) {
+        let mut target = step.saturating_sub(1);
+        loop {
+            self.replay_to_step(target);
+            if self.run.steps() < step || target == 0 {
+                return;
+            }
+            target -= 1;
+        }
     }
 
     fn replay_to_step(&mut self, step: u64) {
@@ -758,7 +772,7 @@ impl Player {
             _ => None,
         });
         if let Some(ahead) = violation {
-            self.replay_to_step(ahead.step.saturating_sub(1));
+            self.replay_to_before(ahead.step);
             self.ahead = Some(ahead);
         }
         Ok(())
@@ -1043,6 +1057,26 @@ mod tests {
         player.open(scenario, violation.time, false).unwrap();
         assert!(!player.run().violations().is_empty());
         assert_eq!(player.ahead(), None);
+    }
+
+    #[test]
+    fn an_explored_counterexample_opens_and_steps_back_whole_steps() {
+        // `distlab explore raft --bug forget-vote-on-restart`'s counterexample:
+        // each millisecond releases a held message, which is delivered in the
+        // same step of the run (two steps of the count).
+        let link = "AQRyYWZ0AAAWZm9yZ2V0LXZvdGUtb24tcmVzdGFydAAEB2NsaWVudHMABGRyb3AABW5vZGVzBgRyYXRlAAkAEegHEwAA6AcSAADoBxICAOgHEwIA6AcAAOgHAQDoBxIFAOgHEgcA";
+        let scenario = Scenario::decode(link).unwrap();
+        let mut player = plain();
+        player.open(scenario, Time::from_millis(8), true).unwrap();
+        assert!(player.run().violations().is_empty());
+        assert_eq!(player.time(), Time::from_millis(7));
+        let ahead = player.ahead().expect("the violation is ahead");
+        assert_eq!((ahead.step, ahead.time), (16, Time::from_millis(8)));
+        player.step_forward();
+        assert_eq!(player.run().violations().len(), 1);
+        player.step_back();
+        assert_eq!(player.time(), Time::from_millis(7), "back a whole step");
+        assert!(player.run().violations().is_empty());
     }
 
     #[test]
