@@ -34,6 +34,11 @@ pub const TOP: f64 = 18.0;
 const LONGEST_FLIGHT: Duration = Duration::from_millis(2_000);
 /// Arrows drawn at most; beyond this the window is too dense to read anyway.
 pub const MAX_ARROWS: usize = 800;
+/// Timer marks drawn at most: a window with more (64 gossiping lanes fire
+/// about 500 rounds in 800 ms) draws none of them, as no one reads timers at
+/// that density, and comparing and redrawing them was most of the timeline's
+/// cost in a frame. Every other mark is always drawn.
+pub const MAX_TIMER_MARKS: usize = 128;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineLayout {
@@ -373,13 +378,20 @@ pub fn layout(
         }
     }
 
+    let on_lanes = |event: &TraceEvent| event.node.is_none_or(|n| n.index() < count);
+    let timers = visible
+        .clone()
+        .filter(|e| matches!(e.kind, EventKind::Timer { .. }) && on_lanes(e))
+        .count();
     for event in visible {
-        if event.node.is_some_and(|n| n.index() >= count) {
+        if !on_lanes(event) {
             continue;
         }
         let y = event.node.map(|n| lane_y(n.index())).unwrap_or(TOP);
         let (kind, label) = match &event.kind {
-            EventKind::Timer { label, .. } => (MarkKind::Timer, label.clone()),
+            EventKind::Timer { label, .. } if timers <= MAX_TIMER_MARKS => {
+                (MarkKind::Timer, label.clone())
+            }
             EventKind::Input { label } => (MarkKind::Input, label.clone()),
             EventKind::Crash => (MarkKind::Crash, "crash".to_string()),
             EventKind::Restart => (MarkKind::Restart, "restart".to_string()),
@@ -730,6 +742,48 @@ mod tests {
             assert!(arrow.y1 <= last + 1e-9 && arrow.y2 <= last + 1e-9);
         }
         assert!(layout.marks.iter().all(|m| m.y <= last + 1e-9));
+    }
+
+    #[test]
+    fn timers_too_dense_to_read_are_left_out_and_the_rest_kept() {
+        let mut scenario = Scenario::new("gossip", 1);
+        scenario.set_param("nodes", 300);
+        let mut gossip = catalog::build(&scenario, RunOptions::default()).unwrap();
+        gossip.run_until(Time::from_millis(1_000));
+        let at = |run: &dyn Run, ms| {
+            layout(
+                run.trace(),
+                &run.cluster(),
+                Time::from_millis(ms),
+                Duration::from_millis(800),
+                600.0,
+                &Selection::default(),
+                None,
+            )
+        };
+        let timers = |layout: &TimelineLayout| {
+            layout
+                .marks
+                .iter()
+                .filter(|m| m.kind == MarkKind::Timer)
+                .count()
+        };
+        let fired = gossip
+            .trace()
+            .events
+            .iter()
+            .filter(|e| e.time >= Time::from_millis(200))
+            .filter(|e| matches!(e.kind, EventKind::Timer { .. }))
+            .filter(|e| e.node.is_some_and(|n| n.index() < MAX_LANES))
+            .count();
+        assert!(fired > MAX_TIMER_MARKS, "{fired} rounds on the lanes");
+        let dense = at(gossip.as_ref(), 1_000);
+        assert_eq!(timers(&dense), 0);
+        // Raft's few timers are all drawn.
+        let raft = raft_run(&[], 2_000);
+        let sparse = at(raft.as_ref(), 2_000);
+        assert!(timers(&sparse) > 0);
+        assert!(timers(&sparse) <= MAX_TIMER_MARKS);
     }
 
     #[test]
