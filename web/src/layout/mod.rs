@@ -10,6 +10,7 @@ pub mod gorilla_bits;
 pub mod hash_tree;
 pub mod history;
 pub mod machine;
+pub mod pixels;
 pub mod plot;
 pub mod ring;
 pub mod skip_lanes;

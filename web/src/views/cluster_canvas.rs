@@ -1,6 +1,7 @@
 //! The cluster view on a 2D canvas, for a layout whose servers fill a disc
 //! (gossip runs up to 10,000): the same [`ClusterLayout`] the SVG view draws,
-//! painted in a handful of paths (one per colour) instead of an element per
+//! painted in a handful of paths (one per colour), or for thousands of tiny
+//! dots one image ([`crate::layout::pixels`]), instead of an element per
 //! node that Yew would compare on every frame.
 //!
 //! A click picks the nearest node, as clicking a node in the SVG view does
@@ -17,20 +18,21 @@ use std::f64::consts::TAU;
 
 use distlab_core::sim::time::NodeId;
 use distlab_core::sim::view::Palette;
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, CssStyleDeclaration, HtmlCanvasElement};
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, CssStyleDeclaration, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use super::cluster::ClusterProps;
-use crate::layout::cluster::{ClusterLayout, LinkState, SIZE};
+use crate::layout::cluster::{ClusterLayout, LinkState, NodeGlyph, SIZE};
+use crate::layout::pixels;
 
-/// Backing-store pixels per view unit: sharp on screens of two pixels a point.
-const SCALE: f64 = 2.0;
-/// Dots with a smaller radius (layout units, [`SCALE`] device pixels each)
-/// are painted as squares ([`dot`]).
+/// Backing-store pixels per view unit at most: sharp on screens of two
+/// pixels a point, and no bigger on denser ones.
+const MAX_SCALE: f64 = 2.0;
+/// Dots with a smaller radius (layout units) are painted as squares ([`dot`]).
 const SQUARE_BELOW: f64 = 2.5;
-/// The backing store's side, `SIZE * SCALE`, written out (no float formatting).
-const SIDE: &str = "800";
+/// Half a square dot's side per unit of its radius: about a circle's area.
+const SQUARE_SIZE: f64 = 0.9;
 
 /// The node fills in the order they are painted, each with the CSS property
 /// that holds its colour; down nodes first, so live ones sit on top.
@@ -113,6 +115,7 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
         })
     };
     let layout = &props.layout;
+    let side = backing_side().to_string();
     let up = layout.nodes.iter().filter(|node| node.up).count();
     let label = format!(
         "cluster view: {} nodes, {up} up, {} messages drawn; click a dot, or use the arrow keys and Enter, to crash or restart its node",
@@ -130,7 +133,7 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
     });
     html! {
         <>
-            <canvas ref={canvas} class="cluster" width={SIDE} height={SIDE} tabindex="0"
+            <canvas ref={canvas} class="cluster" width={side.clone()} height={side} tabindex="0"
                 aria-label={label} data-nodes={layout.nodes.len().to_string()}
                 data-ringed={ringed.map(|id| id.0.to_string())}
                 {onclick} {onmousemove} {onkeydown} />
@@ -139,6 +142,20 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
             <p class="ringed-node" aria-live="polite" style="margin:2px 0 0;min-height:1.3em;font-size:12px;color:var(--muted)">{ announced }</p>
         </>
     }
+}
+
+/// The backing store's side in pixels: the view's units times the screen's
+/// pixels per CSS pixel (within 1 and [`MAX_SCALE`]). Every frame of a
+/// playing run clears, fills and hands over the whole store, so one twice as
+/// fine as the screen is four times the pixels for nothing.
+fn backing_side() -> u32 {
+    let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio());
+    let scale = if ratio.is_finite() {
+        ratio.clamp(1.0, MAX_SCALE)
+    } else {
+        1.0
+    };
+    (SIZE * scale).round() as u32
 }
 
 /// Where a key moves the keyboard's ring among `count` nodes from `from`
@@ -191,9 +208,18 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usi
         .as_ref()
         .and_then(|window| window.get_computed_style(element).ok().flatten());
     let colour = |property: &str| css_colour(style.as_ref(), property);
-    let _ = context.set_transform(SCALE, 0.0, 0.0, SCALE, 0.0, 0.0);
+    // The store's own size says how fine it is ([`backing_side`]).
+    let scale = f64::from(element.width()) / SIZE;
+    let _ = context.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0);
     context.clear_rect(0.0, 0.0, SIZE, SIZE);
 
+    // Many small dots go in as one image, and the links then beneath them;
+    // a few big ones as paths over the links.
+    let pixels = pixel_image(layout, scale, &colour);
+    if let Some(image) = &pixels {
+        let _ = context.put_image_data(image, 0.0, 0.0);
+        let _ = context.set_global_composite_operation("destination-over");
+    }
     context.set_line_width(1.0);
     for cut in [false, true] {
         context.set_stroke_style_str(&colour(if cut { "--bad" } else { "--line" }));
@@ -208,17 +234,19 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usi
         }
         context.stroke();
     }
+    let _ = context.set_global_composite_operation("source-over");
 
-    for (palette, property) in FILLS {
-        context.set_fill_style_str(&colour(property));
-        context.begin_path();
-        for node in &layout.nodes {
-            let shown = if node.up { Some(node.palette) } else { None };
-            if shown == palette {
-                dot(&context, node.x, node.y, node.radius);
+    if pixels.is_none() {
+        for (palette, property) in FILLS {
+            context.set_fill_style_str(&colour(property));
+            context.begin_path();
+            for node in &layout.nodes {
+                if shown_palette(node) == palette {
+                    dot(&context, node.x, node.y, node.radius);
+                }
             }
+            context.fill();
         }
-        context.fill();
     }
     if let Some(node) = ringed.and_then(|index| layout.nodes.get(index)) {
         context.set_stroke_style_str(&colour("--ink"));
@@ -261,6 +289,42 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usi
     context.set_global_alpha(1.0);
 }
 
+/// The palette a node is painted in: its own, or none when it is down.
+fn shown_palette(node: &NodeGlyph) -> Option<Palette> {
+    if node.up {
+        Some(node.palette)
+    } else {
+        None
+    }
+}
+
+/// The nodes of `layout` as one image of the canvas's size ([`pixels`]),
+/// when every dot is small enough to be a square ([`SQUARE_BELOW`]) and every
+/// fill is a colour the image can hold; `None` otherwise.
+fn pixel_image(
+    layout: &ClusterLayout,
+    scale: f64,
+    colour: &dyn Fn(&str) -> String,
+) -> Option<ImageData> {
+    if layout.nodes.iter().any(|node| node.radius >= SQUARE_BELOW) {
+        return None;
+    }
+    let mut fills = Vec::with_capacity(FILLS.len());
+    for (palette, property) in FILLS {
+        fills.push((palette, pixels::hex_colour(&colour(property))?));
+    }
+    let squares = fills.iter().flat_map(|&(palette, rgba)| {
+        layout
+            .nodes
+            .iter()
+            .filter(move |node| shown_palette(node) == palette)
+            .map(move |node| (node.x, node.y, node.radius * SQUARE_SIZE, rgba))
+    });
+    let side = (SIZE * scale).round() as usize;
+    let image = pixels::squares(side, scale, squares);
+    ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image), side as u32, side as u32).ok()
+}
+
 /// Adds a dot of `radius` at (`x`, `y`) to the current path. Below
 /// [`SQUARE_BELOW`] it is a square of about the same area: a few device
 /// pixels look the same either way, and ten thousand squares rasterise in a
@@ -269,7 +333,7 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usi
 /// frame).
 fn dot(context: &CanvasRenderingContext2d, x: f64, y: f64, radius: f64) {
     if radius < SQUARE_BELOW {
-        let half = radius * 0.9;
+        let half = radius * SQUARE_SIZE;
         context.fill_rect(x - half, y - half, 2.0 * half, 2.0 * half);
     } else {
         context.move_to(x + radius, y);
