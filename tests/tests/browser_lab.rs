@@ -8,6 +8,7 @@
 use distlab_core::sim::action::Action;
 use distlab_core::sim::time::{NodeId, Time};
 use distlab_web::hooks::StartAt;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -522,5 +523,68 @@ async fn loss_duplicates_and_delay_are_set_from_the_page_and_kept_in_the_link() 
     // The sliders read back what is set now.
     assert!(text(&root, ".faults").contains("Duplicates 10%"));
     assert!(text(&root, ".faults").contains("Delay up to 300 ms"));
+    root.remove();
+}
+
+/// The pixels of `canvas` that pass `test` (red, green, blue, alpha).
+fn pixels(canvas: &web_sys::Element, test: impl Fn(&[u8]) -> bool) -> usize {
+    let canvas: web_sys::HtmlCanvasElement = canvas.clone().dyn_into().unwrap();
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let side = f64::from(canvas.width());
+    let data = context.get_image_data(0.0, 0.0, side, side).unwrap().data();
+    data.chunks_exact(4).filter(|pixel| test(pixel)).count()
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_gossip_nodes_are_painted_in_their_colours_and_a_crash_repaints_its_dot() {
+    // The page's colours are its stylesheet's custom properties: two that
+    // cannot be mistaken for each other or for the fallback grey.
+    let page = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap();
+    let style = page.dyn_ref::<web_sys::HtmlElement>().unwrap().style();
+    style.set_property("--slot-plain", "#00c000").unwrap();
+    style.set_property("--down", "#d00000").unwrap();
+    let mut scenario = distlab_core::lab::scenario::Scenario::new("gossip", 1);
+    scenario.set_param("nodes", 10_000);
+    let root = mount("gossip", Some(scenario.encode()), StartAt::Paused).await;
+    sleep(200).await;
+    let canvas = find(&root, "canvas.cluster");
+    assert_eq!(canvas.get_attribute("data-nodes").as_deref(), Some("10000"));
+    // Each dot is two or three pixels a side, so a pixel or more of each is
+    // wholly inside it (neighbours share some).
+    let plain = pixels(&canvas, |p| p == [0, 0xc0, 0, 255]);
+    assert!(plain > 5_000, "{plain} pixels of live nodes");
+    // Only the down colour has red in it.
+    let reddish = |p: &[u8]| p[0] > 0 && p[3] > 0;
+    assert_eq!(pixels(&canvas, reddish), 0, "no node is down");
+    // A click at the centre crashes n0, whose dot is then the down colour.
+    click_at(&canvas, 0.5, 0.5).await;
+    assert!(scenario_in_url()
+        .actions
+        .iter()
+        .any(|a| a.action == Action::Crash(NodeId(0))));
+    sleep(100).await;
+    let canvas = find(&root, "canvas.cluster");
+    assert!(canvas
+        .get_attribute("aria-label")
+        .unwrap_or_default()
+        .contains("10000 nodes, 9999 up"));
+    // Its dot's pixels, the edges its live neighbours cover in part.
+    let down = pixels(&canvas, reddish);
+    assert!(
+        (1..=25).contains(&down),
+        "{down} pixels of the crashed node"
+    );
+    style.remove_property("--slot-plain").unwrap();
+    style.remove_property("--down").unwrap();
     root.remove();
 }
