@@ -215,6 +215,17 @@ impl Browser {
         Ok(response.get("value").cloned().unwrap_or(Value::Null))
     }
 
+    /// Sends a DevTools Protocol command (`Emulation.setCPUThrottlingRate`,
+    /// say) through chromedriver's Chromium extension; returns its result.
+    pub fn devtools(&self, command: &str, params: Value) -> Result<Value> {
+        let response = self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )?;
+        Ok(response.get("value").cloned().unwrap_or(Value::Null))
+    }
+
     /// Resizes the window, as a phone's screen would be.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         self.call(

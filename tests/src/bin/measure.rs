@@ -14,7 +14,9 @@
 //! - the simulator benchmark workload in the page against the same workload
 //!   natively, in this process: events per second and their ratio;
 //! - with `gossip`, only the route table and gossip's frame times at 1,000 and
-//!   10,000 nodes, playing at the page's own speed;
+//!   10,000 nodes, playing at the page's own speed, and at 10,000 again with
+//!   the page's main thread throttled 2× (DevTools' CPU throttling), for a
+//!   figure of headroom that a faster machine does not hide;
 //! - with `first-render`, only the route table and the time to first render,
 //!   with when the document was parsed and the route's files arrived.
 //!
@@ -71,7 +73,9 @@ mod native {
     fn gossip_frames(base: &str) {
         let topic = &distlab_core::topics::gossip::INFO;
         let preset = topic.preset("push-1000").expect("gossip's push preset");
-        for nodes in [1_000, 10_000] {
+        // Unthrottled, then with the page's main thread slowed down (as on a
+        // machine that many times slower), which shows the headroom a frame has.
+        for (nodes, slowdown) in [(1_000, 1), (10_000, 1), (10_000, 2)] {
             let mut scenario = topic.preset_scenario(preset);
             scenario.set_param("nodes", nodes);
             let browser = Browser::start().expect("start headless chromium");
@@ -84,6 +88,17 @@ mod native {
                     Duration::from_secs(120),
                 )
                 .expect("the cluster is drawn");
+            let throttled = if slowdown > 1 {
+                browser
+                    .devtools(
+                        "Emulation.setCPUThrottlingRate",
+                        serde_json::json!({ "rate": slowdown }),
+                    )
+                    .expect("throttle the page");
+                format!(", main thread throttled {slowdown}x")
+            } else {
+                String::new()
+            };
             eval(
                 &browser,
                 "if (!window.distlab.state().playing) { window.distlab.play(); } \
@@ -97,12 +112,12 @@ mod native {
                 .unwrap_or(f64::NAN);
             let mut frames = recorded_frames(&browser, 2);
             if frames.is_empty() {
-                println!("gossip, {nodes} nodes: no frames recorded");
+                println!("gossip, {nodes} nodes{throttled}: no frames recorded");
                 continue;
             }
             let mean = frames.iter().sum::<f64>() / frames.len() as f64;
             println!(
-                "gossip, {nodes} nodes, push preset, playing 10 s of wall time at the page's speed: {} frames, mean {mean:.1} ms, p95 {:.1} ms, max {:.1} ms; virtual time reached {:.2} s",
+                "gossip, {nodes} nodes, push preset{throttled}, playing 10 s of wall time at the page's speed: {} frames, mean {mean:.1} ms, p95 {:.1} ms, max {:.1} ms; virtual time reached {:.2} s",
                 frames.len(),
                 percentile(&mut frames, 95),
                 frames.iter().copied().fold(0.0, f64::max),
