@@ -57,6 +57,7 @@ const PAGE: usize = 100;
 #[function_component(ClusterCanvas)]
 pub fn cluster_canvas(props: &ClusterProps) -> Html {
     let canvas = use_node_ref();
+    let painted = use_mut_ref(Painted::default);
     // The node the keyboard's ring is on, by id (indices move as nodes do not).
     let ringed = use_state(|| None::<NodeId>);
     let ringed_index = ringed.and_then(|id| props.layout.nodes.iter().position(|n| n.id == id));
@@ -64,7 +65,7 @@ pub fn cluster_canvas(props: &ClusterProps) -> Html {
         let (canvas, layout) = (canvas.clone(), props.layout.clone());
         use_effect(move || {
             if let Some(element) = canvas.cast::<HtmlCanvasElement>() {
-                paint(&element, &layout, ringed_index);
+                paint(&element, &layout, ringed_index, &mut painted.borrow_mut());
             }
         });
     }
@@ -194,7 +195,12 @@ fn node_under(canvas: &NodeRef, layout: &ClusterLayout, event: &MouseEvent) -> O
 
 /// Paints `layout`: links, then nodes by colour, the keyboard's ring around
 /// node `ringed`, then messages by colour.
-fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usize>) {
+fn paint(
+    element: &HtmlCanvasElement,
+    layout: &ClusterLayout,
+    ringed: Option<usize>,
+    painted: &mut Painted,
+) {
     let Some(context) = element
         .get_context("2d")
         .ok()
@@ -215,7 +221,7 @@ fn paint(element: &HtmlCanvasElement, layout: &ClusterLayout, ringed: Option<usi
 
     // Many small dots go in as one image, and the links then beneath them;
     // a few big ones as paths over the links.
-    let pixels = pixel_image(layout, scale, &colour);
+    let pixels = pixel_image(layout, scale, &colour, painted);
     if let Some(image) = &pixels {
         let _ = context.put_image_data(image, 0.0, 0.0);
         let _ = context.set_global_composite_operation("destination-over");
@@ -298,6 +304,16 @@ fn shown_palette(node: &NodeGlyph) -> Option<Palette> {
     }
 }
 
+/// The image of the nodes a canvas last painted ([`pixel_image`]) and what
+/// it was made from, so a frame in which no node changed (most of them,
+/// while messages fly) puts the same image again.
+#[derive(Default)]
+struct Painted {
+    /// The scale, the fills' colours, then each node's place, size and fill.
+    made_from: Vec<u64>,
+    image: Option<ImageData>,
+}
+
 /// The nodes of `layout` as one image of the canvas's size ([`pixels`]),
 /// when every dot is small enough to be a square ([`SQUARE_BELOW`]) and every
 /// fill is a colour the image can hold; `None` otherwise.
@@ -305,6 +321,7 @@ fn pixel_image(
     layout: &ClusterLayout,
     scale: f64,
     colour: &dyn Fn(&str) -> String,
+    painted: &mut Painted,
 ) -> Option<ImageData> {
     if layout.nodes.iter().any(|node| node.radius >= SQUARE_BELOW) {
         return None;
@@ -312,6 +329,30 @@ fn pixel_image(
     let mut fills = Vec::with_capacity(FILLS.len());
     for (palette, property) in FILLS {
         fills.push((palette, pixels::hex_colour(&colour(property))?));
+    }
+    let mut made_from = Vec::with_capacity(2 + fills.len() + 4 * layout.nodes.len());
+    made_from.push(scale.to_bits());
+    made_from.extend(
+        fills
+            .iter()
+            .map(|(_, rgba)| u64::from(u32::from_le_bytes(*rgba))),
+    );
+    for node in &layout.nodes {
+        let fill = fills
+            .iter()
+            .position(|(palette, _)| *palette == shown_palette(node));
+        let fill = fill.map_or(u64::MAX, |index| index as u64);
+        made_from.extend([
+            node.x.to_bits(),
+            node.y.to_bits(),
+            node.radius.to_bits(),
+            fill,
+        ]);
+    }
+    if made_from == painted.made_from {
+        if let Some(image) = &painted.image {
+            return Some(image.clone());
+        }
     }
     let squares = fills.iter().flat_map(|&(palette, rgba)| {
         layout
@@ -322,7 +363,12 @@ fn pixel_image(
     });
     let side = (SIZE * scale).round() as usize;
     let image = pixels::squares(side, scale, squares);
-    ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image), side as u32, side as u32).ok()
+    let image =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image), side as u32, side as u32)
+            .ok()?;
+    painted.made_from = made_from;
+    painted.image = Some(image.clone());
+    Some(image)
 }
 
 /// Adds a dot of `radius` at (`x`, `y`) to the current path. Below
