@@ -759,9 +759,12 @@ impl Player {
         self.replace_scenario(scenario)?;
         self.pause();
         self.seek_time(time);
+        if !before_violation {
+            return Ok(());
+        }
         let trace = self.run.trace();
         let violation = trace.events.iter().find_map(|event| match &event.kind {
-            EventKind::Violation { invariant, message } if before_violation => Some(Ahead {
+            EventKind::Violation { invariant, message } => Some(Ahead {
                 step: event.step,
                 node: event.node?,
                 time: event.time,
