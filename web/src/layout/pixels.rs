@@ -12,22 +12,17 @@
 /// site's stylesheet writes its palette), or `None` for anything else.
 pub fn hex_colour(text: &str) -> Option<[u8; 4]> {
     let digits = text.trim().strip_prefix('#')?;
-    let value = |range: std::ops::Range<usize>| {
-        digits
-            .get(range)
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-    };
-    match digits.len() {
-        3 => {
-            let mut rgba = [255; 4];
-            for (i, channel) in rgba.iter_mut().take(3).enumerate() {
-                *channel = value(i..i + 1)? * 17;
-            }
-            Some(rgba)
-        }
-        6 => Some([value(0..2)?, value(2..4)?, value(4..6)?, 255]),
-        _ => None,
+    let mut values = [0u8; 6];
+    let mut count = 0;
+    for c in digits.chars() {
+        *values.get_mut(count)? = c.to_digit(16)? as u8;
+        count += 1;
     }
+    let channel = |i: usize| match count {
+        3 => values[i] * 17,
+        _ => values[2 * i] * 16 + values[2 * i + 1],
+    };
+    matches!(count, 3 | 6).then(|| [channel(0), channel(1), channel(2), 255])
 }
 
 /// An image `side` pixels square, transparent but for the squares: each is
@@ -36,14 +31,10 @@ pub fn hex_colour(text: &str) -> Option<[u8; 4]> {
 /// its colour over what is already there, as an antialiased `fillRect`
 /// would; later squares go over earlier ones, and what falls outside the
 /// image is left out.
-pub fn squares(
-    side: usize,
-    scale: f64,
-    squares: impl IntoIterator<Item = (f64, f64, f64, [u8; 4])>,
-) -> Vec<u8> {
+pub fn squares(side: usize, scale: f64, squares: &[(f64, f64, f64, [u8; 4])]) -> Vec<u8> {
     let mut pixels = vec![0; side * side * 4];
     let extent = side as f64;
-    for (x, y, half, colour) in squares {
+    for &(x, y, half, colour) in squares {
         let (left, right) = (
             ((x - half) * scale).max(0.0),
             ((x + half) * scale).min(extent),
@@ -74,7 +65,10 @@ fn blend(below: &mut [u8], colour: [u8; 4], coverage: f64) {
     let alpha = coverage * f64::from(colour[3]) / 255.0;
     // Most pixels are inside one square, or at the edge of the first.
     if alpha >= 1.0 || below[3] == 0 {
-        below[..3].copy_from_slice(&colour[..3]);
+        let [red, green, blue, _] = colour;
+        below[0] = red;
+        below[1] = green;
+        below[2] = blue;
         below[3] = (alpha.min(1.0) * 255.0).round() as u8;
         return;
     }
@@ -103,6 +97,8 @@ mod tests {
         assert_eq!(hex_colour("rgb(1, 2, 3)"), None);
         assert_eq!(hex_colour("#gg0000"), None);
         assert_eq!(hex_colour("#é1"), None);
+        assert_eq!(hex_colour("#1234567"), None);
+        assert_eq!(hex_colour("#"), None);
     }
 
     #[test]
@@ -111,7 +107,7 @@ mod tests {
         let blue = [0, 0, 255, 255];
         // At two pixels a unit: a square of half 1 at (2, 2) covers pixels
         // 2..6 both ways; the blue one at (3, 3) covers 4..8 over it.
-        let image = squares(8, 2.0, [(2.0, 2.0, 1.0, red), (3.0, 3.0, 1.0, blue)]);
+        let image = squares(8, 2.0, &[(2.0, 2.0, 1.0, red), (3.0, 3.0, 1.0, blue)]);
         let at = |x: usize, y: usize| &image[(y * 8 + x) * 4..(y * 8 + x) * 4 + 4];
         assert_eq!(at(2, 2), red);
         assert_eq!(at(5, 3), red);
@@ -122,7 +118,7 @@ mod tests {
         let painted = image.chunks_exact(4).filter(|p| p[3] == 255).count();
         assert_eq!(painted, 16 + 16 - 4);
         // A square over the edge keeps its inside part and nothing wraps.
-        let edge = squares(4, 1.0, [(0.0, 0.0, 1.0, red)]);
+        let edge = squares(4, 1.0, &[(0.0, 0.0, 1.0, red)]);
         let painted: Vec<usize> = (0..16).filter(|i| edge[i * 4 + 3] > 0).collect();
         assert_eq!(painted, vec![0]);
     }
@@ -132,13 +128,13 @@ mod tests {
         let red = [255, 0, 0, 255];
         let blue = [0, 0, 255, 255];
         // Half of pixel (1, 0) is under the square from 0.5 to 1.5.
-        let image = squares(3, 1.0, [(1.0, 0.5, 0.5, red)]);
+        let image = squares(3, 1.0, &[(1.0, 0.5, 0.5, red)]);
         assert_eq!(&image[0..4], [255, 0, 0, 128]);
         assert_eq!(&image[4..8], [255, 0, 0, 128]);
         assert_eq!(&image[8..12], [0; 4]);
         // Blue over a quarter of an opaque red pixel mixes the two in that
         // proportion, still opaque.
-        let image = squares(1, 1.0, [(0.5, 0.5, 0.5, red), (0.75, 0.5, 0.25, blue)]);
+        let image = squares(1, 1.0, &[(0.5, 0.5, 0.5, red), (0.75, 0.5, 0.25, blue)]);
         assert_eq!(&image[0..4], [191, 0, 64, 255]);
     }
 }

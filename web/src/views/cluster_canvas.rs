@@ -354,15 +354,17 @@ fn pixel_image(
             return Some(image.clone());
         }
     }
-    let squares = fills.iter().flat_map(|&(palette, rgba)| {
-        layout
-            .nodes
-            .iter()
-            .filter(move |node| shown_palette(node) == palette)
-            .map(move |node| (node.x, node.y, node.radius * SQUARE_SIZE, rgba))
-    });
+    // In the order of the fills, so live nodes cover down ones.
+    let mut squares = Vec::with_capacity(layout.nodes.len());
+    for (palette, rgba) in &fills {
+        for node in &layout.nodes {
+            if shown_palette(node) == *palette {
+                squares.push((node.x, node.y, node.radius * SQUARE_SIZE, *rgba));
+            }
+        }
+    }
     let side = (SIZE * scale).round() as usize;
-    let image = pixels::squares(side, scale, squares);
+    let image = pixels::squares(side, scale, &squares);
     let image =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image), side as u32, side as u32)
             .ok()?;
