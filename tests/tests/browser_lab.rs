@@ -566,6 +566,15 @@ async fn ten_thousand_gossip_nodes_are_painted_in_their_colours_and_a_crash_repa
     // Only the down colour has red in it.
     let reddish = |p: &[u8]| p[0] > 0 && p[3] > 0;
     assert_eq!(pixels(&canvas, reddish), 0, "no node is down");
+    // Frames in which no node changes (zooming the timeline redraws the
+    // page) put the same picture again, however much the page allocated.
+    for _ in 0..3 {
+        press(&root, "#zoom-in").await;
+        sleep(50).await;
+    }
+    let canvas = find(&root, "canvas.cluster");
+    assert_eq!(pixels(&canvas, |p| p == [0, 0xc0, 0, 255]), plain);
+    assert_eq!(pixels(&canvas, reddish), 0, "still no node is down");
     // A click at the centre crashes n0, whose dot is then the down colour.
     click_at(&canvas, 0.5, 0.5).await;
     assert!(scenario_in_url()

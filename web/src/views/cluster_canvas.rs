@@ -221,9 +221,8 @@ fn paint(
 
     // Many small dots go in as one image, and the links then beneath them;
     // a few big ones as paths over the links.
-    let pixels = pixel_image(layout, scale, &colour, painted);
-    if let Some(image) = &pixels {
-        let _ = context.put_image_data(image, 0.0, 0.0);
+    let pixels = put_pixels(&context, layout, scale, &colour, painted);
+    if pixels {
         let _ = context.set_global_composite_operation("destination-over");
     }
     context.set_line_width(1.0);
@@ -242,7 +241,7 @@ fn paint(
     }
     let _ = context.set_global_composite_operation("source-over");
 
-    if pixels.is_none() {
+    if !pixels {
         for (palette, property) in FILLS {
             context.set_fill_style_str(&colour(property));
             context.begin_path();
@@ -304,33 +303,39 @@ fn shown_palette(node: &NodeGlyph) -> Option<Palette> {
     }
 }
 
-/// The image of the nodes a canvas last painted ([`pixel_image`]) and what
-/// it was made from, so a frame in which no node changed (most of them,
-/// while messages fly) puts the same image again.
+/// The pixels of the nodes a canvas last painted ([`put_pixels`]) and what
+/// they were made from, so a frame in which no node changed (most of them,
+/// while messages fly) puts the same pixels again.
 #[derive(Default)]
 struct Painted {
     /// The scale, the fills' colours, then each node's place, size and fill.
     made_from: Vec<u64>,
-    image: Option<ImageData>,
+    /// The image, `side` pixels square, RGBA.
+    pixels: Vec<u8>,
+    side: u32,
 }
 
-/// The nodes of `layout` as one image of the canvas's size ([`pixels`]),
-/// when every dot is small enough to be a square ([`SQUARE_BELOW`]) and every
-/// fill is a colour the image can hold; `None` otherwise.
-fn pixel_image(
+/// Puts the nodes of `layout` on the canvas as one image ([`pixels`]) when
+/// every dot is small enough to be a square ([`SQUARE_BELOW`]) and every fill
+/// is a colour the image can hold; whether it did.
+fn put_pixels(
+    context: &CanvasRenderingContext2d,
     layout: &ClusterLayout,
     scale: f64,
     colour: &dyn Fn(&str) -> String,
     painted: &mut Painted,
-) -> Option<ImageData> {
+) -> bool {
     if layout.nodes.iter().any(|node| node.radius >= SQUARE_BELOW) {
-        return None;
+        return false;
     }
     let mut fills = Vec::with_capacity(FILLS.len());
     for (palette, property) in FILLS {
-        fills.push((palette, pixels::hex_colour(&colour(property))?));
+        match pixels::hex_colour(&colour(property)) {
+            Some(rgba) => fills.push((palette, rgba)),
+            None => return false,
+        }
     }
-    let mut made_from = Vec::with_capacity(2 + fills.len() + 4 * layout.nodes.len());
+    let mut made_from = Vec::with_capacity(1 + fills.len() + 4 * layout.nodes.len());
     made_from.push(scale.to_bits());
     made_from.extend(
         fills
@@ -349,28 +354,28 @@ fn pixel_image(
             fill,
         ]);
     }
-    if made_from == painted.made_from {
-        if let Some(image) = &painted.image {
-            return Some(image.clone());
-        }
-    }
-    // In the order of the fills, so live nodes cover down ones.
-    let mut squares = Vec::with_capacity(layout.nodes.len());
-    for (palette, rgba) in &fills {
-        for node in &layout.nodes {
-            if shown_palette(node) == *palette {
-                squares.push((node.x, node.y, node.radius * SQUARE_SIZE, *rgba));
+    if made_from != painted.made_from {
+        // In the order of the fills, so live nodes cover down ones.
+        let mut squares = Vec::with_capacity(layout.nodes.len());
+        for (palette, rgba) in &fills {
+            for node in &layout.nodes {
+                if shown_palette(node) == *palette {
+                    squares.push((node.x, node.y, node.radius * SQUARE_SIZE, *rgba));
+                }
             }
         }
+        let side = (SIZE * scale).round() as usize;
+        painted.pixels = pixels::squares(side, scale, &squares);
+        painted.side = side as u32;
+        painted.made_from = made_from;
     }
-    let side = (SIZE * scale).round() as usize;
-    let image = pixels::squares(side, scale, &squares);
-    let image =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image), side as u32, side as u32)
-            .ok()?;
-    painted.made_from = made_from;
-    painted.image = Some(image.clone());
-    Some(image)
+    // The image is a view of this module's memory, not a copy: it is put
+    // (which copies it into the canvas) at once and dropped, since the memory
+    // under it is freed, reused or moved once anything allocates.
+    let side = painted.side;
+    ImageData::new_with_u8_clamped_array_and_sh(Clamped(&painted.pixels), side, side)
+        .and_then(|image| context.put_image_data(&image, 0.0, 0.0))
+        .is_ok()
 }
 
 /// Adds a dot of `radius` at (`x`, `y`) to the current path. Below
