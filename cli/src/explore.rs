@@ -1,6 +1,7 @@
 //! `distlab explore TOPIC`: exhaustive, bounded model checking of a topic's
-//! nodes ([`distlab_core::explore`]), with progress on stderr and the shortest
-//! counterexample, its steps and its replay command on stdout.
+//! nodes ([`distlab_core::explore`]), or random walks with `--walks N` for
+//! deeper bugs, with progress on stderr and the counterexample (the shortest,
+//! or a walk's path minimized), its steps and its replay command on stdout.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -9,7 +10,9 @@ use distlab_core::explore::{self, Bounds, ExploreRequest, Progress};
 
 use crate::args::{Args, UsageError};
 
-pub const OPTIONS: &[&str] = &["nodes", "depth", "crashes", "requests", "bug", "jobs"];
+pub const OPTIONS: &[&str] = &[
+    "nodes", "depth", "crashes", "requests", "clients", "bug", "jobs", "walks",
+];
 pub const FLAGS: &[&str] = &["drop", "duplicate", "no-symmetry"];
 
 /// Bounds from the command line over `defaults`.
@@ -26,8 +29,10 @@ fn bounds(args: &Args, defaults: Bounds) -> Result<Bounds, UsageError> {
         depth: small("depth", defaults.depth)?,
         crashes: small("crashes", defaults.crashes)?,
         requests: small("requests", defaults.requests)?,
+        clients: small("clients", defaults.clients)?,
         drop: defaults.drop || args.flag("drop"),
         duplicate: defaults.duplicate || args.flag("duplicate"),
+        walks: small("walks", defaults.walks)?,
     };
     if bounds.requests > 32 {
         return Err(UsageError("--requests is at most 32".into()));
@@ -51,7 +56,12 @@ pub fn explore(args: &Args) -> Result<ExitCode, UsageError> {
             return Err(UsageError(format!("{} has no bug '{bug}'", topic.slug)));
         }
     }
-    let bounds = bounds(args, explorer.default_bounds)?;
+    // A bug's bounds say what finding it takes (a crash, two requests, walks).
+    let defaults = bug
+        .as_deref()
+        .and_then(explorer.bug_bounds)
+        .unwrap_or(explorer.default_bounds);
+    let bounds = bounds(args, defaults)?;
     let jobs = match args.number("jobs")? {
         Some(0) => return Err(UsageError("--jobs must be at least 1".into())),
         Some(jobs) => jobs as usize,
@@ -69,30 +79,58 @@ pub fn explore(args: &Args) -> Result<ExitCode, UsageError> {
         let elapsed = started.elapsed().as_secs_f64();
         if elapsed - last_print >= 1.0 {
             last_print = elapsed;
-            eprintln!(
-                "depth {}: {} states, {} unique ({:.0} unique/s), {} new at this depth",
-                progress.depth,
-                progress.generated,
-                progress.unique,
-                progress.unique as f64 / elapsed.max(1e-9),
-                progress.frontier
-            );
+            if progress.walks > 0 {
+                eprintln!(
+                    "{} walks, {} steps ({:.0} steps/s)",
+                    progress.walks,
+                    progress.generated,
+                    progress.generated as f64 / elapsed.max(1e-9)
+                );
+            } else {
+                eprintln!(
+                    "depth {}: {} states, {} unique ({:.0} unique/s), {} new at this depth",
+                    progress.depth,
+                    progress.generated,
+                    progress.unique,
+                    progress.unique as f64 / elapsed.max(1e-9),
+                    progress.frontier
+                );
+            }
         }
         true
     };
     let report =
         (explorer.explore)(&request, &mut on_progress).map_err(|e| UsageError(e.to_string()))?;
     let elapsed = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{} states, {} unique in {:.2} s ({:.0} states/s, {:.0} unique/s, {} threads)",
-        report.generated,
-        report.unique,
-        elapsed,
-        report.generated as f64 / elapsed.max(1e-9),
-        report.unique as f64 / elapsed.max(1e-9),
-        jobs
-    );
+    if report.walks > 0 {
+        eprintln!(
+            "{} walks, {} steps in {:.2} s ({:.0} steps/s, {} threads)",
+            report.walks,
+            report.generated,
+            elapsed,
+            report.generated as f64 / elapsed.max(1e-9),
+            jobs
+        );
+    } else {
+        eprintln!(
+            "{} states, {} unique in {:.2} s ({:.0} states/s, {:.0} unique/s, {} threads)",
+            report.generated,
+            report.unique,
+            elapsed,
+            report.generated as f64 / elapsed.max(1e-9),
+            report.unique as f64 / elapsed.max(1e-9),
+            jobs
+        );
+    }
     let Some(found) = report.counterexample else {
+        if report.walks > 0 {
+            // Walks sample paths: a clean result proves nothing about the rest.
+            println!(
+                "{}: {} random walks of at most {} steps, 0 violations",
+                topic.slug, report.walks, report.depth
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         let reach = if report.exhausted {
             format!(
                 "all reachable states (every path ends by depth {})",
@@ -107,8 +145,12 @@ pub fn explore(args: &Args) -> Result<ExitCode, UsageError> {
         );
         return Ok(ExitCode::SUCCESS);
     };
+    let how = match found.walked {
+        None => "the shortest path".to_string(),
+        Some(walked) => format!("a random walk of {walked} steps, minimized"),
+    };
     println!(
-        "{}: {} violated after {} steps: {}",
+        "{}: {} violated after {} steps ({how}): {}",
         topic.slug,
         found.invariant,
         found.steps.len(),

@@ -9,7 +9,8 @@
 //!   under partitions), which is reported as expected and exits 0; with a bug
 //!   on, every violation counts (the bug is caught);
 //! - `distlab explore TOPIC ...` — visits every state within bounds and prints
-//!   the shortest path to a violation;
+//!   the shortest path to a violation (or, with `--walks N`, takes N random
+//!   walks and prints the first violating one, minimized);
 //! - `distlab bugs TOPIC` — the deliberately broken variants;
 //! - `distlab bench [TOPIC]` — simulator events per second, trace on and off.
 //!
@@ -46,15 +47,17 @@ usage:
   distlab check TOPIC [--seeds N] [--from-seed S] [--faults none|light|heavy|crashes] [--bug NAME]
                       [--nodes N] [--until-ms N] [--param NAME=VALUE]... [--jobs N] [--shrink]
   distlab shrink LINK [--until-ms N]
-  distlab explore TOPIC [--nodes N] [--depth D] [--crashes C] [--requests R] [--bug NAME]
-                        [--jobs N] [--drop] [--duplicate] [--no-symmetry]
+  distlab explore TOPIC [--nodes N] [--depth D] [--crashes C] [--requests R] [--clients K]
+                        [--bug NAME] [--jobs N] [--drop] [--duplicate] [--no-symmetry] [--walks N]
   distlab bugs TOPIC
   distlab bench [TOPIC] [--seconds S]
 
 check exits 1 if a seed breaks an invariant and 0 if none does; with no --bug, a
 violation the topic declares expected under some faults (see its page) is
 reported as expected and does not count. --faults crashes: crashes and restarts
-on a network that never loses a message and is never partitioned.";
+on a network that never loses a message and is never partitioned. explore --walks N
+takes N random walks of at most D steps instead of visiting every state (for bugs
+deeper than breadth-first search reaches); a bug's own bounds are used with --bug.";
 
 /// How long `run` and `check` simulate unless told otherwise.
 const DEFAULT_RUN_MS: u64 = 5_000;

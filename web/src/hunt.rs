@@ -122,6 +122,11 @@ pub struct ExploreState {
     pub clean: bool,
     /// The shortest counterexample's link, its invariant and its steps.
     pub found: Option<(String, String, u64)>,
+    /// Random walks taken, for a bug the explorer finds by walking.
+    pub walks: u64,
+    /// The steps of the walk that found `found`, before minimizing; `None` if
+    /// breadth-first search found it (so no path is shorter).
+    pub walked: Option<u64>,
 }
 
 /// What the Hunt panel shows.
@@ -189,14 +194,21 @@ impl HuntState {
                     self.explore.depth = depth.parse().unwrap_or(0);
                     self.explore.unique = unique.parse().unwrap_or(0);
                 }
-                ["clean", unique, depth] => {
-                    self.explore.unique = unique.parse().unwrap_or(0);
+                ["walked", walks, _] => self.explore.walks = walks.parse().unwrap_or(0),
+                ["clean" | "clean-walks", count, depth] => {
+                    let count = count.parse().unwrap_or(0);
+                    if words[0] == "clean" {
+                        self.explore.unique = count;
+                    } else {
+                        self.explore.walks = count;
+                    }
                     self.explore.depth = depth.parse().unwrap_or(0);
                     self.explore.clean = true;
                     self.explore.running = false;
                 }
-                ["counterexample", link, invariant, steps] => {
+                ["counterexample", link, invariant, steps, walked @ ..] if walked.len() < 2 => {
                     let steps = steps.parse().unwrap_or(0);
+                    self.explore.walked = walked.first().and_then(|w| w.parse().ok());
                     self.explore.found = Some((link.to_string(), invariant.to_string(), steps));
                     self.explore.running = false;
                 }
@@ -289,9 +301,33 @@ mod tests {
         assert!(!state.busy());
         assert_eq!((invariant.as_str(), steps), ("election-safety", 8));
         assert!(Scenario::decode(&link).is_ok());
+        assert_eq!(state.explore.walked, None);
         let mut clean = HuntState::default();
         clean.absorb("clean 1234 9");
         assert!(clean.explore.clean && clean.explore.unique == 1234);
+    }
+
+    /// `commit-old-term` is found by random walks: the panel reads their
+    /// progress and the walk's length before minimizing.
+    #[test]
+    fn walks_read_back_as_the_core_result() {
+        let (scenario, mut state) = hunted("commit-old-term");
+        state.explore.running = true;
+        let explorers = distlab_core::explore::EXPLORERS;
+        let line =
+            distlab_core::explore::lines::explore_lines(explorers, &scenario.encode(), 9, |line| {
+                state.absorb(line)
+            });
+        assert!(state.explore.walks > 0, "{line}");
+        state.absorb(&line);
+        let (_, invariant, steps) = state.explore.found.clone().expect("found");
+        assert_eq!(invariant, "leader-completeness");
+        let walked = state.explore.walked.expect("found by a walk");
+        assert!(steps <= walked && steps < 30, "{steps} of {walked}");
+        let mut clean = HuntState::default();
+        clean.absorb("clean-walks 500 60");
+        assert!(clean.explore.clean && clean.explore.walks == 500);
+        assert_eq!((clean.explore.unique, clean.explore.depth), (0, 60));
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! (see the `worker` crate), written so the panel can read it back, as
 //! [`crate::lab::hunt`] does for hunts and shrinks. The lines:
 //! - `explored DEPTH GENERATED UNIQUE`: progress, after each round;
+//! - `walked WALKS STEPS`: progress of random walks (a bug whose bounds ask for
+//!   walks), after each round;
 //! - `clean UNIQUE DEPTH`: every state within DEPTH steps holds every invariant;
+//! - `clean-walks WALKS DEPTH`: no walk of at most DEPTH steps broke one;
 //! - `counterexample LINK INVARIANT STEPS`: the shortest path to a violation, as
-//!   a held scenario whose violation is at STEPS milliseconds;
+//!   a held scenario whose violation is at STEPS milliseconds; with a fifth
+//!   word `WALKED`, a random walk's path of WALKED steps minimized to STEPS;
 //! - `error: WHY`: a bad link, or a topic that cannot be explored. Bad input
 //!   never panics.
 
@@ -18,9 +22,10 @@ pub const PAGE_DEPTH: u32 = 10;
 
 /// Explores the topic and bug of the scenario `link` (its explorer among
 /// `explorers`) within the bounds the topic declares for that bug (else its
-/// default bounds), to `depth` steps and at most [`PAGE_DEPTH`], on one
-/// thread, giving `progress` an `explored` line after each round; returns the
-/// result's line.
+/// default bounds), to `depth` steps and at most [`PAGE_DEPTH`] (a bug found by
+/// walks keeps its own depth: walks cost steps, not states), on one thread,
+/// giving `progress` an `explored` or `walked` line after each round; returns
+/// the result's line.
 pub fn explore_lines(
     explorers: &'static [Explorer],
     link: &str,
@@ -40,7 +45,9 @@ pub fn explore_lines(
         .as_deref()
         .and_then(explorer.bug_bounds)
         .unwrap_or(explorer.default_bounds);
-    bounds.depth = depth.min(PAGE_DEPTH);
+    if bounds.walks == 0 {
+        bounds.depth = depth.min(PAGE_DEPTH);
+    }
     let request = ExploreRequest {
         bounds,
         bug: scenario.bug,
@@ -48,22 +55,27 @@ pub fn explore_lines(
         symmetry: true,
     };
     let report = (explorer.explore)(&request, &mut |p| {
-        progress(&format!(
-            "explored {} {} {}",
-            p.depth, p.generated, p.unique
-        ));
+        progress(&if p.walks > 0 {
+            format!("walked {} {}", p.walks, p.generated)
+        } else {
+            format!("explored {} {} {}", p.depth, p.generated, p.unique)
+        });
         true
     });
     match report {
         Err(error) => format!("error: {error}"),
         Ok(report) => match report.counterexample {
+            None if report.walks > 0 => format!("clean-walks {} {}", report.walks, report.depth),
             None => format!("clean {} {}", report.unique, report.depth),
-            Some(found) => format!(
-                "counterexample {} {} {}",
-                found.scenario.encode(),
-                found.invariant,
-                found.steps.len()
-            ),
+            Some(found) => {
+                let walked = found.walked.map(|w| format!(" {w}")).unwrap_or_default();
+                format!(
+                    "counterexample {} {} {}{walked}",
+                    found.scenario.encode(),
+                    found.invariant,
+                    found.steps.len()
+                )
+            }
         },
     }
 }
@@ -103,15 +115,16 @@ mod tests {
 
     /// Every bug with declared bounds is found at the page's depth, with the
     /// bug's own bounds: Paxos's `forget-promise-on-restart` needs a crash,
-    /// which the topic's default bounds do not allow.
+    /// which the topic's default bounds do not allow, and Raft's
+    /// `commit-old-term`, `stale-read` and `no-dedup` need walks (and the last
+    /// two clients). Every topic that opts in declares bounds for every bug.
     #[test]
     fn the_page_finds_every_bug_with_declared_bounds() {
         for explorer in EXPLORERS {
             let topic = crate::catalog::find(explorer.slug).unwrap();
             for bug in topic.bugs {
-                if (explorer.bug_bounds)(bug.name).is_none() {
-                    continue;
-                }
+                let bounds = (explorer.bug_bounds)(bug.name);
+                assert!(bounds.is_some(), "{}/{}", explorer.slug, bug.name);
                 let mut scenario = Scenario::new(explorer.slug, 1);
                 scenario.bug = Some(bug.name.to_string());
                 let line = explore_lines(EXPLORERS, &scenario.encode(), PAGE_DEPTH, |_| {});
@@ -121,6 +134,10 @@ mod tests {
                     explorer.slug,
                     bug.name
                 );
+                // A walk's counterexample says how long the walk was.
+                let words = line.split(' ').count();
+                let walks = bounds.is_some_and(|b| b.walks > 0);
+                assert_eq!(words, if walks { 5 } else { 4 }, "{line}");
             }
         }
     }

@@ -37,13 +37,14 @@ pub mod lines;
 mod replay;
 mod search;
 mod state;
+mod walk;
 
 use crate::catalog;
 use crate::lab::params::NODES;
 use crate::lab::protocol::{ProtocolTopic, Setup};
 use crate::lab::scenario::Scenario;
 use crate::lab::topic::BuildError;
-use crate::sim::time::Time;
+use crate::sim::time::{NodeId, Time};
 
 use fingerprint::{Fingerprint, Rename};
 use state::{Expander, Msg, Op, Timer};
@@ -59,10 +60,18 @@ pub struct Bounds {
     pub crashes: u32,
     /// Inputs (client requests) the topic may receive along one path.
     pub requests: u32,
+    /// Client processes, for topics whose clients run on the network and whose
+    /// history is checked (0: the inputs go straight to the focus node).
+    pub clients: u32,
     /// Whether the network may lose messages.
     pub drop: bool,
     /// Whether the network may deliver a message more than once.
     pub duplicate: bool,
+    /// 0: breadth-first search, every state within `depth` steps. Otherwise
+    /// this many random walks of at most `depth` steps, for bugs deeper than
+    /// the search reaches; the first violating walk's path is minimized
+    /// ([`walk`]'s documentation).
+    pub walks: u32,
 }
 
 /// A protocol topic whose nodes can be explored exhaustively.
@@ -83,9 +92,10 @@ pub trait Explorable: ProtocolTopic {
     /// explored processes (no clients of its own, no automatic workload).
     fn configure(scenario: &mut Scenario, bounds: &Bounds);
 
-    /// The inputs the world may send, each at most once along a path, to the
-    /// topic's focus node (the leader, say).
-    fn inputs(bounds: &Bounds) -> Vec<Op<Self>>;
+    /// The inputs the world may send, each at most once along a path, and the
+    /// node each goes to: `None` for the topic's focus node (the leader, say),
+    /// or a client process.
+    fn inputs(bounds: &Bounds) -> Vec<(Option<NodeId>, Op<Self>)>;
 
     /// Feeds a node's state into `hasher`, writing every node id it holds as
     /// `rename` says. Leave out what cannot change behaviour (counters kept for
@@ -119,6 +129,8 @@ pub struct Progress {
     pub unique: u64,
     /// States found so far at `depth`.
     pub frontier: u64,
+    /// Random walks taken (0 in a breadth-first search).
+    pub walks: u64,
 }
 
 /// The shortest path to a violation, as the player opens it.
@@ -135,11 +147,18 @@ pub struct Counterexample {
     /// Whether the simulator, replaying `scenario`, breaks the same invariant
     /// at the last step (it always should; a test holds it to that).
     pub replays: bool,
+    /// `None`: found by breadth-first search, so no path is shorter. Otherwise
+    /// found by a random walk of this many steps, then minimized: no single
+    /// step can be left out, but a shorter path may exist.
+    pub walked: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExploreReport {
+    /// States computed (steps taken, for walks).
     pub generated: u64,
+    /// Random walks taken (0 in a breadth-first search).
+    pub walks: u64,
     pub unique: u64,
     /// Every state within this many steps was expanded.
     pub depth: u32,
@@ -236,19 +255,21 @@ where
     }
 }
 
-/// Explores topic `T` within `request.bounds`; see the module's documentation.
-pub fn explore<T>(
+/// What a search starts from: the scenario of the run before any step, one
+/// expander per thread, the initial state, and the first violation on the way
+/// to it.
+#[allow(clippy::type_complexity)]
+fn prepare<T: Explorable>(
     request: &ExploreRequest,
-    progress: &mut dyn FnMut(&Progress) -> bool,
-) -> Result<ExploreReport, BuildError>
-where
-    T: Explorable,
-    T::Node: Send + Sync,
-    T::Checker: Send + Sync,
-    Msg<T>: Send + Sync,
-    Timer<T>: Send + Sync,
-    Op<T>: Send + Sync,
-{
+) -> Result<
+    (
+        Scenario,
+        Vec<Expander<T>>,
+        state::State<T>,
+        Option<crate::sim::checker::Violation>,
+    ),
+    BuildError,
+> {
     let bounds = request.bounds;
     let bug = request.bug.as_deref();
     let base = replay::base_scenario::<T>(&bounds, bug);
@@ -269,6 +290,25 @@ where
         .map(|_| Expander::new(bounds, request.symmetry))
         .collect();
     let (initial, violation) = expanders[0].initial(members, checker);
+    Ok((base, expanders, initial, violation))
+}
+
+/// Explores topic `T` within `request.bounds`; see the module's documentation.
+pub fn explore<T>(
+    request: &ExploreRequest,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<ExploreReport, BuildError>
+where
+    T: Explorable,
+    T::Node: Send + Sync,
+    T::Checker: Send + Sync,
+    Msg<T>: Send + Sync,
+    Timer<T>: Send + Sync,
+    Op<T>: Send + Sync,
+{
+    let (base, mut expanders, initial, violation) = prepare::<T>(request)?;
+    // With the cluster's size as the topic set it.
+    let bounds = expanders[0].bounds;
     let finish = |steps: &[state::Step<T::Node>], violation: crate::sim::checker::Violation| {
         let (scenario, replays) =
             replay::scenario_of::<T>(base.clone(), steps, violation.invariant);
@@ -279,11 +319,13 @@ where
             scenario,
             time: Time::from_millis(steps.len() as u64),
             replays,
+            walked: None,
         }
     };
     if let Some(violation) = violation {
         return Ok(ExploreReport {
             generated: 1,
+            walks: 0,
             unique: 1,
             depth: 0,
             exhausted: false,
@@ -291,9 +333,25 @@ where
             counterexample: Some(finish(&[], violation)),
         });
     }
+    if bounds.walks > 0 {
+        let outcome = walk::walks(&mut expanders, &initial, &bounds, progress);
+        return Ok(ExploreReport {
+            generated: outcome.generated,
+            walks: outcome.walks,
+            unique: 0,
+            depth: bounds.depth,
+            exhausted: false,
+            stopped: outcome.stopped,
+            counterexample: outcome.violation.map(|(steps, violation)| Counterexample {
+                walked: Some(outcome.walked),
+                ..finish(&steps, violation)
+            }),
+        });
+    }
     let outcome = search::search(&mut expanders, initial, &bounds, progress);
     Ok(ExploreReport {
         generated: outcome.generated,
+        walks: 0,
         unique: outcome.unique,
         depth: outcome.depth,
         exhausted: outcome.exhausted,

@@ -367,6 +367,7 @@ where
                 generated: outcome.generated,
                 unique: outcome.unique,
                 frontier: found_at_level,
+                walks: 0,
             };
             if !progress(&report) {
                 outcome.stopped = true;

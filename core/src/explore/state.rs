@@ -6,10 +6,15 @@
 //! a history variable is in TLA+, so two paths that reach the same nodes but
 //! have seen different things are not merged. There is no clock: any pending
 //! timer may fire next, and any message in flight may be delivered, dropped or
-//! delivered again.
+//! delivered again. Where the topic runs clients, the history of their
+//! operations is part of the state too (its order, not its times: the order is
+//! what linearizability reads), and it is checked after every step in which an
+//! operation completed, as the simulator does.
 
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use crate::history::{EventKind, History};
 
 use crate::lab::protocol::ProtocolTopic;
 use crate::sim::checker::{Checker, Violation};
@@ -37,7 +42,7 @@ pub(crate) struct Flight<M> {
 }
 
 impl<M> Flight<M> {
-    fn same(&self, other: &Flight<M>) -> bool {
+    pub fn same(&self, other: &Flight<M>) -> bool {
         self.from == other.from && self.to == other.to && self.plain == other.plain
     }
 }
@@ -95,6 +100,11 @@ pub(crate) struct State<T: ProtocolTopic> {
     pub timers: Vec<(NodeId, Timer<T>)>,
     pub flight: Vec<Arc<Flight<Msg<T>>>>,
     pub checker: Arc<T::Checker>,
+    /// The clients' operations so far (empty where the topic runs none).
+    pub history: Arc<History>,
+    /// The history's share of the fingerprint: its events in order, without
+    /// their times.
+    history_hash: u64,
     /// Bit i: input i was used.
     pub inputs_used: u64,
     pub crashes: u32,
@@ -122,6 +132,8 @@ impl<T: ProtocolTopic> Clone for State<T> {
             timers: self.timers.clone(),
             flight: self.flight.clone(),
             checker: self.checker.clone(),
+            history: self.history.clone(),
+            history_hash: self.history_hash,
             inputs_used: self.inputs_used,
             crashes: self.crashes,
             depth: self.depth,
@@ -134,7 +146,8 @@ impl<T: ProtocolTopic> Clone for State<T> {
 /// for symmetry, and reusable buffers.
 pub(crate) struct Expander<T: Explorable> {
     pub bounds: Bounds,
-    pub inputs: Vec<Op<T>>,
+    /// Each input and the node it goes to (`None`: the topic's focus).
+    pub inputs: Vec<(Option<NodeId>, Op<T>)>,
     renames: Vec<Rename>,
     effects: Effects<Msg<T>, Timer<T>>,
     found: Vec<Violation>,
@@ -175,6 +188,8 @@ impl<T: Explorable> Expander<T> {
             timers: Vec::new(),
             flight: Vec::new(),
             checker: Arc::new(checker),
+            history: Arc::new(History::new()),
+            history_hash: 0,
             inputs_used: 0,
             crashes: 0,
             depth: 0,
@@ -185,8 +200,8 @@ impl<T: Explorable> Expander<T> {
         let mut first = None;
         for i in 0..count {
             let node = NodeId(i as u32);
-            self.run(&mut state, node, Time::ZERO, |n, cx| n.on_start(cx));
-            let found = self.check(&mut state, node, Time::ZERO);
+            let completed = self.run(&mut state, node, Time::ZERO, |n, cx| n.on_start(cx));
+            let found = self.check(&mut state, node, Time::ZERO, completed);
             first = first.or(found);
         }
         for i in 0..count {
@@ -220,11 +235,14 @@ impl<T: Explorable> Expander<T> {
             }
         }
         let count = state.nodes.len();
-        if let Some(focus) = T::focus(&state.nodes, &state.up[..count]) {
-            for (index, op) in self.inputs.iter().enumerate() {
-                if state.inputs_used & (1 << index) == 0 {
-                    out.push(Step::Input(focus, index, op.clone()));
-                }
+        let focus = T::focus(&state.nodes, &state.up[..count]);
+        for (index, (to, op)) in self.inputs.iter().enumerate() {
+            let to = match to {
+                Some(node) => Some(*node).filter(|node| state.up.get(node.index()) == Some(&true)),
+                None => focus,
+            };
+            if let Some(to) = to.filter(|_| state.inputs_used & (1 << index) == 0) {
+                out.push(Step::Input(to, index, op.clone()));
             }
         }
         let servers = self.bounds.nodes.min(count);
@@ -264,6 +282,7 @@ impl<T: Explorable> Expander<T> {
     fn apply(&mut self, state: &mut State<T>, step: &Step<T::Node>) -> Option<Violation> {
         // Step k of a path happens at k milliseconds, as in its replay.
         let now = Time::from_millis(state.depth as u64 + 1);
+        let mut completed = false;
         let changed = match step {
             Step::Deliver(flight) | Step::Duplicate(flight) | Step::Drop(flight) => {
                 if !matches!(step, Step::Duplicate(_)) {
@@ -275,13 +294,13 @@ impl<T: Explorable> Expander<T> {
                     return None;
                 }
                 let (from, msg) = (flight.from, flight.msg.clone());
-                self.run(state, flight.to, now, |n, cx| n.on_message(from, msg, cx));
+                completed = self.run(state, flight.to, now, |n, cx| n.on_message(from, msg, cx));
                 flight.to
             }
             Step::Fire(node, timer) => {
                 state.timers.retain(|(n, t)| !(n == node && t == timer));
                 let timer = timer.clone();
-                self.run(state, *node, now, |n, cx| n.on_timer(timer, cx));
+                completed = self.run(state, *node, now, |n, cx| n.on_timer(timer, cx));
                 *node
             }
             Step::Crash(node) => {
@@ -293,28 +312,29 @@ impl<T: Explorable> Expander<T> {
             }
             Step::Restart(node) => {
                 state.up[node.index()] = true;
-                self.run(state, *node, now, |n, cx| n.on_start(cx));
+                completed = self.run(state, *node, now, |n, cx| n.on_start(cx));
                 *node
             }
             Step::Input(node, index, op) => {
                 state.inputs_used |= 1 << index;
                 let op = op.clone();
-                self.run(state, *node, now, |n, cx| n.on_operation(op, cx));
+                completed = self.run(state, *node, now, |n, cx| n.on_operation(op, cx));
                 *node
             }
         };
         self.rehash_node(state, changed.index());
-        self.check(state, changed, now)
+        self.check(state, changed, now, completed)
     }
 
-    /// Runs one handler on `node` and applies its timers and sends to `state`.
+    /// Runs one handler on `node` and applies its timers, sends and history
+    /// events to `state`; whether an operation completed.
     fn run(
         &mut self,
         state: &mut State<T>,
         node: NodeId,
         now: Time,
         handler: impl FnOnce(&mut T::Node, &mut Cx<T::Node>),
-    ) {
+    ) -> bool {
         let count = state.nodes.len();
         self.rng = Rng::derive(0, 0);
         {
@@ -355,19 +375,42 @@ impl<T: Explorable> Expander<T> {
             }));
         }
         self.effects.notes.clear();
-        self.effects.history.clear();
+        let mut completed = false;
+        for mut event in self.effects.history.drain(..) {
+            event.time = now;
+            completed |= event.kind != EventKind::Invoke;
+            let mut hasher = Fingerprint::default();
+            state.history_hash.hash(&mut hasher);
+            (event.process, event.kind, event.function, event.key).hash(&mut hasher);
+            event.value.hash(&mut hasher);
+            state.history_hash = hasher.finish();
+            Arc::make_mut(&mut state.history).push(event);
+        }
+        completed
     }
 
-    fn check(&mut self, state: &mut State<T>, changed: NodeId, now: Time) -> Option<Violation> {
+    /// Checks the invariants after a step that changed `changed` (and the
+    /// history, if an operation `completed`).
+    fn check(
+        &mut self,
+        state: &mut State<T>,
+        changed: NodeId,
+        now: Time,
+        completed: bool,
+    ) -> Option<Violation> {
         self.found.clear();
         let count = state.nodes.len();
-        Arc::make_mut(&mut state.checker).check(
+        let checker = Arc::make_mut(&mut state.checker);
+        checker.check(
             &state.nodes,
             &state.up[..count],
             changed,
             now,
             &mut self.found,
         );
+        if completed {
+            checker.check_history(&state.history, now, &mut self.found);
+        }
         for (r, rename) in self.renames.iter().enumerate() {
             let mut hasher = Fingerprint::default();
             T::hash_checker(&state.checker, rename, &mut hasher);
@@ -413,6 +456,7 @@ impl<T: Explorable> Expander<T> {
                     .fold(0u64, |sum, flight| sum.wrapping_add(flight.hashes[r]));
                 hasher.write_u64(flight);
                 hasher.write_u64(state.checker_hashes()[r]);
+                hasher.write_u64(state.history_hash);
                 hasher.write_u64(state.inputs_used);
                 hasher.write_u32(state.crashes);
                 hasher.finish()

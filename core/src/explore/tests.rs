@@ -132,3 +132,56 @@ fn stopping_ends_the_search_early() {
     assert_eq!(calls, 1);
     assert!(report.stopped && report.counterexample.is_none());
 }
+
+/// The three Raft bugs breadth-first search does not reach are found by the
+/// walks their bounds ask for: the same counterexample on one thread and two,
+/// shorter than the walk that found it, and the simulator's replay of its link
+/// breaks the same invariant at its last step and not before.
+#[test]
+fn raft_bugs_beyond_the_search_are_found_by_walks_and_replay() {
+    use crate::topics::raft::{BUG_COMMIT_OLD_TERM, BUG_NO_DEDUP, BUG_STALE_READ};
+    let topic = crate::catalog::find("raft").unwrap();
+    for bug in [BUG_COMMIT_OLD_TERM, BUG_STALE_READ, BUG_NO_DEDUP] {
+        let bounds = (raft().bug_bounds)(bug).unwrap();
+        assert!(bounds.walks > 0, "{bug}");
+        let one = (raft().explore)(&request(Some(bug), bounds, 1, true), &mut |_| true).unwrap();
+        let two = (raft().explore)(&request(Some(bug), bounds, 2, true), &mut |_| true).unwrap();
+        let found = one.counterexample.expect(bug);
+        assert_eq!(Some(&found), two.counterexample.as_ref(), "{bug}");
+        assert!(topic.bug(bug).unwrap().caught_by.contains(&found.invariant));
+        let walked = found.walked.expect("found by a walk") as usize;
+        assert!(found.steps.len() < walked, "{bug}: {walked} steps");
+        assert!(found.replays, "{bug}");
+        let scenario = crate::lab::scenario::Scenario::decode(&found.scenario.encode()).unwrap();
+        let mut run = (topic.build)(&scenario, RunOptions::default()).unwrap();
+        run.run_until(Time(found.time.as_micros() - 1));
+        assert!(run.violations().is_empty(), "{bug}");
+        run.run_until(found.time);
+        let violation = run.violations().first().expect("the replay breaks it");
+        assert_eq!(violation.invariant, found.invariant, "{bug}");
+    }
+}
+
+/// With clients in the state (their pending operations and the history),
+/// correct Raft is clean, and the counts do not depend on the threads.
+#[test]
+fn correct_raft_with_clients_is_clean_on_any_number_of_threads() {
+    let bounds = Bounds {
+        depth: 7,
+        crashes: 0,
+        requests: 2,
+        clients: 2,
+        ..raft().default_bounds
+    };
+    let one = (raft().explore)(&request(None, bounds, 1, true), &mut |_| true).unwrap();
+    let two = (raft().explore)(&request(None, bounds, 2, true), &mut |_| true).unwrap();
+    assert!(one.counterexample.is_none());
+    assert_eq!(one, two);
+    // The clients' steps add states: more than without them.
+    let bare = Bounds {
+        clients: 0,
+        ..bounds
+    };
+    let without = (raft().explore)(&request(None, bare, 1, true), &mut |_| true).unwrap();
+    assert!(one.unique > without.unique, "{one:?} {without:?}");
+}

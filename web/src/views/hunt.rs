@@ -87,12 +87,23 @@ pub fn draw(props: &HuntProps) -> Html {
     };
     let explore = &state.explore;
     let explored = match &explore.found {
+        _ if explore.running && explore.walks > 0 => {
+            format!("Too deep for every state: {} random walks", explore.walks)
+        }
         _ if explore.running => format!(
             "Exploring every state: depth {} of {PAGE_DEPTH}, {} states",
             explore.depth, explore.unique
         ),
         Some((_, invariant, steps)) => format!(
-            "Shortest counterexample: {invariant} breaks after {steps} steps. Shown one step before; the address is its link."
+            "{}: {invariant} breaks after {steps} steps. Shown one step before; the address is its link.",
+            match explore.walked {
+                Some(walked) => format!("Counterexample from a random walk of {walked} steps, minimized (no step can be left out; a shorter path may exist)"),
+                None => "Shortest counterexample".into(),
+            }
+        ),
+        None if explore.clean && explore.walks > 0 => format!(
+            "No violation in {} random walks of up to {} steps.",
+            explore.walks, explore.depth
         ),
         None if explore.clean => format!(
             "No state within {} steps breaks an invariant ({} states).",
@@ -102,7 +113,7 @@ pub fn draw(props: &HuntProps) -> Html {
     };
     let explore_button = props.explorable.then(|| {
         html! {
-            <button id="explore-toggle" title="Every state within a few steps: three servers, one crash, one client request, no loss" onclick={press(Command::Explore)} disabled={busy && !explore.running}>{ if explore.running { "Stop" } else { "Explore" } }</button>
+            <button id="explore-toggle" title="Every state within a few steps (three servers, one crash, one client request, no loss), or random walks for a deeper bug" onclick={press(Command::Explore)} disabled={busy && !explore.running}>{ if explore.running { "Stop" } else { "Explore" } }</button>
         }
     });
     html! {

@@ -20,6 +20,7 @@ use crate::explore::fingerprint::{self, Fingerprint, Rename};
 use crate::explore::{Bounds, Explorable};
 use crate::lab::params;
 use crate::lab::scenario::Scenario;
+use crate::sim::time::NodeId;
 
 use super::checker::PaxosChecker;
 use super::message::{Ballot, PaxosMessage, PaxosOp, PaxosTimer};
@@ -41,6 +42,8 @@ impl Explorable for PaxosTopic {
         requests: 2,
         drop: false,
         duplicate: false,
+        clients: 0,
+        walks: 0,
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
@@ -70,9 +73,9 @@ impl Explorable for PaxosTopic {
         scenario.set_param(params::DROP_PERCENT.name, 0);
     }
 
-    fn inputs(bounds: &Bounds) -> Vec<PaxosOp> {
+    fn inputs(bounds: &Bounds) -> Vec<(Option<NodeId>, PaxosOp)> {
         (1..=bounds.requests as u64)
-            .map(|value| PaxosOp::Propose { value })
+            .map(|value| (None, PaxosOp::Propose { value }))
             .collect()
     }
 

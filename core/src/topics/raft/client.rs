@@ -10,6 +10,9 @@
 //! unique per client and operation, so a value read names the write it came from,
 //! and an append applied twice shows as a value appearing twice.
 
+use std::hash::Hash;
+
+use crate::explore::fingerprint::{Fingerprint, Rename};
 use crate::history::{EventKind, Function, HistoryEvent, Key, Value};
 use crate::sim::node::Cx;
 use crate::sim::time::{Duration, NodeId, Time};
@@ -296,6 +299,19 @@ impl KvClient {
             _ => format!("{command}: {outcome}"),
         });
         self.schedule_next(cx);
+    }
+
+    /// Feeds what decides the client's behaviour into an explored state's
+    /// fingerprint. Left out: when the pending operation was invoked (it only
+    /// matters after `GIVE_UP_AFTER`, 1,500 steps, beyond any explored path),
+    /// the attempts and the completed count (shown, never read).
+    pub(crate) fn hash_explored(&self, rename: &Rename, hasher: &mut Fingerprint) {
+        self.process.hash(hasher);
+        rename.write(Some(self.leader_guess), hasher);
+        self.next_sequence.hash(hasher);
+        self.pending.map(|p| p.request).hash(hasher);
+        self.abandoned.map(|p| p.request).hash(hasher);
+        self.last_result.hash(hasher);
     }
 
     pub fn summary(&self) -> NodeSummary {

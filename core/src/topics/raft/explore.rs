@@ -1,10 +1,14 @@
-//! Raft in the explorer ([`crate::explore`]): servers only, bare client
-//! requests as the inputs, and the servers interchangeable.
+//! Raft in the explorer ([`crate::explore`]), the servers interchangeable.
 //!
-//! The key-value clients are not explored (their think and retry timers and the
-//! history they record would multiply the states many times), so the two bugs
-//! only linearizability catches, `stale-read` and `no-dedup`, are left to the
-//! seed sweep and the hunt.
+//! Without clients (the default bounds), the inputs are bare requests for the
+//! leader to log. With `clients`, key-value clients run as processes on the
+//! network, as in the simulator: the inputs are their operations (appends to
+//! the list and reads of it, in turns), their retry timers fire like any other
+//! timer, and their history is checked for linearizability after every step in
+//! which an operation completes. That is what the two bugs only
+//! linearizability catches, `stale-read` and `no-dedup`, need; they are found by
+//! random walks, as is `commit-old-term` (Figure 8 of the Raft paper), whose
+//! paths are about twenty steps long, beyond what breadth-first search reaches.
 
 use std::hash::Hash;
 
@@ -14,11 +18,19 @@ use crate::lab::params;
 use crate::lab::scenario::Scenario;
 
 use super::checker::RaftChecker;
-use super::message::{RaftMessage, RaftOp, RaftTimer};
+use super::client::LIST;
+use super::message::{KvCommand, RaftMessage, RaftOp, RaftTimer};
 use super::process::RaftProcess;
 use super::{
-    RaftTopic, BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_VOTE_WITHOUT_LOG_CHECK, CLIENTS,
+    RaftTopic, BUG_COMMIT_OLD_TERM, BUG_FORGET_VOTE_ON_RESTART, BUG_NO_DEDUP, BUG_STALE_READ,
+    BUG_VOTE_WITHOUT_LOG_CHECK, CLIENTS,
 };
+use crate::sim::time::NodeId;
+
+/// The walks that find the bugs beyond breadth-first search: the first walk
+/// that finds `commit-old-term` is about the 12,000th, `stale-read`'s and
+/// `no-dedup`'s far sooner (README).
+const WALKS: u32 = 50_000;
 
 impl Explorable for RaftTopic {
     const SYMMETRIC: bool = true;
@@ -32,6 +44,8 @@ impl Explorable for RaftTopic {
         requests: 1,
         drop: false,
         duplicate: false,
+        clients: 0,
+        walks: 0,
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
@@ -47,28 +61,63 @@ impl Explorable for RaftTopic {
                 requests: 0,
                 ..Self::DEFAULT_BOUNDS
             }),
-            BUG_COMMIT_OLD_TERM => None,
+            // About twenty steps: two requests and four elections (README).
+            BUG_COMMIT_OLD_TERM => Some(Bounds {
+                depth: 60,
+                crashes: 0,
+                requests: 2,
+                walks: WALKS,
+                ..Self::DEFAULT_BOUNDS
+            }),
+            // A completed append, then a read of the list that a deposed
+            // leader answers, or that shows an append applied twice.
+            BUG_STALE_READ | BUG_NO_DEDUP => Some(Bounds {
+                depth: 60,
+                crashes: 0,
+                requests: 2,
+                clients: 2,
+                walks: WALKS,
+                ..Self::DEFAULT_BOUNDS
+            }),
             _ => None,
         }
     }
 
-    fn configure(scenario: &mut Scenario, _bounds: &Bounds) {
-        scenario.set_param(CLIENTS, 0);
+    fn configure(scenario: &mut Scenario, bounds: &Bounds) {
+        // The clients only act on the inputs: no think timers.
+        scenario.set_param(CLIENTS, bounds.clients as i64);
         scenario.set_param(params::REQUEST_RATE, 0);
         scenario.set_param(params::DROP_PERCENT.name, 0);
     }
 
-    fn inputs(bounds: &Bounds) -> Vec<RaftOp> {
+    /// Without clients, request k is the bare value k for the leader. With
+    /// them, request k goes to client (k - 1) mod clients: odd ones append k to
+    /// the list, even ones read it.
+    fn inputs(bounds: &Bounds) -> Vec<(Option<NodeId>, RaftOp)> {
         (1..=bounds.requests as u64)
-            .map(|value| RaftOp::Request { value })
+            .map(|k| match bounds.clients {
+                0 => (None, RaftOp::Request { value: k }),
+                clients => {
+                    let client = (k - 1) % clients as u64;
+                    let to = NodeId(bounds.nodes as u32 + client as u32);
+                    let command = if k % 2 == 1 {
+                        KvCommand::Append {
+                            key: LIST,
+                            value: k as i64,
+                        }
+                    } else {
+                        KvCommand::Get { key: LIST }
+                    };
+                    (Some(to), RaftOp::Invoke(command))
+                }
+            })
             .collect()
     }
 
     fn hash_node(node: &RaftProcess, rename: &Rename, hasher: &mut Fingerprint) {
         match node {
             RaftProcess::Server(server) => server.hash_explored(rename, hasher),
-            // Clients are never explored (see the module's documentation).
-            RaftProcess::Client(client) => client.id().hash(hasher),
+            RaftProcess::Client(client) => client.hash_explored(rename, hasher),
         }
     }
 

@@ -24,6 +24,7 @@ use crate::explore::fingerprint::{Fingerprint, Rename};
 use crate::explore::{Bounds, Explorable};
 use crate::lab::params;
 use crate::lab::scenario::Scenario;
+use crate::sim::time::NodeId;
 
 use super::checker::TwoPhaseChecker;
 use super::message::{TransactionId, TwoPhaseMessage, TwoPhaseOp, TwoPhaseTimer};
@@ -44,6 +45,8 @@ impl Explorable for TwoPhaseCommitTopic {
         requests: 1,
         drop: false,
         duplicate: false,
+        clients: 0,
+        walks: 0,
     };
 
     fn bug_bounds(bug: &str) -> Option<Bounds> {
@@ -71,10 +74,11 @@ impl Explorable for TwoPhaseCommitTopic {
         scenario.set_param(ABORT_PERCENT, 0);
     }
 
-    fn inputs(bounds: &Bounds) -> Vec<TwoPhaseOp> {
+    fn inputs(bounds: &Bounds) -> Vec<(Option<NodeId>, TwoPhaseOp)> {
         (1..=bounds.requests as u64)
-            .map(|t| TwoPhaseOp::Begin {
-                transaction: TransactionId(t),
+            .map(|t| {
+                let transaction = TransactionId(t);
+                (None, TwoPhaseOp::Begin { transaction })
             })
             .collect()
     }
