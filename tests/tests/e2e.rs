@@ -670,6 +670,54 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
+/// A bug too deep for breadth-first search (Figure 8's `commit-old-term`)
+/// is found in the page by random walks: the worker reports the walks, and the
+/// page opens the minimized path, the command line's, one step before the
+/// violation; one step on, the checker flags it.
+#[test]
+fn exploring_a_bug_beyond_the_search_takes_random_walks_in_the_page() {
+    let (browser, link) = raft_page_with_bug("commit-old-term", "explore-toggle");
+    let started = std::time::Instant::now();
+    browser.click("#explore-toggle").unwrap();
+    let report = browser
+        .wait_for(
+            "var r = document.querySelector('#hunt .explore-report'); return r && r.textContent.startsWith('Counterexample') ? r.textContent : null;",
+            Duration::from_secs(120),
+        )
+        .unwrap();
+    let report = report.as_str().unwrap().to_string();
+    eprintln!(
+        "walks in the page: {report} ({:.2} s with the page's polling)",
+        started.elapsed().as_secs_f64()
+    );
+    // `distlab explore raft --bug commit-old-term`: a 37-step walk cut to 21.
+    assert!(
+        report.contains("random walk of 37 steps")
+            && report.contains("leader-completeness breaks after 21 steps"),
+        "{report}"
+    );
+    let state =
+        format!("var s = window.distlab.state(); return s.link.includes('{link}') ? null : s;");
+    let state = browser.wait_for(&state, Duration::from_secs(30)).unwrap();
+    assert_eq!(state["time_us"].as_f64(), Some(20_000.0), "{state}");
+    assert_eq!(
+        state["violations"].as_array().map(Vec::len),
+        Some(0),
+        "{state}"
+    );
+    browser.click("#step").unwrap();
+    let violations = browser
+        .wait_for(
+            "var s = window.distlab.state(); return s.violations.length > 0 ? s.violations : null;",
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    assert!(
+        violations.to_string().contains("leader-completeness"),
+        "{violations}"
+    );
+}
+
 /// The Explore button runs the explorer in the route's worker, reports its
 /// progress, and opens the shortest counterexample one step before the
 /// violation; one step on, the checker flags it.

@@ -20,6 +20,15 @@
 //! part of the state, so every invariant the simulator checks after each step is
 //! checked here after each step too.
 //!
+//! **Deeper bugs.** The states grow about threefold a step on Raft, so the
+//! search stops near twelve steps. A bug whose paths are longer (Figure 8 of the
+//! Raft paper, about twenty) is found by random walks through the same steps
+//! (`walk`, when [`Bounds::walks`] asks for them), whose first violating path
+//! is minimized: no step of it can be left out, but a shorter one may exist.
+//! Key-value clients can run as processes in the state ([`Bounds::clients`]);
+//! their history is part of it, and is checked for linearizability as the
+//! simulator checks it.
+//!
 //! **Follows** TLC's breadth-first search with fingerprints (Yu, Manolios and
 //! Lamport, CHARME 1999), and stateright's actor model checking, whose network
 //! semantics (unordered, lossy, duplicating) this mirrors. The counterexample
@@ -70,7 +79,7 @@ pub struct Bounds {
     /// 0: breadth-first search, every state within `depth` steps. Otherwise
     /// this many random walks of at most `depth` steps, for bugs deeper than
     /// the search reaches; the first violating walk's path is minimized
-    /// ([`walk`]'s documentation).
+    /// (`walk`'s documentation).
     pub walks: u32,
 }
 
