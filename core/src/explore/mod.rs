@@ -116,6 +116,29 @@ pub trait Explorable: ProtocolTopic {
     fn hash_checker(checker: &Self::Checker, rename: &Rename, hasher: &mut Fingerprint);
 }
 
+/// An explorable topic whose states can be expanded on several threads at
+/// once: its nodes, checker, messages, timers and inputs can be shared between
+/// them. Every explorable topic whose types allow it is one.
+pub trait Threaded:
+    Explorable<
+    Node: Send
+              + Sync
+              + crate::sim::node::Node<Msg: Send + Sync, Timer: Send + Sync, Op: Send + Sync>,
+    Checker: Send + Sync,
+>
+{
+}
+
+impl<T> Threaded for T where
+    T: Explorable<
+        Node: Send
+                  + Sync
+                  + crate::sim::node::Node<Msg: Send + Sync, Timer: Send + Sync, Op: Send + Sync>,
+        Checker: Send + Sync,
+    >
+{
+}
+
 /// What to explore.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExploreRequest {
@@ -166,7 +189,8 @@ pub struct Counterexample {
 pub struct ExploreReport {
     /// States computed (steps taken, for walks).
     pub generated: u64,
-    /// Random walks taken (0 in a breadth-first search).
+    /// Random walks taken (0 in a breadth-first search); with a
+    /// counterexample, the number of the walk that found it.
     pub walks: u64,
     pub unique: u64,
     /// Every state within this many steps was expanded.
@@ -247,15 +271,7 @@ pub fn find(slug: &str) -> Option<&'static Explorer> {
     find_in(EXPLORERS, slug)
 }
 
-const fn explorer<T>() -> Explorer
-where
-    T: Explorable,
-    T::Node: Send + Sync,
-    T::Checker: Send + Sync,
-    Msg<T>: Send + Sync,
-    Timer<T>: Send + Sync,
-    Op<T>: Send + Sync,
-{
+const fn explorer<T: Threaded>() -> Explorer {
     Explorer {
         slug: T::INFO.slug,
         default_bounds: T::DEFAULT_BOUNDS,
@@ -303,18 +319,10 @@ fn prepare<T: Explorable>(
 }
 
 /// Explores topic `T` within `request.bounds`; see the module's documentation.
-pub fn explore<T>(
+pub fn explore<T: Threaded>(
     request: &ExploreRequest,
     progress: &mut dyn FnMut(&Progress) -> bool,
-) -> Result<ExploreReport, BuildError>
-where
-    T: Explorable,
-    T::Node: Send + Sync,
-    T::Checker: Send + Sync,
-    Msg<T>: Send + Sync,
-    Timer<T>: Send + Sync,
-    Op<T>: Send + Sync,
-{
+) -> Result<ExploreReport, BuildError> {
     let (base, mut expanders, initial, violation) = prepare::<T>(request)?;
     // With the cluster's size as the topic set it.
     let bounds = expanders[0].bounds;

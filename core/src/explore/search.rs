@@ -29,7 +29,7 @@ use std::ops::Range;
 use crate::sim::checker::Violation;
 
 use super::state::{Expander, State, Step};
-use super::{Bounds, Explorable, Progress};
+use super::{Bounds, Explorable, Progress, Threaded};
 
 /// Fingerprints are already uniform: the visited set uses them as they are.
 #[derive(Default)]
@@ -267,20 +267,12 @@ fn path_to<T: Explorable>(
 
 /// Explores from `initial` (already checked) to `bounds.depth` steps.
 /// `progress` is called after every round; returning false stops the search.
-pub(crate) fn search<T>(
+pub(crate) fn search<T: Threaded>(
     expanders: &mut [Expander<T>],
     initial: State<T>,
     bounds: &Bounds,
     progress: &mut dyn FnMut(&Progress) -> bool,
-) -> Outcome<T>
-where
-    T: Explorable,
-    T::Node: Send + Sync,
-    T::Checker: Send + Sync,
-    super::state::Msg<T>: Send + Sync,
-    super::state::Timer<T>: Send + Sync,
-    super::state::Op<T>: Send + Sync,
-{
+) -> Outcome<T> {
     let mut visited = Visited::default();
     let root = expanders[0].fingerprint(&initial);
     visited.insert(root);

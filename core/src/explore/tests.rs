@@ -148,6 +148,7 @@ fn raft_bugs_beyond_the_search_are_found_by_walks_and_replay() {
         let two = (raft().explore)(&request(Some(bug), bounds, 2, true), &mut |_| true).unwrap();
         let found = one.counterexample.expect(bug);
         assert_eq!(Some(&found), two.counterexample.as_ref(), "{bug}");
+        assert_eq!(one.walks, two.walks, "{bug}: the walk that found it");
         assert!(topic.bug(bug).unwrap().caught_by.contains(&found.invariant));
         let walked = found.walked.expect("found by a walk") as usize;
         assert!(found.steps.len() < walked, "{bug}: {walked} steps");

@@ -27,7 +27,7 @@ use crate::sim::node::Node;
 use crate::sim::rng::Rng;
 
 use super::state::{Expander, State, Step};
-use super::{Bounds, Explorable, Progress};
+use super::{Bounds, Explorable, Progress, Threaded};
 
 /// Walks each worker takes per round.
 const ROUND: u64 = 64;
@@ -44,8 +44,10 @@ type Taken<N> = (u64, Option<(u64, Found<N>)>);
 
 /// How a set of walks ended.
 pub(crate) struct WalkOutcome<N: Node> {
-    /// Steps taken, over all walks (minimizing not counted).
+    /// Steps taken, over all walks (minimizing not counted; after a violation,
+    /// this depends on the threads, which stop at their first).
     pub generated: u64,
+    /// Walks taken; with a violation, the number of the walk that found it.
     pub walks: u64,
     pub stopped: bool,
     /// The minimized path to the first violation found, and the violation.
@@ -165,20 +167,12 @@ pub(crate) fn minimize<T: Explorable>(
 /// (already checked), in rounds split among the `expanders`; `progress` is
 /// called after every round and returning false stops. The first violating
 /// walk's path comes back minimized.
-pub(crate) fn walks<T>(
+pub(crate) fn walks<T: Threaded>(
     expanders: &mut [Expander<T>],
     initial: &State<T>,
     bounds: &Bounds,
     progress: &mut dyn FnMut(&Progress) -> bool,
-) -> WalkOutcome<T::Node>
-where
-    T: Explorable,
-    T::Node: Send + Sync,
-    T::Checker: Send + Sync,
-    super::state::Msg<T>: Send + Sync,
-    super::state::Timer<T>: Send + Sync,
-    super::state::Op<T>: Send + Sync,
-{
+) -> WalkOutcome<T::Node> {
     let total = bounds.walks as u64;
     let mut outcome = WalkOutcome {
         generated: 0,
@@ -231,7 +225,10 @@ where
                 }
             }
         }
-        if let Some((_, (path, violation))) = first {
+        if let Some((i, (path, violation))) = first {
+            // The walks that count are those up to the violating one: the
+            // rest of its round depends on how the round was split.
+            outcome.walks = i + 1;
             outcome.walked = path.len() as u32;
             outcome.violation = Some(minimize(&mut expanders[0], initial, path, violation));
             return outcome;

@@ -28,7 +28,7 @@ use super::{
 use crate::sim::time::NodeId;
 
 /// The walks that find the bugs beyond breadth-first search: the first walk
-/// that finds `commit-old-term` is about the 12,000th, `stale-read`'s and
+/// that finds `commit-old-term` is number 12,025, `stale-read`'s and
 /// `no-dedup`'s far sooner (README).
 const WALKS: u32 = 50_000;
 
