@@ -147,7 +147,10 @@ pub fn explore(args: &Args) -> Result<ExitCode, UsageError> {
     };
     let how = match found.walked {
         None => "the shortest path".to_string(),
-        Some(walked) => format!("random walk {} of {walked} steps, minimized", report.walks),
+        Some(walked) => format!(
+            "random walk no. {}, {walked} steps, minimized",
+            report.walks
+        ),
     };
     println!(
         "{}: {} violated after {} steps ({how}): {}",
