@@ -153,10 +153,11 @@ pub fn explore(args: &Args) -> Result<ExitCode, UsageError> {
         ),
     };
     println!(
-        "{}: {} violated after {} steps ({how}): {}",
+        "{}: {} violated after {} step{} ({how}): {}",
         topic.slug,
         found.invariant,
         found.steps.len(),
+        if found.steps.len() == 1 { "" } else { "s" },
         found.message
     );
     for (k, step) in found.steps.iter().enumerate() {

@@ -777,3 +777,88 @@ fn exploring_in_the_page_opens_the_shortest_counterexample_one_step_before_it_br
         )
         .unwrap();
 }
+
+/// Every bug of every topic that can be explored is found in the page as the
+/// core finds it natively at the page's bounds: the same counterexample link
+/// (so the worker's wasm search and walks take the same paths as native code),
+/// the same invariant and length, opened one step before its violation.
+#[test]
+fn the_page_explores_every_bug_as_the_core_does_natively() {
+    use distlab_core::explore::lines::{explore_lines, PAGE_DEPTH};
+    use distlab_core::explore::EXPLORERS;
+    use distlab_core::lab::scenario::Scenario;
+
+    let dist = site();
+    let port = serve(&dist).expect("serve the site");
+    let mut explored = 0;
+    for explorer in EXPLORERS {
+        let topic = distlab_core::catalog::find(explorer.slug).unwrap();
+        for bug in topic.bugs {
+            let mut scenario = Scenario::new(explorer.slug, 1);
+            scenario.bug = Some(bug.name.into());
+            let link = scenario.encode();
+            let line = explore_lines(EXPLORERS, &link, PAGE_DEPTH, |_| {});
+            let words: Vec<&str> = line.split(' ').collect();
+            assert_eq!(words[0], "counterexample", "{}: {line}", bug.name);
+            let (found, invariant, steps) = (words[1], words[2], words[3]);
+
+            let browser = Browser::start().expect("start headless chromium");
+            browser
+                .goto(&format!(
+                    "http://127.0.0.1:{port}/#/{}?s={link}",
+                    explorer.slug
+                ))
+                .unwrap();
+            browser
+                .wait_for(
+                    "return document.getElementById('explore-toggle')",
+                    Duration::from_secs(30),
+                )
+                .unwrap();
+            let started = std::time::Instant::now();
+            browser.click("#explore-toggle").unwrap();
+            let report = browser
+                .wait_for(
+                    "var r = document.querySelector('#hunt .explore-report'); return r && /^(Shortest|Counterexample)/.test(r.textContent) ? r.textContent : null;",
+                    Duration::from_secs(180),
+                )
+                .unwrap();
+            let report = report.as_str().unwrap().to_string();
+            eprintln!(
+                "{}/{}: {report} ({:.2} s with the page's polling)",
+                explorer.slug,
+                bug.name,
+                started.elapsed().as_secs_f64()
+            );
+            assert!(
+                report.contains(&format!(
+                    "{invariant} breaks after {steps} step{}.",
+                    if steps == "1" { "" } else { "s" }
+                )),
+                "{}: {report} (natively: {line})",
+                bug.name
+            );
+            match words.get(4) {
+                Some(walked) => assert!(
+                    report.contains(&format!("random walk of {walked} steps")),
+                    "{}: {report} (natively: {line})",
+                    bug.name
+                ),
+                None => assert!(report.starts_with("Shortest"), "{report}"),
+            }
+            let state = format!(
+                "var s = window.distlab.state(); return s.link.includes('{found}') ? s : null;"
+            );
+            let state = browser.wait_for(&state, Duration::from_secs(30)).unwrap();
+            assert_eq!(
+                state["violations"].as_array().map(Vec::len),
+                Some(0),
+                "{}: {state}",
+                bug.name
+            );
+            explored += 1;
+        }
+    }
+    // Raft's five bugs, Paxos's three and two-phase commit's two.
+    assert_eq!(explored, 10);
+}

@@ -95,11 +95,12 @@ pub fn draw(props: &HuntProps) -> Html {
             explore.depth, explore.unique
         ),
         Some((_, invariant, steps)) => format!(
-            "{}: {invariant} breaks after {steps} steps. Shown one step before; the address is its link.",
+            "{}: {invariant} breaks after {steps} step{}. Shown one step before; the address is its link.",
             match explore.walked {
                 Some(walked) => format!("Counterexample from a random walk of {walked} steps, minimized (no step can be left out; a shorter path may exist)"),
                 None => "Shortest counterexample".into(),
-            }
+            },
+            if *steps == 1 { "" } else { "s" }
         ),
         None if explore.clean && explore.walks > 0 => format!(
             "No violation in {} random walks of up to {} steps.",
