@@ -59,6 +59,10 @@ pub struct TimelineLayout {
     /// The message types in the window, in order of first appearance, and
     /// whether each is hidden.
     pub kinds: Vec<Kind>,
+    /// Timer firings in the window that are not drawn, more than
+    /// [`MAX_TIMER_MARKS`] (0 when they are all drawn); the legend says so,
+    /// so a lane without marks does not read as a lane without timers.
+    pub timers_left_out: usize,
 }
 
 /// What the person picked on the timeline.
@@ -512,6 +516,7 @@ pub fn layout(
         now_x: x(now.min(end)),
         anchor,
         kinds,
+        timers_left_out: if timers > MAX_TIMER_MARKS { timers } else { 0 },
     }
 }
 
@@ -779,11 +784,21 @@ mod tests {
         assert!(fired > MAX_TIMER_MARKS, "{fired} rounds on the lanes");
         let dense = at(gossip.as_ref(), 1_000);
         assert_eq!(timers(&dense), 0);
+        let in_window = gossip
+            .trace()
+            .events
+            .iter()
+            .filter(|e| e.time >= dense.start && e.time <= Time::from_millis(1_000))
+            .filter(|e| matches!(e.kind, EventKind::Timer { .. }))
+            .filter(|e| e.node.is_some_and(|n| n.index() < MAX_LANES))
+            .count();
+        assert_eq!(dense.timers_left_out, in_window);
         // Raft's few timers are all drawn.
         let raft = raft_run(&[], 2_000);
         let sparse = at(raft.as_ref(), 2_000);
         assert!(timers(&sparse) > 0);
         assert!(timers(&sparse) <= MAX_TIMER_MARKS);
+        assert_eq!(sparse.timers_left_out, 0);
     }
 
     #[test]

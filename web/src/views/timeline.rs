@@ -3,8 +3,8 @@
 //! inputs, network changes and violations. Click the plot to jump to that instant;
 //! click a violation to jump to its step; click an arrow's head or a mark to pick
 //! that event and see its causal past, future and the concurrent rest. Under the
-//! plot: the picked event's clocks and a legend of message types that hides or
-//! shows each.
+//! plot: the picked event's clocks, a legend of message types that hides or
+//! shows each, and how many timers fired unmarked when too many did.
 
 use std::rc::Rc;
 
@@ -195,6 +195,9 @@ fn keys(props: &TimelineProps) -> Html {
             { for anchor }
             if !layout.kinds.is_empty() {
                 <p class="kinds">{ "Messages: " }{ for kinds }</p>
+            }
+            if layout.timers_left_out > 0 {
+                <p class="kinds">{ format!("Timers: {} fired in view, too many to mark.", layout.timers_left_out) }</p>
             }
         </div>
     }
