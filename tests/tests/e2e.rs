@@ -537,14 +537,19 @@ fn check_failing_seeds(args: &[&str]) -> Vec<u64> {
 /// Headless Chromium on the release site's Raft page with `bug` switched on,
 /// once the Hunt panel's `button` is there; and the page's scenario link.
 fn raft_page_with_bug(bug: &str, button: &str) -> (Browser, String) {
-    let dist = site();
-    let port = serve(&dist).expect("serve the site");
+    let port = serve(&site()).expect("serve the site");
+    page_with_bug(port, "raft", bug, button)
+}
+
+/// Opens `topic`'s page with `bug` switched on from the site served at `port`,
+/// once `button` is there; returns the browser and the scenario's link.
+fn page_with_bug(port: u16, topic: &str, bug: &str, button: &str) -> (Browser, String) {
     let browser = Browser::start().expect("start headless chromium");
-    let mut scenario = distlab_core::lab::scenario::Scenario::new("raft", 1);
+    let mut scenario = distlab_core::lab::scenario::Scenario::new(topic, 1);
     scenario.bug = Some(bug.into());
     let link = scenario.encode();
     browser
-        .goto(&format!("http://127.0.0.1:{port}/#/raft?s={link}"))
+        .goto(&format!("http://127.0.0.1:{port}/#/{topic}?s={link}"))
         .unwrap();
     browser
         .wait_for(
@@ -553,6 +558,25 @@ fn raft_page_with_bug(bug: &str, button: &str) -> (Browser, String) {
         )
         .unwrap();
     (browser, link)
+}
+
+/// Clicks Explore and waits for the counterexample's report, which it prints
+/// after `what` with the time it took, and returns.
+fn explore_in_page(browser: &Browser, what: &str) -> String {
+    let started = std::time::Instant::now();
+    browser.click("#explore-toggle").unwrap();
+    let report = browser
+        .wait_for(
+            "var r = document.querySelector('#hunt .explore-report'); return r && /^(Shortest|Counterexample)/.test(r.textContent) ? r.textContent : null;",
+            Duration::from_secs(180),
+        )
+        .unwrap();
+    let report = report.as_str().unwrap().to_string();
+    eprintln!(
+        "{what}: {report} ({:.2} s with the page's polling)",
+        started.elapsed().as_secs_f64()
+    );
+    report
 }
 
 #[test]
@@ -677,19 +701,7 @@ fn the_hunt_in_the_page_finds_the_seeds_distlab_check_finds_and_shrink_opens_a_s
 #[test]
 fn exploring_a_bug_beyond_the_search_takes_random_walks_in_the_page() {
     let (browser, link) = raft_page_with_bug("commit-old-term", "explore-toggle");
-    let started = std::time::Instant::now();
-    browser.click("#explore-toggle").unwrap();
-    let report = browser
-        .wait_for(
-            "var r = document.querySelector('#hunt .explore-report'); return r && r.textContent.startsWith('Counterexample') ? r.textContent : null;",
-            Duration::from_secs(120),
-        )
-        .unwrap();
-    let report = report.as_str().unwrap().to_string();
-    eprintln!(
-        "walks in the page: {report} ({:.2} s with the page's polling)",
-        started.elapsed().as_secs_f64()
-    );
+    let report = explore_in_page(&browser, "walks in the page");
     // `distlab explore raft --bug commit-old-term`: a 37-step walk cut to 21.
     assert!(
         report.contains("random walk of 37 steps")
@@ -724,15 +736,7 @@ fn exploring_a_bug_beyond_the_search_takes_random_walks_in_the_page() {
 #[test]
 fn exploring_in_the_page_opens_the_shortest_counterexample_one_step_before_it_breaks() {
     let (browser, link) = raft_page_with_bug("forget-vote-on-restart", "explore-toggle");
-    browser.click("#explore-toggle").unwrap();
-    let report = browser
-        .wait_for(
-            "var r = document.querySelector('#hunt .explore-report'); return r && r.textContent.startsWith('Shortest') ? r.textContent : null;",
-            Duration::from_secs(120),
-        )
-        .unwrap();
-    let report = report.as_str().unwrap().to_string();
-    eprintln!("explore in the page: {report}");
+    let report = explore_in_page(&browser, "explore in the page");
     // The command line's counterexample: same invariant, same length.
     assert!(
         report.contains("election-safety breaks after 8 steps"),
@@ -802,34 +806,8 @@ fn the_page_explores_every_bug_as_the_core_does_natively() {
             assert_eq!(words[0], "counterexample", "{}: {line}", bug.name);
             let (found, invariant, steps) = (words[1], words[2], words[3]);
 
-            let browser = Browser::start().expect("start headless chromium");
-            browser
-                .goto(&format!(
-                    "http://127.0.0.1:{port}/#/{}?s={link}",
-                    explorer.slug
-                ))
-                .unwrap();
-            browser
-                .wait_for(
-                    "return document.getElementById('explore-toggle')",
-                    Duration::from_secs(30),
-                )
-                .unwrap();
-            let started = std::time::Instant::now();
-            browser.click("#explore-toggle").unwrap();
-            let report = browser
-                .wait_for(
-                    "var r = document.querySelector('#hunt .explore-report'); return r && /^(Shortest|Counterexample)/.test(r.textContent) ? r.textContent : null;",
-                    Duration::from_secs(180),
-                )
-                .unwrap();
-            let report = report.as_str().unwrap().to_string();
-            eprintln!(
-                "{}/{}: {report} ({:.2} s with the page's polling)",
-                explorer.slug,
-                bug.name,
-                started.elapsed().as_secs_f64()
-            );
+            let (browser, _) = page_with_bug(port, explorer.slug, bug.name, "explore-toggle");
+            let report = explore_in_page(&browser, &format!("{}/{}", explorer.slug, bug.name));
             assert!(
                 report.contains(&format!(
                     "{invariant} breaks after {steps} step{}.",
