@@ -272,6 +272,10 @@ pub fn find(slug: &str) -> Option<&'static Explorer> {
 }
 
 const fn explorer<T: Threaded>() -> Explorer {
+    assert!(
+        T::EXPLORABLE,
+        "an explorable topic declares ProtocolTopic::EXPLORABLE"
+    );
     Explorer {
         slug: T::INFO.slug,
         default_bounds: T::DEFAULT_BOUNDS,

@@ -24,6 +24,36 @@ fn small(depth: u32) -> Bounds {
     }
 }
 
+/// `ProtocolTopic::EXPLORABLE` of a catalog entry (a structure is never
+/// explorable).
+macro_rules! declared_explorable {
+    (protocol, $module:ident :: $topic:ident) => {
+        <crate::topics::$module::$topic as crate::lab::protocol::ProtocolTopic>::EXPLORABLE
+    };
+    (structure, $module:ident :: $topic:ident) => {
+        false
+    };
+}
+
+macro_rules! declared_explorable_slugs {
+    ($($module:ident :: $topic:ident => $family:ident),* $(,)?) => {
+        [$((crate::topics::$module::INFO.slug, declared_explorable!($family, $module::$topic))),*]
+            .into_iter()
+            .filter(|&(_, explorable)| explorable)
+            .map(|(slug, _)| slug)
+            .collect::<Vec<&str>>()
+    };
+}
+
+/// The topics that say they can be explored (the page shows their Explore
+/// button) are exactly those with an explorer; `explorer` holds the other
+/// direction at compile time.
+#[test]
+fn the_topics_that_declare_themselves_explorable_are_those_with_an_explorer() {
+    let declared = crate::with_topics!(declared_explorable_slugs);
+    assert_eq!(declared, EXPLORABLE);
+}
+
 #[test]
 fn a_bundle_carries_its_own_topics_explorer_only() {
     let slugs: Vec<&str> = EXPLORERS.iter().map(|e| e.slug).collect();

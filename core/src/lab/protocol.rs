@@ -129,6 +129,11 @@ pub trait ProtocolTopic: 'static {
     /// topics carry none of the search.
     const LINEARIZABLE_HISTORY: bool = false;
 
+    /// Whether the topic can be explored (it is among
+    /// [`crate::explore::EXPLORERS`], which holds it to this). The page draws
+    /// its Explore button only then, so other routes carry none of it.
+    const EXPLORABLE: bool = false;
+
     /// What the page's client-request button says, in the topic's words
     /// (`Begin transaction` where a request begins one).
     const CLIENT_REQUEST: &'static str = "Client request";

@@ -488,7 +488,7 @@ pub fn ProtocolLab<T: ProtocolTopic>(props: &TopicPageProps) -> Html {
                 { expected_note(T::INFO) }
                 { views::event_log::draw(&EventLogProps { lines: shared::recent_events(trace, LOG_LINES) }) }
             </div>
-            { shared::hunt_panel(&handle, &player, props.embed) }
+            { shared::hunt_panel(&handle, &player, props.embed, shared::explore_part::<T>(&handle, &player)) }
         </div>
     }
 }

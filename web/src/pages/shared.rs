@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use distlab_core::lab::protocol::ProtocolTopic;
 use distlab_core::sim::trace::{EventKind, Trace};
 use yew::prelude::*;
 
@@ -146,15 +147,32 @@ pub fn preset_title(player: &Player) -> Option<&'static str> {
     player.topic().preset(name).map(|p| p.title)
 }
 
-/// The Hunt and shrink panel (not in embed mode).
-pub fn hunt_panel(handle: &PlayerHandle, player: &Player, embed: bool) -> Html {
+/// The Hunt and shrink panel (not in embed mode), with `explore`'s button and
+/// report ([`explore_part`]) when the topic can be explored.
+pub fn hunt_panel(
+    handle: &PlayerHandle,
+    player: &Player,
+    embed: bool,
+    explore: Option<[Html; 2]>,
+) -> Html {
     if embed {
         return Html::default();
     }
     views::hunt::draw(&views::hunt::HuntProps {
         state: player.hunt(),
         violated: !player.run().violations().is_empty(),
-        explorable: distlab_core::explore::EXPLORABLE.contains(&player.topic().slug),
+        explore,
         on_command: &handle.on_command,
     })
+}
+
+/// The Hunt panel's Explore button and report for topic `T`, if it can be
+/// explored. `T::EXPLORABLE` is a constant, so the bundle of a topic that
+/// cannot be explored compiles none of it.
+pub fn explore_part<T: ProtocolTopic>(handle: &PlayerHandle, player: &Player) -> Option<[Html; 2]> {
+    if T::EXPLORABLE {
+        Some(views::hunt::explore(player.hunt(), &handle.on_command))
+    } else {
+        None
+    }
 }

@@ -159,7 +159,7 @@ pub fn StructureLab<T: StructurePage>(props: &TopicPageProps) -> Html {
                 { views::invariants::draw(&InvariantsProps { invariants: topic.invariants, violations: Rc::new(run.violations().to_vec()), on_seek_step: on_command.reform(Command::SeekStep) }) }
                 { views::event_log::draw(&EventLogProps { lines: shared::recent_events(run.trace(), LOG_LINES) }) }
             </div>
-            { shared::hunt_panel(&handle, &player, props.embed) }
+            { shared::hunt_panel(&handle, &player, props.embed, None) }
         </div>
     }
 }

@@ -31,8 +31,9 @@ pub struct HuntProps<'a> {
     pub state: &'a HuntState,
     /// Whether the run shown breaks an invariant (so it can be shrunk).
     pub violated: bool,
-    /// Whether the topic can be explored (the Explore button shows).
-    pub explorable: bool,
+    /// The Explore button and its report ([`explore`]), when the topic can be
+    /// explored.
+    pub explore: Option<[Html; 2]>,
     pub on_command: &'a Callback<Command>,
 }
 
@@ -85,6 +86,32 @@ pub fn draw(props: &HuntProps) -> Html {
         _ if more > 0 => format!("and {more} more"),
         _ => String::new(),
     };
+    let [explore_button, explored] = props.explore.clone().unwrap_or_default();
+    html! {
+        <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
+            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, {} s each", HUNT_MS / 1000) }</small></h3>
+            <label class="field">{ "Faults " }
+                <select id="hunt-faults" onchange={on_faults} disabled={busy}>{ for faults }</select>
+            </label>
+            <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
+            <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
+            <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>
+            { explore_button }
+            <progress max={SEEDS.to_string()} value={state.done.to_string()} />
+            <span role="status">
+                { format!("{} of {SEEDS} seeds · {} seeds/s · {} counterexamples", state.done, state.seeds_per_second, state.found.len()) }
+            </span>
+            <ol>{ for found }</ol>
+            <p class="hunt-report" role="status">{ report }</p>
+            { explored }
+        </section>
+    }
+}
+
+/// The Explore button and its report. A page asks for them only when its topic
+/// can be explored (`ProtocolTopic::EXPLORABLE`, a constant), so the bundles of
+/// other routes leave all of this out.
+pub fn explore(state: &HuntState, on_command: &Callback<Command>) -> [Html; 2] {
     let explore = &state.explore;
     let explored = match &explore.found {
         _ if explore.running && explore.walks > 0 => {
@@ -112,28 +139,11 @@ pub fn draw(props: &HuntProps) -> Html {
         ),
         None => String::new(),
     };
-    let explore_button = props.explorable.then(|| {
+    let busy = state.busy();
+    [
         html! {
-            <button id="explore-toggle" title="Every state within a few steps (three servers, one crash, one client request, no loss), or random walks for a deeper bug" onclick={press(Command::Explore)} disabled={busy && !explore.running}>{ if explore.running { "Stop" } else { "Explore" } }</button>
-        }
-    });
-    html! {
-        <section class="panel hunt-panel" id="hunt" aria-label="hunt and shrink">
-            <h3>{ "Hunt and shrink" }<small>{ format!(" {SEEDS} seeds, {} s each", HUNT_MS / 1000) }</small></h3>
-            <label class="field">{ "Faults " }
-                <select id="hunt-faults" onchange={on_faults} disabled={busy}>{ for faults }</select>
-            </label>
-            <button id="hunt-toggle" onclick={press(Command::Hunt)}>{ if busy { "Stop" } else { "Hunt" } }</button>
-            <button id="shrink-found" onclick={press(Command::ShrinkFound)} disabled={busy || state.found.is_empty()}>{ "Shrink the smallest" }</button>
-            <button id="shrink-shown" onclick={press(Command::Shrink)} disabled={busy || !props.violated}>{ "Shrink this run" }</button>
-            { for explore_button }
-            <progress max={SEEDS.to_string()} value={state.done.to_string()} />
-            <span role="status">
-                { format!("{} of {SEEDS} seeds · {} seeds/s · {} counterexamples", state.done, state.seeds_per_second, state.found.len()) }
-            </span>
-            <ol>{ for found }</ol>
-            <p class="hunt-report" role="status">{ report }</p>
-            <p class="explore-report" role="status">{ explored }</p>
-        </section>
-    }
+            <button id="explore-toggle" title="Every state within a few steps (three servers, one crash, one client request, no loss), or random walks for a deeper bug" onclick={on_command.reform(|_: MouseEvent| Command::Explore)} disabled={busy && !explore.running}>{ if explore.running { "Stop" } else { "Explore" } }</button>
+        },
+        html! { <p class="explore-report" role="status">{ explored }</p> },
+    ]
 }

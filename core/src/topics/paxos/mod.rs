@@ -153,6 +153,7 @@ impl ProtocolTopic for PaxosTopic {
     type Node = PaxosNode;
     type Checker = PaxosChecker;
     const FOCUS_ROLE: &'static str = "proposer";
+    const EXPLORABLE: bool = true;
 
     fn setup(setup: &Setup) -> (Vec<PaxosNode>, PaxosChecker) {
         let mode = if setup.param(MODE) == 1 {

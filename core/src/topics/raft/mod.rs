@@ -136,6 +136,7 @@ impl ProtocolTopic for RaftTopic {
     type Checker = RaftChecker;
     const FOCUS_ROLE: &'static str = "leader";
     const LINEARIZABLE_HISTORY: bool = true;
+    const EXPLORABLE: bool = true;
 
     /// Servers `0..nodes`, then the clients, which share the request rate: each
     /// pauses `clients / rate` seconds on average between operations.

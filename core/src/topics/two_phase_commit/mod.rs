@@ -166,6 +166,7 @@ impl ProtocolTopic for TwoPhaseCommitTopic {
     type Node = TwoPhaseNode;
     type Checker = TwoPhaseChecker;
     const FOCUS_ROLE: &'static str = "coordinator";
+    const EXPLORABLE: bool = true;
 
     fn setup(setup: &Setup) -> (Vec<TwoPhaseNode>, TwoPhaseChecker) {
         let bugs = TwoPhaseBugs {
