@@ -223,10 +223,6 @@ macro_rules! explorable {
         pub static EXPLORERS: &[Explorer] =
             &[$(explorer::<crate::topics::$module::$topic>()),*];
 
-        /// Their slugs, for the page, which must not link the explorers
-        /// themselves (they run in its worker bundle).
-        pub const EXPLORABLE: &[&str] = &[$(crate::topics::$module::INFO.slug),*];
-
         /// One list per topic, named like its module: that explorer alone.
         #[allow(non_upper_case_globals)]
         mod single {
